@@ -1,0 +1,36 @@
+"""Use cases: `evidence list` and `evidence show`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evidence.catalogue import custody, queries
+from evidence.catalogue.models import Acquisition, Event, Item
+from evidence.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    item: Item
+    original_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetail:
+    item: Item
+    acquisitions: list[Acquisition]
+    events: list[Event]
+    stored_at: str
+
+
+def list_catalogue(ws: Workspace, *, limit: int | None = None) -> list[ItemRow]:
+    with ws.db.read() as session:
+        return [ItemRow(item, name) for item, name in queries.list_items(session, limit=limit)]
+
+
+def show_item(ws: Workspace, ref: str) -> ItemDetail:
+    with ws.db.read() as session:
+        item = queries.resolve_ref(session, ref)
+        acquisitions = queries.acquisitions_of(session, item.id)
+        events = custody.events_for(session, [f"item:{item.sha256}"])
+    return ItemDetail(item, acquisitions, events, str(ws.store.path_for(item.sha256)))

@@ -1,0 +1,73 @@
+"""Appending to and reading the custody log. Callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.catalogue.models import Event
+from evidence.core.custody import GENESIS, ChainRecord, event_hash
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def append(session: Session, *, actor: str, action: str, subject: str, details: dict[str, Any]) -> Event:
+    """Append one event linked to the current head. Must run inside a write transaction."""
+    head = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
+    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    at = now()
+    digest = event_hash(
+        seq=seq, at=at, actor=actor, action=action, subject=subject, details=details, prev=prev
+    )
+    row = Event(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        details=details,
+        prev_hash=prev,
+        hash=digest,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def head(session: Session) -> Event | None:
+    return session.scalars(select(Event).order_by(Event.seq.desc()).limit(1)).first()
+
+
+def records(session: Session, batch: int = 1000) -> Iterator[ChainRecord]:
+    """Every event in sequence order, as plain records, streamed in batches."""
+    last = 0
+    while True:
+        rows = session.scalars(select(Event).where(Event.seq > last).order_by(Event.seq).limit(batch)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield to_record(row)
+        last = rows[-1].seq
+
+
+def to_record(row: Event) -> ChainRecord:
+    return ChainRecord(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        subject=row.subject,
+        details=row.details,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def events_for(session: Session, subjects: list[str]) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.subject.in_(subjects)).order_by(Event.seq)))

@@ -1,0 +1,72 @@
+"""Read queries. They take a Session and never commit."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from evidence.catalogue.models import Acquisition, Item
+from evidence.errors import NotFound
+
+_HEX = re.compile(r"^[0-9a-f]+$")
+MIN_PREFIX = 6
+
+
+def resolve_ref(session: Session, ref: str) -> Item:
+    """An item by id (digits) or by a unique sha256 prefix of at least 6 hex digits."""
+    text = ref.strip().lower().removeprefix("sha256:")
+    if text.isdigit() and len(text) < MIN_PREFIX:
+        item = session.get(Item, int(text))
+        if item is None:
+            raise NotFound(f"no item with id {text}: see `evidence list`")
+        return item
+    if not _HEX.match(text) or len(text) < MIN_PREFIX or len(text) > 64:
+        raise NotFound(
+            f"{ref!r} is neither an item id nor a sha256 prefix of 6 to 64 hex digits: see `evidence list`"
+        )
+    # a prefix range scan uses the unique index on both SQLite and PostgreSQL
+    upper = text + "g"
+    matches = list(
+        session.scalars(
+            select(Item).where(Item.sha256 >= text, Item.sha256 < upper).order_by(Item.id).limit(2)
+        )
+    )
+    if not matches and text.isdigit():
+        item = session.get(Item, int(text))
+        if item is not None:
+            return item
+    if not matches:
+        raise NotFound(f"no item whose sha256 starts with {text}: see `evidence list`")
+    if len(matches) > 1:
+        raise NotFound(f"the sha256 prefix {text} matches several items: give more digits")
+    return matches[0]
+
+
+def list_items(session: Session, *, limit: int | None = None) -> list[tuple[Item, str | None]]:
+    """Items in catalogue order with the original name of their first acquisition."""
+    first = (
+        select(Acquisition.item_id, func.min(Acquisition.id).label("first_id"))
+        .group_by(Acquisition.item_id)
+        .subquery()
+    )
+    query = (
+        select(Item, Acquisition.original_name)
+        .outerjoin(first, first.c.item_id == Item.id)
+        .outerjoin(Acquisition, Acquisition.id == first.c.first_id)
+        .order_by(Item.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [(item, name) for item, name in session.execute(query).all()]
+
+
+def acquisitions_of(session: Session, item_id: int) -> list[Acquisition]:
+    return list(
+        session.scalars(select(Acquisition).where(Acquisition.item_id == item_id).order_by(Acquisition.id))
+    )
+
+
+def item_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Item)) or 0)

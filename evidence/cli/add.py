@@ -1,0 +1,192 @@
+"""`evidence add` and `evidence analyze`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from evidence.cli.app import app, state
+from evidence.cli.output import emit_json, message, stderr
+from evidence.errors import ExitCode, UsageError
+
+LARGE = 64 << 20
+
+
+class RichAddProgress:
+    """A progress bar on stderr for multi-file or large adds; silent when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        console = stderr()
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self._task: TaskID | None = None
+        self._files = 0
+
+    def __enter__(self) -> RichAddProgress:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._progress.stop()
+
+    def start(self, files: int, total_bytes: int) -> None:
+        self._files = files
+        if files > 1 or total_bytes >= LARGE:
+            self._progress.start()
+            self._task = self._progress.add_task("preserving", total=total_bytes)
+
+    def file_started(self, path: str, size: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, description=path[-40:])
+
+    def advance(self, nbytes: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, nbytes)
+
+    def file_done(self, result: object) -> None:
+        pass
+
+
+def exit_code_for(statuses: list[str], analyses: list[str | None]) -> int:
+    """2 if any path was refused, else 3 if any analysis is incomplete, else 0."""
+    if any(s == "failed" for s in statuses):
+        return int(ExitCode.USAGE)
+    if any(a is not None and a != "ok" for a in analyses):
+        return int(ExitCode.ANALYSIS_INCOMPLETE)
+    return int(ExitCode.OK)
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(
+        ..., help="Files or folders (folders are walked recursively, sorted)."
+    ),
+    source_url: str | None = typer.Option(None, "--source-url", help="Where the file was found."),
+    posted_at: str | None = typer.Option(
+        None, "--posted-at", help="When the source says it was posted (ISO-8601 with timezone, or a date)."
+    ),
+    claimed_by: str | None = typer.Option(
+        None, "--claimed-by", help="Who the source says made or posted it."
+    ),
+    collected_by: str | None = typer.Option(None, "--collected-by", help="Who collected it."),
+    note: str | None = typer.Option(None, "--note", help="A note kept with this acquisition."),
+    include_hidden: bool = typer.Option(False, "--hidden", help="Also add hidden files in folders."),
+    no_analysis: bool = typer.Option(False, "--no-analysis", help="Preserve only; analyse later."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Preserve files exactly (SHA-256, read-only store, custody log), then probe them."""
+    from evidence.core.timeutil import parse_instant
+    from evidence.ingest import AddOptions, add_paths
+    from evidence.workspace import default_actor, open_workspace
+
+    try:
+        instant = parse_instant(posted_at) if posted_at else None
+    except ValueError as exc:
+        raise UsageError(f"--posted-at: {exc}") from None
+    options = AddOptions(
+        source_url=source_url,
+        posted_at=instant,
+        claimed_by=claimed_by,
+        collected_by=collected_by,
+        note=note,
+        include_hidden=include_hidden,
+        analyse=not no_analysis,
+        actor=default_actor(),
+    )
+    with open_workspace(state(ctx).catalogue) as ws, RichAddProgress() as progress:
+        report = add_paths(ws, paths, options, progress)
+    for skip in report.skipped:
+        message(f"skipped {skip.path}: {skip.reason}")
+    results = report.results
+    if json_out:
+        emit_json(
+            {
+                "results": [
+                    {
+                        "path": r.path,
+                        "id": r.id,
+                        "sha256": r.sha256,
+                        "status": r.status,
+                        "near_duplicates": [],
+                        "analysis": r.analysis,
+                        "kind": r.kind,
+                        "size": r.size,
+                        "acquisition_id": r.acquisition_id,
+                        "error": r.error,
+                    }
+                    for r in results
+                ],
+                "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+            }
+        )
+    else:
+        for r in results:
+            if r.status == "failed":
+                message(f"refused {r.error}")
+                continue
+            analysis = "" if r.analysis in (None, "ok") else f"  analysis {r.analysis}"
+            typer.echo(
+                f"{r.status:<9} {r.id:>5}  {(r.sha256 or '')[:12]}  {r.kind or '':<6} {r.path}{analysis}"
+            )
+        counts = {s: sum(1 for r in results if r.status == s) for s in ("added", "duplicate", "failed")}
+        message(f"{counts['added']} added, {counts['duplicate']} duplicate, {counts['failed']} refused")
+    code = exit_code_for([r.status for r in results], [r.analysis for r in results])
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def analyze(
+    ctx: typer.Context,
+    refs: list[str] = typer.Argument(None, help="Items to analyse (id or sha256 prefix)."),
+    pending: bool = typer.Option(False, "--pending", help="Every item whose analysis is pending."),
+    failed: bool = typer.Option(False, "--failed", help="Every item whose analysis failed."),
+    everything: bool = typer.Option(False, "--all", help="Every item."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """(Re-)run analysis on items; idempotent."""
+    from evidence.analysis import analyse, select_items
+    from evidence.catalogue.queries import resolve_ref
+    from evidence.worker import Worker
+    from evidence.workspace import default_actor, open_workspace
+
+    if not (refs or pending or failed or everything):
+        raise UsageError("say which items: REF…, --pending, --failed or --all")
+    actor = default_actor()
+    with open_workspace(state(ctx).catalogue) as ws:
+        with ws.db.read() as session:
+            ids = [resolve_ref(session, ref).id for ref in refs or []]
+        chosen = select_items(ws, refs_ids=ids, pending=pending, failed=failed, everything=everything)
+        with Worker() as worker:
+            outcomes = [analyse(ws, worker, item_id, actor=actor) for item_id in chosen]
+    if json_out:
+        emit_json(
+            {"results": [{"id": o.item_id, "sha256": o.sha256, "analysis": str(o.status)} for o in outcomes]}
+        )
+    else:
+        for o in outcomes:
+            typer.echo(f"{o.item_id:>5}  {o.sha256[:12]}  {o.status}")
+        message(f"{len(outcomes)} analysed")
+    if any(str(o.status) != "ok" for o in outcomes):
+        raise typer.Exit(int(ExitCode.ANALYSIS_INCOMPLETE))

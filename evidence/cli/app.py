@@ -1,0 +1,107 @@
+"""The Typer application and its single error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from evidence.errors import EvidenceError, ExitCode
+
+ENV_DEBUG = "EVIDENCE_DEBUG"
+
+
+def _is_framework_exception(exc: BaseException) -> bool:
+    """Typer/Click's own control flow (exit, abort, usage errors) passes through untouched."""
+    return type(exc).__module__.split(".")[0] in ("typer", "click")
+
+
+class EvidenceGroup(TyperGroup):
+    """The one error boundary: an EvidenceError becomes one line on stderr and its exit code;
+    anything else is a bug, reported in one line unless EVIDENCE_DEBUG=1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        debug = os.environ.get(ENV_DEBUG) == "1"
+        try:
+            return super().invoke(ctx)
+        except EvidenceError as exc:
+            if debug:
+                raise
+            _fail(exc.message, exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; anything already preserved is safe (run `evidence verify` to check)", 130)
+        except Exception as exc:
+            if debug or _is_framework_exception(exc):
+                raise
+            _fail(
+                f"internal error: {type(exc).__name__}: {exc} (this is a bug; "
+                f"run again with {ENV_DEBUG}=1 for the traceback and report it)",
+                ExitCode.INTERNAL,
+            )
+
+
+def _fail(message: str, code: int) -> None:
+    from evidence.core.text import one_line
+
+    sys.stderr.write(f"evidence: {one_line(message)}\n")
+    sys.stderr.flush()
+    raise typer.Exit(int(code))
+
+
+@dataclass
+class State:
+    catalogue: Path | None = None
+
+
+app = typer.Typer(
+    cls=EvidenceGroup,
+    name="evidence",
+    help="A media-evidence catalogue: preserve, identify, fingerprint, annotate and trace footage.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+db_app = typer.Typer(help="Catalogue database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        from evidence import __version__
+
+        typer.echo(f"evidence {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    catalogue: Path | None = typer.Option(
+        None,
+        "--catalogue",
+        envvar="EVIDENCE_CATALOGUE",
+        help="The catalogue (a .evidence folder or the folder that holds it). "
+        "Default: the nearest .evidence/ from here upward.",
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    ctx.obj = State(catalogue=catalogue)
+    if ctx.invoked_subcommand is None:
+        from evidence.config import locate
+
+        location = locate(catalogue)  # says how to create one when there is none (exit 2)
+        typer.echo(ctx.get_help())
+        typer.echo(f"\ncatalogue: {location.root}", err=True)
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_object(State)
+    return obj if obj is not None else State()

@@ -1,0 +1,142 @@
+"""`evidence list` and `evidence show`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from evidence.cli.app import app, state
+from evidence.cli.output import cell, emit_json, human_duration, human_size, stdout
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many items."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """A table of items: id, short sha256, kind, duration/size, first catalogued, original name."""
+    from evidence.browse import list_catalogue
+    from evidence.reports.views import item_dict, media_duration
+    from evidence.workspace import open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        rows = list_catalogue(ws, limit=limit)
+    if json_out:
+        emit_json({"items": [item_dict(r.item, original_name=r.original_name) for r in rows]})
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for title in (
+        "id",
+        "sha256",
+        "kind",
+        "duration",
+        "size",
+        "first catalogued",
+        "original name",
+        "analysis",
+    ):
+        table.add_column(title, no_wrap=title != "original name")
+    for row in rows:
+        item = row.item
+        table.add_row(
+            str(item.id),
+            item.sha256[:12],
+            item.kind,
+            human_duration(media_duration(item.probe or {})),
+            human_size(item.size),
+            item.first_catalogued_at.strftime("%Y-%m-%d %H:%M:%SZ"),
+            cell(row.original_name),
+            cell(item.analysis),
+        )
+    stdout().print(table)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Item id or sha256 prefix (6+ hex digits)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Everything known about one item: identity, media metadata, acquisitions, custody events."""
+    from evidence.browse import show_item
+    from evidence.reports.views import acquisition_dict, event_dict, item_dict
+    from evidence.workspace import open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        detail = show_item(ws, ref)
+    item = detail.item
+    if json_out:
+        document = item_dict(item)
+        document["probe"] = item.probe
+        document["stored_at"] = detail.stored_at
+        document["acquisitions"] = [acquisition_dict(a) for a in detail.acquisitions]
+        document["events"] = [event_dict(e) for e in detail.events]
+        emit_json(document)
+        return
+    console = stdout()
+    summary = item_dict(item)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for key in ("id", "sha256", "size", "kind", "mime", "declared_ext", "analysis", "first_catalogued_at"):
+        value = summary[key]
+        if key == "size":
+            value = f"{item.size} bytes ({human_size(item.size)})"
+        grid.add_row(key.replace("_", " "), cell(value))
+    grid.add_row("stored at", cell(detail.stored_at))
+    console.print(grid)
+    _print_media(console, item.probe or {})
+    console.print(f"\n[bold]Acquisitions ({len(detail.acquisitions)})[/bold]")
+    for acq in detail.acquisitions:
+        fields = acquisition_dict(acq)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for key, value in fields.items():
+            if value not in (None, "") and key != "id":
+                grid.add_row(f"  {key.replace('_', ' ')}", cell(value))
+        console.print(f"  #{acq.id}")
+        console.print(grid)
+    console.print(f"\n[bold]Custody events ({len(detail.events)})[/bold]")
+    table = Table(show_edge=False, pad_edge=False)
+    for title in ("seq", "time (UTC)", "actor", "action", "details", "hash"):
+        table.add_column(title, overflow="fold")
+    for event in detail.events:
+        details = ", ".join(f"{k}={v}" for k, v in event.details.items() if v not in (None, "", False))
+        table.add_row(
+            str(event.seq),
+            event.at.strftime("%Y-%m-%d %H:%M:%S"),
+            cell(event.actor),
+            event.action,
+            cell(details),
+            event.hash[:16],
+        )
+    console.print(table)
+
+
+def _print_media(console: Any, probe: dict[str, Any]) -> None:
+    if not probe:
+        return
+    console.print("\n[bold]Media[/bold]")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for key, value in probe.items():
+        if isinstance(value, dict | list) or value in (None, ""):
+            continue
+        grid.add_row(f"  {key}", cell(value))
+    for key, value in probe.items():
+        if isinstance(value, dict) and value:
+            grid.add_row(f"  {key}", cell(", ".join(f"{k}={v}" for k, v in value.items())))
+        elif isinstance(value, list):
+            for index, entry in enumerate(value):
+                text = (
+                    ", ".join(f"{k}={v}" for k, v in entry.items() if not isinstance(v, dict | list))
+                    if isinstance(entry, dict)
+                    else str(entry)
+                )
+                grid.add_row(f"  {key}[{index}]", cell(text))
+    console.print(grid)

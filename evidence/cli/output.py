@@ -1,0 +1,58 @@
+"""Rendering helpers shared by the commands: stdout for results, stderr for everything else."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from evidence.core.text import printable
+
+
+def stdout() -> Console:
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=200)
+    return console
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def message(text: str) -> None:
+    """One line for the user on stderr, with outside text already made printable by the caller."""
+    sys.stderr.write(text + "\n")
+
+
+def emit_json(document: dict[str, Any]) -> None:
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+
+def cell(value: object) -> Text:
+    """A table cell that shows outside text literally (no Rich markup, no control characters)."""
+    return Text("" if value is None else printable(str(value)))
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    total = round(seconds, 2)
+    minutes, secs = divmod(total, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:05.2f}"
+    return f"{minutes}:{secs:05.2f}"

@@ -1,0 +1,93 @@
+"""The custody chain's hashing rule: pure, so any third party can re-compute it.
+
+hash(event) = SHA-256 of the canonical JSON of
+{"seq", "at" (ISO-8601 UTC, microseconds, Z), "actor", "action", "subject", "details", "prev"}
+with sorted keys, no spaces, UTF-8. The first event's "prev" is 64 zeros.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def format_time(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("custody times must be timezone-aware")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(
+    *, seq: int, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any], prev: str
+) -> str:
+    body = {
+        "seq": seq,
+        "at": format_time(at),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "details": details,
+        "prev": prev,
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRecord:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    seq: int
+    kind: str  # "edited" | "gap" | "broken-link" | "out-of-order"
+    message: str
+
+
+def walk_chain(records: Iterable[ChainRecord]) -> Iterator[ChainProblem]:
+    """Re-compute every hash and link; yield each place where the chain does not hold."""
+    expected_seq = 1
+    prev = GENESIS
+    for rec in records:
+        if rec.seq != expected_seq:
+            kind = "gap" if rec.seq > expected_seq else "out-of-order"
+            yield ChainProblem(
+                rec.seq, kind, f"custody event {rec.seq} follows {expected_seq - 1}: events are missing"
+            )
+        if rec.prev_hash != prev:
+            yield ChainProblem(
+                rec.seq,
+                "broken-link",
+                f"custody event {rec.seq} does not link to the event before it (deleted or reordered rows)",
+            )
+        recomputed = event_hash(
+            seq=rec.seq,
+            at=rec.at,
+            actor=rec.actor,
+            action=rec.action,
+            subject=rec.subject,
+            details=rec.details,
+            prev=rec.prev_hash,
+        )
+        if recomputed != rec.hash:
+            yield ChainProblem(
+                rec.seq,
+                "edited",
+                f"custody event {rec.seq} does not match its hash (its contents were edited)",
+            )
+        prev = rec.hash
+        expected_seq = rec.seq + 1

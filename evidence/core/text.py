@@ -1,0 +1,40 @@
+"""Text that came from outside (file names, metadata) made safe to print on one terminal line."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+
+
+def printable(text: str) -> str:
+    """Escape what a terminal would act on or hide: control, format and separator characters,
+    unassigned code points, lone surrogates (undecodable bytes) and newlines."""
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape for a non-UTF-8 byte
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch == "\\":
+            out.append("\\\\")
+        elif not ch.isprintable() and ch != " ":
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def storable(text: str) -> tuple[str, bytes | None]:
+    """A path as text for the catalogue; the raw bytes too when they are not valid UTF-8."""
+    raw = os.fsencode(text)
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace"), raw
+
+
+def one_line(text: str) -> str:
+    """A message on one line: whitespace runs folded, control characters escaped, backslashes kept."""
+    folded = " ".join(text.split())
+    return "".join(
+        f"\\x{ord(ch):02x}" if unicodedata.category(ch) in ("Cc", "Cf", "Cs") else ch for ch in folded
+    )

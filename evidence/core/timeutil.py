@@ -1,0 +1,53 @@
+"""Wall-clock instants: always timezone-aware UTC; naive input is refused, not guessed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+_DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Instant:
+    at: datetime
+    precision: str  # "year" | "month" | "day" | "minute" | "second" | "microsecond"
+
+
+def parse_instant(text: str) -> Instant:
+    """Parse ISO-8601: a date (`2016`, `2016-03`, `2016-03-24`, read as UTC) or a date-time with
+    `Z` or an offset (`2016-03-24T10:00Z`, `2016-03-24T12:00+02:00`). Raises ValueError otherwise."""
+    value = text.strip()
+    match = _DATE_ONLY.match(value)
+    if match:
+        year, month, day = match.groups()
+        at = datetime(int(year), int(month or 1), int(day or 1), tzinfo=UTC)
+        precision = "day" if day else "month" if month else "year"
+        return Instant(at, precision)
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value.replace(" ", "T", 1))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO-8601 date or time (e.g. 2016-03-24 or 2016-03-24T10:00Z)"
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"{text!r} has no timezone: add Z for UTC or an offset like +03:00")
+    if parsed.microsecond:
+        precision = "microsecond"
+    elif parsed.second:
+        precision = "second"
+    else:
+        precision = "minute"
+    return Instant(parsed.astimezone(UTC), precision)
+
+
+def iso(at: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a Z, seconds precision unless there is more."""
+    if at is None:
+        return None
+    at = at.astimezone(UTC)
+    text = at.isoformat(timespec="microseconds" if at.microsecond else "seconds")
+    return text.replace("+00:00", "Z")

@@ -1,0 +1,283 @@
+"""Use case: `evidence add` — preserve files (copy, hash, publish, log), then analyse them."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import select
+
+from evidence import faults
+from evidence.analysis import analyse
+from evidence.catalogue import custody
+from evidence.catalogue.models import Acquisition, Item
+from evidence.config import DIRNAME
+from evidence.core.text import printable, storable
+from evidence.core.timeutil import Instant
+from evidence.core.types import AnalysisStatus, MediaKind
+from evidence.errors import InputRefused
+from evidence.media.sniff import declared_extension, sniff
+from evidence.store.local import ProgressFn
+from evidence.worker import Worker
+from evidence.workspace import Workspace, tool_version
+
+SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class AddOptions:
+    source_url: str | None = None
+    posted_at: Instant | None = None
+    claimed_by: str | None = None
+    collected_by: str | None = None
+    note: str | None = None
+    include_hidden: bool = False
+    analyse: bool = True
+    actor: str = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: Path
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    path: str  # printable
+    status: str  # "added" | "duplicate" | "failed"
+    id: int | None = None
+    sha256: str | None = None
+    size: int | None = None
+    kind: str | None = None
+    analysis: str | None = None
+    acquisition_id: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class AddReport:
+    results: list[FileResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class AddProgress(Protocol):
+    def start(self, files: int, total_bytes: int) -> None: ...
+    def file_started(self, path: str, size: int) -> None: ...
+    def advance(self, nbytes: int) -> None: ...
+    def file_done(self, result: FileResult) -> None: ...
+
+
+class NoProgress:
+    def start(self, files: int, total_bytes: int) -> None:
+        pass
+
+    def file_started(self, path: str, size: int) -> None:
+        pass
+
+    def advance(self, nbytes: int) -> None:
+        pass
+
+    def file_done(self, result: FileResult) -> None:
+        pass
+
+
+def collect(
+    paths: Iterable[Path], *, include_hidden: bool, catalogue_root: Path
+) -> tuple[list[Candidate], list[Skipped], list[FileResult]]:
+    """Expand folders (recursive, sorted; hidden names and symbolic links inside folders skipped),
+    drop repeats, refuse what cannot be read. Explicitly named symbolic links are followed."""
+    candidates: list[Candidate] = []
+    skipped: list[Skipped] = []
+    refused: list[FileResult] = []
+    seen: set[tuple[int, int]] = set()
+    catalogue_root = catalogue_root.resolve()
+
+    def consider(path: Path, st: os.stat_result) -> None:
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            skipped.append(Skipped(printable(str(path)), "the same file was already given in this command"))
+            return
+        seen.add(key)
+        candidates.append(Candidate(path, st.st_size))
+
+    for given in paths:
+        shown = printable(str(given))
+        try:
+            st = os.stat(given)
+        except FileNotFoundError:
+            refused.append(FileResult(shown, "failed", error=f"{shown}: no such file or directory"))
+            continue
+        except OSError as exc:
+            refused.append(FileResult(shown, "failed", error=f"{shown}: cannot access: {exc.strerror}"))
+            continue
+        if _inside(given, catalogue_root):
+            refused.append(FileResult(shown, "failed", error=f"{shown}: is inside the catalogue itself"))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            consider(given, st)
+            continue
+        for root, dirs, files in os.walk(given, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if d != DIRNAME and (include_hidden or not d.startswith(".")))
+            for name in sorted(files):
+                if not include_hidden and name.startswith("."):
+                    continue
+                path = Path(root) / name
+                try:
+                    lst = os.lstat(path)
+                except OSError as exc:
+                    refused.append(FileResult(printable(str(path)), "failed", error=f"cannot access: {exc}"))
+                    continue
+                if stat.S_ISLNK(lst.st_mode):
+                    skipped.append(
+                        Skipped(printable(str(path)), "symbolic link inside a folder (not followed)")
+                    )
+                    continue
+                consider(path, lst)
+            for name in dirs:
+                if (Path(root) / name).is_symlink():
+                    skipped.append(
+                        Skipped(
+                            printable(str(Path(root) / name)), "symbolic link inside a folder (not followed)"
+                        )
+                    )
+    return candidates, skipped, refused
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def add_paths(
+    ws: Workspace, paths: list[Path], options: AddOptions, progress: AddProgress | None = None
+) -> AddReport:
+    progress = progress or NoProgress()
+    candidates, skipped, refused = collect(
+        paths, include_hidden=options.include_hidden, catalogue_root=ws.location.root
+    )
+    report = AddReport(results=list(refused), skipped=skipped)
+    progress.start(len(candidates), sum(c.size for c in candidates))
+    with Worker() as worker:
+        for candidate in candidates:
+            shown = printable(str(candidate.path))
+            progress.file_started(shown, candidate.size)
+            try:
+                result = add_one(ws, candidate.path, options, progress=progress.advance)
+            except InputRefused as refusal:
+                result = FileResult(shown, "failed", error=refusal.message)
+            if options.analyse and result.id is not None and result.status == "added":
+                outcome = analyse(ws, worker, result.id, actor=options.actor)
+                result = _with_analysis(result, outcome.status, outcome.kind)
+            report.results.append(result)
+            progress.file_done(result)
+    return report
+
+
+def _with_analysis(result: FileResult, status: AnalysisStatus, kind: MediaKind) -> FileResult:
+    return FileResult(
+        path=result.path,
+        status=result.status,
+        id=result.id,
+        sha256=result.sha256,
+        size=result.size,
+        kind=kind.value,
+        analysis=str(status),
+        acquisition_id=result.acquisition_id,
+    )
+
+
+def add_one(
+    ws: Workspace, path: Path, options: AddOptions, *, progress: ProgressFn | None = None
+) -> FileResult:
+    """Preserve one file: store it, then one short transaction for item, acquisition and events."""
+    shown = printable(str(path))
+    stored = ws.store.put_file(path, progress=progress)
+    with open(ws.store.path_for(stored.sha256), "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    sniffed = sniff(head, path.name)
+    name_text, _ = storable(path.name)
+    path_text, path_raw = storable(os.path.abspath(path))
+    captured = datetime.now(UTC)
+    subject = f"item:{stored.sha256}"
+    with ws.db.write() as session:
+        item = session.scalars(select(Item).where(Item.sha256 == stored.sha256)).first()
+        new = item is None
+        if item is None:
+            item = Item(
+                sha256=stored.sha256,
+                size=stored.size,
+                kind=sniffed.kind.value,
+                mime=sniffed.mime,
+                declared_ext=declared_extension(path.name),
+                analysis=str(AnalysisStatus.pending()),
+                first_catalogued_at=captured,
+            )
+            session.add(item)
+            session.flush()
+            custody.append(
+                session,
+                actor=options.actor,
+                action="preserve",
+                subject=subject,
+                details={"sha256": stored.sha256, "size": stored.size, "store": "objects"},
+            )
+        acquisition = Acquisition(
+            item_id=item.id,
+            original_name=name_text,
+            original_path=path_text,
+            original_path_raw=path_raw,
+            source_url=options.source_url,
+            posted_at=options.posted_at.at if options.posted_at else None,
+            posted_at_precision=options.posted_at.precision if options.posted_at else None,
+            captured_at=captured,
+            claimed_by=options.claimed_by,
+            collected_by=options.collected_by,
+            note=options.note,
+            tool_version=tool_version(),
+            source_mtime=datetime.fromtimestamp(stored.mtime_ns / 1e9, UTC),
+        )
+        session.add(acquisition)
+        session.flush()
+        custody.append(
+            session,
+            actor=options.actor,
+            action="acquire",
+            subject=subject,
+            details={
+                "acquisition": acquisition.id,
+                "original_path": path_text,
+                "source_url": options.source_url,
+                "posted_at": options.posted_at.at.isoformat() if options.posted_at else None,
+                "claimed_by": options.claimed_by,
+                "collected_by": options.collected_by,
+                "note": options.note,
+                "duplicate": not new,
+            },
+        )
+        faults.checkpoint("commit")
+        result = FileResult(
+            path=shown,
+            status="added" if new else "duplicate",
+            id=item.id,
+            sha256=item.sha256,
+            size=item.size,
+            kind=item.kind,
+            analysis=item.analysis,
+            acquisition_id=acquisition.id,
+        )
+    return result

@@ -1,0 +1,64 @@
+"""Catalogue records as plain JSON-ready dicts (the shapes `--json` prints)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evidence.catalogue.models import Acquisition, Event, Item
+from evidence.core.timeutil import iso
+
+
+def item_dict(item: Item, *, original_name: str | None = None) -> dict[str, Any]:
+    probe = item.probe or {}
+    out: dict[str, Any] = {
+        "id": item.id,
+        "sha256": item.sha256,
+        "size": item.size,
+        "kind": item.kind,
+        "mime": item.mime,
+        "declared_ext": item.declared_ext,
+        "analysis": item.analysis,
+        "first_catalogued_at": iso(item.first_catalogued_at),
+        "analysed_at": iso(item.analysed_at),
+        "duration": media_duration(probe),
+    }
+    if original_name is not None:
+        out["original_name"] = original_name
+    return out
+
+
+def media_duration(probe: dict[str, Any]) -> float | None:
+    value = probe.get("duration")
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+def acquisition_dict(acq: Acquisition) -> dict[str, Any]:
+    return {
+        "id": acq.id,
+        "original_name": acq.original_name,
+        "original_path": acq.original_path,
+        "source_url": acq.source_url,
+        "posted_at": iso(acq.posted_at),
+        "posted_at_precision": acq.posted_at_precision,
+        "captured_at": iso(acq.captured_at),
+        "claimed_by": acq.claimed_by,
+        "collected_by": acq.collected_by,
+        "note": acq.note,
+        "tool_version": acq.tool_version,
+        "source_mtime": iso(acq.source_mtime),
+    }
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": iso(event.at),
+        "actor": event.actor,
+        "action": event.action,
+        "subject": event.subject,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }

@@ -1,0 +1,277 @@
+"""A content-addressed object store on the local filesystem.
+
+Layout under the store root:
+  objects/<aa>/<bb>/<sha256>   originals, written once, mode 0444, never overwritten
+  derived/<aa>/<bb>/<sha256>   things the tool made (thumbnails, sheets), kept apart from originals
+  tmp/                         in-flight copies; a leftover here is recoverable, never trusted
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from evidence import faults
+from evidence.errors import EnvironmentFailure, InputRefused, IntegrityFailure
+
+CHUNK = 1 << 20
+READ_ONLY = 0o444
+# keep this much free beyond the file itself, so the database and logs can still be written
+HEADROOM = 16 << 20
+
+ProgressFn = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    sha256: str
+    size: int
+    existed: bool  # the store already held these bytes
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectFile:
+    sha256: str
+    path: Path
+    area: str
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def environment_error(exc: OSError, what: str) -> EnvironmentFailure:
+    if exc.errno == errno.ENOSPC:
+        return EnvironmentFailure(f"the disk is full while {what}; free some space and run the command again")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return EnvironmentFailure(f"the evidence store is not writable while {what}: {exc.strerror}")
+    return EnvironmentFailure(f"filesystem error while {what}: {exc.strerror or exc}")
+
+
+class LocalStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.objects = root / "objects"
+        self.derived = root / "derived"
+        self.tmp = root / "tmp"
+
+    def create(self) -> None:
+        for directory in (self.objects, self.derived, self.tmp):
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str, area: str = "objects") -> Path:
+        base = self.objects if area == "objects" else self.derived
+        return base / sha256[:2] / sha256[2:4] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def put_file(self, source: Path, *, progress: ProgressFn | None = None) -> Stored:
+        """Copy a regular file into the store (DESIGN.md's ingest protocol, steps 1-3)."""
+        fd = _open_regular(source)
+        try:
+            before = os.fstat(fd)
+            if before.st_size == 0:
+                raise InputRefused(f"{_show(source)}: empty file (0 bytes), nothing to preserve")
+            self._check_room(before.st_size)
+            tmp_path, digest, copied = self._copy_to_tmp(fd, progress)
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        try:
+            if copied != before.st_size or _changed(before, after):
+                raise InputRefused(
+                    f"{_show(source)}: the file changed while it was being copied; "
+                    "add it again once it is complete"
+                )
+            existed = self._publish(tmp_path, digest, copied, area="objects")
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        return Stored(sha256=digest, size=copied, existed=existed, mtime_ns=before.st_mtime_ns)
+
+    def put_bytes(self, data: bytes, area: str = "derived") -> str:
+        """Store bytes the tool made itself; returns their sha256."""
+        digest = hashlib.sha256(data).hexdigest()
+        if self.path_for(digest, area).is_file():
+            return digest
+        try:
+            fd, name = tempfile.mkstemp(dir=self.tmp, prefix="put-")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise environment_error(exc, "writing to the evidence store") from exc
+        tmp_path = Path(name)
+        try:
+            self._publish(tmp_path, digest, len(data), area=area)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        return digest
+
+    def _check_room(self, size: int) -> None:
+        try:
+            st = os.statvfs(self.tmp)
+        except OSError as exc:
+            raise environment_error(exc, "checking free space") from exc
+        free = st.f_bavail * st.f_frsize
+        if free < size + HEADROOM:
+            raise EnvironmentFailure(
+                f"not enough free space in the evidence store: {size} bytes needed, {free} free; "
+                "free some space and run the command again"
+            )
+
+    def _copy_to_tmp(self, fd: int, progress: ProgressFn | None) -> tuple[Path, str, int]:
+        hasher = hashlib.sha256()
+        copied = 0
+        try:
+            out_fd, name = tempfile.mkstemp(dir=self.tmp, prefix="in-")
+        except OSError as exc:
+            raise environment_error(exc, "creating a file in the evidence store") from exc
+        tmp_path = Path(name)
+        try:
+            with os.fdopen(out_fd, "wb") as out:
+                while True:
+                    try:
+                        chunk = os.read(fd, CHUNK)
+                    except OSError as exc:
+                        raise InputRefused(f"cannot read the file: {exc.strerror}") from exc
+                    if not chunk:
+                        break
+                    hasher.update(chunk)
+                    out.write(chunk)
+                    copied += len(chunk)
+                    if progress is not None:
+                        progress(len(chunk))
+                faults.checkpoint("copy")
+                out.flush()
+                os.fsync(out.fileno())
+                faults.checkpoint("fsync")
+        except OSError as exc:
+            tmp_path.unlink(missing_ok=True)
+            raise environment_error(exc, "copying into the evidence store") from exc
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
+        return tmp_path, hasher.hexdigest(), copied
+
+    def _publish(self, tmp_path: Path, digest: str, size: int, *, area: str) -> bool:
+        """Link the temp file to its content address, read-only. True if it was already there."""
+        target = self.path_for(digest, area)
+        try:
+            os.chmod(tmp_path, READ_ONLY)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            faults.checkpoint("publish")
+            try:
+                os.link(tmp_path, target)
+            except FileExistsError:
+                held = target.stat().st_size
+                if held != size:
+                    raise IntegrityFailure(
+                        f"the stored object {digest} has {held} bytes, expected {size}: "
+                        "the store was altered; run `evidence verify`"
+                    ) from None
+                return True
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                    raise
+                # filesystems without hard links: rename, but never over an existing object
+                if target.exists():
+                    return True
+                os.rename(tmp_path, target)
+            _fsync_dir(target.parent)
+        except OSError as exc:
+            raise environment_error(exc, "publishing into the evidence store") from exc
+        return False
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def hash_object(self, sha256: str, *, area: str = "objects", progress: ProgressFn | None = None) -> str:
+        hasher = hashlib.sha256()
+        with open(self.path_for(sha256, area), "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                hasher.update(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+        return hasher.hexdigest()
+
+    def iter_objects(self, area: str = "objects") -> Iterator[ObjectFile]:
+        base = self.objects if area == "objects" else self.derived
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            if path.is_file() or path.is_symlink():
+                yield ObjectFile(path.name, path, area)
+
+    def leftovers(self) -> list[Path]:
+        return sorted(p for p in self.tmp.iterdir()) if self.tmp.is_dir() else []
+
+
+def _changed(before: os.stat_result, after: os.stat_result) -> bool:
+    return (before.st_size, before.st_mtime_ns, before.st_ino) != (
+        after.st_size,
+        after.st_mtime_ns,
+        after.st_ino,
+    )
+
+
+def _show(path: Path) -> str:
+    from evidence.core.text import printable
+
+    return printable(str(path))
+
+
+def _open_regular(source: Path) -> int:
+    """Open for reading without ever blocking (FIFOs, devices) and insist on a regular file."""
+    shown = _show(source)
+    try:
+        st = os.stat(source)
+    except FileNotFoundError:
+        raise InputRefused(f"{shown}: no such file") from None
+    except OSError as exc:
+        raise InputRefused(f"{shown}: cannot access: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        what = _file_type(st.st_mode)
+        raise InputRefused(f"{shown}: is a {what}, not a regular file; only files can be preserved")
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except PermissionError:
+        raise InputRefused(f"{shown}: permission denied; make it readable and try again") from None
+    except OSError as exc:
+        raise InputRefused(f"{shown}: cannot open: {exc.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
+        os.close(fd)
+        raise InputRefused(f"{shown}: is not a regular file")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"

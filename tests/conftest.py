@@ -1,0 +1,122 @@
+"""Shared fixtures: a fresh catalogue per test on SQLite, and on PostgreSQL when one is configured."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from evidence.cli.main import app
+
+PG_ENV = "EVIDENCE_TEST_DATABASE_URL"
+SHARED_MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+
+
+def pg_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text("DROP FUNCTION IF EXISTS evidence_event_append_only() CASCADE"))
+    engine.dispose()
+
+
+@dataclass
+class Catalogue:
+    """A catalogue made with `evidence init` in a temporary folder, and a way to run commands on it."""
+
+    home: Path
+    backend: str
+    database_url: str | None
+    runner: CliRunner = field(default_factory=CliRunner)
+
+    @property
+    def root(self) -> Path:
+        return self.home / ".evidence"
+
+    @property
+    def env(self) -> dict[str, str | None]:
+        return {
+            "EVIDENCE_DATABASE_URL": self.database_url,
+            "EVIDENCE_CATALOGUE": None,
+            "EVIDENCE_DEBUG": None,
+            "EVIDENCE_ACTOR": "tester",
+        }
+
+    def run(self, *args: str | Path, env: dict[str, str | None] | None = None) -> Any:
+        merged = {**self.env, **(env or {})}
+        return self.runner.invoke(app, ["--catalogue", str(self.root), *map(str, args)], env=merged)
+
+    def ok(self, *args: str | Path) -> Any:
+        result = self.run(*args)
+        assert result.exit_code == 0, result.output
+        return result
+
+    def json(self, *args: str | Path, code: int = 0) -> Any:
+        result = self.run(*args, "--json")
+        assert result.exit_code == code, result.output
+        return json.loads(result.stdout)
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{self.root / 'catalogue.sqlite'}"
+
+
+def _backends() -> list[Any]:
+    return [
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                pg_url() is None, reason=f"no PostgreSQL server configured (set {PG_ENV} to run these)"
+            ),
+        ),
+    ]
+
+
+@pytest.fixture(params=_backends())
+def catalogue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalogue]:
+    """A fresh catalogue on each backend (PostgreSQL only when EVIDENCE_TEST_DATABASE_URL is set)."""
+    backend = request.param
+    url = None
+    if backend == "postgresql":
+        url = pg_url()
+        assert url is not None
+        reset_postgres(url)
+    home = tmp_path / "case"
+    home.mkdir()
+    cat = Catalogue(home, backend, url)
+    result = cat.runner.invoke(app, ["init", str(home)], env=cat.env)
+    assert result.exit_code == 0, result.output
+    yield cat
+
+
+@pytest.fixture
+def sqlite_catalogue(tmp_path: Path) -> Catalogue:
+    home = tmp_path / "case"
+    home.mkdir()
+    cat = Catalogue(home, "sqlite", None)
+    result = cat.runner.invoke(app, ["init", str(home)], env=cat.env)
+    assert result.exit_code == 0, result.output
+    return cat
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    """A folder of small distinct files to add."""
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"note-{i}.txt").write_text(f"tip number {i}\n")
+    return folder
