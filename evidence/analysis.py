@@ -1,39 +1,40 @@
-"""Use case: analyse preserved items (probe for now) in an isolated worker, one transaction each."""
+"""Use case: analyse preserved items in an isolated worker process, then record the results
+(frames, keyframe thumbnails, fingerprints, a summary) in one transaction per item."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from evidence.catalogue import custody
+from evidence.catalogue.frames import record_frames
 from evidence.catalogue.models import Item
+from evidence.core.frames import MediaResult
 from evidence.core.types import AnalysisStatus, MediaKind
-from evidence.worker import DEFAULT_TIMEOUT, Worker, WorkerFailure
+from evidence.worker import Worker, WorkerFailure
 from evidence.workspace import Workspace
 
-
-def _claims_media(declared_ext: str) -> bool:
-    from evidence.media.extensions import mime_for_extension
-
-    mime = mime_for_extension(declared_ext) if declared_ext else None
-    return mime is not None and mime.split("/")[0] in ("video", "audio", "image")
+TIMEOUT_PER_MEGABYTE = 0.5
 
 
-def probe_job(path: str) -> dict[str, Any]:
-    """Runs inside the worker process: probe one stored object."""
-    from evidence.media.probe import probe
+def base_timeout() -> float:
+    """Wall-clock seconds allowed for probing, and the base of the analysis limit."""
+    return float(os.environ.get("EVIDENCE_ANALYSIS_TIMEOUT", "120"))
 
-    result = probe(Path(path))
-    return {
-        "kind": result.kind.value,
-        "mime": result.mime,
-        "metadata": result.metadata,
-        "error": result.error,
-    }
+
+def timeout_per_media_second() -> float:
+    """Wall-clock seconds allowed per second of media, on top of the base."""
+    return float(os.environ.get("EVIDENCE_ANALYSIS_TIMEOUT_FACTOR", "4"))
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    quick: bool = False
+    sample_interval: str = "1"  # seconds between sampled frames, as a fraction string
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,43 +45,95 @@ class AnalysisOutcome:
     kind: MediaKind
 
 
-def _judge(probed: dict[str, Any], declared_ext: str) -> AnalysisStatus:
-    if probed.get("error"):
-        return AnalysisStatus.failed(str(probed["error"]))
-    if probed.get("kind") == MediaKind.OTHER.value and _claims_media(declared_ext):
-        detected = probed.get("mime") or "unknown content"
-        return AnalysisStatus.failed(f"not a media file: content is {detected}, name says .{declared_ext}")
-    return AnalysisStatus.ok()
+def _claimed_kind(declared_ext: str) -> str | None:
+    """What the file name says the content is: "video", "audio", "image", or None."""
+    from evidence.media.extensions import mime_for_extension
+
+    mime = mime_for_extension(declared_ext) if declared_ext else None
+    major = mime.split("/")[0] if mime else None
+    return major if major in ("video", "audio", "image") else None
 
 
-def analyse(ws: Workspace, worker: Worker, item_id: int, *, actor: str) -> AnalysisOutcome:
+def _time_limit(probed: dict[str, Any], size: int) -> float:
+    duration = (probed.get("metadata") or {}).get("duration")
+    seconds = float(duration) if isinstance(duration, int | float) and duration > 0 else 0.0
+    per_second = timeout_per_media_second()
+    return base_timeout() + max(seconds * per_second, size / 1e6 * TIMEOUT_PER_MEGABYTE * min(per_second, 1))
+
+
+def analyse(
+    ws: Workspace, worker: Worker, item_id: int, *, actor: str, options: AnalysisOptions | None = None
+) -> AnalysisOutcome:
+    options = options or AnalysisOptions()
     with ws.db.read() as session:
         item = session.get_one(Item, item_id)
-        sha256, declared_ext, kind = item.sha256, item.declared_ext, MediaKind(item.kind)
-    path = ws.store.path_for(sha256)
-    probed: dict[str, Any] | None
+        sha256, declared_ext, size = item.sha256, item.declared_ext, item.size
+    path = str(ws.store.path_for(sha256))
+    probed: dict[str, Any] | None = None
+    media: MediaResult | None = None
     try:
-        probed = worker.call("evidence.analysis:probe_job", str(path), timeout=DEFAULT_TIMEOUT)
+        name = f"item.{declared_ext}" if declared_ext else ""
+        probed = worker.call("evidence.jobs:probe_job", path, name, timeout=base_timeout())
         status = _judge(probed, declared_ext)
+        if status.state.value == "ok" and probed["kind"] in (MediaKind.VIDEO.value, MediaKind.IMAGE.value):
+            media = worker.call(
+                "evidence.jobs:media_job",
+                path,
+                probed["kind"],
+                options.quick,
+                options.sample_interval,
+                timeout=_time_limit(probed, size),
+            )
+            if media.error:
+                status = AnalysisStatus.failed(media.error)
+            elif options.quick:
+                status = AnalysisStatus.pending()
     except WorkerFailure as failure:
-        probed, status = None, AnalysisStatus.failed(failure.reason)
+        status = AnalysisStatus.failed(failure.reason)
+    frames = media.frames if media is not None and not media.error else []
+    thumbnails = {f.idx: ws.store.put_bytes(f.jpeg) for f in frames if f.jpeg}
     with ws.db.write() as session:
         item = session.get_one(Item, item_id)
         if probed is not None:
             item.kind = str(probed["kind"])
             item.mime = probed.get("mime") or item.mime
             item.probe = probed.get("metadata") or {}
+        if media is not None and not media.error:
+            record_frames(session, item.id, frames, thumbnails)
+            item.summary = media.summary
+        elif status.state.value == "ok":
+            record_frames(session, item.id, [], {})
+            item.summary = None
         item.analysis = str(status)
         item.analysed_at = datetime.now(UTC)
-        kind = MediaKind(item.kind)
         custody.append(
             session,
             actor=actor,
             action="analyse",
             subject=f"item:{sha256}",
-            details={"status": str(status), "kind": item.kind, "mime": item.mime, "step": "probe"},
+            details={
+                "status": str(status),
+                "kind": item.kind,
+                "mime": item.mime,
+                "mode": "quick" if options.quick else "full",
+                "frames": len(frames),
+                "keyframes": sum(1 for f in frames if f.keyframe),
+            },
         )
+        kind = MediaKind(item.kind)
     return AnalysisOutcome(item_id, sha256, status, kind)
+
+
+def _judge(probed: dict[str, Any], declared_ext: str) -> AnalysisStatus:
+    if probed.get("error"):
+        return AnalysisStatus.failed(str(probed["error"]))
+    claimed = _claimed_kind(declared_ext)
+    if probed.get("kind") == MediaKind.OTHER.value and claimed is not None:
+        detected = probed.get("mime") or "unknown content"
+        return AnalysisStatus.failed(f"not a media file: content is {detected}, name says .{declared_ext}")
+    if probed.get("kind") == MediaKind.AUDIO.value and claimed == "video":
+        return AnalysisStatus.failed(f"no video stream: audio only, name says .{declared_ext}")
+    return AnalysisStatus.ok()
 
 
 def select_items(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evidence.catalogue import custody, queries
-from evidence.catalogue.models import Acquisition, Event, Item
+from evidence.catalogue.frames import frames_of
+from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
 from evidence.workspace import Workspace
 
 
@@ -34,3 +35,22 @@ def show_item(ws: Workspace, ref: str) -> ItemDetail:
         acquisitions = queries.acquisitions_of(session, item.id)
         events = custody.events_for(session, [f"item:{item.sha256}"])
     return ItemDetail(item, acquisitions, events, str(ws.store.path_for(item.sha256)))
+
+
+@dataclass(frozen=True, slots=True)
+class FrameView:
+    frame: Frame
+    hashes: list[FrameHash]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFrames:
+    item: Item
+    frames: list[FrameView]
+
+
+def list_frames(ws: Workspace, ref: str) -> ItemFrames:
+    with ws.db.read() as session:
+        item = queries.resolve_ref(session, ref)
+        rows = frames_of(session, item.id)
+    return ItemFrames(item, [FrameView(f, h) for f, h in rows])

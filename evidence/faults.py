@@ -16,3 +16,15 @@ CRASH_EXIT = 86
 def checkpoint(name: str) -> None:
     if os.environ.get(ENV_CRASH_AT) == name:
         os._exit(CRASH_EXIT)
+
+
+ENV_HANG_AT = "EVIDENCE_TEST_HANG_AT"
+
+
+def hang_point(name: str) -> None:
+    """Block forever when `EVIDENCE_TEST_HANG_AT=<name>`: tests use it to prove time limits work."""
+    if os.environ.get(ENV_HANG_AT) == name:
+        import time
+
+        while True:
+            time.sleep(3600)

@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from evidence import faults
-from evidence.analysis import analyse
+from evidence.analysis import AnalysisOptions, analyse
 from evidence.catalogue import custody
 from evidence.catalogue.models import Acquisition, Item
 from evidence.config import DIRNAME
@@ -38,6 +38,7 @@ class AddOptions:
     note: str | None = None
     include_hidden: bool = False
     analyse: bool = True
+    quick: bool = False  # key frames only; full analysis later with `evidence analyze --pending`
     actor: str = "unknown"
 
 
@@ -171,8 +172,11 @@ def add_paths(
         paths, include_hidden=options.include_hidden, catalogue_root=ws.location.root
     )
     report = AddReport(results=list(refused), skipped=skipped)
+    analysis_options = AnalysisOptions(quick=options.quick)
     progress.start(len(candidates), sum(c.size for c in candidates))
     with Worker() as worker:
+        if options.analyse and candidates:
+            worker.start()  # warms up while the first file is copied
         for candidate in candidates:
             shown = printable(str(candidate.path))
             progress.file_started(shown, candidate.size)
@@ -181,7 +185,7 @@ def add_paths(
             except InputRefused as refusal:
                 result = FileResult(shown, "failed", error=refusal.message)
             if options.analyse and result.id is not None and result.status == "added":
-                outcome = analyse(ws, worker, result.id, actor=options.actor)
+                outcome = analyse(ws, worker, result.id, actor=options.actor, options=analysis_options)
                 result = _with_analysis(result, outcome.status, outcome.kind)
             report.results.append(result)
             progress.file_done(result)

@@ -1,21 +1,34 @@
 """Analysis runs in a separate process: a crash, a hang or a memory blow-up in a decoder fails only
-that analysis, never the command, and never touches what is already preserved."""
+that analysis, never the command, and never touches what is already preserved.
+
+The child is a fresh interpreter (`python -m evidence.worker`), not a fork: no locks or threads are
+inherited, and nothing depends on how the parent was started. It talks over two pipes with pickled
+(target, args) requests, runs under an address-space limit, and is started early so that its imports
+overlap with the parent's copying; time limits count the work only, not the start.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import logging
-import multiprocessing
 import os
+import subprocess
+import sys
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any
 
-log = logging.getLogger(__name__)
-
-DEFAULT_TIMEOUT = float(os.environ.get("EVIDENCE_ANALYSIS_TIMEOUT", "120"))
+DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_MB = int(os.environ.get("EVIDENCE_ANALYSIS_MEMORY_MB", "6144"))
+STARTUP_TIMEOUT = 120.0
+# imported by the child before it says it is ready, so the first job does not pay for them
+WARM_UP = (
+    "evidence.jobs",
+    "evidence.media.probe",
+    "evidence.media.frames_job",
+    "evidence.media.video",
+    "evidence.media.images",
+)
 
 
 class WorkerFailure(Exception):
@@ -26,7 +39,114 @@ class WorkerFailure(Exception):
         self.reason = reason
 
 
-def _child_main(conn: Connection, memory_mb: int) -> None:
+class Worker:
+    """One child process reused across calls; restarted after a crash or a timeout."""
+
+    def __init__(self, *, memory_mb: int = DEFAULT_MEMORY_MB) -> None:
+        self.memory_mb = memory_mb
+        self._process: subprocess.Popen[bytes] | None = None
+        self._requests: Connection | None = None
+        self._replies: Connection | None = None
+        self._ready = False
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the child now (without waiting for it), so it warms up while the caller works."""
+        if self._process is not None and self._process.poll() is None:
+            return
+        self._stop()
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        try:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "evidence.worker",
+                    str(to_child_r),
+                    str(from_child_w),
+                    str(self.memory_mb),
+                ],
+                pass_fds=(to_child_r, from_child_w),
+                stdin=subprocess.DEVNULL,
+                env=env,
+                close_fds=True,
+            )
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self._requests, self._replies = (
+            Connection(to_child_w, readable=False),
+            Connection(from_child_r, writable=False),
+        )
+        self._ready = False
+
+    def _wait_ready(self) -> Connection:
+        self.start()
+        assert self._requests is not None and self._replies is not None
+        if not self._ready:
+            try:
+                ok = self._replies.poll(STARTUP_TIMEOUT) and self._replies.recv() == ("ready", None)
+            except (EOFError, OSError):
+                ok = False
+            if not ok:
+                self._stop()
+                raise WorkerFailure("the analysis process did not start")
+            self._ready = True
+        return self._requests
+
+    def call(self, target: str, *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
+        """Run `module:function(*args)` in the child and return its (picklable) result."""
+        requests = self._wait_ready()
+        replies = self._replies
+        assert replies is not None
+        try:
+            requests.send((target, args))
+            ready = replies.poll(timeout)
+        except (BrokenPipeError, EOFError, OSError):
+            self._stop()
+            raise WorkerFailure("the analysis process died") from None
+        if not ready:
+            self._stop()
+            raise WorkerFailure(f"timed out after {timeout:g} s")
+        try:
+            status, payload = replies.recv()
+        except (EOFError, OSError):
+            code = self._process.wait(5) if self._process is not None else None
+            self._stop()
+            raise WorkerFailure(f"the analysis process crashed (exit {code})") from None
+        if status != "ok":
+            raise WorkerFailure(str(payload))
+        return payload
+
+    def _stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(5)
+        for conn in (self._requests, self._replies):
+            if conn is not None:
+                conn.close()
+        self._process, self._requests, self._replies, self._ready = None, None, None, False
+
+    def close(self) -> None:
+        if self._process is not None and self._process.poll() is None and self._requests is not None:
+            try:
+                self._requests.send(None)
+                self._process.wait(2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._stop()
+
+
+def _serve(requests: Connection, replies: Connection, memory_mb: int) -> None:
     try:
         import resource
 
@@ -34,9 +154,13 @@ def _child_main(conn: Connection, memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass
+    for module in WARM_UP:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    replies.send(("ready", None))
     while True:
         try:
-            request = conn.recv()
+            request = requests.recv()
         except (EOFError, KeyboardInterrupt):
             return
         if request is None:
@@ -45,76 +169,16 @@ def _child_main(conn: Connection, memory_mb: int) -> None:
         try:
             module_name, _, func_name = target.partition(":")
             func = getattr(importlib.import_module(module_name), func_name)
-            conn.send(("ok", func(*args)))
+            replies.send(("ok", func(*args)))
         except MemoryError:
-            conn.send(("error", "out of memory (the analysis memory limit was reached)"))
+            replies.send(("error", "out of memory (the analysis memory limit was reached)"))
         except Exception as exc:
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            replies.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
-class Worker:
-    """One child process reused across calls; restarted after a crash or a timeout."""
-
-    def __init__(self, *, memory_mb: int = DEFAULT_MEMORY_MB) -> None:
-        self.memory_mb = memory_mb
-        self._process: BaseProcess | None = None
-        self._conn: Connection | None = None
-
-    def __enter__(self) -> Worker:
-        return self
-
-    def __exit__(self, *exc: object | type[BaseException] | TracebackType | None) -> None:
-        self.close()
-
-    def _start(self) -> Connection:
-        if self._conn is not None and self._process is not None and self._process.is_alive():
-            return self._conn
-        self._stop()
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        process = context.Process(
-            target=_child_main, args=(child, self.memory_mb), name="evidence-analysis", daemon=True
-        )
-        process.start()
-        child.close()
-        self._process, self._conn = process, parent
-        return parent
-
-    def call(self, target: str, *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
-        """Run `module:function(*args)` in the child and return its (picklable) result."""
-        conn = self._start()
-        try:
-            conn.send((target, args))
-            ready = conn.poll(timeout)
-        except (BrokenPipeError, EOFError, OSError):
-            self._stop()
-            raise WorkerFailure("the analysis process died") from None
-        if not ready:
-            self._stop()
-            raise WorkerFailure(f"timed out after {timeout:g} s")
-        try:
-            status, payload = conn.recv()
-        except (EOFError, OSError):
-            code = self._process.exitcode if self._process is not None else None
-            self._stop()
-            raise WorkerFailure(f"the analysis process crashed (exit {code})") from None
-        if status != "ok":
-            raise WorkerFailure(str(payload))
-        return payload
-
-    def _stop(self) -> None:
-        if self._process is not None and self._process.is_alive():
-            self._process.kill()
-            self._process.join(5)
-        if self._conn is not None:
-            self._conn.close()
-        self._process, self._conn = None, None
-
-    def close(self) -> None:
-        if self._conn is not None and self._process is not None and self._process.is_alive():
-            try:
-                self._conn.send(None)
-                self._process.join(2)
-            except OSError:
-                pass
-        self._stop()
+if __name__ == "__main__":
+    _serve(
+        Connection(int(sys.argv[1]), writable=False),
+        Connection(int(sys.argv[2]), readable=False),
+        int(sys.argv[3]),
+    )

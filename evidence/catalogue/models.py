@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.catalogue.base import Base, JSONText, UTCDateTime
@@ -26,6 +37,8 @@ class Item(Base):
     analysis: Mapped[str] = mapped_column(String(400), default="pending")
     first_catalogued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # what the last analysis found: duration, size, rotation, border box, counts, quick or full
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
 
     acquisitions: Mapped[list[Acquisition]] = relationship(
         back_populates="item", lazy="raise", order_by="Acquisition.id"
@@ -70,3 +83,46 @@ class Event(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (Index("ix_event_subject", "subject"),)
+
+
+class Frame(Base):
+    """A sampled frame (matching index) and/or a keyframe (for people) of an item.
+
+    An image is one frame with index 0 at time 0."""
+
+    __tablename__ = "frame"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"))
+    idx: Mapped[int] = mapped_column(Integer)
+    pts: Mapped[str] = mapped_column(String(64))  # exact seconds as a fraction "num/den"
+    t: Mapped[float] = mapped_column(Float)  # the same, as a float for ordering and ranges
+    sampled: Mapped[bool] = mapped_column(Boolean, default=False)
+    keyframe: Mapped[str | None] = mapped_column(String(16))  # first | scene-cut | static | None
+    cut_score: Mapped[float | None] = mapped_column(Float)
+    thumbnail: Mapped[str | None] = mapped_column(String(64))  # sha256 of a JPEG in the derived store
+    quality: Mapped[int | None] = mapped_column(Integer)
+    flat: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("item_id", "idx", name="uq_frame_item_id_idx"),
+        Index("ix_frame_item_id_t", "item_id", "t"),
+    )
+
+
+class FrameHash(Base):
+    """A perceptual hash of a frame, self-describing (algorithm and version) so that hashes of
+    incompatible versions are never compared. `variant` is canonical (border removed), raw
+    (uncropped), or a dihedral transform of the canonical picture (images)."""
+
+    __tablename__ = "fingerprint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    frame_id: Mapped[int] = mapped_column(ForeignKey("frame.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    variant: Mapped[str] = mapped_column(String(24))
+    value: Mapped[str] = mapped_column(String(128))  # hex
+    quality: Mapped[int | None] = mapped_column(Integer)
+    informative: Mapped[bool] = mapped_column(Boolean, default=True)  # not flat, quality >= 50

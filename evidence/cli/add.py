@@ -68,10 +68,11 @@ class RichAddProgress:
 
 
 def exit_code_for(statuses: list[str], analyses: list[str | None]) -> int:
-    """2 if any path was refused, else 3 if any analysis is incomplete, else 0."""
+    """2 if any path was refused, else 3 if any analysis failed, else 0 (pending after --quick or
+    --no-analysis is what was asked for)."""
     if any(s == "failed" for s in statuses):
         return int(ExitCode.USAGE)
-    if any(a is not None and a != "ok" for a in analyses):
+    if any(a is not None and a.startswith("failed") for a in analyses):
         return int(ExitCode.ANALYSIS_INCOMPLETE)
     return int(ExitCode.OK)
 
@@ -93,6 +94,11 @@ def add(
     note: str | None = typer.Option(None, "--note", help="A note kept with this acquisition."),
     include_hidden: bool = typer.Option(False, "--hidden", help="Also add hidden files in folders."),
     no_analysis: bool = typer.Option(False, "--no-analysis", help="Preserve only; analyse later."),
+    quick: bool = typer.Option(
+        False,
+        "--quick",
+        help="Key frames only, for a fast first look; full analysis later with analyze --pending.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Preserve files exactly (SHA-256, read-only store, custody log), then probe them."""
@@ -112,6 +118,7 @@ def add(
         note=note,
         include_hidden=include_hidden,
         analyse=not no_analysis,
+        quick=quick,
         actor=default_actor(),
     )
     with open_workspace(state(ctx).catalogue) as ws, RichAddProgress() as progress:
@@ -188,5 +195,5 @@ def analyze(
         for o in outcomes:
             typer.echo(f"{o.item_id:>5}  {o.sha256[:12]}  {o.status}")
         message(f"{len(outcomes)} analysed")
-    if any(str(o.status) != "ok" for o in outcomes):
+    if any(str(o.status).startswith("failed") for o in outcomes):
         raise typer.Exit(int(ExitCode.ANALYSIS_INCOMPLETE))

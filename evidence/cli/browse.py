@@ -71,6 +71,7 @@ def show(
     if json_out:
         document = item_dict(item)
         document["probe"] = item.probe
+        document["summary"] = item.summary
         document["stored_at"] = detail.stored_at
         document["acquisitions"] = [acquisition_dict(a) for a in detail.acquisitions]
         document["events"] = [event_dict(e) for e in detail.events]
@@ -88,6 +89,7 @@ def show(
         grid.add_row(key.replace("_", " "), cell(value))
     grid.add_row("stored at", cell(detail.stored_at))
     console.print(grid)
+    _print_analysis(console, item.summary or {})
     _print_media(console, item.probe or {})
     console.print(f"\n[bold]Acquisitions ({len(detail.acquisitions)})[/bold]")
     for acq in detail.acquisitions:
@@ -139,4 +141,33 @@ def _print_media(console: Any, probe: dict[str, Any]) -> None:
                     else str(entry)
                 )
                 grid.add_row(f"  {key}[{index}]", cell(text))
+    console.print(grid)
+
+
+def _print_analysis(console: Any, summary: dict[str, Any]) -> None:
+    if not summary:
+        return
+    console.print("\n[bold]Analysis[/bold]")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    border = summary.get("border")
+    rows = [
+        ("mode", summary.get("mode")),
+        ("size", f"{summary.get('width')}x{summary.get('height')} (upright)"),
+        ("rotation", summary.get("rotation")),
+        ("duration", human_duration(summary.get("duration"))),
+        ("frames decoded", summary.get("frames_decoded")),
+        ("frames sampled", summary.get("sampled")),
+        ("informative", summary.get("informative")),
+        ("keyframes", summary.get("keyframes")),
+        (
+            "border box",
+            f"x={border['x']} y={border['y']} w={border['w']} h={border['h']}" if border else "none",
+        ),
+        ("warnings", "; ".join(summary.get("warnings") or [])),
+    ]
+    for key, value in rows:
+        if value not in (None, ""):
+            grid.add_row(f"  {key}", cell(value))
     console.print(grid)

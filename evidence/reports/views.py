@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidence.catalogue.models import Acquisition, Event, Item
+from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
 from evidence.core.timeutil import iso
 
 
@@ -61,4 +61,22 @@ def event_dict(event: Event) -> dict[str, Any]:
         "details": event.details,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
+    }
+
+
+def frame_dict(frame: Frame, hashes: list[FrameHash]) -> dict[str, Any]:
+    return {
+        "index": frame.idx,
+        "pts": frame.pts,
+        "time": frame.t,
+        "sampled": frame.sampled,
+        "keyframe": frame.keyframe,
+        "cut_score": frame.cut_score,
+        "quality": frame.quality,
+        "flat": frame.flat,
+        "thumbnail": frame.thumbnail,
+        "fingerprints": [
+            {"variant": h.variant, "hash": f"{h.algorithm}.v{h.version}:{h.value}", "quality": h.quality}
+            for h in hashes
+        ],
     }

@@ -57,3 +57,41 @@ def test_a_catalogue_whose_schema_is_behind_refuses_with_exit_6(sqlite_catalogue
         result = sqlite_catalogue.run(*args)
         assert result.exit_code == 6, result.output
         assert "evidence db upgrade" in result.stderr
+
+
+def test_upgrade_from_the_first_revision_keeps_rows_and_chain(tmp_path: Path) -> None:
+    """A catalogue made by migration 0001, with an item and custody rows, upgrades to head intact."""
+    from evidence.core.custody import GENESIS, event_hash
+    from evidence.core.timeutil import parse_instant
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    schema.upgrade(url, "0001")
+    at = parse_instant("2026-01-02T03:04:05Z").at
+    digest = event_hash(seq=1, at=at, actor="a", action="init", subject="catalogue", details={}, prev=GENESIS)
+    conn = sqlite3.connect(tmp_path / "old.sqlite")
+    conn.execute(
+        "INSERT INTO item (sha256, size, kind, mime, declared_ext, probe, analysis, first_catalogued_at) "
+        "VALUES (?, 3, 'other', 'text/plain', 'txt', '{}', 'ok', '2026-01-02 03:04:05.000000')",
+        ("a" * 64,),
+    )
+    conn.execute(
+        "INSERT INTO event (seq, at, actor, action, subject, details, prev_hash, hash) "
+        "VALUES (1, '2026-01-02 03:04:05.000000', 'a', 'init', 'catalogue', '{}', ?, ?)",
+        (GENESIS, digest),
+    )
+    conn.commit()
+    conn.close()
+    before, after = schema.upgrade(url)
+    assert (before, after) == ("0001", schema.SCHEMA_HEAD)
+    conn = sqlite3.connect(tmp_path / "old.sqlite")
+    assert conn.execute("SELECT sha256, summary FROM item").fetchall() == [("a" * 64, None)]
+    assert conn.execute("SELECT hash FROM event").fetchall() == [(digest,)]
+    conn.close()
+    from evidence.catalogue import custody
+    from evidence.catalogue.engine import Database
+    from evidence.core.custody import walk_chain
+
+    db = Database(url)
+    with db.read() as session:
+        assert list(walk_chain(custody.records(session))) == []
+    db.dispose()

@@ -1,0 +1,61 @@
+"""Writing and reading an item's frames and fingerprints. Callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from evidence.catalogue.models import Frame, FrameHash
+from evidence.core.frames import FrameRecord, fraction_text
+
+
+def record_frames(
+    session: Session, item_id: int, frames: Sequence[FrameRecord], thumbnails: dict[int, str]
+) -> None:
+    """Replace the item's frames (derived data, re-computable) with these."""
+    session.execute(delete(FrameHash).where(FrameHash.item_id == item_id))
+    session.execute(delete(Frame).where(Frame.item_id == item_id))
+    if not frames:
+        return
+    rows = [
+        {
+            "item_id": item_id,
+            "idx": f.idx,
+            "pts": fraction_text(f.pts),
+            "t": float(f.pts),
+            "sampled": f.sampled,
+            "keyframe": f.keyframe,
+            "cut_score": f.cut_score,
+            "thumbnail": thumbnails.get(f.idx),
+            "quality": f.quality,
+            "flat": f.flat,
+        }
+        for f in frames
+    ]
+    ids = list(session.scalars(insert(Frame).returning(Frame.id, sort_by_parameter_order=True), rows))
+    hashes = [
+        {
+            "frame_id": frame_id,
+            "item_id": item_id,
+            "algorithm": h.algorithm,
+            "version": h.version,
+            "variant": h.variant,
+            "value": h.hex,
+            "quality": h.quality,
+            "informative": f.informative,
+        }
+        for frame_id, f in zip(ids, frames, strict=True)
+        for h in f.hashes
+    ]
+    if hashes:
+        session.execute(insert(FrameHash), hashes)
+
+
+def frames_of(session: Session, item_id: int) -> list[tuple[Frame, list[FrameHash]]]:
+    frames = list(session.scalars(select(Frame).where(Frame.item_id == item_id).order_by(Frame.t, Frame.idx)))
+    by_frame: dict[int, list[FrameHash]] = {f.id: [] for f in frames}
+    for h in session.scalars(select(FrameHash).where(FrameHash.item_id == item_id).order_by(FrameHash.id)):
+        by_frame.setdefault(h.frame_id, []).append(h)
+    return [(f, by_frame[f.id]) for f in frames]

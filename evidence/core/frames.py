@@ -1,0 +1,51 @@
+"""What analysis produces per frame: plain values that cross the worker process boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+# PDQ frames below this quality carry no weight in matching (Meta's recommendation)
+MIN_QUALITY = 50
+
+
+@dataclass(frozen=True, slots=True)
+class HashRecord:
+    variant: str  # "canonical" | "raw" | a dihedral name such as "rotate90"
+    algorithm: str
+    version: int
+    hex: str
+    quality: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRecord:
+    idx: int
+    pts: Fraction  # seconds
+    sampled: bool
+    keyframe: str | None = None  # "first" | "scene-cut" | "static"
+    cut_score: float | None = None
+    quality: int | None = None
+    flat: bool = False
+    jpeg: bytes | None = None  # thumbnail of a keyframe
+    hashes: tuple[HashRecord, ...] = ()
+
+    @property
+    def informative(self) -> bool:
+        return not self.flat and (self.quality or 0) >= MIN_QUALITY
+
+
+@dataclass(frozen=True, slots=True)
+class MediaResult:
+    frames: list[FrameRecord] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def fraction_text(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def parse_fraction(text: str) -> Fraction:
+    return Fraction(text)

@@ -1,0 +1,91 @@
+"""Use case: `evidence sheet` — a contact sheet of an item's keyframes, written to a file and logged."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from evidence.catalogue import custody, queries
+from evidence.catalogue.frames import frames_of
+from evidence.core.text import printable
+from evidence.errors import UsageError
+from evidence.reports.sheet import SheetCell, contact_sheet
+from evidence.store.local import environment_error
+from evidence.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class SheetResult:
+    path: Path
+    sha256: str
+    keyframes: int
+
+
+def write_output(data: bytes, output: Path, ws: Workspace) -> str:
+    """Write an export atomically (temp file, fsync, rename), never inside the catalogue."""
+    target = output.resolve()
+    try:
+        target.relative_to(ws.location.root)
+    except ValueError:
+        pass
+    else:
+        raise UsageError(f"{printable(str(output))}: refusing to write inside the catalogue folder")
+    if target.is_dir():
+        raise UsageError(f"{printable(str(output))} is a directory: give a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".evidence-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except FileNotFoundError:
+        raise UsageError(f"{printable(str(output.parent))}: no such folder") from None
+    except OSError as exc:
+        raise environment_error(exc, f"writing {printable(str(output))}") from exc
+    return hashlib.sha256(data).hexdigest()
+
+
+def make_sheet(ws: Workspace, ref: str, output: Path, *, actor: str, columns: int = 4) -> SheetResult:
+    with ws.db.read() as session:
+        item = queries.resolve_ref(session, ref)
+        rows = frames_of(session, item.id)
+        names = queries.acquisitions_of(session, item.id)
+    keyframes = [f for f, _ in rows if f.keyframe and f.thumbnail]
+    if not keyframes:
+        raise UsageError(
+            f"item {item.id} has no keyframes yet (analysis: {item.analysis}); "
+            f"run `evidence analyze {item.id}`"
+        )
+    cells = [
+        SheetCell(
+            jpeg=ws.store.path_for(f.thumbnail, "derived").read_bytes(),
+            pts=Fraction(f.pts),
+            idx=f.idx,
+            reason=f.keyframe or "",
+        )
+        for f in keyframes
+        if f.thumbnail
+    ]
+    name = names[0].original_name if names else ""
+    title = printable(f"#{item.id}  sha256:{item.sha256[:16]}…  {name}")
+    data = contact_sheet(cells, title=title, columns=columns)
+    digest = write_output(data, output, ws)
+    with ws.db.write() as session:
+        custody.append(
+            session,
+            actor=actor,
+            action="export",
+            subject=f"item:{item.sha256}",
+            details={
+                "format": "contact-sheet",
+                "path": str(output.resolve()),
+                "sha256": digest,
+                "keyframes": len(cells),
+            },
+        )
+    return SheetResult(output, digest, len(cells))
