@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from evidence.catalogue import custody
 from evidence.catalogue.frames import record_frames
 from evidence.catalogue.models import Item
-from evidence.core.frames import MediaResult
+from evidence.core.frames import MediaResult, QueryRecord
 from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.worker import Worker, WorkerFailure
 from evidence.workspace import Workspace
@@ -43,6 +43,7 @@ class AnalysisOutcome:
     sha256: str
     status: AnalysisStatus
     kind: MediaKind
+    query: list[QueryRecord] = field(default_factory=list)  # dense hashes to look the item up with
 
 
 def _claimed_kind(declared_ext: str) -> str | None:
@@ -54,7 +55,7 @@ def _claimed_kind(declared_ext: str) -> str | None:
     return major if major in ("video", "audio", "image") else None
 
 
-def _time_limit(probed: dict[str, Any], size: int) -> float:
+def time_limit(probed: dict[str, Any], size: int) -> float:
     duration = (probed.get("metadata") or {}).get("duration")
     seconds = float(duration) if isinstance(duration, int | float) and duration > 0 else 0.0
     per_second = timeout_per_media_second()
@@ -82,7 +83,7 @@ def analyse(
                 probed["kind"],
                 options.quick,
                 options.sample_interval,
-                timeout=_time_limit(probed, size),
+                timeout=time_limit(probed, size),
             )
             if media.error:
                 status = AnalysisStatus.failed(media.error)
@@ -121,7 +122,8 @@ def analyse(
             },
         )
         kind = MediaKind(item.kind)
-    return AnalysisOutcome(item_id, sha256, status, kind)
+    query = media.query if media is not None and not media.error else []
+    return AnalysisOutcome(item_id, sha256, status, kind, query)
 
 
 def _judge(probed: dict[str, Any], declared_ext: str) -> AnalysisStatus:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from evidence.catalogue import custody, queries
 from evidence.catalogue.frames import frames_of
-from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
+from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item, Relation
+from evidence.relations import relations_of
 from evidence.workspace import Workspace
 
 
@@ -22,6 +23,7 @@ class ItemDetail:
     acquisitions: list[Acquisition]
     events: list[Event]
     stored_at: str
+    relations: list[tuple[Relation, Item]]
 
 
 def list_catalogue(ws: Workspace, *, limit: int | None = None) -> list[ItemRow]:
@@ -34,7 +36,8 @@ def show_item(ws: Workspace, ref: str) -> ItemDetail:
         item = queries.resolve_ref(session, ref)
         acquisitions = queries.acquisitions_of(session, item.id)
         events = custody.events_for(session, [f"item:{item.sha256}"])
-    return ItemDetail(item, acquisitions, events, str(ws.store.path_for(item.sha256)))
+        related = relations_of(session, item.id)
+    return ItemDetail(item, acquisitions, events, str(ws.store.path_for(item.sha256)), related)
 
 
 @dataclass(frozen=True, slots=True)

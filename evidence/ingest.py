@@ -21,6 +21,7 @@ from evidence.core.text import printable, storable
 from evidence.core.timeutil import Instant
 from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.errors import InputRefused
+from evidence.matching import FoundMatch, match_new_item
 from evidence.media.sniff import declared_extension, sniff
 from evidence.store.local import ProgressFn
 from evidence.worker import Worker
@@ -39,6 +40,7 @@ class AddOptions:
     include_hidden: bool = False
     analyse: bool = True
     quick: bool = False  # key frames only; full analysis later with `evidence analyze --pending`
+    match: bool = True  # look new items up among the catalogued ones and record suggested relations
     actor: str = "unknown"
 
 
@@ -65,6 +67,7 @@ class FileResult:
     analysis: str | None = None
     acquisition_id: int | None = None
     error: str | None = None
+    near_duplicates: tuple[FoundMatch, ...] = ()
 
 
 @dataclass
@@ -186,13 +189,18 @@ def add_paths(
                 result = FileResult(shown, "failed", error=refusal.message)
             if options.analyse and result.id is not None and result.status == "added":
                 outcome = analyse(ws, worker, result.id, actor=options.actor, options=analysis_options)
-                result = _with_analysis(result, outcome.status, outcome.kind)
+                found = (
+                    match_new_item(ws, outcome, actor=options.actor, worker=worker) if options.match else []
+                )
+                result = _with_analysis(result, outcome.status, outcome.kind, found)
             report.results.append(result)
             progress.file_done(result)
     return report
 
 
-def _with_analysis(result: FileResult, status: AnalysisStatus, kind: MediaKind) -> FileResult:
+def _with_analysis(
+    result: FileResult, status: AnalysisStatus, kind: MediaKind, found: list[FoundMatch]
+) -> FileResult:
     return FileResult(
         path=result.path,
         status=result.status,
@@ -202,6 +210,7 @@ def _with_analysis(result: FileResult, status: AnalysisStatus, kind: MediaKind) 
         kind=kind.value,
         analysis=str(status),
         acquisition_id=result.acquisition_id,
+        near_duplicates=tuple(found),
     )
 
 

@@ -24,10 +24,29 @@ def probe_job(path: str, name: str) -> dict[str, Any]:
     }
 
 
-def media_job(path: str, kind: str, quick: bool, sample_interval: str) -> MediaResult:
-    """The one decode pass (video) or the image analysis."""
+def media_job(
+    path: str, kind: str, quick: bool, sample_interval: str, query_interval: str | None = None
+) -> MediaResult:
+    """The one decode pass (video) or the image analysis, with dense query hashes for matching."""
     from evidence.media import frames_job
 
     faults.hang_point("media")
     faults.checkpoint("media")
-    return frames_job.run(Path(path), MediaKind(kind), quick=quick, sample_interval=sample_interval)
+    return frames_job.run(
+        Path(path),
+        MediaKind(kind),
+        quick=quick,
+        sample_interval=sample_interval,
+        query_interval=query_interval,
+    )
+
+
+def window_job(
+    path: str, start: float, end: float, border: dict[str, int] | None
+) -> list[tuple[float, bytes, int]]:
+    """Every frame's canonical hash between two times of a stored video."""
+    from evidence.media.geometry import Box
+    from evidence.media.window import hash_window
+
+    box = None if border is None else Box(border["x"], border["y"], border["w"], border["h"])
+    return hash_window(Path(path), start, end, box)

@@ -7,14 +7,16 @@ from collections.abc import Sequence
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from evidence.catalogue.hashindex import index_fingerprints, unindex_items
 from evidence.catalogue.models import Frame, FrameHash
-from evidence.core.frames import FrameRecord, fraction_text
+from evidence.core.frames import MIN_QUALITY, FrameRecord, fraction_text
 
 
 def record_frames(
     session: Session, item_id: int, frames: Sequence[FrameRecord], thumbnails: dict[int, str]
 ) -> None:
-    """Replace the item's frames (derived data, re-computable) with these."""
+    """Replace the item's frames (derived data, re-computable) with these, and index their hashes."""
+    unindex_items(session, [item_id])  # a bulk DELETE fires no ORM cascade: drop the band rows first
     session.execute(delete(FrameHash).where(FrameHash.item_id == item_id))
     session.execute(delete(Frame).where(Frame.item_id == item_id))
     if not frames:
@@ -44,13 +46,14 @@ def record_frames(
             "variant": h.variant,
             "value": h.hex,
             "quality": h.quality,
-            "informative": f.informative,
+            "informative": f.informative and (h.quality or 0) >= MIN_QUALITY,
         }
         for frame_id, f in zip(ids, frames, strict=True)
         for h in f.hashes
     ]
     if hashes:
-        session.execute(insert(FrameHash), hashes)
+        stmt = insert(FrameHash).returning(FrameHash.id, sort_by_parameter_order=True)
+        index_fingerprints(session, list(session.scalars(stmt, hashes)))
 
 
 def frames_of(session: Session, item_id: int) -> list[tuple[Frame, list[FrameHash]]]:

@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -126,3 +128,46 @@ class FrameHash(Base):
     value: Mapped[str] = mapped_column(String(128))  # hex
     quality: Mapped[int | None] = mapped_column(Integer)
     informative: Mapped[bool] = mapped_column(Boolean, default=True)  # not flat, quality >= 50
+
+
+class HashBand(Base):
+    """The similarity index: each indexed 256-bit hash split into 16 bands of 16 bits. Candidates are
+    found by band equality (plain indexed SQL on SQLite and PostgreSQL), then verified by the full
+    Hamming distance. Derived data kept by `catalogue.hashindex`: rows are removed by their full key
+    before their fingerprints are, so there is no foreign key (on SQLite it would make every delete
+    look up the fingerprint and rule out the fast DELETE of a rebuild) and no second index."""
+
+    __tablename__ = "hash_band"
+
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class Relation(Base):
+    """A typed link between two items, read from `a` to `b` (a_id < b_id): duplicate, a excerpt-of b,
+    a contains b, or partial (a shared run, as in a compilation). Suggested by the matcher with its
+    score and evidence, then confirmed or rejected by an analyst; a rejected pair is never suggested
+    again."""
+
+    __tablename__ = "relation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    a_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    b_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # suggested | confirmed | rejected
+    score: Mapped[float | None] = mapped_column(Float)
+    matcher: Mapped[str | None] = mapped_column(String(32))
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("a_id", "b_id", name="uq_relation_a_id_b_id"),
+        CheckConstraint("a_id < b_id", name="ordered_pair"),
+    )

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 
 from evidence.cli.app import app, state
-from evidence.cli.output import emit_json, message, stderr
+from evidence.cli.output import emit_json, match_json, message, stderr
 from evidence.errors import ExitCode, UsageError
 
 LARGE = 64 << 20
@@ -94,6 +94,9 @@ def add(
     note: str | None = typer.Option(None, "--note", help="A note kept with this acquisition."),
     include_hidden: bool = typer.Option(False, "--hidden", help="Also add hidden files in folders."),
     no_analysis: bool = typer.Option(False, "--no-analysis", help="Preserve only; analyse later."),
+    no_match: bool = typer.Option(
+        False, "--no-match", help="Do not look new items up among catalogued ones."
+    ),
     quick: bool = typer.Option(
         False,
         "--quick",
@@ -119,6 +122,7 @@ def add(
         include_hidden=include_hidden,
         analyse=not no_analysis,
         quick=quick,
+        match=not no_match,
         actor=default_actor(),
     )
     with open_workspace(state(ctx).catalogue) as ws, RichAddProgress() as progress:
@@ -135,7 +139,7 @@ def add(
                         "id": r.id,
                         "sha256": r.sha256,
                         "status": r.status,
-                        "near_duplicates": [],
+                        "near_duplicates": [match_json(f) for f in r.near_duplicates],
                         "analysis": r.analysis,
                         "kind": r.kind,
                         "size": r.size,
@@ -175,6 +179,7 @@ def analyze(
     """(Re-)run analysis on items; idempotent."""
     from evidence.analysis import analyse, select_items
     from evidence.catalogue.queries import resolve_ref
+    from evidence.matching import match_new_item
     from evidence.worker import Worker
     from evidence.workspace import default_actor, open_workspace
 
@@ -185,8 +190,14 @@ def analyze(
         with ws.db.read() as session:
             ids = [resolve_ref(session, ref).id for ref in refs or []]
         chosen = select_items(ws, refs_ids=ids, pending=pending, failed=failed, everything=everything)
+        outcomes = []
         with Worker() as worker:
-            outcomes = [analyse(ws, worker, item_id, actor=actor) for item_id in chosen]
+            for item_id in chosen:
+                outcome = analyse(ws, worker, item_id, actor=actor)
+                match_new_item(
+                    ws, outcome, actor=actor, worker=worker
+                )  # matches are recorded as suggested relations
+                outcomes.append(outcome)
     if json_out:
         emit_json(
             {"results": [{"id": o.item_id, "sha256": o.sha256, "analysis": str(o.status)} for o in outcomes]}

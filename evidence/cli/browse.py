@@ -62,7 +62,7 @@ def show(
 ) -> None:
     """Everything known about one item: identity, media metadata, acquisitions, custody events."""
     from evidence.browse import show_item
-    from evidence.reports.views import acquisition_dict, event_dict, item_dict
+    from evidence.reports.views import acquisition_dict, event_dict, item_dict, relation_dict
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -75,6 +75,7 @@ def show(
         document["stored_at"] = detail.stored_at
         document["acquisitions"] = [acquisition_dict(a) for a in detail.acquisitions]
         document["events"] = [event_dict(e) for e in detail.events]
+        document["relations"] = [relation_dict(rel, other, item.id) for rel, other in detail.relations]
         emit_json(document)
         return
     console = stdout()
@@ -91,6 +92,7 @@ def show(
     console.print(grid)
     _print_analysis(console, item.summary or {})
     _print_media(console, item.probe or {})
+    _print_relations(console, item.id, detail.relations)
     console.print(f"\n[bold]Acquisitions ({len(detail.acquisitions)})[/bold]")
     for acq in detail.acquisitions:
         fields = acquisition_dict(acq)
@@ -171,3 +173,25 @@ def _print_analysis(console: Any, summary: dict[str, Any]) -> None:
         if value not in (None, ""):
             grid.add_row(f"  {key}", cell(value))
     console.print(grid)
+
+
+def _print_relations(console: Any, item_id: int, relations: list[Any]) -> None:
+    from evidence.relations import kind_from
+
+    if not relations:
+        return
+    console.print(f"\n[bold]Relations ({len(relations)})[/bold]")
+    table = Table(show_edge=False, pad_edge=False)
+    for title in ("status", "this item is", "other", "score", "offsets", "note"):
+        table.add_column(title)
+    for rel, other in relations:
+        offsets = ", ".join(f"{o:+.2f}s" for o in (rel.evidence or {}).get("offsets", []))
+        table.add_row(
+            rel.status,
+            kind_from(rel, item_id),
+            f"#{other.id} {other.sha256[:12]}",
+            "" if rel.score is None else f"{rel.score:.2f}",
+            offsets,
+            cell(rel.note),
+        )
+    console.print(table)

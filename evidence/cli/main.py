@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evidence.cli import add, browse, frames, setup, verify  # noqa: F401  (registers the commands)
+from evidence.cli import add, browse, frames, matching, setup, verify  # noqa: F401  (registers the commands)
 from evidence.cli.app import app
 
 

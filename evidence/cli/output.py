@@ -56,3 +56,39 @@ def human_duration(seconds: float | None) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:05.2f}"
     return f"{minutes}:{secs:05.2f}"
+
+
+def match_json(found: Any) -> dict[str, Any]:
+    """A FoundMatch as the JSON contract has it (`id`, `sha256`, `score` and the evidence)."""
+    m = found.match
+    return {
+        "id": m.item_id,
+        "sha256": found.sha256,
+        "score": m.score,
+        "classification": m.classification,
+        "query_share": m.query_share,
+        "target_share": m.target_share,
+        "offsets": list(m.offsets),
+        "segments": [
+            {
+                "query_start": s.query_start,
+                "query_end": s.query_end,
+                "target_start": s.target_start,
+                "target_end": s.target_end,
+            }
+            for s in m.segments
+        ],
+        "closest": [{"query_t": q, "target_t": t, "distance": d} for q, t, d in m.closest],
+        "matched_frames": m.matched_frames,
+        "via": list(m.via),
+    }
+
+
+def match_line(found: Any) -> str:
+    m = found.match
+    offsets = ", ".join(f"{o:+.2f}s" for o in m.offsets)
+    via = "" if m.via == ("canonical",) else f"  via {'/'.join(m.via)}"
+    return (
+        f"{m.classification} of #{m.item_id} {found.sha256[:12]}  score {m.score:.2f}  "
+        f"(query {m.query_share:.0%}, target {m.target_share:.0%}, offset {offsets}){via}"
+    )

@@ -56,3 +56,14 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+@db_app.command("reindex")
+def db_reindex(ctx: typer.Context) -> None:
+    """Rebuild the similarity index from the stored fingerprints (for repairs)."""
+    from evidence.matching import rebuild_index
+    from evidence.workspace import default_actor, open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        rows = rebuild_index(ws, actor=default_actor())
+    typer.echo(f"similarity index rebuilt: {rows} band rows")

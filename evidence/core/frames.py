@@ -8,6 +8,8 @@ from typing import Any
 
 # PDQ frames below this quality carry no weight in matching (Meta's recommendation)
 MIN_QUALITY = 50
+# the halves of a picture that get their own hash (a large logo or caption box spares some of them)
+REGION_NAMES = ("top", "bottom", "left", "right")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,18 @@ class FrameRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryRecord:
+    """A frame fingerprinted to look the media up (denser than what is stored; never stored)."""
+
+    t: float
+    informative: bool
+    hashes: tuple[tuple[str, bytes], ...]  # (variant, 32-byte PDQ): canonical, mirror, raw, rotate90, ...
+
+
+@dataclass(frozen=True, slots=True)
 class MediaResult:
     frames: list[FrameRecord] = field(default_factory=list)
+    query: list[QueryRecord] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 

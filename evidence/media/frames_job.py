@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
-from evidence.core.frames import FrameRecord, HashRecord, MediaResult
+from evidence.core.frames import MIN_QUALITY, FrameRecord, HashRecord, MediaResult, QueryRecord
 from evidence.core.types import MediaKind
 from evidence.media.geometry import Box
 
@@ -21,10 +21,19 @@ def _box(box: Box | None) -> dict[str, int] | None:
     return None if box is None else {"x": box.x, "y": box.y, "w": box.w, "h": box.h}
 
 
-def run(path: Path, kind: MediaKind, *, quick: bool, sample_interval: str) -> MediaResult:
+# the query side is sampled densely: in hand-held footage frames half a second apart can be unrelated,
+# so a copy trimmed at an odd time only lines up with the stored 1-per-second grid this way
+QUERY_INTERVAL = Fraction(1, 15)
+
+
+def run(
+    path: Path, kind: MediaKind, *, quick: bool, sample_interval: str, query_interval: str | None = None
+) -> MediaResult:
+    """`query_interval`: "0" for every frame, a fraction of a second, or None for the default."""
     if kind is MediaKind.IMAGE:
         return _image(path)
-    return _video(path, quick=quick, sample_interval=Fraction(sample_interval))
+    interval = QUERY_INTERVAL if query_interval is None else Fraction(query_interval)
+    return _video(path, quick=quick, sample_interval=Fraction(sample_interval), query_interval=interval)
 
 
 def _image(path: Path) -> MediaResult:
@@ -64,14 +73,20 @@ def _image(path: Path) -> MediaResult:
         "keyframes": 1,
         "informative": int(frame.informative),
     }
-    return MediaResult([frame], summary)
+    query = QueryRecord(0.0, frame.informative, tuple((h.variant, bytes.fromhex(h.hex)) for h in hashes))
+    return MediaResult([frame], [query], summary)
 
 
-def _video(path: Path, *, quick: bool, sample_interval: Fraction) -> MediaResult:
+def _video(path: Path, *, quick: bool, sample_interval: Fraction, query_interval: Fraction) -> MediaResult:
     from evidence.media.video import MediaError, analyse_video
 
     try:
-        result = analyse_video(path, sample_interval=sample_interval, quick=quick)
+        result = analyse_video(
+            path,
+            sample_interval=sample_interval,
+            quick=quick,
+            query_interval=None if quick else query_interval,
+        )
     except MediaError as exc:
         return MediaResult(error=str(exc))
     frames: dict[int, FrameRecord] = {}
@@ -79,6 +94,7 @@ def _video(path: Path, *, quick: bool, sample_interval: Fraction) -> MediaResult
         hashes = [_pdq("canonical", s.pdq, s.quality)]
         if s.pdq_raw is not None:
             hashes.append(_pdq("raw", s.pdq_raw, s.quality_raw))
+        hashes.extend(_pdq(name, value, quality) for name, value, quality in s.regions)
         frames[s.index] = FrameRecord(
             idx=s.index, pts=s.pts, sampled=True, quality=s.quality, flat=s.flat, hashes=tuple(hashes)
         )
@@ -110,4 +126,22 @@ def _video(path: Path, *, quick: bool, sample_interval: Fraction) -> MediaResult
         "border": _box(result.border),
         "warnings": list(result.warnings),
     }
-    return MediaResult(ordered, summary)
+    if quick:  # the key frames stand in for the dense query
+        query = [
+            QueryRecord(float(s.pts), not s.flat and s.quality >= MIN_QUALITY, (("canonical", s.pdq),))
+            for s in result.sampled
+        ]
+    else:
+        query = [
+            QueryRecord(
+                float(q.pts),
+                not q.flat and q.quality >= MIN_QUALITY,
+                (
+                    ("canonical", q.pdq),
+                    ("mirror", q.pdq_mirror),
+                    *((name, value) for name, value, quality in q.regions if quality >= MIN_QUALITY),
+                ),
+            )
+            for q in result.query
+        ]
+    return MediaResult(ordered, query, summary)

@@ -254,3 +254,13 @@ def pdq_dihedral_fingerprints(image: npt.NDArray[np.generic]) -> list[Fingerprin
     """The 8 dihedral PDQ fingerprints (`DIHEDRAL_NAMES` order) of a luminance plane or RGB array."""
     results = pdq_dihedral_from_luma(image) if image.ndim == 2 else pdq_dihedral_from_rgb(image)
     return [_as_fingerprint(r) for r in results]
+
+
+def pdq_and_mirror_from_luma(y: npt.NDArray[np.generic]) -> tuple[bytes, bytes, int]:
+    """PDQ of a luminance plane and of its left-right mirror image (`flipy`), from one DCT."""
+    _check_plane(y)
+    if _too_small(y.shape):
+        return _ZERO_HASH, _ZERO_HASH, 0
+    buffer64 = downsample_luma(y)
+    dct = _dct16(buffer64)
+    return _bits_to_bytes(dct), _bits_to_bytes(dct * _ODD[None, :]), quality_metric(buffer64)

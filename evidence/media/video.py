@@ -72,7 +72,8 @@ from evidence.media.keyframes import (
     signature,
     thumbnail_jpeg,
 )
-from evidence.media.pdq import pdq_from_luma
+from evidence.media.pdq import pdq_and_mirror_from_luma, pdq_from_luma
+from evidence.media.regions import region_hashes
 
 __all__ = [
     "DEFAULT_MIN_SHOT",
@@ -81,6 +82,7 @@ __all__ = [
     "Box",
     "Keyframe",
     "MediaError",
+    "QueryFrame",
     "SampledFrame",
     "VideoAnalysis",
     "analyse_video",
@@ -88,6 +90,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+REGION_INTERVAL: Final = Fraction(1, 5)
+"""Query frames carry region hashes at most this often (they cost two full hashes)."""
 
 BORDER_INTERVAL: Final = Fraction(1)
 """Border statistics are gathered at least this often (seconds of video) in the main pass."""
@@ -106,6 +111,20 @@ class SampledFrame:
     pdq_raw: bytes | None  # upright, uncropped; only when a border was removed
     quality_raw: int | None
     flat: bool  # black/white/single colour: never used as match evidence
+    regions: tuple[tuple[str, bytes, int], ...] = ()  # (name, PDQ, quality) of the canonical picture's halves
+
+
+@dataclass(frozen=True, slots=True)
+class QueryFrame:
+    """A densely sampled frame used to look a video up (never stored): canonical and mirrored hash."""
+
+    index: int
+    pts: Fraction
+    pdq: bytes
+    pdq_mirror: bytes  # of the left-right mirror image, so that flipped copies are found
+    quality: int
+    flat: bool
+    regions: tuple[tuple[str, bytes, int], ...] = ()  # on a sparser grid (`REGION_INTERVAL`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +152,14 @@ class VideoAnalysis:
     keyframes: list[Keyframe]
     quick: bool
     warnings: list[str]
+    query: list[QueryFrame] = field(default_factory=list)  # only when asked for with `query_interval`
 
 
 @dataclass(frozen=True, slots=True)
 class _Options:
     sample_interval: Fraction | None
     quick: bool
+    query_interval: Fraction | None
     threshold: float
     min_shot: Fraction
     static_interval: Fraction
@@ -153,11 +174,14 @@ def analyse_video(
     min_shot: Fraction = DEFAULT_MIN_SHOT,
     static_interval: Fraction = Fraction(30),
     progress: Callable[[float], None] | None = None,
+    query_interval: Fraction | None = None,
 ) -> VideoAnalysis:
     """Analyse the video at `path` (see the module notes). Raises `MediaError` if it cannot be analysed.
 
     `sample_interval=None` hashes every decoded frame. `quick` decodes key frames only: each is hashed
     and is a keyframe candidate. `progress` receives fractions 0..1 as the main pass advances.
+    `query_interval` also yields `query` frames on a denser grid (`Fraction(0)`: every frame) with their
+    mirrored hashes, for looking the video up; they cost one PDQ each and are not meant to be stored.
     """
     if sample_interval is not None and sample_interval <= 0:
         raise ValueError("sample_interval must be positive or None")
@@ -167,6 +191,7 @@ def analyse_video(
     options = _Options(
         None if sample_interval is None else Fraction(sample_interval),
         quick,
+        None if query_interval is None else Fraction(query_interval),
         float(scene_threshold),
         Fraction(min_shot),
         Fraction(static_interval),
@@ -200,6 +225,7 @@ class _Result:
     keyframes: list[Keyframe]
     quick: bool
     warnings: list[str] = field(default_factory=list)
+    query: list[QueryFrame] = field(default_factory=list)
 
     def analysis(self) -> VideoAnalysis:
         turned = self.quarter_turns % 2 == 1
@@ -216,6 +242,7 @@ class _Result:
             keyframes=self.keyframes,
             quick=self.quick,
             warnings=self.warnings,
+            query=self.query,
         )
 
 
@@ -228,6 +255,7 @@ class _Pass:
         self.warnings: list[str] = []
         self.sampled: list[SampledFrame] = []
         self.keyframes: list[Keyframe] = []
+        self.query: list[QueryFrame] = []
         self.turns = 0
         self.last_key: Fraction | None = None
         self.last_cut: Fraction | None = None
@@ -250,7 +278,8 @@ class _Pass:
         stats: BorderStats | None = None
         size = (0, 0)
         count, t, end = 0, Fraction(0), Fraction(0)
-        next_sample, next_border, reported = Fraction(0), Fraction(0), 0.0
+        next_sample, next_border, next_query, reported = Fraction(0), Fraction(0), Fraction(0), 0.0
+        next_region = Fraction(0)
         select = _is_key_packet if options.quick else None
         for frame in iter_frames(container, stream, self.warnings, select=select, ordinals=ordinals):
             if stats is None:
@@ -276,6 +305,13 @@ class _Pass:
             elif t >= next_border:
                 add_border_sample(stats, luma, shift)
                 next_border = (t // BORDER_INTERVAL + 1) * BORDER_INTERVAL
+            if options.query_interval is not None and t >= next_query:
+                with_regions = t >= next_region
+                if with_regions:
+                    next_region = (t // REGION_INTERVAL + 1) * REGION_INTERVAL
+                self._query(index, t, to_uint8(luma, shift), with_regions)
+                if options.query_interval:
+                    next_query = (t // options.query_interval + 1) * options.query_interval
             if options.quick:
                 self._quick_candidate(index, t, sig, frame)
             else:
@@ -304,6 +340,7 @@ class _Pass:
             self.keyframes,
             options.quick,
             self.warnings,
+            self.query,
         )
 
     def _time(
@@ -326,7 +363,8 @@ class _Pass:
 
     def _sample(self, index: int, t: Fraction, luma: U8) -> None:
         canonical = luma if self.crop is None else self.crop.crop(luma)
-        pdq, quality = pdq_from_luma(upright(canonical, self.turns))
+        turned = upright(canonical, self.turns)
+        pdq, quality = pdq_from_luma(turned)
         raw = None if self.crop is None else pdq_from_luma(upright(luma, self.turns))
         self.sampled.append(
             SampledFrame(
@@ -337,8 +375,15 @@ class _Pass:
                 pdq_raw=None if raw is None else raw[0],
                 quality_raw=None if raw is None else raw[1],
                 flat=is_flat(canonical),
+                regions=() if self.options.quick else region_hashes(turned),
             )
         )
+
+    def _query(self, index: int, t: Fraction, luma: U8, with_regions: bool) -> None:
+        canonical = upright(luma if self.crop is None else self.crop.crop(luma), self.turns)
+        pdq, mirror, quality = pdq_and_mirror_from_luma(canonical)
+        regions = region_hashes(canonical) if with_regions else ()
+        self.query.append(QueryFrame(index, t, pdq, mirror, quality, is_flat(canonical), regions))
 
     def _quick_candidate(self, index: int, t: Fraction, sig: npt.NDArray[np.float32], frame: Any) -> None:
         score = 0.0 if self.previous_sig is None else change(sig, self.previous_sig)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
+from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item, Relation
 from evidence.core.timeutil import iso
 
 
@@ -79,4 +79,24 @@ def frame_dict(frame: Frame, hashes: list[FrameHash]) -> dict[str, Any]:
             {"variant": h.variant, "hash": f"{h.algorithm}.v{h.version}:{h.value}", "quality": h.quality}
             for h in hashes
         ],
+    }
+
+
+def relation_dict(rel: Relation, other: Item, item_id: int) -> dict[str, Any]:
+    """A relation seen from `item_id`: what this item is to the other one."""
+    kind = (
+        rel.kind
+        if rel.a_id == item_id
+        else {"excerpt-of": "contains", "contains": "excerpt-of"}.get(rel.kind, rel.kind)
+    )
+    return {
+        "other": {"id": other.id, "sha256": other.sha256},
+        "kind": kind,
+        "status": rel.status,
+        "score": rel.score,
+        "matcher": rel.matcher,
+        "evidence": rel.evidence,
+        "decided_by": rel.decided_by,
+        "decided_at": iso(rel.decided_at),
+        "note": rel.note,
     }

@@ -86,7 +86,7 @@ class LocalStore:
 
     def put_file(self, source: Path, *, progress: ProgressFn | None = None) -> Stored:
         """Copy a regular file into the store (DESIGN.md's ingest protocol, steps 1-3)."""
-        fd = _open_regular(source)
+        fd = open_regular(source)
         try:
             before = os.fstat(fd)
             if before.st_size == 0:
@@ -239,7 +239,7 @@ def _show(path: Path) -> str:
     return printable(str(path))
 
 
-def _open_regular(source: Path) -> int:
+def open_regular(source: Path) -> int:
     """Open for reading without ever blocking (FIFOs, devices) and insist on a regular file."""
     shown = _show(source)
     try:

@@ -488,7 +488,7 @@ def test_decompression_bomb_is_refused_from_its_header(tmp_path: Path) -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 10  # decoding 10^10 pixels would take minutes
     assert peak < 5_000_000
 
 
@@ -497,7 +497,7 @@ def test_max_pixels_is_checked_before_decoding(tmp_path: Path) -> None:
     started = time.perf_counter()
     with pytest.raises(ImageError, match=r"^image too large: 5000 x 4000$"):
         load_upright_rgb(bomb, max_pixels=1_000_000)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 10  # a hang guard; speed is measured in bench/
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".png"])

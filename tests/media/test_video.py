@@ -399,17 +399,12 @@ def test_quick_mode_uses_key_frames(tmp_path: Path) -> None:
     frames = 180
     pictures = [video_frame(i, frames, SIZE, scenes=3, seed=1) for i in range(frames)]
     path = write_clip(tmp_path / "gop.mp4", pictures, gop=30)  # key frames every second
-    started = time.perf_counter()
     full = analyse_video(path)
-    full_time = time.perf_counter() - started
-    started = time.perf_counter()
     quick = analyse_video(path, quick=True)
-    quick_time = time.perf_counter() - started
     assert quick.quick and not full.quick
-    assert quick.frames_decoded == 6
+    assert quick.frames_decoded == 6 and full.frames_decoded == frames  # speed is measured in bench/
     assert [(s.index, s.pts) for s in quick.sampled] == [(30 * k, k) for k in range(6)]
     expected = [(0, "first"), (60, "scene-cut"), (120, "scene-cut")]
     assert [(k.index, k.reason) for k in quick.keyframes] == expected
     by_time = {s.pts: s.pdq for s in full.sampled}
     assert all(hamming(s.pdq, by_time[s.pts]) <= 10 for s in quick.sampled)
-    assert quick_time <= full_time

@@ -1,0 +1,383 @@
+"""The frame similarity index: stored PDQ hashes split into bands, in plain SQL on SQLite and PostgreSQL.
+
+Each indexed 256-bit hash is cut into 16 bands of 16 bits (band i = bytes 2i..2i+1, big-endian), one
+`hash_band` row per band under the primary key (band, value, fingerprint_id). A search looks up the
+query hashes' band values by equality (all probes of a batch in a few statements: a VALUES list of
+bound parameters joined to the primary key), fetches the candidates' full hashes from `fingerprint`
+and verifies the Hamming distance with numpy. Two hashes within distance 15 always share a band
+(pigeonhole); within 31, 99 % of them do (random bit flips, distances uniform over 0..31).
+
+Near probing finds the rest: it also looks up the 16 one-bit neighbours of every band value, and takes
+as candidates the stored hashes that have two bands within one bit of the query's. Every hash within
+distance 29 has two such bands (16 bands with two differing bits each take 32), and at 30 or 31 all but
+a few in a million random ones do. It costs 17 lookups per band instead of one but fetches almost
+no chance candidates, so `search` uses it by default for up to `NEAR_MAX_QUERIES` query hashes (a
+picture and its turns) and plain band equality for more (a clip's frames, where the matcher needs one
+close frame pair in many, not every one).
+
+What is indexed: informative `pdq.v1` fingerprints of the canonical (borders removed) and raw
+(uncropped) variants, for video frames and images alike, and the halves of the canonical picture (top,
+bottom, left, right) that matching stores for compilations. The 7 dihedral variants stored for images
+(rotate90 … flipminus1) are not: a caller that wants turned or mirrored copies queries with the
+dihedral variants of its own hash, which finds the same pairs (a picture is as far from a turned copy
+as the picture turned back is from the copy) at a fraction of the index.
+
+The index is derived data: `index_fingerprints` keeps it current at ingest (`frames.record_frames`
+calls it, and `unindex_items` before it replaces an item's fingerprints), `rebuild` recomputes it from
+the fingerprints. Band values are computed in SQL from the stored hex, so indexing moves no hashes
+through Python. Functions take a Session and never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import (
+    ColumnElement,
+    SmallInteger,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.orm import Session
+
+from evidence.catalogue.models import FrameHash, HashBand
+from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
+
+log = logging.getLogger(__name__)
+
+BANDS: Final = 16
+BAND_BITS: Final = 16
+HASH_BYTES: Final = BANDS * BAND_BITS // 8
+INDEXED_ALGORITHM: Final = (PDQ_ALGORITHM, PDQ_VERSION)
+INDEXED_VARIANTS: Final = frozenset({"canonical", "raw", "top", "bottom", "left", "right"})
+#: `search` probes one-bit neighbours of every band by default for at most this many query hashes
+NEAR_MAX_QUERIES: Final = 32
+DEFAULT_THRESHOLD: Final = 31
+
+_HEX_DIGITS: Final = "0123456789abcdef"
+_KEY_SHIFT: Final = 1 << BAND_BITS  # probe key = band * 65536 + band value
+_KEY_BITS: Final = 20  # keys are below 16 * 65536 = 2**20
+_KEY_LIMIT: Final = 1 << _KEY_BITS
+_PROBE_CHUNK: Final = 4096  # probes per statement (2 bound parameters each); a power of 2
+_ID_CHUNK: Final = 8192  # ids per IN list; a power of 2
+_NO_BAND: Final = -1  # pads a probe list to a cached statement size; matches no row
+# Core (not ORM) statements on the table: plain DML with an honest rowcount
+_BAND_TABLE: Final = HashBand.metadata.tables[HashBand.__tablename__]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    query: int  # row number in the query list
+    fingerprint_id: int
+    item_id: int
+    frame_id: int
+    variant: str  # the stored hash's variant
+    distance: int
+
+
+def band_values(value: bytes) -> list[int]:
+    """The 16 band values (0..65535) of a 32-byte hash: band i is bytes 2i..2i+1, big-endian."""
+    if not isinstance(value, bytes) or len(value) != HASH_BYTES:
+        raise ValueError(f"band_values needs a {HASH_BYTES}-byte hash")
+    return [int.from_bytes(value[2 * i : 2 * i + 2], "big") for i in range(BANDS)]
+
+
+# --- building -------------------------------------------------------------------------------------
+
+
+def index_fingerprints(session: Session, fingerprint_ids: Sequence[int]) -> int:
+    """Index these fingerprint rows (those of an indexed algorithm and variant, and informative);
+    return the number of band rows added. Rows already indexed are replaced, so a repeat is harmless."""
+    ids = sorted(set(fingerprint_ids))
+    added = 0
+    for chunk in _chunks(ids, _ID_CHUNK):
+        _delete_bands(session, FrameHash.id.in_(chunk))
+        added += _insert_bands(session, FrameHash.id.in_(chunk))
+    return added
+
+
+def unindex_items(session: Session, item_ids: Collection[int]) -> int:
+    """Remove the band rows of these items' fingerprints; call it before deleting the fingerprints
+    (the band rows are found by their full key, computed from the fingerprints)."""
+    return sum(
+        _delete_bands(session, FrameHash.item_id.in_(chunk))
+        for chunk in _chunks(sorted(set(item_ids)), _ID_CHUNK)
+    )
+
+
+def rebuild(session: Session) -> int:
+    """Delete every band row and index every fingerprint again; return the number of band rows."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("TRUNCATE hash_band"))
+    else:
+        session.execute(delete(_BAND_TABLE))  # SQLite empties a table without foreign keys at once
+    added = _insert_bands(session, None)
+    log.info("rebuilt the frame index: %d band rows", added)
+    return added
+
+
+def _band_value(session: Session, band: int) -> ColumnElement[int]:
+    """A band's value computed in SQL from the stored lowercase hex (instr on SQLite, strpos on PG)."""
+    position = func.instr if session.get_bind().dialect.name == "sqlite" else func.strpos
+    digits = [
+        position(_HEX_DIGITS, func.substr(func.lower(FrameHash.value), 4 * band + k + 1, 1)) - 1
+        for k in range(4)
+    ]
+    return digits[0] * 4096 + digits[1] * 256 + digits[2] * 16 + digits[3]
+
+
+def _insert_bands(session: Session, where: ColumnElement[bool] | None) -> int:
+    """INSERT … SELECT, one band at a time in key order: SQLite appends to its B-tree instead of
+    inserting at random places (1 M hashes index in about 25 s instead of several minutes)."""
+    added = 0
+    for band in range(BANDS):
+        value = _band_value(session, band)
+        source = select(literal(band, SmallInteger), value, FrameHash.id).where(
+            FrameHash.algorithm == INDEXED_ALGORITHM[0],
+            FrameHash.version == INDEXED_ALGORITHM[1],
+            FrameHash.variant.in_(sorted(INDEXED_VARIANTS)),
+            FrameHash.informative.is_(True),
+            func.length(FrameHash.value) == 2 * HASH_BYTES,
+        )
+        if where is not None:
+            source = source.where(where)
+        stmt = insert(_BAND_TABLE).from_select(
+            ["band", "value", "fingerprint_id"], source.order_by(value, FrameHash.id)
+        )
+        added += _rowcount(session.execute(stmt.execution_options(preserve_rowcount=True)))
+    return added
+
+
+def _delete_bands(session: Session, where: ColumnElement[bool]) -> int:
+    """Delete the band rows of the fingerprints selected by `where`, by primary key."""
+    removed = 0
+    for band in range(BANDS):
+        keys = select(_band_value(session, band), FrameHash.id).where(where)
+        stmt = delete(_BAND_TABLE).where(
+            HashBand.band == band, tuple_(HashBand.value, HashBand.fingerprint_id).in_(keys)
+        )
+        removed += _rowcount(session.execute(stmt))
+    return removed
+
+
+def _rowcount(result: Any) -> int:
+    return max(int(getattr(result, "rowcount", 0) or 0), 0)
+
+
+# --- searching ------------------------------------------------------------------------------------
+
+
+def search(
+    session: Session,
+    queries: Sequence[bytes],
+    *,
+    threshold: int = DEFAULT_THRESHOLD,
+    exclude_items: Collection[int] = (),
+    variants: Collection[str] | None = None,
+    near: bool | None = None,
+) -> list[Hit]:
+    """Every indexed stored hash within `threshold` of a query hash that shares a band with it or,
+    with `near` probing, that has two bands within one bit of it; ordered by query, distance, id.
+
+    `near=None` probes near for at most `NEAR_MAX_QUERIES` query hashes. `exclude_items` leaves out
+    stored hashes of those items; `variants` keeps only stored hashes of those variants."""
+    matrix = _query_matrix(queries)
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= 8 * HASH_BYTES:
+        raise ValueError(f"threshold must be an integer 0..{8 * HASH_BYTES}, not {threshold!r}")
+    if not len(matrix):
+        return []
+    use_near = len(matrix) <= NEAR_MAX_QUERIES if near is None else near
+    probe_keys, probe_query = _probes(matrix, near=use_near)
+    order = np.argsort(probe_keys, kind="stable")
+    unique_keys, starts, counts = np.unique(probe_keys[order], return_index=True, return_counts=True)
+
+    row_keys, row_ids = _band_rows(session, unique_keys)
+    # each (key, fingerprint) row becomes a (query, fingerprint) pair for every query that probed the key
+    at = np.searchsorted(unique_keys, row_keys)
+    per_row = counts[at]
+    offsets = np.arange(int(per_row.sum())) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    pair_query = probe_query[order[np.repeat(starts[at], per_row) + offsets]]
+    pair_id = np.repeat(row_ids, per_row)
+    span = int(row_ids.max(initial=0)) + 1
+    if use_near:  # a pair seen through two bands (exact or one bit away) is a candidate
+        pairs, seen = np.unique(pair_query * span + pair_id, return_counts=True)
+        pair_query, pair_id = np.divmod(pairs[seen >= 2], span)
+
+    ids, words = _hashes(session, np.unique(pair_id))
+    if not ids.size:
+        return []
+    where = np.searchsorted(ids, pair_id).clip(max=ids.size - 1)
+    known = ids[where] == pair_id
+    pair_query, where = pair_query[known], where[known]
+    distances = _pair_distances(matrix.view(">u8").astype(np.uint64)[pair_query], words[where])
+    close = distances <= threshold
+    # the same pair may have come through several bands: keep one
+    _, first = np.unique(pair_query[close] * span + ids[where[close]], return_index=True)
+    hit_query, hit_id, hit_distance = (
+        pair_query[close][first],
+        ids[where[close]][first],
+        distances[close][first],
+    )
+
+    details = _details(session, np.unique(hit_id).tolist(), exclude_items, variants)
+    hits = [
+        Hit(q, f, *details[f], d)
+        for q, f, d in zip(hit_query.tolist(), hit_id.tolist(), hit_distance.tolist(), strict=True)
+        if f in details
+    ]
+    hits.sort(key=lambda h: (h.query, h.distance, h.fingerprint_id))
+    return hits
+
+
+def _query_matrix(queries: Sequence[bytes]) -> npt.NDArray[np.uint8]:
+    for i, q in enumerate(queries):
+        if not isinstance(q, bytes) or len(q) != HASH_BYTES:
+            raise ValueError(f"query {i} is not a {HASH_BYTES}-byte hash")
+    if not queries:
+        return np.empty((0, HASH_BYTES), dtype=np.uint8)
+    return np.frombuffer(b"".join(queries), dtype=np.uint8).reshape(len(queries), HASH_BYTES)
+
+
+def _probes(
+    matrix: npt.NDArray[np.uint8], *, near: bool
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Probe keys (band * 65536 + value) and the query each one serves; near adds one-bit neighbours."""
+    n = len(matrix)
+    band_values_ = matrix.view(">u2").astype(np.int64)[:, :, None]  # (n, 16, 1)
+    if near:
+        band_values_ = np.concatenate(
+            [band_values_, band_values_ ^ (np.int64(1) << np.arange(BAND_BITS, dtype=np.int64))], axis=2
+        )
+    keys = band_values_ + (np.arange(BANDS, dtype=np.int64) * _KEY_SHIFT)[None, :, None]
+    per_query = keys.shape[1] * keys.shape[2]
+    return keys.reshape(-1), np.repeat(np.arange(n, dtype=np.int64), per_query)
+
+
+def _band_rows(
+    session: Session, unique_keys: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(probe key, fingerprint id) of every band row equal to one of the (sorted, distinct) probes."""
+    found = [np.empty(0, dtype=np.int64)]
+    for chunk in _chunks(unique_keys.tolist(), _PROBE_CHUNK):
+        size = _padded(len(chunk))
+        params = [
+            x
+            for key in chunk + [_NO_BAND * _KEY_SHIFT] * (size - len(chunk))
+            for x in divmod(key, _KEY_SHIFT)
+        ]
+        rows = _fetch(session, _band_sql(_dialect(session), size), params)
+        found.append(np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows)))
+    packed = np.concatenate(found)  # fingerprint id * 2**20 + key: one value a row is cheaper to fetch
+    return packed & (_KEY_LIMIT - 1), packed >> _KEY_BITS
+
+
+def _hashes(
+    session: Session, ids: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
+    """The full hashes of these fingerprints: sorted ids and an (n, 4) matrix of 64-bit words."""
+    rows: list[Any] = []
+    for chunk in _chunks(ids.tolist(), _ID_CHUNK):
+        size = _padded(len(chunk))
+        rows.extend(_fetch(session, _hash_sql(_dialect(session), size), chunk + [-1] * (size - len(chunk))))
+    rows.sort()
+    words = np.frombuffer(bytes.fromhex("".join(r[1] for r in rows)), dtype=">u8").astype(np.uint64)
+    return np.array([r[0] for r in rows], dtype=np.int64), words.reshape(len(rows), HASH_BYTES // 8)
+
+
+def _details(
+    session: Session, ids: list[int], exclude_items: Collection[int], variants: Collection[str] | None
+) -> dict[int, tuple[int, int, str]]:
+    """fingerprint id -> (item id, frame id, variant) of the hits, without excluded items and variants."""
+    out: dict[int, tuple[int, int, str]] = {}
+    excluded = sorted(set(exclude_items))
+    for chunk in _chunks(ids, _ID_CHUNK):
+        stmt = select(FrameHash.id, FrameHash.item_id, FrameHash.frame_id, FrameHash.variant)
+        stmt = stmt.where(FrameHash.id.in_(chunk))
+        if excluded:
+            stmt = stmt.where(FrameHash.item_id.not_in(excluded))
+        if variants is not None:
+            stmt = stmt.where(FrameHash.variant.in_(sorted(set(variants))))
+        out.update((i, (item, frame, variant)) for i, item, frame, variant in session.execute(stmt))
+    return out
+
+
+# The two bulk reads (band rows, full hashes: up to a million rows for a clip) go to the DBAPI cursor of
+# the session's connection, inside its transaction: SQLAlchemy's result rows would double their cost.
+# Statements are padded to a few sizes so that each is compiled (and prepared on PostgreSQL) once.
+
+
+def _fetch(session: Session, sql: str, params: list[int]) -> list[Any]:
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _param(dialect: str) -> str:
+    """The positional placeholder of the DBAPI driver (sqlite3: qmark; psycopg: format); positional
+    because sqlite3 binds thousands of named parameters several times slower."""
+    return "?" if dialect == "sqlite" else "%s"
+
+
+def _padded(n: int) -> int:
+    """A statement size: a single query's 16 or 272 probes, or a power of 2."""
+    if n <= BANDS * (BAND_BITS + 1) and n > BANDS * BAND_BITS // 2:
+        return BANDS * (BAND_BITS + 1)
+    size = BANDS
+    while size < n:
+        size *= 2
+    return size
+
+
+@lru_cache(maxsize=64)
+def _band_sql(dialect: str, size: int) -> str:
+    """Probes as a VALUES list joined to the band table's primary key: the probes drive the join
+    (CROSS JOIN keeps that order on SQLite), one index range per probe on both databases."""
+    p = _param(dialect)
+    probes = ", ".join([f"(CAST({p} AS INTEGER), CAST({p} AS INTEGER))"] + [f"({p}, {p})"] * (size - 1))
+    return (
+        f"WITH probe(band, value) AS (VALUES {probes}) "
+        f"SELECT CAST(hash_band.fingerprint_id AS BIGINT) * {_KEY_LIMIT} + hash_band.band * {_KEY_SHIFT} "
+        "+ hash_band.value "
+        "FROM probe CROSS JOIN hash_band WHERE hash_band.band = probe.band AND hash_band.value = probe.value"
+    )
+
+
+@lru_cache(maxsize=64)
+def _hash_sql(dialect: str, size: int) -> str:
+    ids = ", ".join([_param(dialect)] * size)
+    return f"SELECT id, value FROM fingerprint WHERE id IN ({ids})"
+
+
+def _pair_distances(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """Row-wise Hamming distances between two (n, 4) packed hash matrices."""
+    x = np.bitwise_xor(a, b)
+    if hasattr(np, "bitwise_count"):  # numpy >= 2
+        counts: npt.NDArray[np.int64] = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
+        return counts
+    bits = np.unpackbits(np.ascontiguousarray(x).view(np.uint8), axis=1)  # numpy 1.x
+    fallback: npt.NDArray[np.int64] = bits.sum(axis=1, dtype=np.int64)
+    return fallback
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,126 @@
+"""`evidence match`, `evidence dupes` and `evidence relate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from evidence.cli.app import app, state
+from evidence.cli.output import emit_json, match_json, match_line, message
+from evidence.errors import UsageError
+
+
+@app.command()
+def match(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A video or image to look up; it is not added."),
+    threshold: int = typer.Option(31, "--threshold", min=0, max=128, help="PDQ distance for a frame hit."),
+    min_frames: int = typer.Option(3, "--min-frames", min=1, help="Stored frames that must line up."),
+    share: float = typer.Option(0.85, "--share", min=0.0, max=1.0, help="Share that counts as 'mostly'."),
+    dense: bool = typer.Option(False, "--dense", help="Fingerprint every frame of the query (slower)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Find catalogued near duplicates of a file without adding it (nothing is written)."""
+    from evidence.core.matching import MatchParams
+    from evidence.matching import match_file
+    from evidence.workspace import open_workspace
+
+    params = MatchParams(threshold=threshold, min_frames=min_frames, share=share)
+    with open_workspace(state(ctx).catalogue) as ws:
+        result = match_file(ws, path, params=params, dense=dense)
+    if json_out:
+        emit_json(
+            {
+                "path": result.path,
+                "sha256": result.sha256,
+                "exact": None if result.exact is None else {"id": result.exact[0], "sha256": result.exact[1]},
+                "kind": result.kind,
+                "analysis": result.analysis,
+                "query_frames": result.query_frames,
+                "matches": [match_json(f) for f in result.matches],
+            }
+        )
+    else:
+        if result.exact is not None:
+            typer.echo(f"exact copy of #{result.exact[0]} {result.exact[1][:12]} (the same bytes)")
+        for found in result.matches:
+            typer.echo(match_line(found))
+            for s in found.match.segments:
+                typer.echo(
+                    f"    query {s.query_start:7.2f}-{s.query_end:7.2f} s  ↔  "
+                    f"#{found.match.item_id} {s.target_start:7.2f}-{s.target_end:7.2f} s"
+                )
+        if result.analysis != "ok":
+            message(f"analysis {result.analysis}")
+        message(f"{len(result.matches)} near duplicates ({result.query_frames} query frames)")
+    if result.analysis.startswith("failed"):
+        raise typer.Exit(3)
+
+
+@app.command()
+def dupes(
+    ctx: typer.Context,
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Clusters of duplicates and near duplicates, earliest catalogued first."""
+    from evidence.matching import duplicate_clusters
+    from evidence.workspace import open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        clusters = duplicate_clusters(ws)
+    if json_out:
+        emit_json(
+            {
+                "clusters": [
+                    [{"id": m.id, "sha256": m.sha256, "first_catalogued_at": _iso(m)} for m in members]
+                    for members in clusters
+                ]
+            }
+        )
+        return
+    for n, members in enumerate(clusters, 1):
+        typer.echo(f"cluster {n}: " + ", ".join(f"#{m.id} {m.sha256[:12]}" for m in members))
+    message(f"{len(clusters)} clusters")
+
+
+def _iso(item: object) -> str | None:
+    from evidence.core.timeutil import iso
+
+    return iso(getattr(item, "first_catalogued_at", None))
+
+
+@app.command()
+def relate(
+    ctx: typer.Context,
+    a: str = typer.Argument(..., help="An item (id or sha256 prefix)."),
+    b: str = typer.Argument(..., help="The other item."),
+    confirm: bool = typer.Option(False, "--confirm", help="Confirm the link."),
+    reject: bool = typer.Option(False, "--reject", help="Reject the link; it is never suggested again."),
+    kind: str | None = typer.Option(
+        None, "--as", help="What A is to B: duplicate, excerpt-of, contains or partial."
+    ),
+    note: str | None = typer.Option(None, "--note", help="Why."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Record an analyst's decision on a (suggested) link between two items."""
+    from evidence.matching import decide_relation
+    from evidence.workspace import default_actor, open_workspace
+
+    if confirm == reject:
+        raise UsageError("say --confirm or --reject")
+    with open_workspace(state(ctx).catalogue) as ws:
+        decision = decide_relation(ws, a, b, confirm=confirm, kind=kind, note=note, actor=default_actor())
+    rel = decision.relation
+    if json_out:
+        emit_json(
+            {
+                "a": {"id": decision.a.id, "sha256": decision.a.sha256},
+                "b": {"id": decision.b.id, "sha256": decision.b.sha256},
+                "kind": rel.kind,
+                "status": rel.status,
+                "note": rel.note,
+            }
+        )
+    else:
+        typer.echo(f"{rel.status}: #{decision.a.id} {rel.kind} #{decision.b.id}")

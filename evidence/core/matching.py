@@ -1,0 +1,285 @@
+"""The matching rule: from frame-level hash hits to item-level verdicts. Pure: no database, no media.
+
+A query (a new item, or a file given to `evidence match`) is fingerprinted densely; each of its frames
+may hit stored frames of other items (hash distance under a threshold). Per candidate item the hits are
+grouped by time offset (target time minus query time). A group is real evidence when enough distinct
+stored frames line up at one offset: a copy plays the same pictures in the same order, a coincidence
+does not. From the groups come the shares of each side that are matched, the matched segments, and a
+classification:
+
+- `duplicate`: both sides mostly matched (re-upload, re-encode, resize, crop, bars, logo, mirror, ...);
+- `excerpt-of`: most of the query is in the candidate, not the other way round (a trimmed copy);
+- `contains`: most of the candidate is in the query (the query adds an intro, or is longer);
+- `partial`: a temporally consistent run of at least `partial_seconds` (a compilation), neither side
+  mostly matched.
+
+Once an alignment is established by strict hits, every stored frame of the candidate is compared with
+the query frame at the aligned time, with a looser threshold: a heavily re-encoded or logo'd copy
+whose frames mostly miss the strict threshold is still counted frame by frame, while the alignment
+itself (the evidence that it is a copy at all) always rests on strict hits.
+
+Query frames that hit many different items (black, bumpers, channel idents) carry no weight.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from evidence.core.fingerprint import hamming_many
+from evidence.core.frames import REGION_NAMES
+
+MATCHER_VERSION = "pdq-offset-2"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchParams:
+    threshold: int = 31  # PDQ Hamming distance for a frame hit (Meta's recommendation)
+    offset_tolerance: float = 0.4  # seconds: hits this close in offset are the same alignment
+    min_frames: int = 3  # distinct stored frames that must line up (fewer only for very short media)
+    share: float = 0.85  # a side is "mostly matched" from this share on
+    partial_seconds: float = 3.0  # the shortest run that makes a `partial` match
+    segment_gap: float = 2.5  # seconds without hits that split a segment
+    common_items: int = 6  # a query frame hitting more items than this is common (bumper, black)
+    aligned_threshold: int = 48  # looser distance for frames at an alignment strict hits established
+    aligned_window: float = 0.07  # seconds around the aligned time to look for the query frame
+
+
+@dataclass(frozen=True, slots=True)
+class QueryFrame:
+    t: float  # seconds
+    informative: bool
+    hashes: tuple[tuple[str, bytes], ...] = ()  # (variant, 32-byte PDQ), for the aligned comparison
+
+
+@dataclass(frozen=True, slots=True)
+class FrameHit:
+    query: int  # index into the query's frames
+    item_id: int
+    target_t: float
+    distance: int
+    via: str = "canonical"  # which query variant hit: canonical, raw, mirror, rotate90, ...
+
+
+REGIONS = frozenset(REGION_NAMES)
+
+
+def comparable(stored_variant: str, query_variant: str) -> bool:
+    """Which hashes may be compared: a region only with the same region, the whole picture with the
+    whole picture (as stored, uncropped, mirrored or turned)."""
+    if stored_variant in REGIONS or query_variant in REGIONS:
+        return stored_variant == query_variant
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    item_id: int
+    # its stored informative frames: (time, ((variant, PDQ), ...)) with the canonical hash first
+    frames: tuple[tuple[float, tuple[tuple[str, bytes], ...]], ...]
+
+    @property
+    def informative_times(self) -> tuple[float, ...]:
+        return tuple(t for t, _ in self.frames)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Segment:
+    query_start: float
+    query_end: float
+    target_start: float
+    target_end: float
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMatch:
+    item_id: int
+    classification: str  # duplicate | excerpt-of | contains | partial
+    score: float
+    query_share: float
+    target_share: float
+    offsets: tuple[float, ...]
+    segments: tuple[Segment, ...]
+    closest: tuple[tuple[float, float, int], ...]  # (query t, target t, distance), best first
+    matched_frames: int
+    via: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class _Aligned:
+    offset: float  # target time minus query time
+    query_t: float
+    target_t: float
+    hit: FrameHit
+
+
+def _groups(aligned: Sequence[_Aligned], tolerance: float) -> list[list[_Aligned]]:
+    """Hits whose offsets chain within `tolerance` of each other form one alignment."""
+    groups: list[list[_Aligned]] = []
+    for a in sorted(aligned, key=lambda a: a.offset):
+        if groups and a.offset - groups[-1][-1].offset <= tolerance:
+            groups[-1].append(a)
+        else:
+            groups.append([a])
+    return groups
+
+
+def _segments(hits: Sequence[tuple[float, float]], gap: float) -> list[Segment]:
+    ordered = sorted(hits)
+    segments: list[Segment] = []
+    start = ordered[0]
+    last = ordered[0]
+    for pair in ordered[1:]:
+        if pair[0] - last[0] > gap:
+            segments.append(Segment(start[0], last[0], start[1], last[1]))
+            start = pair
+        last = pair
+    segments.append(Segment(start[0], last[0], start[1], last[1]))
+    return segments
+
+
+def match_items(
+    frames: Sequence[QueryFrame],
+    hits: Iterable[FrameHit],
+    targets: dict[int, Target],
+    params: MatchParams | None = None,
+) -> list[ItemMatch]:
+    """Item-level matches, best first."""
+    params = params or MatchParams()
+    hits = [h for h in hits if h.distance <= params.threshold and frames[h.query].informative]
+    items_per_query: dict[int, set[int]] = defaultdict(set)
+    for h in hits:
+        items_per_query[h.query].add(h.item_id)
+    common = {q for q, items in items_per_query.items() if len(items) > params.common_items}
+    per_item: dict[int, list[FrameHit]] = defaultdict(list)
+    for h in hits:
+        if h.query not in common and h.item_id in targets:
+            per_item[h.item_id].append(h)
+    informative_seconds = {int(f.t) for f in frames if f.informative}
+    aligner = _Aligner(frames, params)
+    results = []
+    for item_id, item_hits in per_item.items():
+        found = _match_one(frames, item_hits, targets[item_id], informative_seconds, params, aligner)
+        if found is not None:
+            results.append(found)
+    results.sort(key=lambda m: (-m.score, m.item_id))
+    return results
+
+
+def _match_one(
+    frames: Sequence[QueryFrame],
+    hits: list[FrameHit],
+    target: Target,
+    informative_seconds: set[int],
+    params: MatchParams,
+    aligner: _Aligner,
+) -> ItemMatch | None:
+    aligned = [_Aligned(h.target_t - frames[h.query].t, frames[h.query].t, h.target_t, h) for h in hits]
+    need = max(1, min(params.min_frames, len(target.informative_times), len(informative_seconds)))
+    kept = [
+        g for g in _groups(aligned, params.offset_tolerance) if len({round(a.target_t, 3) for a in g}) >= need
+    ]
+    if not kept:
+        return None
+    kept = [aligner.extend(group, target) for group in kept]
+    chosen = [a for group in kept for a in group]
+    matched_targets = {round(a.target_t, 3) for a in chosen}
+    target_share = min(1.0, len(matched_targets) / max(1, len(target.informative_times)))
+    matched_seconds = {int(a.query_t) for a in chosen}
+    query_share = min(1.0, len(matched_seconds & informative_seconds) / max(1, len(informative_seconds)))
+    segments = tuple(
+        sorted(s for g in kept for s in _segments([(a.query_t, a.target_t) for a in g], params.segment_gap))
+    )
+    longest = max(s.query_end - s.query_start for s in segments)
+    if query_share >= params.share and target_share >= params.share:
+        classification = "duplicate"
+    elif query_share >= params.share:
+        classification = "excerpt-of"
+    elif target_share >= params.share:
+        classification = "contains"
+    elif min(query_share, target_share) >= params.share - 0.15 and abs(query_share - target_share) <= 0.15:
+        classification = "duplicate"  # both sides mostly matched, evenly: a copy with frames hard to hash
+    elif longest >= params.partial_seconds:
+        classification = "partial"
+    else:
+        return None
+    offsets = tuple(round(g[len(g) // 2].offset, 3) for g in kept)
+    closest = tuple(
+        (round(a.query_t, 3), round(a.target_t, 3), a.hit.distance)
+        for a in sorted(chosen, key=lambda a: (a.hit.distance, a.query_t))[:5]
+    )
+    return ItemMatch(
+        item_id=target.item_id,
+        classification=classification,
+        score=round(max(query_share, target_share), 3),
+        query_share=round(query_share, 3),
+        target_share=round(target_share, 3),
+        offsets=offsets,
+        segments=segments,
+        closest=closest,
+        matched_frames=len(matched_targets),
+        via=tuple(sorted({a.hit.via for a in chosen})),
+    )
+
+
+class _Aligner:
+    """Compares a candidate's stored frames with the query frames at an established alignment."""
+
+    def __init__(self, frames: Sequence[QueryFrame], params: MatchParams) -> None:
+        self.params = params
+        self.times = [f.t for f in frames]
+        self.usable = [f.informative and bool(f.hashes) for f in frames]
+        variants = sorted({v for f in frames for v, _ in f.hashes})
+        self.matrices: dict[str, npt.NDArray[np.uint64]] = {}
+        self.present: dict[str, npt.NDArray[np.bool_]] = {}
+        for variant in variants:
+            rows = np.zeros((len(frames), 4), dtype=np.uint64)
+            present = np.zeros(len(frames), dtype=bool)
+            for i, f in enumerate(frames):
+                value = dict(f.hashes).get(variant)
+                if value is not None and len(value) == 32:
+                    rows[i] = np.frombuffer(value, dtype=">u8")
+                    present[i] = True
+            self.matrices[variant] = np.asfortranarray(rows)
+            self.present[variant] = present
+
+    def extend(self, group: list[_Aligned], target: Target) -> list[_Aligned]:
+        """The group plus every stored frame that the query frame at the same alignment resembles."""
+        if not self.matrices or not target.frames:
+            return group
+        offset = sorted(a.offset for a in group)[len(group) // 2]
+        vias = {a.hit.via for a in group} & set(self.matrices)
+        seen = {round(a.target_t, 3) for a in group}
+        out = list(group)
+        window = self.params.aligned_window
+        item_id = group[0].hit.item_id
+        for target_t, stored_hashes in target.frames:
+            if round(target_t, 3) in seen:
+                continue
+            query_t = target_t - offset
+            lo = bisect.bisect_left(self.times, query_t - window)
+            hi = bisect.bisect_right(self.times, query_t + window)
+            rows = [i for i in range(lo, hi) if self.usable[i]]
+            if not rows:
+                continue
+            best: tuple[int, int, str] | None = None
+            for variant, value in stored_hashes:
+                stored = np.frombuffer(value, dtype=">u8").astype(np.uint64)
+                for via in vias:
+                    if not comparable(variant, via):
+                        continue
+                    distances = hamming_many(stored, self.matrices[via][rows])
+                    distances = np.where(self.present[via][rows], distances, 1 << 16)
+                    k = int(np.argmin(distances))
+                    if best is None or int(distances[k]) < best[0]:
+                        best = (int(distances[k]), rows[k], via)
+            if best is not None and best[0] <= self.params.aligned_threshold:
+                q = best[1]
+                hit = FrameHit(q, item_id, target_t, best[0], best[2])
+                out.append(_Aligned(target_t - self.times[q], self.times[q], target_t, hit))
+        return out

@@ -1,0 +1,189 @@
+"""Relations between items: the matcher's suggestions and the analysts' decisions. Callers own the
+transaction; every change appends a custody event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from evidence.catalogue import custody
+from evidence.catalogue.models import Item, Relation
+from evidence.core.matching import MATCHER_VERSION, ItemMatch
+from evidence.errors import UsageError
+
+KINDS = ("duplicate", "excerpt-of", "contains", "partial")
+CLUSTER_KINDS = frozenset({"duplicate", "excerpt-of", "contains"})
+_INVERSE = {"excerpt-of": "contains", "contains": "excerpt-of"}
+
+
+def inverse(kind: str) -> str:
+    return _INVERSE.get(kind, kind)
+
+
+def oriented(a_id: int, b_id: int, kind: str) -> tuple[int, int, str]:
+    """The pair as stored (lower id first) with the kind read from the lower id to the higher."""
+    return (a_id, b_id, kind) if a_id < b_id else (b_id, a_id, inverse(kind))
+
+
+def match_evidence(match: ItemMatch) -> dict[str, Any]:
+    return {
+        "query_share": match.query_share,
+        "target_share": match.target_share,
+        "offsets": list(match.offsets),
+        "segments": [
+            {
+                "query_start": s.query_start,
+                "query_end": s.query_end,
+                "target_start": s.target_start,
+                "target_end": s.target_end,
+            }
+            for s in match.segments
+        ],
+        "closest": [{"query_t": q, "target_t": t, "distance": d} for q, t, d in match.closest],
+        "matched_frames": match.matched_frames,
+        "via": list(match.via),
+    }
+
+
+def suggest(session: Session, item: Item, matches: list[ItemMatch], *, actor: str) -> list[ItemMatch]:
+    """Store the matcher's findings for `item` as suggested relations; skip pairs an analyst rejected
+    or already confirmed. Returns the matches that are (now) suggested."""
+    kept = []
+    for match in matches:
+        a_id, b_id, kind = oriented(item.id, match.item_id, match.classification)
+        existing = session.scalars(
+            select(Relation).where(Relation.a_id == a_id, Relation.b_id == b_id)
+        ).first()
+        if existing is not None and existing.status != "suggested":
+            if existing.status == "confirmed":
+                kept.append(match)
+            continue
+        evidence = match_evidence(match)
+        if existing is None:
+            session.add(
+                Relation(
+                    a_id=a_id,
+                    b_id=b_id,
+                    kind=kind,
+                    status="suggested",
+                    score=match.score,
+                    matcher=MATCHER_VERSION,
+                    evidence=evidence,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        else:
+            existing.kind, existing.score, existing.evidence = kind, match.score, evidence
+            existing.matcher = MATCHER_VERSION
+        session.flush()
+        other = session.get_one(Item, match.item_id)
+        custody.append(
+            session,
+            actor=actor,
+            action="suggest-relation",
+            subject=f"item:{item.sha256}",
+            details={
+                "other": other.sha256,
+                "kind": match.classification,
+                "score": match.score,
+                "matcher": MATCHER_VERSION,
+                "offsets": list(match.offsets),
+            },
+        )
+        kept.append(match)
+    return kept
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    relation: Relation
+    a: Item
+    b: Item
+
+
+def decide(
+    session: Session, a: Item, b: Item, *, confirm: bool, kind: str | None, note: str | None, actor: str
+) -> Decision:
+    """An analyst confirms (optionally re-typing) or rejects the link between two items."""
+    if a.id == b.id:
+        raise UsageError("an item cannot be related to itself")
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"--as must be one of {', '.join(KINDS)}")
+    a_id, b_id, stored_kind = oriented(a.id, b.id, kind or "duplicate")
+    relation = session.scalars(select(Relation).where(Relation.a_id == a_id, Relation.b_id == b_id)).first()
+    now = datetime.now(UTC)
+    if relation is None:
+        if confirm and kind is None:
+            raise UsageError("nothing was suggested for these two items: say what they are with --as KIND")
+        relation = Relation(a_id=a_id, b_id=b_id, kind=stored_kind, status="suggested", created_at=now)
+        session.add(relation)
+    if kind is not None:
+        relation.kind = stored_kind
+    relation.status = "confirmed" if confirm else "rejected"
+    relation.decided_at, relation.decided_by, relation.note = now, actor, note
+    session.flush()
+    low, high = (a, b) if a.id < b.id else (b, a)
+    custody.append(
+        session,
+        actor=actor,
+        action="confirm-relation" if confirm else "reject-relation",
+        subject=f"item:{low.sha256}",
+        details={"other": high.sha256, "kind": relation.kind, "note": note},
+    )
+    return Decision(relation, low, high)
+
+
+def relations_of(session: Session, item_id: int) -> list[tuple[Relation, Item]]:
+    """Every relation of an item with the other item, confirmed first, then suggested, then rejected."""
+    rows = session.scalars(
+        select(Relation).where(or_(Relation.a_id == item_id, Relation.b_id == item_id))
+    ).all()
+    order = {"confirmed": 0, "suggested": 1, "rejected": 2}
+    out = []
+    for rel in sorted(rows, key=lambda r: (order.get(r.status, 3), -(r.score or 0), r.id)):
+        other_id = rel.b_id if rel.a_id == item_id else rel.a_id
+        out.append((rel, session.get_one(Item, other_id)))
+    return out
+
+
+def kind_from(rel: Relation, item_id: int) -> str:
+    """The relation's kind read from `item_id`'s side."""
+    return rel.kind if rel.a_id == item_id else inverse(rel.kind)
+
+
+def clusters(session: Session) -> list[list[Item]]:
+    """Items joined by duplicate / excerpt-of / contains relations (suggested or confirmed; a rejected
+    pair is no edge, `partial` alone joins nothing), each cluster earliest-catalogued first."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    edges = session.execute(
+        select(Relation.a_id, Relation.b_id).where(
+            Relation.status.in_(("suggested", "confirmed")), Relation.kind.in_(CLUSTER_KINDS)
+        )
+    ).all()
+    for a_id, b_id in edges:
+        parent[find(a_id)] = find(b_id)
+    groups: dict[int, list[int]] = {}
+    for node in list(parent):
+        groups.setdefault(find(node), []).append(node)
+    items = (
+        {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(list(parent))))} if parent else {}
+    )
+    result = [
+        sorted((items[i] for i in members), key=lambda it: (it.first_catalogued_at, it.id))
+        for members in groups.values()
+        if len(members) > 1
+    ]
+    result.sort(key=lambda members: (members[0].first_catalogued_at, members[0].id))
+    return result

@@ -1,0 +1,172 @@
+"""Near-duplicate matching end to end: copies found with the right kind, distractors never, decisions kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import Catalogue
+from footage import (
+    brighter,
+    edited,
+    grey,
+    letterbox,
+    logo,
+    mirror,
+    pan_frames,
+    photo,
+    resize,
+    trim,
+    write_clip,
+)
+from PIL import Image
+
+FPS = 30
+SECONDS = 12
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("footage")
+    source = list(pan_frames(photo(0), SECONDS, FPS, seed=1))
+    other = list(pan_frames(photo(1), SECONDS, FPS, seed=2))
+    third = list(pan_frames(photo(3), SECONDS, FPS, seed=3))
+    intro = list(pan_frames(photo(2), 3, FPS, seed=4))
+    clips = {
+        "source": write_clip(folder / "source.mp4", source),
+        "other": write_clip(folder / "other.mp4", other),
+        "third": write_clip(folder / "third.mp4", third),
+        "reencoded": write_clip(folder / "reencoded.mp4", edited(source, resize(160, 120)), crf=38),
+        "letterboxed": write_clip(folder / "letterboxed.mp4", edited(source, letterbox(30))),
+        "mirrored": write_clip(folder / "mirrored.mp4", edited(source, mirror)),
+        "logo": write_clip(folder / "logo.mp4", edited(source, logo(0.06))),
+        "large-logo": write_clip(folder / "large-logo.mp4", edited(source, logo(0.3))),
+        "grey": write_clip(folder / "grey.mp4", edited(source, grey, brighter(25))),
+        "excerpt": write_clip(folder / "excerpt.mp4", trim(source, 95, 245)),
+        "intro": write_clip(folder / "intro.mp4", intro + source),
+        "compilation": write_clip(folder / "compilation.mp4", source[60:180] + other[200:320]),
+    }
+    # a still 0.1 s after a stored frame (the index keeps one per second), turned on its side
+    still = folder / "still.jpg"
+    Image.fromarray(source[183]).rotate(90, expand=True).save(still, quality=85)
+    clips["still"] = still
+    return clips
+
+
+COPIES = {
+    "reencoded": "duplicate",
+    "letterboxed": "duplicate",
+    "mirrored": "duplicate",
+    "logo": "duplicate",
+    "large-logo": "duplicate",
+    "grey": "duplicate",
+    "excerpt": "excerpt-of",
+    "intro": "contains",
+    "still": "excerpt-of",
+}
+
+
+def _add(cat: Catalogue, path: Path) -> dict[str, object]:
+    result = cat.run("add", path, "--json")
+    assert result.exit_code == 0, result.output
+    entry: dict[str, object] = json.loads(result.stdout)["results"][0]
+    return entry
+
+
+def test_copies_are_found_and_distractors_are_not(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    cat = sqlite_catalogue
+    source = _add(cat, media["source"])
+    for name in ("other", "third"):
+        assert _add(cat, media[name])["near_duplicates"] == [], name
+    for name, kind in COPIES.items():
+        entry = _add(cat, media[name])
+        found = {m["id"]: m for m in entry["near_duplicates"]}  # type: ignore[union-attr]
+        assert source["id"] in found, f"{name}: {entry['near_duplicates']}"
+        assert found[source["id"]]["classification"] == kind, (name, found[source["id"]])
+    excerpt = next(m for m in cat.json("show", str(source["id"]))["relations"] if m["kind"] == "contains")
+    assert excerpt["status"] == "suggested"
+    clusters = cat.json("dupes")["clusters"]
+    assert len(clusters) == 1
+    assert clusters[0][0]["id"] == source["id"]  # earliest catalogued first
+    ids = {m["id"] for m in clusters[0]}
+    assert len(ids) == 1 + len(COPIES)
+
+
+def test_match_reports_offsets_and_segments_without_adding(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    cat = sqlite_catalogue
+    source = _add(cat, media["source"])
+    other = _add(cat, media["other"])
+    before = cat.json("list")["items"]
+    doc = cat.json("match", media["excerpt"])
+    [m] = doc["matches"]
+    assert m["id"] == source["id"] and m["classification"] == "excerpt-of"
+    assert m["offsets"][0] == pytest.approx(95 / FPS, abs=0.1)
+    comp = {m["id"]: m for m in cat.json("match", media["compilation"])["matches"]}
+    assert comp[source["id"]]["classification"] == "partial"
+    assert comp[source["id"]]["offsets"][0] == pytest.approx(60 / FPS, abs=0.1)
+    assert comp[other["id"]]["classification"] == "partial"
+    assert comp[other["id"]]["offsets"][0] == pytest.approx(200 / FPS - 4, abs=0.1)
+    assert cat.json("list")["items"] == before  # nothing was written
+    exact = cat.json("match", media["source"])
+    assert exact["exact"]["id"] == source["id"]
+    [still] = cat.json("match", media["still"])["matches"]
+    assert still["id"] == source["id"] and still["classification"] == "excerpt-of"
+    assert still["offsets"][0] == pytest.approx(183 / FPS, abs=0.04)
+
+
+def test_a_compilation_is_partial_and_joins_no_cluster(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    cat = sqlite_catalogue
+    _add(cat, media["source"])
+    _add(cat, media["other"])
+    entry = _add(cat, media["compilation"])
+    kinds = sorted(m["classification"] for m in entry["near_duplicates"])  # type: ignore[union-attr]
+    assert kinds == ["partial", "partial"]
+    assert cat.json("dupes")["clusters"] == []
+
+
+def test_analyst_decisions_are_kept_and_logged(sqlite_catalogue: Catalogue, media: dict[str, Path]) -> None:
+    cat = sqlite_catalogue
+    source = _add(cat, media["source"])
+    copy = _add(cat, media["reencoded"])
+    other = _add(cat, media["other"])
+    result = cat.run("relate", str(source["id"]), str(copy["id"]), "--reject", "--note", "different event")
+    assert result.exit_code == 0, result.output
+    assert cat.json("dupes")["clusters"] == []
+    # re-analysis never suggests a rejected pair again
+    cat.ok("analyze", str(copy["id"]))
+    rels = cat.json("show", str(copy["id"]))["relations"]
+    assert [(r["status"], r["note"]) for r in rels] == [("rejected", "different event")]
+    confirmed = cat.run("relate", str(source["id"]), str(other["id"]), "--confirm", "--as", "duplicate")
+    assert confirmed.exit_code == 0, confirmed.output
+    shown = cat.json("show", str(source["id"]))
+    assert [r["status"] for r in shown["relations"]] == ["confirmed", "rejected"]
+    assert {e["action"] for e in shown["events"]} >= {"reject-relation", "confirm-relation"}
+    assert cat.run("relate", str(source["id"]), str(copy["id"])).exit_code == 2
+    assert (
+        cat.run("relate", str(source["id"]), str(source["id"]), "--confirm", "--as", "duplicate").exit_code
+        == 2
+    )
+    assert cat.json("verify")["ok"] is True
+
+
+def test_matching_on_each_backend(catalogue: Catalogue, media: dict[str, Path]) -> None:
+    """The same lookups through the band index on SQLite and PostgreSQL."""
+    source = _add(catalogue, media["source"])
+    assert _add(catalogue, media["other"])["near_duplicates"] == []
+    copy = _add(catalogue, media["mirrored"])
+    [found] = copy["near_duplicates"]  # type: ignore[misc]
+    assert found["id"] == source["id"] and found["classification"] == "duplicate"
+    assert found["via"] == ["mirror"]
+    assert [[m["id"] for m in c] for c in catalogue.json("dupes")["clusters"]] == [[source["id"], copy["id"]]]
+    result = catalogue.run("db", "reindex")
+    assert result.exit_code == 0, result.output
+    again = {m["id"]: m for m in catalogue.json("match", media["excerpt"])["matches"]}
+    assert set(again) == {source["id"], copy["id"]}  # the source, and the mirrored copy via its mirror
+    assert {m["classification"] for m in again.values()} == {"excerpt-of"}

@@ -1,0 +1,93 @@
+"""The item-level matching rule on synthetic frame hits."""
+
+from __future__ import annotations
+
+import random
+
+from evidence.core.matching import FrameHit, MatchParams, QueryFrame, Target, match_items
+
+FPS = 15
+
+
+def _query(seconds: float, informative: bool = True) -> list[QueryFrame]:
+    return [QueryFrame(i / FPS, informative) for i in range(int(seconds * FPS))]
+
+
+def _target(item_id: int, seconds: int) -> Target:
+    return Target(item_id, tuple((float(t), (("canonical", bytes(32)),)) for t in range(seconds)))
+
+
+def _aligned_hits(
+    frames: list[QueryFrame], item_id: int, offset: float, q_from: float, q_to: float, target_len: int
+) -> list[FrameHit]:
+    """Stored frames at whole seconds hit the query frame nearest to (t - offset)."""
+    hits = []
+    for t in range(target_len):
+        q_t = t - offset
+        if q_from <= q_t <= q_to:
+            q = min(range(len(frames)), key=lambda i: abs(frames[i].t - q_t))
+            hits.append(FrameHit(q, item_id, float(t), 8))
+    return hits
+
+
+def test_a_full_copy_is_a_duplicate() -> None:
+    frames = _query(30)
+    hits = _aligned_hits(frames, 7, 0.0, 0, 30, 30)
+    [m] = match_items(frames, hits, {7: _target(7, 30)})
+    assert m.classification == "duplicate" and m.query_share >= 0.95 and m.target_share >= 0.95
+    assert m.offsets == (0.0,)
+
+
+def test_an_excerpt_and_its_source_point_both_ways() -> None:
+    frames = _query(10)  # the query is seconds 12..22 of a 30 s source
+    hits = _aligned_hits(frames, 3, 12.0, 0, 10, 30)
+    [m] = match_items(frames, hits, {3: _target(3, 30)})
+    assert m.classification == "excerpt-of" and m.offsets == (12.0,)
+    assert m.segments[0].target_start == 12.0 and abs(m.segments[0].query_start) < 0.1
+    longer = _query(40)  # the query adds a 10 s intro to a 30 s source
+    hits = _aligned_hits(longer, 4, -10.0, 10, 40, 30)
+    [m] = match_items(longer, hits, {4: _target(4, 30)})
+    assert m.classification == "contains" and m.offsets == (-10.0,)
+
+
+def test_a_compilation_matches_each_source_as_partial_with_its_offset() -> None:
+    frames = _query(24)  # 3 pieces of 8 s from three 30 s sources
+    targets = {i: _target(i, 30) for i in (1, 2, 3)}
+    hits = (
+        _aligned_hits(frames, 1, 5.0, 0, 7.9, 30)
+        + _aligned_hits(frames, 2, 2.0, 8, 15.9, 30)
+        + _aligned_hits(frames, 3, -4.0, 16, 23.9, 30)
+    )
+    found = {m.item_id: m for m in match_items(frames, hits, targets)}
+    assert set(found) == {1, 2, 3}
+    assert all(m.classification == "partial" for m in found.values())
+    assert found[1].offsets == (5.0,) and found[2].offsets == (2.0,) and found[3].offsets == (-4.0,)
+
+
+def test_scattered_coincidences_are_not_a_match() -> None:
+    rng = random.Random(4)
+    frames = _query(30)
+    hits = [FrameHit(rng.randrange(len(frames)), 9, float(rng.randrange(60)), 30) for _ in range(12)]
+    assert match_items(frames, hits, {9: _target(9, 60)}) == []
+
+
+def test_hits_beyond_the_threshold_and_on_uninformative_frames_count_for_nothing() -> None:
+    frames = _query(30, informative=False)
+    hits = _aligned_hits(frames, 7, 0.0, 0, 30, 30)
+    assert match_items(frames, hits, {7: _target(7, 30)}) == []
+    frames = _query(30)
+    far = [FrameHit(h.query, h.item_id, h.target_t, 40) for h in _aligned_hits(frames, 7, 0.0, 0, 30, 30)]
+    assert match_items(frames, far, {7: _target(7, 30)}) == []
+
+
+def test_frames_that_hit_many_items_are_common_and_ignored() -> None:
+    frames = _query(3)  # a bumper: the same 3 s card at the start of many unrelated items
+    targets = {i: _target(i, 30) for i in range(10)}
+    hits = [h for i in range(10) for h in _aligned_hits(frames, i, 0.0, 0, 3, 30)]
+    assert match_items(frames, hits, targets, MatchParams(common_items=6)) == []
+
+
+def test_a_still_matches_the_video_it_was_taken_from() -> None:
+    still = [QueryFrame(0.0, True)]
+    [m] = match_items(still, [FrameHit(0, 5, 17.0, 12, "rotate90")], {5: _target(5, 40)})
+    assert m.classification == "excerpt-of" and m.closest[0] == (0.0, 17.0, 12) and m.via == ("rotate90",)
