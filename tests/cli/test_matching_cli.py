@@ -170,3 +170,25 @@ def test_matching_on_each_backend(catalogue: Catalogue, media: dict[str, Path]) 
     again = {m["id"]: m for m in catalogue.json("match", media["excerpt"])["matches"]}
     assert set(again) == {source["id"], copy["id"]}  # the source, and the mirrored copy via its mirror
     assert {m["classification"] for m in again.values()} == {"excerpt-of"}
+
+
+def test_turned_and_mirrored_photos_match_and_unrelated_ones_do_not(
+    sqlite_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    from conftest import SHARED_MEDIA
+
+    dih = SHARED_MEDIA / "pdq" / "dih"
+    if not dih.is_dir():
+        pytest.skip(f"shared test images not found at {dih}")
+    original = _add(sqlite_catalogue, dih / "bridge-1-original.jpg")
+    unrelated = _add(sqlite_catalogue, SHARED_MEDIA / "pdq" / "pen-and-coaster.png")
+    assert unrelated["near_duplicates"] == []
+    added = [original["id"]]
+    for name in ("bridge-2-rotate-90.jpg", "bridge-6-flipy.jpg", "bridge-8-flip-minus-1.jpg"):
+        entry = _add(sqlite_catalogue, dih / name)
+        found = {m["id"]: m for m in entry["near_duplicates"]}  # type: ignore[union-attr]
+        assert set(found) == set(added), name  # the original and the copies before it
+        assert {m["classification"] for m in found.values()} == {"duplicate"}, name
+        assert found[original["id"]]["via"] != ["canonical"], name  # through a turned or mirrored hash
+        added.append(entry["id"])  # type: ignore[arg-type]
+    assert len(sqlite_catalogue.json("dupes")["clusters"]) == 1
