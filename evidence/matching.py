@@ -17,7 +17,7 @@ from evidence.analysis import AnalysisOutcome, base_timeout, time_limit
 from evidence.catalogue import custody, hashindex, queries
 from evidence.catalogue.models import Frame, FrameHash, Item
 from evidence.core.fingerprint import hamming_many
-from evidence.core.frames import MIN_QUALITY, REGION_NAMES, MediaResult, QueryRecord
+from evidence.core.frames import CENTER, MIN_QUALITY, REGION_NAMES, MediaResult, QueryRecord
 from evidence.core.matching import (
     REGIONS,
     FrameHit,
@@ -38,7 +38,7 @@ from evidence.worker import Worker, WorkerFailure
 from evidence.workspace import Workspace
 
 CHUNK = 900  # bound parameters per statement, well under SQLite's limit
-ALIGNED_VARIANTS = ("canonical", *REGION_NAMES)
+ALIGNED_VARIANTS = ("canonical", CENTER, *REGION_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +76,10 @@ def lookup(
         key = (qi, h.item_id, h.frame_id)
         if key not in best or h.distance < best[key].distance:
             best[key] = FrameHit(qi, h.item_id, times[h.frame_id], h.distance, variant)
-    targets = _targets(session, {h.item_id for h in best.values()})
+    candidates = {h.item_id for h in best.values()}
+    targets = _targets(session, candidates)
     frames = [QueryFrame(q.t, q.informative, q.hashes) for q in query]
-    matches = match_items(frames, best.values(), targets, params)
+    matches = match_items(frames, best.values(), targets, params, relations.groups_among(session, candidates))
     shas = dict(
         session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()
     )

@@ -187,3 +187,32 @@ def clusters(session: Session) -> list[list[Item]]:
     ]
     result.sort(key=lambda members: (members[0].first_catalogued_at, members[0].id))
     return result
+
+
+def groups_among(session: Session, item_ids: set[int]) -> dict[int, int]:
+    """For these items, a group id shared by those that are (suggested or confirmed) copies of each
+    other, directly or through other items of the set."""
+    if not item_ids:
+        return {}
+    parent = {i: i for i in item_ids}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    ids = sorted(item_ids)
+    for start in range(0, len(ids), 450):
+        chunk = ids[start : start + 450]
+        edges = session.execute(
+            select(Relation.a_id, Relation.b_id).where(
+                Relation.status.in_(("suggested", "confirmed")),
+                Relation.kind.in_(CLUSTER_KINDS),
+                or_(Relation.a_id.in_(chunk), Relation.b_id.in_(chunk)),
+            )
+        ).all()
+        for a_id, b_id in edges:
+            if a_id in parent and b_id in parent:
+                parent[find(a_id)] = find(b_id)
+    return {i: find(i) for i in item_ids}

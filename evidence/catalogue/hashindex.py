@@ -16,11 +16,12 @@ picture and its turns) and plain band equality for more (a clip's frames, where 
 close frame pair in many, not every one).
 
 What is indexed: informative `pdq.v1` fingerprints of the canonical (borders removed) and raw
-(uncropped) variants, for video frames and images alike, and the halves of the canonical picture (top,
-bottom, left, right) that matching stores for compilations. The 7 dihedral variants stored for images
-(rotate90 … flipminus1) are not: a caller that wants turned or mirrored copies queries with the
-dihedral variants of its own hash, which finds the same pairs (a picture is as far from a turned copy
-as the picture turned back is from the copy) at a fraction of the index.
+(uncropped) variants, for video frames and images alike, and the parts of the canonical picture that
+matching stores for copies with large logos or crops: its quarters and its centre. The 7 dihedral
+variants stored for images (rotate90 … flipminus1) are not: a caller that
+wants turned or mirrored copies queries with the dihedral variants of its own hash, which finds the
+same pairs (a picture is as far from a turned copy as the picture turned back is from the copy) at a
+fraction of the index.
 
 The index is derived data: `index_fingerprints` keeps it current at ingest (`frames.record_frames`
 calls it, and `unindex_items` before it replaces an item's fingerprints), `rebuild` recomputes it from
@@ -54,6 +55,7 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue.models import FrameHash, HashBand
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
+from evidence.core.frames import CENTER, REGION_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ BANDS: Final = 16
 BAND_BITS: Final = 16
 HASH_BYTES: Final = BANDS * BAND_BITS // 8
 INDEXED_ALGORITHM: Final = (PDQ_ALGORITHM, PDQ_VERSION)
-INDEXED_VARIANTS: Final = frozenset({"canonical", "raw", "top", "bottom", "left", "right"})
+INDEXED_VARIANTS: Final = frozenset({"canonical", "raw", CENTER, *REGION_NAMES})
 #: `search` probes one-bit neighbours of every band by default for at most this many query hashes
 NEAR_MAX_QUERIES: Final = 32
 DEFAULT_THRESHOLD: Final = 31
@@ -215,11 +217,12 @@ def search(
         pairs, seen = np.unique(pair_query * span + pair_id, return_counts=True)
         pair_query, pair_id = np.divmod(pairs[seen >= 2], span)
 
-    ids, words = _hashes(session, np.unique(pair_id))
-    if not ids.size:
-        return []
-    where = np.searchsorted(ids, pair_id).clip(max=ids.size - 1)
-    known = ids[where] == pair_id
+    wanted, inverse = np.unique(pair_id, return_inverse=True)
+    ids, words = _hashes(session, wanted)
+    slot = np.full(len(wanted), -1, dtype=np.int64)  # row in `ids` of each wanted id (-1: no such row)
+    slot[np.searchsorted(wanted, ids)] = np.arange(len(ids))
+    where = slot[inverse.ravel()]
+    known = where >= 0
     pair_query, where = pair_query[known], where[known]
     distances = _pair_distances(matrix.view(">u8").astype(np.uint64)[pair_query], words[where])
     close = distances <= threshold
@@ -270,14 +273,17 @@ def _band_rows(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(probe key, fingerprint id) of every band row equal to one of the (sorted, distinct) probes."""
     found = [np.empty(0, dtype=np.int64)]
+    postgres = _dialect(session) == "postgresql"
+    params: list[Any]
     for chunk in _chunks(unique_keys.tolist(), _PROBE_CHUNK):
-        size = _padded(len(chunk))
-        params = [
-            x
-            for key in chunk + [_NO_BAND * _KEY_SHIFT] * (size - len(chunk))
-            for x in divmod(key, _KEY_SHIFT)
-        ]
-        rows = _fetch(session, _band_sql(_dialect(session), size), params)
+        if postgres:
+            bands, values = [k >> BAND_BITS for k in chunk], [k & (_KEY_SHIFT - 1) for k in chunk]
+            sql, params = _PG_BANDS, [_pg_array(bands), _pg_array(values)]
+        else:
+            size = _padded(len(chunk))
+            padded = chunk + [_NO_BAND * _KEY_SHIFT] * (size - len(chunk))
+            sql, params = _sqlite_bands(size), [x for key in padded for x in divmod(key, _KEY_SHIFT)]
+        rows = _fetch(session, sql, params)
         found.append(np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows)))
     packed = np.concatenate(found)  # fingerprint id * 2**20 + key: one value a row is cheaper to fetch
     return packed & (_KEY_LIMIT - 1), packed >> _KEY_BITS
@@ -288,9 +294,13 @@ def _hashes(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
     """The full hashes of these fingerprints: sorted ids and an (n, 4) matrix of 64-bit words."""
     rows: list[Any] = []
+    postgres = _dialect(session) == "postgresql"
     for chunk in _chunks(ids.tolist(), _ID_CHUNK):
-        size = _padded(len(chunk))
-        rows.extend(_fetch(session, _hash_sql(_dialect(session), size), chunk + [-1] * (size - len(chunk))))
+        if postgres:
+            rows.extend(_fetch(session, _PG_HASHES, [_pg_array(chunk)]))
+        else:
+            size = _padded(len(chunk))
+            rows.extend(_fetch(session, _sqlite_hashes(size), chunk + [-1] * (size - len(chunk))))
     rows.sort()
     words = np.frombuffer(bytes.fromhex("".join(r[1] for r in rows)), dtype=">u8").astype(np.uint64)
     return np.array([r[0] for r in rows], dtype=np.int64), words.reshape(len(rows), HASH_BYTES // 8)
@@ -315,10 +325,22 @@ def _details(
 
 # The two bulk reads (band rows, full hashes: up to a million rows for a clip) go to the DBAPI cursor of
 # the session's connection, inside its transaction: SQLAlchemy's result rows would double their cost.
-# Statements are padded to a few sizes so that each is compiled (and prepared on PostgreSQL) once.
+# Their parameters are bound, never formatted in: on PostgreSQL as one or two arrays (one statement,
+# prepared once, planned as a nested loop over the primary key); on SQLite as positional parameters
+# (sqlite3 binds thousands of named ones several times slower) in statements padded to a few sizes.
+_SELECT_BANDS: Final = (
+    f"SELECT CAST(hash_band.fingerprint_id AS BIGINT) * {_KEY_LIMIT} + hash_band.band * {_KEY_SHIFT} "
+    "+ hash_band.value FROM probe CROSS JOIN hash_band "
+    "WHERE hash_band.band = probe.band AND hash_band.value = probe.value"
+)
+_PG_BANDS: Final = (
+    "WITH probe(band, value) AS (SELECT * FROM unnest(CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]))) "
+    + _SELECT_BANDS
+)
+_PG_HASHES: Final = "SELECT id, value FROM fingerprint WHERE id = ANY(CAST(%s AS INTEGER[]))"
 
 
-def _fetch(session: Session, sql: str, params: list[int]) -> list[Any]:
+def _fetch(session: Session, sql: str, params: list[Any]) -> list[Any]:
     cursor = session.connection().connection.cursor()
     try:
         cursor.execute(sql, params)
@@ -327,19 +349,19 @@ def _fetch(session: Session, sql: str, params: list[int]) -> list[Any]:
         cursor.close()
 
 
+def _pg_array(numbers: list[int]) -> str:
+    """An integer array parameter in PostgreSQL's text form ('{1,2,3}'), cast to INTEGER[] by the
+    statement: psycopg's list adapter inspects every element and costs more than the search."""
+    return "{" + ",".join(map(str, numbers)) + "}"
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _param(dialect: str) -> str:
-    """The positional placeholder of the DBAPI driver (sqlite3: qmark; psycopg: format); positional
-    because sqlite3 binds thousands of named parameters several times slower."""
-    return "?" if dialect == "sqlite" else "%s"
-
-
 def _padded(n: int) -> int:
     """A statement size: a single query's 16 or 272 probes, or a power of 2."""
-    if n <= BANDS * (BAND_BITS + 1) and n > BANDS * BAND_BITS // 2:
+    if BANDS * BAND_BITS // 2 < n <= BANDS * (BAND_BITS + 1):
         return BANDS * (BAND_BITS + 1)
     size = BANDS
     while size < n:
@@ -347,24 +369,16 @@ def _padded(n: int) -> int:
     return size
 
 
-@lru_cache(maxsize=64)
-def _band_sql(dialect: str, size: int) -> str:
-    """Probes as a VALUES list joined to the band table's primary key: the probes drive the join
-    (CROSS JOIN keeps that order on SQLite), one index range per probe on both databases."""
-    p = _param(dialect)
-    probes = ", ".join([f"(CAST({p} AS INTEGER), CAST({p} AS INTEGER))"] + [f"({p}, {p})"] * (size - 1))
-    return (
-        f"WITH probe(band, value) AS (VALUES {probes}) "
-        f"SELECT CAST(hash_band.fingerprint_id AS BIGINT) * {_KEY_LIMIT} + hash_band.band * {_KEY_SHIFT} "
-        "+ hash_band.value "
-        "FROM probe CROSS JOIN hash_band WHERE hash_band.band = probe.band AND hash_band.value = probe.value"
-    )
+@lru_cache(maxsize=32)
+def _sqlite_bands(size: int) -> str:
+    """The probes as a VALUES list; CROSS JOIN makes them drive the join: one primary-key range each."""
+    probes = ", ".join(["(CAST(? AS INTEGER), CAST(? AS INTEGER))"] + ["(?, ?)"] * (size - 1))
+    return f"WITH probe(band, value) AS (VALUES {probes}) {_SELECT_BANDS}"
 
 
-@lru_cache(maxsize=64)
-def _hash_sql(dialect: str, size: int) -> str:
-    ids = ", ".join([_param(dialect)] * size)
-    return f"SELECT id, value FROM fingerprint WHERE id IN ({ids})"
+@lru_cache(maxsize=32)
+def _sqlite_hashes(size: int) -> str:
+    return f"SELECT id, value FROM fingerprint WHERE id IN ({', '.join(['?'] * size)})"
 
 
 def _pair_distances(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:

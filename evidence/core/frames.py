@@ -8,8 +8,12 @@ from typing import Any
 
 # PDQ frames below this quality carry no weight in matching (Meta's recommendation)
 MIN_QUALITY = 50
-# the halves of a picture that get their own hash (a large logo or caption box spares some of them)
-REGION_NAMES = ("top", "bottom", "left", "right")
+# the quarters of a picture that get their own hash (a large logo or caption box spares some of them)
+REGION_NAMES = ("top-left", "top-right", "bottom-left", "bottom-right")
+# the central part of a picture (5 % off each side): compared with whole pictures, so that a copy
+# cropped by about a tenth and scaled back matches the original, and the other way round
+CENTER = "center"
+CENTER_MARGIN = 0.05
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core.fingerprint import hamming_many
-from evidence.core.frames import REGION_NAMES
+from evidence.core.frames import CENTER, REGION_NAMES
 
 MATCHER_VERSION = "pdq-offset-2"
 
@@ -45,7 +45,7 @@ class MatchParams:
     share: float = 0.85  # a side is "mostly matched" from this share on
     partial_seconds: float = 3.0  # the shortest run that makes a `partial` match
     segment_gap: float = 2.5  # seconds without hits that split a segment
-    common_items: int = 6  # a query frame hitting more items than this is common (bumper, black)
+    common_items: int = 6  # a query frame hitting more unrelated items than this is common (bumper, black)
     aligned_threshold: int = 48  # looser distance for frames at an alignment strict hits established
     aligned_window: float = 0.07  # seconds around the aligned time to look for the query frame
 
@@ -70,10 +70,15 @@ REGIONS = frozenset(REGION_NAMES)
 
 
 def comparable(stored_variant: str, query_variant: str) -> bool:
-    """Which hashes may be compared: a region only with the same region, the whole picture with the
-    whole picture (as stored, uncropped, mirrored or turned)."""
+    """Which hashes may be compared: a region only with the same region; a centre only with a whole
+    picture (one side is a crop of the other); whole pictures (as stored, uncropped, mirrored or turned)
+    with each other."""
     if stored_variant in REGIONS or query_variant in REGIONS:
         return stored_variant == query_variant
+    if stored_variant == CENTER:
+        return query_variant == "canonical"
+    if query_variant == CENTER:
+        return stored_variant in ("canonical", "raw")
     return True
 
 
@@ -148,13 +153,17 @@ def match_items(
     hits: Iterable[FrameHit],
     targets: dict[int, Target],
     params: MatchParams | None = None,
+    groups: dict[int, int] | None = None,
 ) -> list[ItemMatch]:
-    """Item-level matches, best first."""
+    """Item-level matches, best first. `groups` maps items already known to be copies of each other
+    to one group id: a frame hitting many copies of the same footage is not common, a frame hitting
+    many unrelated items (a bumper, black) is."""
     params = params or MatchParams()
     hits = [h for h in hits if h.distance <= params.threshold and frames[h.query].informative]
+    groups = groups or {}
     items_per_query: dict[int, set[int]] = defaultdict(set)
     for h in hits:
-        items_per_query[h.query].add(h.item_id)
+        items_per_query[h.query].add(groups.get(h.item_id, -h.item_id))
     common = {q for q, items in items_per_query.items() if len(items) > params.common_items}
     per_item: dict[int, list[FrameHit]] = defaultdict(list)
     for h in hits:

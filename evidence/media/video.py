@@ -111,7 +111,7 @@ class SampledFrame:
     pdq_raw: bytes | None  # upright, uncropped; only when a border was removed
     quality_raw: int | None
     flat: bool  # black/white/single colour: never used as match evidence
-    regions: tuple[tuple[str, bytes, int], ...] = ()  # (name, PDQ, quality) of the canonical picture's halves
+    regions: tuple[tuple[str, bytes, int], ...] = ()  # (name, PDQ, quality) of the canonical picture's parts
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,3 +91,12 @@ def test_a_still_matches_the_video_it_was_taken_from() -> None:
     still = [QueryFrame(0.0, True)]
     [m] = match_items(still, [FrameHit(0, 5, 17.0, 12, "rotate90")], {5: _target(5, 40)})
     assert m.classification == "excerpt-of" and m.closest[0] == (0.0, 17.0, 12) and m.via == ("rotate90",)
+
+
+def test_many_copies_of_the_same_footage_are_not_common() -> None:
+    frames = _query(30)
+    targets = {i: _target(i, 30) for i in range(10)}
+    hits = [h for i in range(10) for h in _aligned_hits(frames, i, 0.0, 0, 30, 30)]
+    same_footage = dict.fromkeys(range(10), 0)  # ten known copies of one video
+    found = match_items(frames, hits, targets, MatchParams(common_items=6), same_footage)
+    assert len(found) == 10 and {m.classification for m in found} == {"duplicate"}
