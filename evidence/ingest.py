@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Iterable
@@ -168,8 +169,15 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def add_paths(
-    ws: Workspace, paths: list[Path], options: AddOptions, progress: AddProgress | None = None
+    ws: Workspace,
+    paths: list[Path],
+    options: AddOptions,
+    progress: AddProgress | None = None,
+    *,
+    worker: Worker | None = None,
 ) -> AddReport:
+    """Add files and folders. `worker` lets the caller start the analysis process early, so that its
+    start overlaps the caller's own start; without one, a worker is made here."""
     progress = progress or NoProgress()
     candidates, skipped, refused = collect(
         paths, include_hidden=options.include_hidden, catalogue_root=ws.location.root
@@ -177,9 +185,9 @@ def add_paths(
     report = AddReport(results=list(refused), skipped=skipped)
     analysis_options = AnalysisOptions(quick=options.quick)
     progress.start(len(candidates), sum(c.size for c in candidates))
-    with Worker() as worker:
+    with contextlib.nullcontext(worker) if worker is not None else Worker() as worker:
         if options.analyse and candidates:
-            worker.start()  # warms up while the first file is copied
+            worker.start()  # warms up while the first file is copied (no-op when already started)
         for candidate in candidates:
             shown = printable(str(candidate.path))
             progress.file_started(shown, candidate.size)

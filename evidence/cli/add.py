@@ -19,6 +19,7 @@ from rich.progress import (
 from evidence.cli.app import app, state
 from evidence.cli.output import emit_json, match_json, message, stderr
 from evidence.errors import ExitCode, UsageError
+from evidence.worker import Worker
 
 LARGE = 64 << 20
 
@@ -105,9 +106,46 @@ def add(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Preserve files exactly (SHA-256, read-only store, custody log), then probe them."""
+    worker = Worker()
+    if not no_analysis:
+        worker.start()  # a fresh interpreter warms up while this one loads the catalogue code
+    with worker:
+        _add(
+            ctx,
+            worker,
+            paths,
+            source_url,
+            posted_at,
+            claimed_by,
+            collected_by,
+            note,
+            include_hidden,
+            no_analysis,
+            no_match,
+            quick,
+            json_out,
+        )
+
+
+def _add(
+    ctx: typer.Context,
+    worker: Worker,
+    paths: list[Path],
+    source_url: str | None,
+    posted_at: str | None,
+    claimed_by: str | None,
+    collected_by: str | None,
+    note: str | None,
+    include_hidden: bool,
+    no_analysis: bool,
+    no_match: bool,
+    quick: bool,
+    json_out: bool,
+) -> None:
     from evidence.core.timeutil import parse_instant
     from evidence.ingest import AddOptions, add_paths
     from evidence.workspace import default_actor, open_workspace
+
 
     try:
         instant = parse_instant(posted_at) if posted_at else None
@@ -126,7 +164,7 @@ def add(
         actor=default_actor(),
     )
     with open_workspace(state(ctx).catalogue) as ws, RichAddProgress() as progress:
-        report = add_paths(ws, paths, options, progress)
+        report = add_paths(ws, paths, options, progress, worker=worker)
     for skip in report.skipped:
         message(f"skipped {skip.path}: {skip.reason}")
     results = report.results
@@ -180,7 +218,6 @@ def analyze(
     from evidence.analysis import analyse, select_items
     from evidence.catalogue.queries import resolve_ref
     from evidence.matching import match_new_item
-    from evidence.worker import Worker
     from evidence.workspace import default_actor, open_workspace
 
     if not (refs or pending or failed or everything):

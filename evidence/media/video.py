@@ -73,7 +73,7 @@ from evidence.media.keyframes import (
     thumbnail_jpeg,
 )
 from evidence.media.pdq import pdq_and_mirror_from_luma, pdq_from_luma
-from evidence.media.regions import region_hashes
+from evidence.media.regions import reduced, region_hashes
 
 __all__ = [
     "DEFAULT_MIN_SHOT",
@@ -375,15 +375,17 @@ class _Pass:
                 pdq_raw=None if raw is None else raw[0],
                 quality_raw=None if raw is None else raw[1],
                 flat=is_flat(canonical),
-                regions=() if self.options.quick else region_hashes(turned),
+                regions=() if self.options.quick else region_hashes(reduced(turned)),
             )
         )
 
     def _query(self, index: int, t: Fraction, luma: U8, with_regions: bool) -> None:
-        canonical = upright(luma if self.crop is None else self.crop.crop(luma), self.turns)
-        pdq, mirror, quality = pdq_and_mirror_from_luma(canonical)
-        regions = region_hashes(canonical) if with_regions else ()
-        self.query.append(QueryFrame(index, t, pdq, mirror, quality, is_flat(canonical), regions))
+        # query hashes are looked up, never stored or exchanged: a reduced picture is close enough
+        # (a few bits from the full-size hash) and several times cheaper
+        small = reduced(upright(luma if self.crop is None else self.crop.crop(luma), self.turns))
+        pdq, mirror, quality = pdq_and_mirror_from_luma(small)
+        regions = region_hashes(small) if with_regions else ()
+        self.query.append(QueryFrame(index, t, pdq, mirror, quality, is_flat(small), regions))
 
     def _quick_candidate(self, index: int, t: Fraction, sig: npt.NDArray[np.float32], frame: Any) -> None:
         score = 0.0 if self.previous_sig is None else change(sig, self.previous_sig)
