@@ -85,6 +85,14 @@ def _backends() -> list[Any]:
     ]
 
 
+def _initialised(home: Path, backend: str, url: str | None) -> Catalogue:
+    home.mkdir()
+    cat = Catalogue(home, backend, url)
+    result = cat.runner.invoke(app, ["init", str(home)], env=cat.env)
+    assert result.exit_code == 0, result.output
+    return cat
+
+
 @pytest.fixture(params=_backends())
 def catalogue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalogue]:
     """A fresh catalogue on each backend (PostgreSQL only when EVIDENCE_TEST_DATABASE_URL is set)."""
@@ -94,22 +102,12 @@ def catalogue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalo
         url = pg_url()
         assert url is not None
         reset_postgres(url)
-    home = tmp_path / "case"
-    home.mkdir()
-    cat = Catalogue(home, backend, url)
-    result = cat.runner.invoke(app, ["init", str(home)], env=cat.env)
-    assert result.exit_code == 0, result.output
-    yield cat
+    yield _initialised(tmp_path / "case", backend, url)
 
 
 @pytest.fixture
 def sqlite_catalogue(tmp_path: Path) -> Catalogue:
-    home = tmp_path / "case"
-    home.mkdir()
-    cat = Catalogue(home, "sqlite", None)
-    result = cat.runner.invoke(app, ["init", str(home)], env=cat.env)
-    assert result.exit_code == 0, result.output
-    return cat
+    return _initialised(tmp_path / "case", "sqlite", None)
 
 
 @pytest.fixture

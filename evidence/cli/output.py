@@ -59,28 +59,16 @@ def human_duration(seconds: float | None) -> str:
 
 
 def match_json(found: Any) -> dict[str, Any]:
-    """A FoundMatch as the JSON contract has it (`id`, `sha256`, `score` and the evidence)."""
+    """A FoundMatch as the JSON contract has it (`id`, `sha256`, `score`) with its evidence."""
+    from evidence.relations import match_evidence
+
     m = found.match
     return {
         "id": m.item_id,
         "sha256": found.sha256,
         "score": m.score,
         "classification": m.classification,
-        "query_share": m.query_share,
-        "target_share": m.target_share,
-        "offsets": list(m.offsets),
-        "segments": [
-            {
-                "query_start": s.query_start,
-                "query_end": s.query_end,
-                "target_start": s.target_start,
-                "target_end": s.target_end,
-            }
-            for s in m.segments
-        ],
-        "closest": [{"query_t": q, "target_t": t, "distance": d} for q, t, d in m.closest],
-        "matched_frames": m.matched_frames,
-        "via": list(m.via),
+        **match_evidence(m),
     }
 
 
