@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from evidence.core.types import MediaKind
 from evidence.errors import EvidenceError, ExitCode
-from evidence.media.probe_av import DEMUXERS, DENIED_DEMUXERS, NestedOpenRefused
+from evidence.media.probe_av import DEMUXERS, DENIED_DEMUXERS, NestedOpenRefused, open_locked
 from evidence.media.sniff import SNIFF_BYTES, sniff
 
 __all__ = [
@@ -96,10 +96,6 @@ def reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def _refuse_nested_open(url: str, flags: int, options: dict[str, Any]) -> Any:
-    raise NestedOpenRefused("nested open refused")
-
-
 def _open_file(path: Path) -> BinaryIO:
     """Open a regular file for reading without ever blocking on a FIFO or device."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -138,21 +134,12 @@ def _video_stream(container: Any) -> Any:
 @contextmanager
 def open_video(path: Path) -> Iterator[tuple[Any, Any]]:
     """Open `path` for decoding; yield `(container, video stream)`. Raises `MediaError`."""
-    import av
 
     with ExitStack() as stack:
         fh = stack.enter_context(_open_file(path))
         demuxer = _demuxer(fh, path.name)
         try:
-            container = stack.enter_context(
-                av.open(
-                    fh,
-                    format=demuxer,
-                    container_options={"protocol_whitelist": "file", "format_whitelist": demuxer},
-                    metadata_errors="replace",
-                    io_open=_refuse_nested_open,
-                )
-            )
+            container = stack.enter_context(open_locked(fh, demuxer))
         except NestedOpenRefused as exc:
             raise MediaError("refused: the file references another file or address") from exc
         except av_errors() as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from evidence.core.types import MediaKind
 from evidence.media.probe_common import (
@@ -110,6 +110,20 @@ def _refuse_nested_open(url: str, flags: int, options: dict[str, Any]) -> Any:
     raise NestedOpenRefused(f"nested open refused: {clean_text(url, 200)}")
 
 
+def open_locked(fh: BinaryIO, demuxer: str) -> Any:
+    """A PyAV input container on an open file, locked down: one forced demuxer, local file protocol
+    only, and no further file or URL may be opened (playlists and references are never followed)."""
+    import av
+
+    return av.open(
+        fh,
+        format=demuxer,
+        container_options={"protocol_whitelist": "file", "format_whitelist": demuxer},
+        metadata_errors="replace",
+        io_open=_refuse_nested_open,
+    )
+
+
 def _av_errors() -> tuple[type[BaseException], ...]:
     import av
 
@@ -143,7 +157,6 @@ def _reason(exc: BaseException) -> str:
 
 def probe_av(path: Path, sniffed: Sniffed) -> ProbeResult:
     """Probe an audio/video file whose sniffed format is one of `DEMUXERS`."""
-    import av
 
     demuxer = DEMUXERS[sniffed.format or ""]
     metadata: dict[str, Any] = {"detected": sniffed.format}
@@ -152,16 +165,7 @@ def probe_av(path: Path, sniffed: Sniffed) -> ProbeResult:
     error = _check_bmff_boxes(path, warnings) if demuxer == "mov" else None
     if error is None:
         try:
-            with (
-                path.open("rb") as fh,
-                av.open(
-                    fh,
-                    format=demuxer,
-                    container_options={"protocol_whitelist": "file", "format_whitelist": demuxer},
-                    metadata_errors="replace",
-                    io_open=_refuse_nested_open,
-                ) as container,
-            ):
+            with path.open("rb") as fh, open_locked(fh, demuxer) as container:
                 kind, error = _read(container, metadata, warnings)
         except NestedOpenRefused:
             error = "refused: the file references another file or address"
