@@ -171,3 +171,34 @@ class Relation(Base):
         UniqueConstraint("a_id", "b_id", name="uq_relation_a_id_b_id"),
         CheckConstraint("a_id < b_id", name="ordered_pair"),
     )
+
+
+# the analysts' records live in their own module; importing them here registers their tables with Base
+from evidence.catalogue.annotation_models import (  # noqa: E402
+    Annotation,
+    Claim,
+    Claimant,
+    ClaimItem,
+    Description,
+    Place,
+    Term,
+    TermAlias,
+)
+
+__all__ = [
+    "Acquisition",
+    "Annotation",
+    "Claim",
+    "ClaimItem",
+    "Claimant",
+    "Description",
+    "Event",
+    "Frame",
+    "FrameHash",
+    "HashBand",
+    "Item",
+    "Place",
+    "Relation",
+    "Term",
+    "TermAlias",
+]

@@ -146,7 +146,6 @@ def _add(
     from evidence.ingest import AddOptions, add_paths
     from evidence.workspace import default_actor, open_workspace
 
-
     try:
         instant = parse_instant(posted_at) if posted_at else None
     except ValueError as exc:

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from evidence.cli import add, browse, frames, matching, setup, verify  # noqa: F401  (registers the commands)
+from evidence.cli import (  # noqa: F401  (registers the commands)
+    add,
+    annotate,
+    browse,
+    claims,
+    export,
+    frames,
+    matching,
+    report,
+    search,
+    setup,
+    terms,
+    verify,
+)
 from evidence.cli.app import app
 
 

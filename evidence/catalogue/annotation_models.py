@@ -1,0 +1,169 @@
+"""What analysts record about items: the vocabulary, tags (annotations), claimants, places, claims and
+described contents. Rows are added, and a few are marked (a tag withdrawn, a term moved); every change
+goes with a custody event written by the use case that makes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from evidence.catalogue.base import Base, UTCDateTime
+
+
+class Term(Base):
+    """One node of the vocabulary of observable things (weapon › small arms › rifle › AK-74M).
+
+    `label_key` is the label normalised for lookups (NFKC, case-folded, single spaces); `scope` is the
+    parent's id or 0 at the root, so that (scope, label_key) is unique among siblings on every backend.
+    A `free` term was made by tagging with a label the vocabulary did not have."""
+
+    __tablename__ = "term"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("term.id", ondelete="RESTRICT"), index=True)
+    scope: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(Text)
+    label_key: Mapped[str] = mapped_column(Text)
+    free: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("scope", "label_key", name="uq_term_scope_label_key"),)
+
+
+class TermAlias(Base):
+    """Another name of a term, in any language and script (АК-74М for AK-74M). An alias names one term
+    per language: `language` is a BCP 47 tag, or "" when not given."""
+
+    __tablename__ = "term_alias"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="RESTRICT"), index=True)
+    alias: Mapped[str] = mapped_column(Text)
+    alias_key: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(35), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("alias_key", "language", name="uq_term_alias_alias_key_language"),)
+
+
+class Annotation(Base):
+    """A tag: a term on an item, a frame, a time range and/or a box.
+
+    Times are seconds of the displayed (rotated) video; a frame tag also carries its frame's time as
+    `t_start`. A box is in pixels of the displayed frame, whose size is kept with it, so the tag is a W3C
+    media fragment (`t=10,12&xywh=100,200,150,60`). Withdrawing a tag marks it; the row stays."""
+
+    __tablename__ = "annotation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="RESTRICT"), index=True)
+    frame_id: Mapped[int | None] = mapped_column(ForeignKey("frame.id", ondelete="RESTRICT"))
+    t_start: Mapped[float | None] = mapped_column(Float)
+    t_end: Mapped[float | None] = mapped_column(Float)
+    box_x: Mapped[int | None] = mapped_column(Integer)
+    box_y: Mapped[int | None] = mapped_column(Integer)
+    box_w: Mapped[int | None] = mapped_column(Integer)
+    box_h: Mapped[int | None] = mapped_column(Integer)
+    frame_width: Mapped[int | None] = mapped_column(Integer)
+    frame_height: Mapped[int | None] = mapped_column(Integer)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    annotator: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16), default="manual")  # manual | machine | imported
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(Text)
+    withdrawn_note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("confidence IS NULL OR (confidence >= 0 AND confidence <= 1)", name="confidence"),
+    )
+
+
+class Claimant(Base):
+    """Who makes claims: a person, an organisation, an outlet. One record per name (case-folded)."""
+
+    __tablename__ = "claimant"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(Text)
+
+
+class Place(Base):
+    """A named place, with coordinates (WGS 84 degrees) and their precision when known."""
+
+    __tablename__ = "place"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    precision: Mapped[str | None] = mapped_column(Text)  # e.g. "exact", "5km", "town"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(Text)
+
+
+class Claim(Base):
+    """Who claimed what, when and where the claimed event happened, where the claim was made, and in
+    which language. A counter-claim names the claim it answers."""
+
+    __tablename__ = "claim"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claimant_id: Mapped[int] = mapped_column(ForeignKey("claimant.id", ondelete="RESTRICT"), index=True)
+    statement: Mapped[str] = mapped_column(Text)
+    claimed_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_date_precision: Mapped[str | None] = mapped_column(String(16))
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id", ondelete="RESTRICT"), index=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(35))
+    counters_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(Text)
+
+
+class ClaimItem(Base):
+    """Which items a claim is about."""
+
+    __tablename__ = "claim_item"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), primary_key=True)
+
+    __table_args__ = (Index("ix_claim_item_item_id", "item_id"),)
+
+
+class Description(Base):
+    """Something a claim or a source says the footage shows ("a compass"), to be checked against what
+    analysts have observed (tags of that term or below it)."""
+
+    __tablename__ = "description"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="RESTRICT"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id", ondelete="RESTRICT"), index=True)
+    source: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,205 @@
+"""The vocabulary in the catalogue: load it, add paths and aliases, and turn what an analyst typed into a
+term. Callers own the transaction; every change appends a custody event (subject `term:<id>`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.catalogue import custody
+from evidence.catalogue.annotation_models import Term, TermAlias
+from evidence.core.vocab import AliasEntry, TermNode, Vocabulary, clean_label, normalise, split_path
+from evidence.errors import UsageError
+
+MAX_LABEL = 200
+
+
+def load(session: Session) -> Vocabulary:
+    terms = [
+        TermNode(id=t.id, parent_id=t.parent_id, label=t.label, free=t.free, note=t.note)
+        for t in session.scalars(select(Term))
+    ]
+    aliases = [
+        AliasEntry(term_id=a.term_id, alias=a.alias, language=a.language)
+        for a in session.scalars(select(TermAlias).order_by(TermAlias.id))
+    ]
+    return Vocabulary(terms, aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class TermChoice:
+    """The term a label resolved to; `created` lists the paths of terms made on the way, and `free` says
+    the label was unknown and became a free term."""
+
+    term_id: int
+    path: str
+    created: tuple[str, ...] = ()
+    free: bool = False
+
+
+def _check_label(label: str) -> str:
+    cleaned = clean_label(label)
+    if not cleaned:
+        raise UsageError("a term needs a label that is not empty")
+    if len(cleaned) > MAX_LABEL:
+        raise UsageError(f"a term label is at most {MAX_LABEL} characters")
+    return cleaned
+
+
+def create_term(
+    session: Session,
+    vocab: Vocabulary,
+    parent_id: int | None,
+    label: str,
+    *,
+    actor: str,
+    free: bool = False,
+    note: str | None = None,
+    origin: str = "manual",
+) -> int:
+    """Add one term under `parent_id` (None: at the root) and log it; the label must be new there."""
+    cleaned = _check_label(label)
+    if vocab.child_named(parent_id, cleaned) is not None:
+        raise UsageError(f"{cleaned!r} is already a term there")
+    row = Term(
+        parent_id=parent_id,
+        scope=parent_id or 0,
+        label=cleaned,
+        label_key=normalise(cleaned),
+        free=free,
+        note=note,
+        created_at=custody.now(),
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    vocab.add_term(TermNode(id=row.id, parent_id=parent_id, label=cleaned, free=free, note=note))
+    custody.append(
+        session,
+        actor=actor,
+        action="term-add",
+        subject=f"term:{row.id}",
+        details={"path": vocab.path(row.id), "free": free, "note": note, "origin": origin},
+    )
+    return row.id
+
+
+def add_path(
+    session: Session,
+    vocab: Vocabulary,
+    path: str,
+    *,
+    actor: str,
+    note: str | None = None,
+    origin: str = "manual",
+) -> TermChoice:
+    """Make sure every label of `path` exists from the root down; return the last one."""
+    labels = split_path(path)
+    if not labels:
+        raise UsageError("give a term path such as 'weapon › small arms › rifle › AK-74M'")
+    current: int | None = None
+    created: list[str] = []
+    for depth, label in enumerate(labels):
+        found = vocab.child_named(current, label)
+        if found is None:
+            last = depth == len(labels) - 1
+            found = create_term(
+                session, vocab, current, label, actor=actor, note=note if last else None, origin=origin
+            )
+            created.append(vocab.path_text(found))
+        current = found
+    assert current is not None
+    return TermChoice(term_id=current, path=vocab.path_text(current), created=tuple(created))
+
+
+def add_alias(
+    session: Session, vocab: Vocabulary, term_id: int, alias: str, *, language: str = "", actor: str
+) -> bool:
+    """Give a term another name; False when it already has exactly this alias. An alias may name only
+    one term per language."""
+    cleaned = _check_label(alias)
+    language = language.strip()
+    key = normalise(cleaned)
+    existing = session.scalars(
+        select(TermAlias).where(TermAlias.alias_key == key, TermAlias.language == language)
+    ).first()
+    if existing is not None:
+        if existing.term_id == term_id:
+            return False
+        where = f" in {language!r}" if language else ""
+        raise UsageError(
+            f"the alias {cleaned!r}{where} already names {vocab.path_text(existing.term_id)!r}; "
+            "an alias names one term per language"
+        )
+    session.add(
+        TermAlias(
+            term_id=term_id,
+            alias=cleaned,
+            alias_key=key,
+            language=language,
+            created_at=custody.now(),
+            created_by=actor,
+        )
+    )
+    session.flush()
+    vocab.add_alias(AliasEntry(term_id, cleaned, language))
+    custody.append(
+        session,
+        actor=actor,
+        action="term-alias",
+        subject=f"term:{term_id}",
+        details={"path": vocab.path(term_id), "alias": cleaned, "language": language},
+    )
+    return True
+
+
+def describe_choices(vocab: Vocabulary, ids: list[int]) -> str:
+    return "; ".join(repr(vocab.path_text(i)) for i in ids)
+
+
+def resolve(vocab: Vocabulary, text: str) -> int:
+    """The one existing term that `text` names, or a UsageError that says what to type instead."""
+    ids = vocab.lookup(text)
+    if len(ids) == 1:
+        return ids[0]
+    if len(ids) > 1:
+        raise UsageError(f"{text!r} names several terms: {describe_choices(vocab, ids)}; give the path")
+    near = vocab.nearest(text)
+    hint = f"; nearest: {describe_choices(vocab, near)}" if near else ""
+    raise UsageError(f"unknown term {text!r}{hint} (add it with `evidence terms add PATH`)")
+
+
+def ensure_term(session: Session, vocab: Vocabulary, text: str, *, strict: bool, actor: str) -> TermChoice:
+    """The term an analyst means by `text` when tagging or describing.
+
+    A known label, alias or path resolves to its term (ambiguity is an error). An unknown one is refused
+    with the nearest terms when `strict`; otherwise it becomes a free term: at the root for a bare label,
+    or under its known parent for a path whose parent exists (new labels below it are created)."""
+    ids = vocab.lookup(text)
+    if len(ids) == 1:
+        return TermChoice(term_id=ids[0], path=vocab.path_text(ids[0]))
+    if len(ids) > 1 or strict:
+        resolve(vocab, text)  # raises with the candidates or the nearest terms
+    labels = split_path(text)
+    if not labels:
+        raise UsageError("give a term, such as 'AK-74M' or 'weapon › small arms › rifle'")
+    current: int | None = None
+    created: list[str] = []
+    for label in labels:
+        found = vocab.child_named(current, label)
+        if found is None:
+            found = create_term(
+                session,
+                vocab,
+                current,
+                label,
+                actor=actor,
+                free=True,
+                note="free label (not in the vocabulary)",
+            )
+            created.append(vocab.path_text(found))
+        current = found
+    assert current is not None
+    return TermChoice(term_id=current, path=vocab.path_text(current), created=tuple(created), free=True)

@@ -1,0 +1,182 @@
+"""The vocabulary as a pure, in-memory tree: paths, descendants, lookups by path, label or alias, the
+nearest labels to a misspelt one, and the cycle rule. The catalogue loads it; nothing here touches a
+database."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+SEPARATOR = " › "
+# a path may be typed with ›, > or / between the labels
+_SPLIT = re.compile(r"\s*(?:›|>|/)\s*")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """The lookup key of a label or alias: NFKC, case-folded, inner white space collapsed."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def clean_label(text: str) -> str:
+    """A label as stored: NFC, single spaces, no control characters, no path separator."""
+    label = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    label = "".join(ch for ch in label if unicodedata.category(ch)[0] != "C")
+    return label
+
+
+def split_path(text: str) -> list[str]:
+    """`weapon › small arms › rifle` (or with > or /) into its labels; empty parts dropped."""
+    return [part for part in (clean_label(p) for p in _SPLIT.split(text)) if part]
+
+
+@dataclass(frozen=True, slots=True)
+class TermNode:
+    id: int
+    parent_id: int | None
+    label: str
+    free: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AliasEntry:
+    term_id: int
+    alias: str
+    language: str = ""
+
+
+class Vocabulary:
+    """A snapshot of the term tree with its aliases."""
+
+    def __init__(self, terms: Iterable[TermNode], aliases: Iterable[AliasEntry] = ()) -> None:
+        self.terms: dict[int, TermNode] = {}
+        self.aliases: dict[int, list[AliasEntry]] = {}
+        self._children: dict[int | None, list[int]] = {}
+        self._by_label: dict[str, list[int]] = {}
+        self._by_alias: dict[str, list[int]] = {}
+        for term in sorted(terms, key=lambda t: (normalise(t.label), t.id)):
+            self.add_term(term)
+        for alias in aliases:
+            self.add_alias(alias)
+
+    def add_term(self, term: TermNode) -> None:
+        """Take in a term made after loading (its label sorts among its siblings)."""
+        self.terms[term.id] = term
+        siblings = self._children.setdefault(term.parent_id, [])
+        siblings.append(term.id)
+        siblings.sort(key=lambda i: (normalise(self.terms[i].label), i))
+        self._by_label.setdefault(normalise(term.label), []).append(term.id)
+
+    def add_alias(self, alias: AliasEntry) -> None:
+        self.aliases.setdefault(alias.term_id, []).append(alias)
+        ids = self._by_alias.setdefault(normalise(alias.alias), [])
+        if alias.term_id not in ids:
+            ids.append(alias.term_id)
+
+    def move_term(self, term_id: int, new_parent_id: int | None) -> None:
+        """Put a term (and everything below it) under another parent. Check `would_cycle` first."""
+        old = self.terms[term_id]
+        self._children[old.parent_id].remove(term_id)
+        self.terms[term_id] = TermNode(term_id, new_parent_id, old.label, old.free, old.note)
+        siblings = self._children.setdefault(new_parent_id, [])
+        siblings.append(term_id)
+        siblings.sort(key=lambda i: (normalise(self.terms[i].label), i))
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def children(self, term_id: int | None) -> list[int]:
+        return list(self._children.get(term_id, []))
+
+    def ancestry(self, term_id: int) -> list[int]:
+        """The term's ids from the root down to itself."""
+        chain: list[int] = []
+        seen: set[int] = set()
+        current: int | None = term_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            chain.append(current)
+            current = self.terms[current].parent_id
+        return chain[::-1]
+
+    def path(self, term_id: int) -> list[str]:
+        return [self.terms[i].label for i in self.ancestry(term_id)]
+
+    def path_text(self, term_id: int) -> str:
+        return SEPARATOR.join(self.path(term_id))
+
+    def descendants(self, term_id: int) -> set[int]:
+        """The term and everything below it."""
+        found = {term_id}
+        stack = [term_id]
+        while stack:
+            for child in self._children.get(stack.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        return found
+
+    def child_named(self, parent_id: int | None, label: str) -> int | None:
+        key = normalise(label)
+        for child in self._children.get(parent_id, []):
+            if normalise(self.terms[child].label) == key:
+                return child
+        return None
+
+    def find_path(self, labels: list[str]) -> int | None:
+        """The term at exactly this path from the root, or None."""
+        current: int | None = None
+        for label in labels:
+            current = self.child_named(current, label)
+            if current is None:
+                return None
+        return current
+
+    def find_suffix(self, labels: list[str]) -> list[int]:
+        """Terms whose path ends with these labels (`rifle › AK-74M` finds weapon › … › AK-74M)."""
+        if not labels:
+            return []
+        found = []
+        for term_id in self._by_label.get(normalise(labels[-1]), []):
+            path = [normalise(p) for p in self.path(term_id)]
+            if path[-len(labels) :] == [normalise(p) for p in labels]:
+                found.append(term_id)
+        return found
+
+    def lookup(self, text: str) -> list[int]:
+        """Terms that `text` names: a whole label or alias first, else a path (full, or its last
+        labels). More than one id means the text is ambiguous; none means unknown."""
+        key = normalise(text)
+        if not key:
+            return []
+        named = list(dict.fromkeys(self._by_label.get(key, []) + self._by_alias.get(key, [])))
+        if named:
+            return named
+        labels = split_path(text)
+        if len(labels) > 1:
+            exact = self.find_path(labels)
+            if exact is not None:
+                return [exact]
+            return self.find_suffix(labels)
+        return []
+
+    def nearest(self, text: str, n: int = 5) -> list[int]:
+        """Terms whose label or alias is closest to `text` (for a "did you mean")."""
+        key = normalise(split_path(text)[-1] if split_path(text) else text)
+        names = {**{k: ids for k, ids in self._by_alias.items()}, **self._by_label}
+        close = difflib.get_close_matches(key, list(names), n=n * 2, cutoff=0.5)
+        partial = [name for name in names if key and key in name and name not in close]
+        ids: list[int] = []
+        for name in close + sorted(partial, key=len):
+            for term_id in names[name]:
+                if term_id not in ids:
+                    ids.append(term_id)
+        return ids[:n]
+
+    def would_cycle(self, term_id: int, new_parent_id: int | None) -> bool:
+        """Whether putting `term_id` under `new_parent_id` would make a term its own ancestor."""
+        return new_parent_id is not None and new_parent_id in self.descendants(term_id)
