@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
 
 from evidence.catalogue import custody, queries
+from evidence.catalogue import vocab as catalogue_vocab
+from evidence.catalogue.annotation_models import Annotation, ClaimItem
 from evidence.catalogue.frames import frames_of
 from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item, Relation
+from evidence.described import Described, described
 from evidence.relations import relations_of
 from evidence.workspace import Workspace
 
@@ -24,6 +29,10 @@ class ItemDetail:
     events: list[Event]
     stored_at: str
     relations: list[tuple[Relation, Item]]
+    tags: int = 0  # active tags
+    withdrawn_tags: int = 0
+    claims: int = 0
+    described: list[Described] = field(default_factory=list)
 
 
 def list_catalogue(ws: Workspace, *, limit: int | None = None) -> list[ItemRow]:
@@ -37,7 +46,24 @@ def show_item(ws: Workspace, ref: str) -> ItemDetail:
         acquisitions = queries.acquisitions_of(session, item.id)
         events = custody.events_for(session, [f"item:{item.sha256}"])
         related = relations_of(session, item.id)
-    return ItemDetail(item, acquisitions, events, str(ws.store.path_for(item.sha256)), related)
+        total, withdrawn = session.execute(
+            select(func.count(), func.count(Annotation.withdrawn_at)).where(Annotation.item_id == item.id)
+        ).one()
+        claims = session.scalar(
+            select(func.count()).select_from(ClaimItem).where(ClaimItem.item_id == item.id)
+        )
+        contents = described(session, catalogue_vocab.load(session), item)
+    return ItemDetail(
+        item,
+        acquisitions,
+        events,
+        str(ws.store.path_for(item.sha256)),
+        related,
+        tags=total - withdrawn,
+        withdrawn_tags=withdrawn,
+        claims=claims or 0,
+        described=contents,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,3 +50,10 @@ def window_job(
 
     box = None if border is None else Box(border["x"], border["y"], border["w"], border["h"])
     return hash_window(Path(path), start, end, box)
+
+
+def stills_job(path: str, times: list[float]) -> list[tuple[float, bytes]]:
+    """Upright JPEGs of the frames shown at these times of a stored video."""
+    from evidence.media.stills import stills_at
+
+    return stills_at(Path(path), times)

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from evidence import TOOL_NAME, __version__
 from evidence.catalogue import custody, schema
@@ -88,7 +89,7 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
             )
     except OSError as exc:
         raise environment_error(exc, f"creating {target}") from exc
-    schema.upgrade(url)
+    before, _after = schema.upgrade(url)
     db = Database(url)
     try:
         with db.write() as session:
@@ -100,6 +101,42 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
                     subject="catalogue",
                     details={"tool": tool_version(), "schema": schema.SCHEMA_HEAD},
                 )
+            _seed_vocabulary(session, before, actor)
     finally:
         db.dispose()
     return InitResult(target.resolve(), url, created=not existed)
+
+
+def _seed_vocabulary(session: Session, schema_before: str | None, actor: str | None) -> bool:
+    """A catalogue that just gained the vocabulary tables (new, or upgraded across them) and has no
+    terms gets the starter vocabulary, logged as one event."""
+    from evidence import vocabulary
+
+    if not vocabulary.starter_due(schema_before):
+        return False
+    return vocabulary.seed_starter(session, actor=actor or default_actor()) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeResult:
+    before: str | None
+    after: str | None
+    starter_added: bool
+
+
+def upgrade_catalogue(catalogue: Path | None = None, *, actor: str | None = None) -> UpgradeResult:
+    """`evidence db upgrade`: apply the migrations, then seed the starter vocabulary when the upgrade
+    brought the (empty) vocabulary tables."""
+    from evidence import vocabulary
+
+    location = locate(catalogue)
+    before, after = schema.upgrade(location.database_url)
+    if not vocabulary.starter_due(before):
+        return UpgradeResult(before, after, starter_added=False)
+    db = Database(location.database_url)
+    try:
+        with db.write() as session:
+            added = _seed_vocabulary(session, before, actor)
+    finally:
+        db.dispose()
+    return UpgradeResult(before, after, starter_added=added)

@@ -1,16 +1,27 @@
-"""The vocabulary in the catalogue: load it, add paths and aliases, and turn what an analyst typed into a
-term. Callers own the transaction; every change appends a custody event (subject `term:<id>`)."""
+"""The vocabulary in the catalogue: load it, add paths and aliases, move terms, import many at once, and
+turn what an analyst typed into a term. Callers own the transaction; every change appends a custody
+event (subject `term:<id>`), except that a bulk import (`import_entries`, or `log=False`) leaves one
+summary event to its caller (`log_import`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody
-from evidence.catalogue.annotation_models import Term, TermAlias
-from evidence.core.vocab import AliasEntry, TermNode, Vocabulary, clean_label, normalise, split_path
+from evidence.catalogue.annotation_models import Annotation, Term, TermAlias
+from evidence.core.vocab import (
+    AliasEntry,
+    TermNode,
+    Vocabulary,
+    clean_label,
+    has_separator,
+    normalise,
+    normalise_language,
+    split_path,
+)
 from evidence.errors import UsageError
 
 MAX_LABEL = 200
@@ -39,13 +50,23 @@ class TermChoice:
     free: bool = False
 
 
-def _check_label(label: str) -> str:
+def check_label(label: str, *, term: bool = False) -> str:
     cleaned = clean_label(label)
     if not cleaned:
         raise UsageError("a term needs a label that is not empty")
     if len(cleaned) > MAX_LABEL:
         raise UsageError(f"a term label is at most {MAX_LABEL} characters")
+    if term and has_separator(cleaned):
+        raise UsageError(f"the label {cleaned!r} holds a path separator (›, > or /); give a path instead")
     return cleaned
+
+
+def check_language(language: str) -> str:
+    """A language tag as stored ("" for none), or a UsageError."""
+    try:
+        return normalise_language(language)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def create_term(
@@ -58,9 +79,11 @@ def create_term(
     free: bool = False,
     note: str | None = None,
     origin: str = "manual",
+    log: bool = True,
 ) -> int:
-    """Add one term under `parent_id` (None: at the root) and log it; the label must be new there."""
-    cleaned = _check_label(label)
+    """Add one term under `parent_id` (None: at the root) and log it (unless `log` is False: a bulk
+    import logs one summary event instead); the label must be new there."""
+    cleaned = check_label(label, term=True)
     if vocab.child_named(parent_id, cleaned) is not None:
         raise UsageError(f"{cleaned!r} is already a term there")
     row = Term(
@@ -76,6 +99,8 @@ def create_term(
     session.add(row)
     session.flush()
     vocab.add_term(TermNode(id=row.id, parent_id=parent_id, label=cleaned, free=free, note=note))
+    if not log:
+        return row.id
     custody.append(
         session,
         actor=actor,
@@ -115,12 +140,19 @@ def add_path(
 
 
 def add_alias(
-    session: Session, vocab: Vocabulary, term_id: int, alias: str, *, language: str = "", actor: str
+    session: Session,
+    vocab: Vocabulary,
+    term_id: int,
+    alias: str,
+    *,
+    language: str = "",
+    actor: str,
+    log: bool = True,
 ) -> bool:
     """Give a term another name; False when it already has exactly this alias. An alias may name only
-    one term per language."""
-    cleaned = _check_label(alias)
-    language = language.strip()
+    one term per language (`language`: a BCP 47 tag, or "" for none)."""
+    cleaned = check_label(alias)
+    language = check_language(language)
     key = normalise(cleaned)
     existing = session.scalars(
         select(TermAlias).where(TermAlias.alias_key == key, TermAlias.language == language)
@@ -145,6 +177,8 @@ def add_alias(
     )
     session.flush()
     vocab.add_alias(AliasEntry(term_id, cleaned, language))
+    if not log:
+        return True
     custody.append(
         session,
         actor=actor,
@@ -203,3 +237,63 @@ def ensure_term(session: Session, vocab: Vocabulary, text: str, *, strict: bool,
         current = found
     assert current is not None
     return TermChoice(term_id=current, path=vocab.path_text(current), created=tuple(created), free=True)
+
+
+def set_note(session: Session, vocab: Vocabulary, term_id: int, note: str | None, *, actor: str) -> bool:
+    """Change a term's note; False when it already says exactly that."""
+    note = note.strip() if note and note.strip() else None
+    if vocab.terms[term_id].note == note:
+        return False
+    session.get_one(Term, term_id).note = note
+    session.flush()
+    vocab.set_note(term_id, note)
+    custody.append(
+        session,
+        actor=actor,
+        action="term-note",
+        subject=f"term:{term_id}",
+        details={"path": vocab.path(term_id), "note": note},
+    )
+    return True
+
+
+def move_term(
+    session: Session, vocab: Vocabulary, term_id: int, new_parent_id: int | None, *, actor: str
+) -> bool:
+    """Put a term, with everything below it, under another parent (None: the root); False when it is
+    already there. Refused when the new parent is the term itself or below it, or already has a child
+    with the same label."""
+    node = vocab.terms[term_id]
+    if node.parent_id == new_parent_id:
+        return False
+    where = repr(vocab.path_text(new_parent_id)) if new_parent_id is not None else "the root"
+    if vocab.would_cycle(term_id, new_parent_id):
+        raise UsageError(
+            f"cannot move {vocab.path_text(term_id)!r} under {where}: that is the term itself or below it, "
+            "and a term cannot be its own ancestor"
+        )
+    if vocab.child_named(new_parent_id, node.label) is not None:
+        raise UsageError(f"{where} already has a term {node.label!r}; tag with that one instead")
+    before = vocab.path(term_id)
+    row = session.get_one(Term, term_id)
+    row.parent_id, row.scope = new_parent_id, new_parent_id or 0
+    session.flush()
+    vocab.move_term(term_id, new_parent_id)
+    custody.append(
+        session,
+        actor=actor,
+        action="term-move",
+        subject=f"term:{term_id}",
+        details={"from": before, "to": vocab.path(term_id)},
+    )
+    return True
+
+
+def tag_counts(session: Session) -> dict[int, int]:
+    """How many standing (not withdrawn) tags each term has."""
+    rows = session.execute(
+        select(Annotation.term_id, func.count())
+        .where(Annotation.withdrawn_at.is_(None))
+        .group_by(Annotation.term_id)
+    )
+    return {term_id: count for term_id, count in rows}

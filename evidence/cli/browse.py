@@ -76,6 +76,10 @@ def show(
         document["acquisitions"] = [acquisition_dict(a) for a in detail.acquisitions]
         document["events"] = [event_dict(e) for e in detail.events]
         document["relations"] = [relation_dict(rel, other, item.id) for rel, other in detail.relations]
+        document["tag_count"] = detail.tags
+        document["withdrawn_tag_count"] = detail.withdrawn_tags
+        document["claim_count"] = detail.claims
+        document["described"] = [d.to_json() for d in detail.described]
         emit_json(document)
         return
     console = stdout()
@@ -89,10 +93,14 @@ def show(
             value = f"{item.size} bytes ({human_size(item.size)})"
         grid.add_row(key.replace("_", " "), cell(value))
     grid.add_row("stored at", cell(detail.stored_at))
+    withdrawn = f" ({detail.withdrawn_tags} withdrawn)" if detail.withdrawn_tags else ""
+    grid.add_row("tags", f"{detail.tags}{withdrawn}")
+    grid.add_row("claims", str(detail.claims))
     console.print(grid)
     _print_analysis(console, item.summary or {})
     _print_media(console, item.probe or {})
     _print_relations(console, item.id, detail.relations)
+    _print_described(console, detail.described)
     console.print(f"\n[bold]Acquisitions ({len(detail.acquisitions)})[/bold]")
     for acq in detail.acquisitions:
         fields = acquisition_dict(acq)
@@ -195,3 +203,25 @@ def _print_relations(console: Any, item_id: int, relations: list[Any]) -> None:
             cell(rel.note),
         )
     console.print(table)
+
+
+def _print_described(console: Any, described: list[Any]) -> None:
+    """What claims and sources say the footage shows: ✓ observed (where) / ✗ not yet observed."""
+    if not described:
+        return
+    console.print(f"\n[bold]Described in claims ({len(described)})[/bold]")
+    for entry in described:
+        by = "; ".join(
+            (f"claim {b.claim_id}" + (f" ({b.claimant})" if b.claimant else ""))
+            if b.claim_id
+            else b.source or b.created_by
+            for b in entry.by
+        )
+        mark = "✓" if entry.observed else "✗"
+        state_text = "observed" if entry.observed else "not yet observed"
+        console.print(cell(f"  {mark} {entry.path_text} — {state_text} (described by {by})"))
+        for seen in entry.where:
+            t = seen.tag
+            on = "this item" if seen.link == "same" else f"{seen.link} copy #{t.item_id} {t.sha256[:12]}"
+            fragment = f"  #{t.fragment}" if t.fragment else ""
+            console.print(cell(f"      tag {t.id} {' › '.join(t.path)} on {on}, {t.where()}{fragment}"))

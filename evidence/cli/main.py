@@ -10,6 +10,7 @@ from evidence.cli import (  # noqa: F401  (registers the commands)
     export,
     frames,
     matching,
+    provenance,
     report,
     search,
     setup,

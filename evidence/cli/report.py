@@ -1,1 +1,45 @@
-"""Commands: see the module owner."""
+"""`evidence report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from evidence.cli.app import app, state
+from evidence.cli.output import emit_json, message
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Item id or sha256 prefix (6+ hex digits)."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="The HTML file to write (not inside the catalogue)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """One self-contained HTML file (no scripts, pictures embedded) with an item's provenance, claims,
+    tags drawn on their frames, hashes and custody log, for reading offline. Logged as an export."""
+    from evidence.core.text import printable
+    from evidence.report import make_report
+    from evidence.workspace import default_actor, open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        result = make_report(ws, ref, output, actor=default_actor())
+    if json_out:
+        emit_json(
+            {
+                "path": str(result.path),
+                "sha256": result.sha256,
+                "size": result.size,
+                "keyframes": result.keyframes,
+                "tagged_pictures": result.tagged_pictures,
+            }
+        )
+        return
+    typer.echo(printable(str(result.path)))
+    message(
+        f"report written: {result.size} bytes, {result.keyframes} keyframes, "
+        f"{result.tagged_pictures} tagged frames; sha256 {result.sha256}"
+    )

@@ -1,1 +1,89 @@
-"""Commands: see the module owner."""
+"""`evidence search` and `evidence provenance`."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from evidence.cli.app import app, state
+from evidence.cli.output import cell, emit_json, message, stdout
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    tag: list[str] = typer.Option(
+        [], "--tag", help="Tagged with this term or one below it (a label, alias or path). Repeatable."
+    ),
+    claimed_by: list[str] = typer.Option([], "--claimed-by", help="A claimant's name contains this."),
+    place: list[str] = typer.Option([], "--place", help="Claimed to be at a place whose name contains this."),
+    text: list[str] = typer.Option(
+        [],
+        "--text",
+        help="Notes, claims, descriptions, original names, source URLs or file metadata contain this.",
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="Posted, captured or claimed on or after (ISO 8601, e.g. 2016-03-24)."
+    ),
+    until: str | None = typer.Option(
+        None, "--until", help="Posted, captured or claimed on or before (a date includes the whole day)."
+    ),
+    kind: str | None = typer.Option(None, "--kind", help="video, image, audio or other."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many results."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Find items; every criterion must hold. Text is matched literally, ignoring case."""
+    from evidence.core.timeutil import iso
+    from evidence.search import SearchQuery
+    from evidence.search import search as run_search
+    from evidence.workspace import open_workspace
+
+    query = SearchQuery(
+        tags=tuple(tag),
+        claimed_by=tuple(claimed_by),
+        places=tuple(place),
+        texts=tuple(text),
+        since=since,
+        until=until,
+        kind=kind,
+        limit=limit,
+    )
+    with open_workspace(state(ctx).catalogue) as ws:
+        result = run_search(ws, query)
+    if json_out:
+        emit_json(
+            {
+                "results": [
+                    {
+                        "id": h.item.id,
+                        "sha256": h.item.sha256,
+                        "kind": h.item.kind,
+                        "size": h.item.size,
+                        "original_name": h.original_name,
+                        "first_catalogued_at": iso(h.item.first_catalogued_at),
+                        "posted_at": iso(h.posted_at),
+                        "matched_terms": list(h.matched_terms),
+                        "claimants": list(h.claimants),
+                    }
+                    for h in result.hits
+                ],
+                "terms": result.terms,
+            }
+        )
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for title in ("id", "sha256", "kind", "posted", "original name", "tags matched", "claimed by"):
+        table.add_column(title, no_wrap=title in ("id", "sha256", "kind", "posted"))
+    for h in result.hits:
+        table.add_row(
+            str(h.item.id),
+            h.item.sha256[:12],
+            h.item.kind,
+            h.posted_at.strftime("%Y-%m-%d %H:%M") if h.posted_at else "",
+            cell(h.original_name),
+            cell("; ".join(h.matched_terms)),
+            cell("; ".join(h.claimants)),
+        )
+    if result.hits:
+        stdout().print(table)
+    message(f"{len(result.hits)} items")

@@ -40,15 +40,15 @@ def init(
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply database migrations to the catalogue (back up .evidence/ first)."""
-    from evidence.catalogue import schema
-    from evidence.config import locate
+    from evidence.workspace import upgrade_catalogue
 
-    location = locate(state(ctx).catalogue)
-    before, after = schema.upgrade(location.database_url)
-    if before == after:
-        typer.echo(f"schema already current ({after})")
+    result = upgrade_catalogue(state(ctx).catalogue)
+    if result.before == result.after:
+        typer.echo(f"schema already current ({result.after})")
     else:
-        typer.echo(f"schema upgraded from {before or 'empty'} to {after}")
+        typer.echo(f"schema upgraded from {result.before or 'empty'} to {result.after}")
+    if result.starter_added:
+        message("added the starter vocabulary (see `evidence terms`)")
 
 
 def _safe_url(url: str) -> str:

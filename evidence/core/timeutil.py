@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
@@ -51,3 +51,15 @@ def iso(at: datetime | None) -> str | None:
     at = at.astimezone(UTC)
     text = at.isoformat(timespec="microseconds" if at.microsecond else "seconds")
     return text.replace("+00:00", "Z")
+
+
+def period_end(instant: Instant) -> datetime:
+    """The first moment after the period an instant names: 2016-03-24 → 2016-03-25T00:00Z,
+    2016-03-24T10:00Z → 10:01Z."""
+    at = instant.at
+    if instant.precision == "year":
+        return at.replace(year=at.year + 1)
+    if instant.precision == "month":
+        return at.replace(year=at.year + 1, month=1) if at.month == 12 else at.replace(month=at.month + 1)
+    step = {"day": timedelta(days=1), "minute": timedelta(minutes=1), "second": timedelta(seconds=1)}
+    return at + step.get(instant.precision, timedelta(microseconds=1))

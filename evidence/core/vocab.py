@@ -1,6 +1,11 @@
 """The vocabulary as a pure, in-memory tree: paths, descendants, lookups by path, label or alias, the
 nearest labels to a misspelt one, and the cycle rule. The catalogue loads it; nothing here touches a
-database."""
+database.
+
+Lookups are exact on the normalised text (`normalise`: NFKC, case-folded, single spaces). Suggestions
+("did you mean") compare a looser key (`compact`): punctuation and spaces dropped, diacritics and Arabic
+letter variants folded, and Cyrillic letters that look Latin read as Latin, so that "AK74M", "ak 74" or
+"АК74М" typed in the wrong script all come close to AK-74M."""
 
 from __future__ import annotations
 
@@ -14,6 +19,15 @@ SEPARATOR = " › "
 # a path may be typed with ›, > or / between the labels
 _SPLIT = re.compile(r"\s*(?:›|>|/)\s*")
 _SPACES = re.compile(r"\s+")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{1,8})*$")
+# Cyrillic letters that look like Latin ones, and Arabic letter variants people type interchangeably
+_FOLD = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+        "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "×": "x",
+        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي",
+    }
+)  # fmt: skip
 
 
 def normalise(text: str) -> str:
@@ -26,6 +40,58 @@ def clean_label(text: str) -> str:
     label = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
     label = "".join(ch for ch in label if unicodedata.category(ch)[0] != "C")
     return label
+
+
+def compact(text: str) -> str:
+    """A loose key for suggestions only: `normalise`d, diacritics dropped, look-alike letters folded,
+    and only letters and digits kept."""
+    decomposed = unicodedata.normalize("NFKD", normalise(text))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_FOLD)
+    return "".join(ch for ch in plain if ch.isalnum())
+
+
+def has_separator(label: str) -> bool:
+    """Whether a label would be read as a path (it holds ›, > or /)."""
+    return len(_SPLIT.split(label)) > 1
+
+
+def normalise_language(tag: str) -> str:
+    """A BCP 47 language tag in its usual case (`ru`, `uk`, `ar`, `sr-Latn`, `pt-BR`), or "" for none.
+    Raises ValueError for something that is not a language tag."""
+    text = tag.strip().replace("_", "-")
+    if not text:
+        return ""
+    if not _LANGUAGE.match(text.lower()):
+        raise ValueError(f"{tag!r} is not a language tag (use a BCP 47 tag such as ru, uk, ar or pt-BR)")
+    parts = text.lower().split("-")
+    out = [parts[0]]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+            out.append(part.upper())
+        else:
+            out.append(part)
+    return "-".join(out)
+
+
+NEAREST_CUTOFF = 0.6
+
+
+def _similarity(key: str, other: str) -> float:
+    """How close two compact keys are, 0..1: equal, then one a prefix of the other, then one inside the
+    other, then difflib's ratio."""
+    if key == other:
+        return 1.0
+    short, long = sorted((key, other), key=len)
+    if len(short) >= 2 and long.startswith(short):
+        return 0.9 + 0.05 * len(short) / len(long)
+    if len(short) >= 3 and short in long:
+        return 0.75 + 0.05 * len(short) / len(long)
+    matcher = difflib.SequenceMatcher(None, key, other)
+    if matcher.real_quick_ratio() < NEAREST_CUTOFF or matcher.quick_ratio() < NEAREST_CUTOFF:
+        return 0.0
+    return matcher.ratio()
 
 
 def split_path(text: str) -> list[str]:
@@ -165,17 +231,37 @@ class Vocabulary:
         return []
 
     def nearest(self, text: str, n: int = 5) -> list[int]:
-        """Terms whose label or alias is closest to `text` (for a "did you mean")."""
-        key = normalise(split_path(text)[-1] if split_path(text) else text)
-        names = {**{k: ids for k, ids in self._by_alias.items()}, **self._by_label}
-        close = difflib.get_close_matches(key, list(names), n=n * 2, cutoff=0.5)
-        partial = [name for name in names if key and key in name and name not in close]
-        ids: list[int] = []
-        for name in close + sorted(partial, key=len):
-            for term_id in names[name]:
-                if term_id not in ids:
-                    ids.append(term_id)
-        return ids[:n]
+        """Terms whose label or alias is closest to `text` (for a "did you mean"), closest first. A path
+        is judged by its last label."""
+        labels = split_path(text)
+        key = compact(labels[-1] if labels else text)
+        if not key:
+            return []
+        best: dict[int, float] = {}
+        for names in (self._by_label, self._by_alias):
+            for name, ids in names.items():
+                score = _similarity(key, compact(name))
+                if score < NEAREST_CUTOFF:
+                    continue
+                for term_id in ids:
+                    best[term_id] = max(score, best.get(term_id, 0.0))
+        ranked = sorted(best, key=lambda i: (-best[i], len(self.ancestry(i)), self.path_text(i).casefold()))
+        return ranked[:n]
+
+    def walk(self, start: int | None = None) -> list[tuple[int, int]]:
+        """(term id, depth) from `start` (None: every root) down, depth first, siblings by label."""
+        out: list[tuple[int, int]] = []
+        roots = [start] if start is not None else self.children(None)
+        stack = [(r, 0) for r in reversed(roots)]
+        while stack:
+            term_id, depth = stack.pop()
+            out.append((term_id, depth))
+            stack.extend((c, depth + 1) for c in reversed(self._children.get(term_id, [])))
+        return out
+
+    def set_note(self, term_id: int, note: str | None) -> None:
+        old = self.terms[term_id]
+        self.terms[term_id] = TermNode(term_id, old.parent_id, old.label, old.free, note)
 
     def would_cycle(self, term_id: int, new_parent_id: int | None) -> bool:
         """Whether putting `term_id` under `new_parent_id` would make a term its own ancestor."""

@@ -1,0 +1,157 @@
+"""Where on an item a tag goes: one stored frame (by its index, or the nearest to a time), a time range
+inside the item's duration, and/or a box inside its displayed (upright) frame. Callers own the
+transaction; nothing here writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.catalogue.models import Frame, Item
+from evidence.core.fragment import Box, check_box, format_clock
+from evidence.core.text import printable
+from evidence.errors import UsageError
+
+# where a tag can be put on each kind of item
+_TAKES = {
+    "video": ("--frame", "--at", "--range", "--box"),
+    "image": ("--frame", "--box"),
+    "audio": ("--range",),
+}
+TIME_SLACK = 0.001  # seconds a time may pass the stored duration (rounding of the last frame's end)
+
+
+@dataclass(frozen=True, slots=True)
+class Snap:
+    """`--at T` moved to the nearest stored frame."""
+
+    requested: float
+    frame: int
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a tag goes, checked."""
+
+    frame: Frame | None
+    t_start: float | None
+    t_end: float | None
+    box: Box | None
+    width: int | None
+    height: int | None
+    snap: Snap | None
+
+
+def media_size(item: Item) -> tuple[int | None, int | None]:
+    """The displayed (upright) width and height found by analysis, when known."""
+    summary = item.summary or {}
+    width, height = summary.get("width"), summary.get("height")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return width, height
+    return None, None
+
+
+def media_duration(item: Item) -> float | None:
+    """The duration in seconds found by analysis, else by probing, when known."""
+    for source in (item.summary or {}, item.probe or {}):
+        value = source.get("duration")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return None
+
+
+def _check_time(value: Fraction, duration: float | None, what: str) -> None:
+    if value < 0:
+        raise UsageError(f"{what} cannot be negative")
+    if duration is not None and value > duration + TIME_SLACK:
+        raise UsageError(
+            f"{what} {format_clock(value)} is after the end of the item ({format_clock(duration)})"
+        )
+
+
+def _frame_by_index(session: Session, item: Item, index: int) -> Frame:
+    found = session.scalars(select(Frame).where(Frame.item_id == item.id, Frame.idx == index)).first()
+    if found is not None:
+        return found
+    stored = list(session.scalars(select(Frame.idx).where(Frame.item_id == item.id)))
+    if not stored:
+        raise UsageError(_no_frames(item))
+    near = sorted(sorted(stored, key=lambda i: (abs(i - index), i))[:6])
+    raise UsageError(
+        f"item {item.id} has no stored frame {index}; nearest stored: {', '.join(map(str, near))} "
+        f"(see `evidence frames {item.id}`, or use --at TIME to snap to the nearest)"
+    )
+
+
+def _no_frames(item: Item) -> str:
+    return (
+        f"item {item.id} has no stored frames (analysis: {printable(item.analysis)}); "
+        f"run `evidence analyze {item.id}`, or tag a time range with --range"
+    )
+
+
+def _nearest_frame(session: Session, item: Item, t: float) -> Frame:
+    base = select(Frame).where(Frame.item_id == item.id)
+    before = session.scalars(
+        base.where(Frame.t <= t).order_by(Frame.t.desc(), Frame.idx.desc()).limit(1)
+    ).first()
+    after = session.scalars(base.where(Frame.t >= t).order_by(Frame.t, Frame.idx).limit(1)).first()
+    candidates = [f for f in (before, after) if f is not None]
+    if not candidates:
+        raise UsageError(_no_frames(item))
+    return min(candidates, key=lambda f: (abs(f.t - t), f.t))
+
+
+def place(
+    session: Session,
+    item: Item,
+    *,
+    frame: int | None,
+    at: Fraction | None,
+    time_range: tuple[Fraction, Fraction] | None,
+    box: Box | None,
+) -> Placement:
+    """Check where a tag is asked to go against the item (its kind, frames, duration and size); `at`
+    is moved to the nearest stored frame."""
+    given = {"--frame": frame, "--at": at, "--range": time_range, "--box": box}
+    refused = [
+        name for name, value in given.items() if value is not None and name not in _TAKES.get(item.kind, ())
+    ]
+    if refused:
+        takes = ", ".join(_TAKES.get(item.kind, ())) or "none of them: tag it whole"
+        raise UsageError(
+            f"{', '.join(refused)} cannot place a tag on item {item.id} ({item.kind}); it takes {takes}"
+        )
+    duration = media_duration(item)
+    width, height = media_size(item)
+    row: Frame | None = None
+    snap: Snap | None = None
+    t_start: float | None = None
+    t_end: float | None = None
+    if frame is not None:
+        if frame < 0:
+            raise UsageError("--frame is a stored frame index (0 or more)")
+        row = _frame_by_index(session, item, frame)
+        t_start = row.t
+    elif at is not None:
+        _check_time(at, duration, "--at")
+        row = _nearest_frame(session, item, float(at))
+        t_start = row.t
+        snap = Snap(requested=float(at), frame=row.idx, t=row.t)
+    elif time_range is not None:
+        start, end = time_range
+        if start >= end:
+            raise UsageError("--range must start before it ends")
+        _check_time(start, duration, "the range start")
+        _check_time(end, duration, "the range end")
+        t_start, t_end = float(start), float(end)
+    if box is not None:
+        try:
+            check_box(box, width, height)
+        except ValueError as exc:
+            raise UsageError(f"--box: {exc}") from None
+    return Placement(row, t_start, t_end, box, width, height, snap)

@@ -1,0 +1,101 @@
+"""The self-contained HTML report: one file, pictures embedded as data: URIs, no scripts, a
+Content-Security-Policy that allows nothing else, and every piece of outside text escaped by Jinja2's
+autoescaping. Links are made only for http and https URLs; anything else is shown as text."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from evidence.core.text import printable
+
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A frame to show: its JPEG, the size of the displayed frame it stands for, its time, and the tag
+    boxes to draw on it (in displayed-frame pixels)."""
+
+    jpeg: bytes
+    width: int
+    height: int
+    t: float
+    label: str
+    boxes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def data_uri(self) -> str:
+        return "data:image/jpeg;base64," + base64.b64encode(self.jpeg).decode("ascii")
+
+
+def safe_url(value: object) -> str | None:
+    """The URL if it is http or https with a host, else None (never a javascript: or data: link)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if any(ord(ch) < 32 for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return text
+
+
+def _seconds(value: object) -> str:
+    if not isinstance(value, int | float):
+        return ""
+    minutes, secs = divmod(float(value), 60)
+    return f"{int(minutes)}:{secs:06.3f}"
+
+
+def _pretty(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["safe_url"] = safe_url
+    env.filters["seconds"] = _seconds
+    env.filters["pretty"] = _pretty
+    env.filters["printable"] = lambda v: "" if v is None else printable(str(v))
+    return env
+
+
+def render_report(
+    document: dict[str, Any],
+    *,
+    keyframes: list[Picture],
+    tagged: list[Picture],
+    timeline: list[dict[str, Any]],
+    generated_at: str,
+    tool_version: str,
+) -> str:
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        doc=document,
+        item=document["item"],
+        keyframes=keyframes,
+        tagged=tagged,
+        timeline=timeline,
+        generated_at=generated_at,
+        tool_version=tool_version,
+        csp=CSP,
+    )
