@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from evidence.cli import (  # noqa: F401  (registers the commands)
     add,
+    anchor,
     annotate,
     browse,
     claims,
     export,
     frames,
+    fsck,
     matching,
     provenance,
     report,
