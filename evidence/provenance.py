@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from evidence.catalogue import custody, queries
 from evidence.catalogue.annotation_models import Annotation, Claim, Claimant, ClaimItem, Place
 from evidence.catalogue.models import Acquisition, Event, Item, Relation
+from evidence.claims import date_text
 from evidence.core.custody import walk_chain
 from evidence.core.timeutil import iso
 from evidence.relations import CLUSTER_KINDS, kind_from
@@ -99,7 +100,7 @@ class Provenance:
                         "claimed_date": claim["claimed_date"],
                         "message": (
                             f"copy #{member.item.id} ({member.item.sha256[:12]}) was {what} {iso(at)}, "
-                            f"before {claim['claimed_date']}, when claim #{claim['id']} by "
+                            f"before {claim['claimed_date_text']}, when claim #{claim['id']} by "
                             f"{claim['claimant']} says the event happened"
                         ),
                     }
@@ -272,6 +273,7 @@ def claims_about(session: Session, item_ids: list[int]) -> list[dict[str, Any]]:
                 "statement": claim.statement,
                 "claimed_date": iso(claim.claimed_date),
                 "claimed_date_precision": claim.claimed_date_precision,
+                "claimed_date_text": date_text(claim.claimed_date, claim.claimed_date_precision),
                 "place": None
                 if place is None
                 else {

@@ -208,7 +208,7 @@ def timeline(document: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "at": claim["claimed_date"],
                     "what": f"claim #{claim['id']} by {claim['claimant']}: the event happened "
-                    f"({claim.get('claimed_date_precision') or 'exact'} precision)",
+                    f"({claim['claimed_date_text']})",
                 }
             )
         entries.append(

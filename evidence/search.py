@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from evidence.catalogue import queries
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.annotation_models import (
     Annotation,
@@ -234,19 +235,7 @@ def _dated(since: datetime | None, until: datetime | None) -> IdQuery:
 def _hits(
     session: Session, conditions: list[ColumnElement[bool]], term_ids: set[int], limit: int
 ) -> list[SearchHit]:
-    first = (
-        select(Acquisition.item_id, func.min(Acquisition.id).label("first_id"))
-        .group_by(Acquisition.item_id)
-        .subquery()
-    )
-    query = (
-        select(Item, Acquisition.original_name)
-        .outerjoin(first, first.c.item_id == Item.id)
-        .outerjoin(Acquisition, Acquisition.id == first.c.first_id)
-        .where(*conditions)
-        .order_by(Item.id)
-        .limit(limit)
-    )
+    query = queries.items_with_first_name().where(*conditions).limit(limit)
     rows = session.execute(query).all()
     ids = [item.id for item, _ in rows]
     posted = _earliest_posted(session, ids)

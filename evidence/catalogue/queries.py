@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.models import Acquisition, Item
@@ -44,7 +45,7 @@ def resolve_ref(session: Session, ref: str) -> Item:
     return matches[0]
 
 
-def list_items(session: Session, *, limit: int | None = None) -> list[tuple[Item, str | None]]:
+def items_with_first_name() -> Select[Any]:
     """Items in catalogue order with the original name of their first acquisition."""
     first = (
         select(Acquisition.item_id, func.min(Acquisition.id).label("first_id"))
@@ -57,6 +58,12 @@ def list_items(session: Session, *, limit: int | None = None) -> list[tuple[Item
         .outerjoin(Acquisition, Acquisition.id == first.c.first_id)
         .order_by(Item.id)
     )
+    return cast("Select[Any]", query)
+
+
+def list_items(session: Session, *, limit: int | None = None) -> list[tuple[Item, str | None]]:
+    """Items in catalogue order with the original name of their first acquisition."""
+    query = items_with_first_name()
     if limit is not None:
         query = query.limit(limit)
     return [(item, name) for item, name in session.execute(query).all()]

@@ -87,7 +87,7 @@ def provenance_lines(doc: dict[str, Any]) -> list[str]:
         lines.append(f"warning: {p(warning['message'])}")
     lines.append(f"claims: {len(doc['claims'])}")
     for claim in doc["claims"]:
-        when = f" about {claim['claimed_date']}" if claim["claimed_date"] else ""
+        when = f" about {claim['claimed_date_text']}" if claim["claimed_date"] else ""
         where = f" at {p(claim['place']['name'])}" if claim["place"] else ""
         counters = f" (counters #{claim['counters']})" if claim["counters"] else ""
         lines.append(

@@ -28,10 +28,9 @@ from evidence.catalogue.models import (
     Term,
     TermAlias,
 )
-from evidence.core.custody import format_time
 from evidence.core.timeutil import iso
 from evidence.core.vocab import TermNode, Vocabulary
-from evidence.reports.views import acquisition_dict, item_dict, relation_dict
+from evidence.reports.views import acquisition_dict, event_dict, item_dict, relation_dict
 
 FORMAT = "evidence-export"
 VERSION = 1
@@ -223,16 +222,7 @@ def term_record(term: Term, aliases: list[TermAlias], index: Index) -> dict[str,
 
 def event_record(event: Event) -> dict[str, Any]:
     """A custody event with its time exactly as its hash covers it."""
-    return {
-        "seq": event.seq,
-        "at": format_time(event.at),
-        "actor": event.actor,
-        "action": event.action,
-        "subject": event.subject,
-        "details": event.details,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+    return event_dict(event, as_hashed=True)
 
 
 def grouped(rows: Iterable[Any], key: Callable[[Any], int]) -> dict[int, list[Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item, Relation
+from evidence.core.custody import format_time
 from evidence.core.timeutil import iso
 
 
@@ -51,10 +52,12 @@ def acquisition_dict(acq: Acquisition) -> dict[str, Any]:
     }
 
 
-def event_dict(event: Event) -> dict[str, Any]:
+def event_dict(event: Event, *, as_hashed: bool = False) -> dict[str, Any]:
+    """A custody event; with `as_hashed` its time is written exactly as its hash covers it, so that a
+    reader can re-compute the hash."""
     return {
         "seq": event.seq,
-        "at": iso(event.at),
+        "at": format_time(event.at) if as_hashed else iso(event.at),
         "actor": event.actor,
         "action": event.action,
         "subject": event.subject,
