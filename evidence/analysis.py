@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from evidence import faults
 from evidence.catalogue import custody
 from evidence.catalogue.frames import record_frames
 from evidence.catalogue.models import Item
@@ -75,6 +76,7 @@ def analyse(
     try:
         name = f"item.{declared_ext}" if declared_ext else ""
         probed = worker.call("evidence.jobs:probe_job", path, name, timeout=base_timeout())
+        faults.checkpoint("probed")
         status = _judge(probed, declared_ext)
         if status.state.value == "ok" and probed["kind"] in (MediaKind.VIDEO.value, MediaKind.IMAGE.value):
             media = worker.call(
@@ -93,6 +95,7 @@ def analyse(
         status = AnalysisStatus.failed(failure.reason)
     frames = media.frames if media is not None and not media.error else []
     thumbnails = {f.idx: ws.store.put_bytes(f.jpeg) for f in frames if f.jpeg}
+    faults.checkpoint("frames")
     with ws.db.write() as session:
         item = session.get_one(Item, item_id)
         if probed is not None:
@@ -101,6 +104,7 @@ def analyse(
             item.probe = probed.get("metadata") or {}
         if media is not None and not media.error:
             record_frames(session, item.id, frames, thumbnails)
+            faults.checkpoint("index")
             item.summary = media.summary
         elif status.state.value == "ok":
             record_frames(session, item.id, [], {})
@@ -122,6 +126,7 @@ def analyse(
             },
         )
         kind = MediaKind(item.kind)
+        faults.checkpoint("analysis-commit")
     query = media.query if media is not None and not media.error else []
     return AnalysisOutcome(item_id, sha256, status, kind, query)
 

@@ -2,20 +2,62 @@
 
 `checkpoint(name)` does nothing in normal use. Tests either monkeypatch it to raise, or set
 `EVIDENCE_TEST_CRASH_AT=<name>` so that the process dies at once (no cleanup, no finally blocks),
-as it would on a power cut or a kill -9.
+as it would on a power cut or a kill -9, or set `EVIDENCE_TEST_FAIL_AT=<name>:<ERRNO>` (for example
+`copy:ENOSPC`, `publish:EROFS`) so that the point raises the OSError the operating system would
+raise when the disk is full or the store is read-only.
+
+The points, in the order an `evidence add` meets them:
+
+  preflight        source opened and checked, room checked; nothing written yet
+  copy             in the middle of streaming the bytes into store/tmp (after every chunk)
+  fsync            the temp copy is complete and on disk
+  publish          just before the temp copy is linked to its content address
+  published        linked under objects/, temp name not yet removed, nothing catalogued
+  commit           inside the catalogue transaction, before it commits
+  committed        the item and acquisition are committed; analysis has not started
+  probed           analysis: the worker's probe has returned (parent)
+  media            analysis, in the worker: before it returns frames (the parent sees a crashed worker)
+  frames           analysis: frames and thumbnails received, before the analysis transaction
+  index            analysis: frames and the similarity index rows written, not committed
+  analysis-commit  analysis: the transaction is complete but not committed
+  suggest          analysis committed; the matcher's relation suggestions are not yet recorded
 """
 
 from __future__ import annotations
 
+import errno
 import os
 
 ENV_CRASH_AT = "EVIDENCE_TEST_CRASH_AT"
+ENV_FAIL_AT = "EVIDENCE_TEST_FAIL_AT"
 CRASH_EXIT = 86
+
+POINTS = (
+    "preflight",
+    "copy",
+    "fsync",
+    "publish",
+    "published",
+    "commit",
+    "committed",
+    "probed",
+    "media",
+    "frames",
+    "index",
+    "analysis-commit",
+    "suggest",
+)
 
 
 def checkpoint(name: str) -> None:
     if os.environ.get(ENV_CRASH_AT) == name:
         os._exit(CRASH_EXIT)
+    fail = os.environ.get(ENV_FAIL_AT)
+    if fail:
+        point, _, code_name = fail.partition(":")
+        if point == name:
+            code = getattr(errno, code_name or "EIO", errno.EIO)
+            raise OSError(code, os.strerror(code))
 
 
 ENV_HANG_AT = "EVIDENCE_TEST_HANG_AT"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +49,7 @@ class AddOptions:
 class Candidate:
     path: Path
     size: int
+    identity: tuple[int, int] | None = None  # (device, inode) when listed: the file copied must be it
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ def collect(
             skipped.append(Skipped(printable(str(path)), "the same file was already given in this command"))
             return
         seen.add(key)
-        candidates.append(Candidate(path, st.st_size))
+        candidates.append(Candidate(path, st.st_size, key))
 
     for given in paths:
         shown = printable(str(given))
@@ -133,31 +134,50 @@ def collect(
         if not stat.S_ISDIR(st.st_mode):
             consider(given, st)
             continue
-        for root, dirs, files in os.walk(given, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if d != DIRNAME and (include_hidden or not d.startswith(".")))
-            for name in sorted(files):
-                if not include_hidden and name.startswith("."):
-                    continue
-                path = Path(root) / name
-                try:
-                    lst = os.lstat(path)
-                except OSError as exc:
-                    refused.append(FileResult(printable(str(path)), "failed", error=f"cannot access: {exc}"))
-                    continue
-                if stat.S_ISLNK(lst.st_mode):
-                    skipped.append(
-                        Skipped(printable(str(path)), "symbolic link inside a folder (not followed)")
-                    )
-                    continue
-                consider(path, lst)
-            for name in dirs:
-                if (Path(root) / name).is_symlink():
-                    skipped.append(
-                        Skipped(
-                            printable(str(Path(root) / name)), "symbolic link inside a folder (not followed)"
-                        )
-                    )
+        for path, found in walk_folder(given, include_hidden=include_hidden):
+            if isinstance(found, str):
+                refused.append(
+                    FileResult(printable(str(path)), "failed", error=f"{printable(str(path))}: {found}")
+                )
+            elif stat.S_ISLNK(found.st_mode):
+                skipped.append(Skipped(printable(str(path)), "symbolic link inside a folder (not followed)"))
+            else:
+                consider(path, found)
     return candidates, skipped, refused
+
+
+def walk_folder(top: Path, *, include_hidden: bool) -> Iterator[tuple[Path, os.stat_result | str]]:
+    """Everything under `top` that is not a folder, with its `lstat`: files in sorted order, each
+    folder's files before its subfolders', as `os.walk` visits them, but with an explicit stack so
+    that no nesting depth can exhaust the interpreter's recursion limit. Symbolic links (to files or
+    folders) are yielded, never followed; `.evidence` folders are never entered; hidden names are
+    left out unless `include_hidden`. A folder or entry that cannot be read is yielded with the reason
+    instead (a folder that cannot be listed is never silently left out)."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda entry: entry.name)
+        except OSError as exc:
+            yield folder, f"cannot read the folder: {exc.strerror or exc}"
+            continue
+        subfolders: list[Path] = []
+        for entry in listed:
+            if not include_hidden and entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                yield path, f"cannot access: {exc.strerror or exc}"
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if entry.name != DIRNAME:
+                    subfolders.append(path)
+                continue
+            yield path, st
+        stack.extend(reversed(subfolders))
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -192,11 +212,15 @@ def add_paths(
             shown = printable(str(candidate.path))
             progress.file_started(shown, candidate.size)
             try:
-                result = add_one(ws, candidate.path, options, progress=progress.advance)
+                result = add_one(
+                    ws, candidate.path, options, progress=progress.advance, identity=candidate.identity
+                )
+                faults.checkpoint("committed")
             except InputRefused as refusal:
                 result = FileResult(shown, "failed", error=refusal.message)
             if options.analyse and result.id is not None and result.status == "added":
                 outcome = analyse(ws, worker, result.id, actor=options.actor, options=analysis_options)
+                faults.checkpoint("suggest")
                 found = (
                     match_new_item(ws, outcome, actor=options.actor, worker=worker) if options.match else []
                 )
@@ -223,11 +247,18 @@ def _with_analysis(
 
 
 def add_one(
-    ws: Workspace, path: Path, options: AddOptions, *, progress: ProgressFn | None = None
+    ws: Workspace,
+    path: Path,
+    options: AddOptions,
+    *,
+    progress: ProgressFn | None = None,
+    identity: tuple[int, int] | None = None,
 ) -> FileResult:
-    """Preserve one file: store it, then one short transaction for item, acquisition and events."""
+    """Preserve one file: store it, then one short transaction for item, acquisition and events.
+    `identity` is the (device, inode) the file had when it was listed; another file now at that path
+    (swapped in, or a symbolic link put in its place inside a folder) is refused."""
     shown = printable(str(path))
-    stored = ws.store.put_file(path, progress=progress)
+    stored = ws.store.put_file(path, progress=progress, identity=identity)
     with open(ws.store.path_for(stored.sha256), "rb") as handle:
         head = handle.read(SNIFF_BYTES)
     sniffed = sniff(head, path.name)

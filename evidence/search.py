@@ -7,6 +7,7 @@ case on both backends: SQLite gets a Python `lower` function, PostgreSQL has its
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -196,7 +197,9 @@ def _metadata_mentioning(session: Session, m: _Matcher, text: str) -> list[int]:
     """Items whose probed metadata has a value (not a key) containing `text`. The JSON text narrows
     the candidates in SQL; the values are then checked one by one."""
     needle = text.lower()
-    rows = session.execute(select(Item.id, Item.probe).where(m.contains(Item.probe, text))).all()
+    # the column holds JSON, where `"`, `\` and control characters are escaped: look for the escaped form
+    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+    rows = session.execute(select(Item.id, Item.probe).where(m.contains(Item.probe, escaped))).all()
     return [item_id for item_id, probe in rows if any(needle in v.lower() for v in _strings(probe))]
 
 

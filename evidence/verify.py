@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
 
+from evidence.anchor import Anchor, check_anchor, walk
 from evidence.catalogue import custody
-from evidence.catalogue.models import Item
-from evidence.core.custody import ChainRecord, walk_chain
+from evidence.catalogue.annotation_models import Annotation, Claim, Claimant, ClaimItem, Description, Place
+from evidence.catalogue.models import Acquisition, Item
+from evidence.core.custody import ChainProblem, ChainRecord
 from evidence.workspace import Workspace
 
 
@@ -30,6 +36,8 @@ class VerifyReport:
     chain_head: str | None = None
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    anchor: Anchor | None = None
+    anchor_ok: bool | None = None  # None: no anchor was given
 
     @property
     def ok(self) -> bool:
@@ -41,9 +49,16 @@ AdvanceFn = Callable[[int], None]
 
 
 def verify(
-    ws: Workspace, *, actor: str, start: StartFn | None = None, advance: AdvanceFn | None = None
+    ws: Workspace,
+    *,
+    actor: str,
+    anchor: Anchor | None = None,
+    start: StartFn | None = None,
+    advance: AdvanceFn | None = None,
 ) -> VerifyReport:
-    report = VerifyReport()
+    """Re-hash every object, re-walk the custody chain (and check it extends `anchor`), compare the
+    records with the custody events that created them, and log the result as a `verify` event."""
+    report = VerifyReport(anchor=anchor)
     with ws.db.read() as session:
         items = [
             (sha, size) for sha, size in session.execute(select(Item.sha256, Item.size).order_by(Item.id))
@@ -65,32 +80,46 @@ def verify(
         report.warnings.append(
             f"unfinished copy left in the store: {leftover.name} (a crash or an interrupted add)"
         )
+    expected = _Expected()
     with ws.db.read() as session:
-        for problem in walk_chain(_counting(custody.records(session), report)):
+        chain = walk(expected.collect(custody.records(session)), None if anchor is None else anchor.seq)
+        for problem in chain.problems:
             report.problems.append(Problem(f"chain-{problem.kind}", f"event:{problem.seq}", problem.message))
-        head = custody.head(session)
-        report.chain_head = head.hash if head else None
+        report.events_checked = chain.events
+        report.chain_head = chain.head.hash if chain.head else None
+        if anchor is not None:
+            reasons = check_anchor(anchor, chain)
+            report.anchor_ok = not reasons
+            report.problems.extend(Problem("anchor", f"event:{anchor.seq}", r) for r in reasons)
+        _sort_record_problems(report, _compare_records(session, expected), chain.problems)
     with ws.db.write() as session:
-        custody.append(
-            session,
-            actor=actor,
-            action="verify",
-            subject="catalogue",
-            details={
-                "ok": report.ok,
-                "objects_checked": report.objects_checked,
-                "events_checked": report.events_checked,
-                "problems": [f"{p.kind} {p.subject}" for p in report.problems[:100]],
-                "chain_head": report.chain_head,
-            },
-        )
+        details: dict[str, Any] = {
+            "ok": report.ok,
+            "objects_checked": report.objects_checked,
+            "events_checked": report.events_checked,
+            "problems": [f"{p.kind} {p.subject}" for p in report.problems[:100]],
+            "chain_head": report.chain_head,
+        }
+        if anchor is not None:
+            details["anchor"] = {"seq": anchor.seq, "hash": anchor.hash, "ok": report.anchor_ok}
+        custody.append(session, actor=actor, action="verify", subject="catalogue", details=details)
     return report
 
 
-def _counting(records: Iterator[ChainRecord], report: VerifyReport) -> Iterator[ChainRecord]:
-    for record in records:
-        report.events_checked += 1
-        yield record
+def _sort_record_problems(
+    report: VerifyReport, found: Iterable[tuple[int | None, Problem]], chain: list[ChainProblem]
+) -> None:
+    """A record that disagrees with an event the walk already flagged is a consequence of that break,
+    and a record no event created (inserted around the tool, or by a tool that did not log it) proves
+    nothing about the history: both are warnings, so that each problem is a cause."""
+    flagged = {p.seq for p in chain}
+    for seq, problem in found:
+        if problem.kind == "record-unlogged":
+            report.warnings.append(f"{problem.message} (it was added around evidence)")
+        elif seq is not None and seq in flagged:
+            report.warnings.append(f"{problem.message} (see the broken custody chain)")
+        else:
+            report.problems.append(problem)
 
 
 def _check_object(
@@ -117,4 +146,173 @@ def _check_object(
     if actual != sha or st.st_size != size:
         report.problems.append(
             Problem("changed", sha, f"object {sha} has changed: its bytes now hash to {actual}")
+        )
+
+
+# The chain covers events, not rows: the event that created a record carries its content, so a row
+# edited, deleted or inserted directly in the database shows as a difference from its event.
+_ACQUIRE = ("original_path", "source_url", "claimed_by", "collected_by", "note", "posted_at")
+_TAG = ("note", "confidence", "source", "box", "t_start", "t_end")
+_CLAIM = {"statement": "text", "claimant": "claimant", "place": "place", "url": "url"}
+_CLAIM_MORE = ("language", "counters", "items")
+_DESCRIBE = ("source", "note", "claim")
+
+RowKey = tuple[str, int]  # ("tag", 3)
+
+
+@dataclass
+class _Expected:
+    """What the custody events say the records hold, gathered while the chain is walked."""
+
+    items: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # sha256 -> (seq, size)
+    rows: dict[RowKey, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    withdrawn: dict[int, tuple[int, str | None]] = field(default_factory=dict)  # tag -> (seq, note)
+
+    def collect(self, records: Iterable[ChainRecord]) -> Iterator[ChainRecord]:
+        for record in records:
+            # a malformed event is reported by the walk, or was written by another version
+            with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+                self._note(record)
+            yield record
+
+    def _note(self, r: ChainRecord) -> None:
+        d, seq = r.details, r.seq
+        if r.action == "preserve":
+            self.items[str(d["sha256"])] = (seq, d.get("size"))
+        elif r.action == "acquire":
+            fields = {k: d[k] for k in _ACQUIRE if k in d}
+            if fields.get("posted_at"):
+                fields["posted_at"] = datetime.fromisoformat(fields["posted_at"])
+            self.rows[("acquisition", int(d["acquisition"]))] = (seq, {"item": r.subject, **fields})
+        elif r.action == "tag":
+            fields = {k: d[k] for k in _TAG if k in d}
+            if "range" in d:
+                span = d["range"] or [d.get("t"), None]
+                fields["t_start"], fields["t_end"] = span[0], span[1]
+            self.rows[("tag", int(d["tag"]))] = (seq, {"item": r.subject, "annotator": r.actor, **fields})
+        elif r.action == "untag":
+            self.withdrawn[int(d["tag"])] = (seq, d.get("note"))
+        elif r.action == "claim":
+            fields = {k: d[v] for k, v in _CLAIM.items() if v in d}
+            fields.update({k: d[k] for k in _CLAIM_MORE if k in d})
+            if "items" in fields:
+                fields["items"] = sorted(fields["items"])
+            self.rows[("claim", int(d["claim"]))] = (seq, fields)
+        elif r.action == "describe":
+            fields = {k: d[k] for k in _DESCRIBE if k in d}
+            self.rows[("description", int(d["description"]))] = (seq, {"item": r.subject, **fields})
+
+
+def _actual_rows(session: Session) -> Iterator[tuple[RowKey, dict[str, Any]]]:
+    for acq, sha in session.execute(select(Acquisition, Item.sha256).join(Item)):
+        yield ("acquisition", acq.id), {"item": f"item:{sha}", **{k: getattr(acq, k) for k in _ACQUIRE}}
+    for tag, sha in session.execute(select(Annotation, Item.sha256).join(Item)):
+        box = None
+        if tag.box_x is not None:
+            box = {"x": tag.box_x, "y": tag.box_y, "w": tag.box_w, "h": tag.box_h}
+        yield (
+            ("tag", tag.id),
+            {
+                "item": f"item:{sha}",
+                "annotator": tag.annotator,
+                **{k: getattr(tag, k) for k in _TAG if k != "box"},
+                "box": box,
+                "withdrawn": tag.withdrawn_at is not None,
+                "withdrawn_note": tag.withdrawn_note,
+            },
+        )
+    place = aliased(Place)
+    items: dict[int, list[str]] = {}
+    for claim_id, sha in session.execute(select(ClaimItem.claim_id, Item.sha256).join(Item)):
+        items.setdefault(claim_id, []).append(sha)
+    query = select(Claim, Claimant.name, place.name).join(Claimant).outerjoin(place)
+    for claim, claimant, place_name in session.execute(query):
+        yield (
+            ("claim", claim.id),
+            {
+                "statement": claim.statement,
+                "claimant": claimant,
+                "place": place_name,
+                "url": claim.url,
+                "language": claim.language,
+                "counters": claim.counters_id,
+                "items": sorted(items.get(claim.id, [])),
+            },
+        )
+    for desc, sha in session.execute(select(Description, Item.sha256).join(Item)):
+        yield (
+            ("description", desc.id),
+            {
+                "item": f"item:{sha}",
+                "source": desc.source,
+                "note": desc.note,
+                "claim": desc.claim_id,
+            },
+        )
+
+
+def _compare_records(session: Session, expected: _Expected) -> Iterator[tuple[int | None, Problem]]:
+    """Each record that differs from, lacks or outlived its creating event, with that event's seq."""
+    for sha, size in session.execute(select(Item.sha256, Item.size)):
+        logged = expected.items.pop(sha, None)
+        if logged is None:
+            yield (
+                None,
+                Problem(
+                    "record-unlogged", f"item:{sha}", f"item {sha} has no custody event that preserved it"
+                ),
+            )
+        elif logged[1] is not None and logged[1] != size:
+            yield (
+                logged[0],
+                Problem(
+                    "record-edited",
+                    f"item:{sha}",
+                    f"item {sha} no longer matches custody event {logged[0]} (size)",
+                ),
+            )
+    for sha, (seq, _size) in expected.items.items():
+        yield (
+            seq,
+            Problem(
+                "record-missing", f"item:{sha}", f"item {sha}, preserved by custody event {seq}, is gone"
+            ),
+        )
+    withdrawn = dict(expected.withdrawn)
+    for key, actual in _actual_rows(session):
+        kind, row_id = key
+        subject = f"{kind}:{row_id}"
+        logged_row = expected.rows.pop(key, None)
+        if logged_row is None:
+            yield (
+                None,
+                Problem("record-unlogged", subject, f"{kind} {row_id} has no custody event that created it"),
+            )
+            continue
+        seq, fields = logged_row
+        changed = [k for k, v in fields.items() if actual.get(k) != v]
+        if kind == "tag":
+            untag = withdrawn.pop(row_id, None)
+            if (untag is not None) != actual["withdrawn"]:
+                changed.append("withdrawn")
+            elif untag is not None and untag[1] != actual["withdrawn_note"]:
+                changed.append("withdrawn note")
+        if changed:
+            yield (
+                seq,
+                Problem(
+                    "record-edited",
+                    subject,
+                    f"{kind} {row_id} no longer matches custody event {seq} that recorded it "
+                    f"({', '.join(changed)} changed)",
+                ),
+            )
+    for (kind, row_id), (seq, _fields) in expected.rows.items():
+        yield (
+            seq,
+            Problem(
+                "record-missing",
+                f"{kind}:{row_id}",
+                f"{kind} {row_id}, recorded by custody event {seq}, is gone",
+            ),
         )

@@ -19,6 +19,9 @@ from types import TracebackType
 from typing import Any
 
 DEFAULT_TIMEOUT = 120.0
+MAX_TIMEOUT = 7 * 24 * 3600.0
+"""The longest wall-clock limit a call gets, whatever a file's header claims about its duration (a
+lying header must not make the limit unbounded, nor larger than `poll` accepts: about 24.8 days)."""
 DEFAULT_MEMORY_MB = int(os.environ.get("EVIDENCE_ANALYSIS_MEMORY_MB", "6144"))
 STARTUP_TIMEOUT = 120.0
 # imported by the child before it says it is ready, so the first job does not pay for them
@@ -105,6 +108,7 @@ class Worker:
 
     def call(self, target: str, *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
         """Run `module:function(*args)` in the child and return its (picklable) result."""
+        timeout = max(timeout, 0.0) if timeout <= MAX_TIMEOUT else MAX_TIMEOUT  # NaN too
         requests = self._wait_ready()
         replies = self._replies
         assert replies is not None

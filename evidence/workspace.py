@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+import shlex
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 from evidence import TOOL_NAME, __version__
 from evidence.catalogue import custody, schema
 from evidence.catalogue.engine import Database
-from evidence.config import MARKER, Location, locate, sqlite_url
+from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_url
 from evidence.errors import EnvironmentFailure, UsageError
 from evidence.store.local import LocalStore, environment_error
 
@@ -122,21 +124,100 @@ class UpgradeResult:
     before: str | None
     after: str | None
     starter_added: bool
+    backup: Path | None = None  # the SQLite copy taken before the upgrade
+
+
+BACKUPS = "backups"
 
 
 def upgrade_catalogue(catalogue: Path | None = None, *, actor: str | None = None) -> UpgradeResult:
-    """`evidence db upgrade`: apply the migrations, then seed the starter vocabulary when the upgrade
-    brought the (empty) vocabulary tables."""
+    """`evidence db upgrade`: back up an SQLite catalogue whose schema is behind, apply the migrations
+    in one transaction, then seed the starter vocabulary when the upgrade brought the (empty)
+    vocabulary tables. A failed upgrade is rolled back (exit 4), naming the backup and how to restore."""
     from evidence import vocabulary
 
     location = locate(catalogue)
-    before, after = schema.upgrade(location.database_url)
+    backup = None
+    if location.is_sqlite:
+        db = Database(location.database_url)
+        try:
+            revision = schema.current_revision(db.engine)
+        except OperationalError as exc:
+            raise EnvironmentFailure(f"cannot open the catalogue database: {exc.orig}") from exc
+        finally:
+            db.dispose()
+        if revision is not None and revision != schema.SCHEMA_HEAD:
+            backup = backup_sqlite(location, revision)
+    try:
+        before, after = schema.upgrade(location.database_url)
+    except schema.UpgradeFailed as exc:
+        restored = exc.now == exc.before
+        raise EnvironmentFailure(f"{exc.message}; {_recovery(location, backup, restored)}") from exc
     if not vocabulary.starter_due(before):
-        return UpgradeResult(before, after, starter_added=False)
+        return UpgradeResult(before, after, starter_added=False, backup=backup)
     db = Database(location.database_url)
     try:
         with db.write() as session:
             added = _seed_vocabulary(session, before, actor)
     finally:
         db.dispose()
-    return UpgradeResult(before, after, starter_added=added)
+    return UpgradeResult(before, after, starter_added=added, backup=backup)
+
+
+def _recovery(location: Location, backup: Path | None, rolled_back: bool) -> str:
+    if backup is None:
+        if location.is_sqlite:
+            return "nothing was changed; fix the cause and run `evidence db upgrade` again"
+        return (
+            "PostgreSQL rolled the whole upgrade back; fix the cause and run `evidence db upgrade` again "
+            "(or restore the dump you took before)"
+        )
+    database, copy = shlex.quote(str(location.root / SQLITE_NAME)), shlex.quote(str(backup))
+    restore = f"`rm -f {database}-wal {database}-shm && cp {copy} {database}`"
+    if rolled_back:
+        return (
+            f"nothing needs restoring, but a copy taken before the upgrade is at {copy} (to go back "
+            f"to it: stop every evidence process, then {restore})"
+        )
+    return f"restore the copy taken before the upgrade: stop every evidence process, then {restore}"
+
+
+def backup_sqlite(location: Location, revision: str) -> Path:
+    """A consistent copy of the SQLite catalogue (SQLite's online backup, so the WAL is included) in
+    `.evidence/backups/catalogue-<revision>-<UTC time>.sqlite`."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    folder = location.root / BACKUPS
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = folder / f"catalogue-{revision}-{stamp}.sqlite"
+    n = 1
+    while target.exists():
+        target, n = folder / f"catalogue-{revision}-{stamp}-{n}.sqlite", n + 1
+    partial = target.with_name(target.name + ".partial")
+    try:
+        folder.mkdir(exist_ok=True)
+        source = sqlite3.connect(location.root / SQLITE_NAME)
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            copy.close()
+            source.close()
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
+        partial.rename(target)
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except (OSError, sqlite3.Error) as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise EnvironmentFailure(
+            f"could not back up the catalogue before upgrading it ({exc}); nothing was changed: "
+            "free some space or fix the permissions, then run `evidence db upgrade` again"
+        ) from exc
+    return target

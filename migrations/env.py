@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from alembic import context
 from sqlalchemy import Connection
@@ -13,6 +14,10 @@ from evidence.catalogue.engine import make_engine
 
 config = context.config
 target_metadata = Base.metadata
+
+# A test hook: fail right after the named revision's DDL has run (and before the upgrade commits), to
+# prove that a failed upgrade leaves the catalogue at its old revision. Never set it outside tests.
+ENV_TEST_FAIL = "EVIDENCE_TEST_MIGRATION_FAIL"
 
 
 def _url() -> str:
@@ -27,12 +32,21 @@ def _url() -> str:
     return locate().database_url
 
 
+def _fail_for_tests(*, step: Any, **_kw: Any) -> None:
+    if step.is_upgrade and step.up_revision_id == os.environ.get(ENV_TEST_FAIL):
+        raise RuntimeError(f"test hook: migration {step.up_revision_id} failed after its DDL ran")
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # every revision in one transaction (the caller's, when it passes a connection): PostgreSQL
+        # and SQLite both roll DDL back, so a failed upgrade leaves the old revision intact
+        transaction_per_migration=False,
+        on_version_apply=_fail_for_tests if os.environ.get(ENV_TEST_FAIL) else None,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -67,6 +67,9 @@ INDEXED_VARIANTS: Final = frozenset({"canonical", "raw", CENTER, *REGION_NAMES})
 #: `search` probes one-bit neighbours of every band by default for at most this many query hashes
 NEAR_MAX_QUERIES: Final = 32
 DEFAULT_THRESHOLD: Final = 31
+# the nearest stored hashes kept per distinct query hash: enough for every copy of a frame in a large
+# catalogue, and a bound on the work a static shot (one picture stored thousands of times) can cause
+MAX_HITS_PER_QUERY: Final = 256
 
 _HEX_DIGITS: Final = "0123456789abcdef"
 _KEY_SHIFT: Final = 1 << BAND_BITS  # probe key = band * 65536 + band value
@@ -195,17 +198,24 @@ def search(
 
     `near=None` probes near for at most `NEAR_MAX_QUERIES` query hashes. `exclude_items` leaves out
     stored hashes of those items; `variants` keeps only stored hashes of those variants."""
-    matrix = _query_matrix(queries)
+    given = _query_matrix(queries)
     if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= 8 * HASH_BYTES:
         raise ValueError(f"threshold must be an integer 0..{8 * HASH_BYTES}, not {threshold!r}")
-    if not len(matrix):
+    if not len(given):
         return []
+    # identical query hashes (a static shot) are searched once: the pairs below grow with the number of
+    # queries times the rows they share a band with, which for a long static clip would be quadratic
+    matrix, back = np.unique(given, axis=0, return_inverse=True)
+    back = back.ravel()
     use_near = len(matrix) <= NEAR_MAX_QUERIES if near is None else near
     probe_keys, probe_query = _probes(matrix, near=use_near)
     order = np.argsort(probe_keys, kind="stable")
     unique_keys, starts, counts = np.unique(probe_keys[order], return_index=True, return_counts=True)
 
     row_keys, row_ids = _band_rows(session, unique_keys)
+    if exclude_items:  # leave out the excluded items' rows before they are paired with the queries
+        keep = ~np.isin(row_ids, _fingerprint_ids(session, exclude_items))
+        row_keys, row_ids = row_keys[keep], row_ids[keep]
     # each (key, fingerprint) row becomes a (query, fingerprint) pair for every query that probed the key
     at = np.searchsorted(unique_keys, row_keys)
     per_row = counts[at]
@@ -234,14 +244,33 @@ def search(
         distances[close][first],
     )
 
+    # at most MAX_HITS_PER_QUERY nearest stored hashes per distinct query
+    ranked = np.lexsort((hit_id, hit_distance, hit_query))
+    hit_query, hit_id, hit_distance = hit_query[ranked], hit_id[ranked], hit_distance[ranked]
+    _, group_start = np.unique(hit_query, return_index=True)
+    rank = np.arange(len(hit_query)) - np.repeat(group_start, np.diff(np.append(group_start, len(hit_query))))
+    capped = rank < MAX_HITS_PER_QUERY
+    hit_query, hit_id, hit_distance = hit_query[capped], hit_id[capped], hit_distance[capped]
+
     details = _details(session, np.unique(hit_id).tolist(), exclude_items, variants)
+    served: dict[int, list[int]] = {}
+    for index, unique in enumerate(back.tolist()):
+        served.setdefault(unique, []).append(index)
     hits = [
         Hit(q, f, *details[f], d)
-        for q, f, d in zip(hit_query.tolist(), hit_id.tolist(), hit_distance.tolist(), strict=True)
+        for u, f, d in zip(hit_query.tolist(), hit_id.tolist(), hit_distance.tolist(), strict=True)
         if f in details
+        for q in served[u]
     ]
     hits.sort(key=lambda h: (h.query, h.distance, h.fingerprint_id))
     return hits
+
+
+def _fingerprint_ids(session: Session, item_ids: Collection[int]) -> npt.NDArray[np.int64]:
+    ids: list[int] = []
+    for chunk in _chunks(sorted(set(item_ids)), _ID_CHUNK):
+        ids.extend(session.scalars(select(FrameHash.id).where(FrameHash.item_id.in_(chunk))))
+    return np.array(sorted(ids), dtype=np.int64)
 
 
 def _query_matrix(queries: Sequence[bytes]) -> npt.NDArray[np.uint8]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import (
@@ -18,8 +19,12 @@ from rich.progress import (
 
 from evidence.cli.app import app, state
 from evidence.cli.output import emit_json, match_json, message, stderr
+from evidence.core.text import one_line
 from evidence.errors import ExitCode, UsageError
 from evidence.worker import Worker
+
+if TYPE_CHECKING:
+    from evidence.ingest import FileResult
 
 LARGE = 64 << 20
 
@@ -76,6 +81,22 @@ def exit_code_for(statuses: list[str], analyses: list[str | None]) -> int:
     if any(a is not None and a.startswith("failed") for a in analyses):
         return int(ExitCode.ANALYSIS_INCOMPLETE)
     return int(ExitCode.OK)
+
+
+def problem_lines(results: list[FileResult]) -> list[str]:
+    """One line for stderr per problem, in --json mode too: each refused path, each preserved file
+    whose analysis failed (with what to do next)."""
+    lines: list[str] = []
+    for r in results:
+        if r.status == "failed":
+            lines.append(f"refused {r.error}")
+        elif r.analysis is not None and r.analysis.startswith("failed"):
+            reason = one_line(r.analysis.removeprefix("failed:"))
+            lines.append(
+                f"analysis incomplete for {r.path}: {reason} "
+                f"(preserved as #{r.id}; `evidence analyze {r.id}` retries)"
+            )
+    return lines
 
 
 @app.command()
@@ -167,6 +188,8 @@ def _add(
     for skip in report.skipped:
         message(f"skipped {skip.path}: {skip.reason}")
     results = report.results
+    for line in problem_lines(results):
+        message(line)
     if json_out:
         emit_json(
             {
@@ -191,7 +214,6 @@ def _add(
     else:
         for r in results:
             if r.status == "failed":
-                message(f"refused {r.error}")
                 continue
             analysis = "" if r.analysis in (None, "ok") else f"  analysis {r.analysis}"
             typer.echo(

@@ -8,6 +8,7 @@ import typer
 
 from evidence.cli.app import app, db_app, state
 from evidence.cli.output import emit_json, message
+from evidence.core.text import printable
 
 
 @app.command()
@@ -39,7 +40,8 @@ def init(
 
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
-    """Apply database migrations to the catalogue (back up .evidence/ first)."""
+    """Apply database migrations in one transaction (an SQLite catalogue is first copied to
+    .evidence/backups/; on PostgreSQL take a pg_dump first)."""
     from evidence.workspace import upgrade_catalogue
 
     result = upgrade_catalogue(state(ctx).catalogue)
@@ -47,8 +49,33 @@ def db_upgrade(ctx: typer.Context) -> None:
         typer.echo(f"schema already current ({result.after})")
     else:
         typer.echo(f"schema upgraded from {result.before or 'empty'} to {result.after}")
+    if result.backup is not None:
+        message(f"a copy of the catalogue from before the upgrade is at {printable(str(result.backup))}")
     if result.starter_added:
         message("added the starter vocabulary (see `evidence terms`)")
+
+
+@db_app.command("roles")
+def db_roles(
+    ctx: typer.Context,
+    app_role: str = typer.Option(..., "--app-role", help="The role everyday evidence commands connect as."),
+    print_only: bool = typer.Option(False, "--print", help="Print the SQL instead of running it."),
+) -> None:
+    """PostgreSQL: grant an application role everyday access that cannot change or delete custody
+    events (run as the owner role, the one that runs `db upgrade`)."""
+    from evidence.catalogue import roles
+
+    if print_only:
+        typer.echo(roles.script(app_role), nl=False)
+        return
+    from evidence.config import locate
+
+    result = roles.apply_app_role(locate(state(ctx).catalogue).database_url, app_role)
+    typer.echo(
+        f"granted {result.app_role} everyday access to the catalogue in schema {result.schema} "
+        f"(SELECT, INSERT only on event; owner: {result.owner}); connect evidence as {result.app_role}"
+    )
+    message("run `evidence db roles` again after each `evidence db upgrade`")
 
 
 def _safe_url(url: str) -> str:

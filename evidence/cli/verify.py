@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -14,11 +16,20 @@ from evidence.errors import ExitCode
 @app.command()
 def verify(
     ctx: typer.Context,
+    anchor: Path | None = typer.Option(
+        None,
+        "--anchor",
+        help="A file holding an anchor line (from `evidence anchor`): also check the chain still extends it.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Re-hash every stored object and re-walk the custody chain; exit 5 on any problem."""
+    """Re-hash every stored object, re-walk the custody chain (and check it extends an anchor) and
+    compare the records with the events that created them; exit 5 on any problem."""
+    from evidence.anchor import read_anchor
     from evidence.verify import verify as run_verify
     from evidence.workspace import default_actor, open_workspace
+
+    anchored = None if anchor is None else read_anchor(anchor)
 
     console = stderr()
     progress = Progress(
@@ -35,6 +46,7 @@ def verify(
         report = run_verify(
             ws,
             actor=default_actor(),
+            anchor=anchored,
             start=lambda total: progress.update(task, total=total),
             advance=lambda n: progress.advance(task, n),
         )
@@ -50,6 +62,14 @@ def verify(
                     {"kind": p.kind, "subject": p.subject, "message": p.message} for p in report.problems
                 ],
                 "warnings": report.warnings,
+                "anchor": None
+                if anchored is None
+                else {
+                    "seq": anchored.seq,
+                    "hash": anchored.hash,
+                    "at": anchored.at,
+                    "ok": report.anchor_ok,
+                },
             }
         )
     else:
@@ -58,9 +78,16 @@ def verify(
         for warning in report.warnings:
             message(f"warning: {printable(warning)}")
         verdict = "OK" if report.ok else f"FAILED ({len(report.problems)} problems)"
+        extends = ""
+        if anchored is not None:
+            extends = (
+                f"; extends the anchor at event {anchored.seq}"
+                if report.anchor_ok
+                else f"; does NOT extend the anchor at event {anchored.seq}"
+            )
         typer.echo(
             f"{verdict}: {report.objects_checked} objects ({report.bytes_checked} bytes) re-hashed, "
-            f"{report.events_checked} custody events checked; chain head {report.chain_head}"
+            f"{report.events_checked} custody events checked; chain head {report.chain_head}{extends}"
         )
     if not report.ok:
         raise typer.Exit(int(ExitCode.INTEGRITY))

@@ -6,8 +6,9 @@ a URL), sets `protocol_whitelist=file` and `format_whitelist`, and refuses every
 (playlists, references). `iter_frames` decodes one stream, skipping packets that fail to decode (a
 warning) and stopping cleanly at a demuxing error (a truncated file). `luma_plane` and `chroma_planes`
 are zero-copy numpy views of a frame's planes (row padding cut off; 9-16 bit formats as uint16 with
-the shift to 8 bits). `upright` turns a plane; `single_threaded_blas` keeps numpy's OpenBLAS off the
-cores FFmpeg's frame threads need."""
+the shift to 8 bits). Frames over `MAX_FRAME_PIXELS` (the limit images have) are refused from the
+stream header, or at the first decoded frame that is larger. `upright` turns a plane;
+`single_threaded_blas` keeps numpy's OpenBLAS off the cores FFmpeg's frame threads need."""
 
 from __future__ import annotations
 
@@ -28,10 +29,13 @@ import numpy.typing as npt
 from evidence.core.types import MediaKind
 from evidence.errors import EvidenceError, ExitCode
 from evidence.media.probe_av import DEMUXERS, DENIED_DEMUXERS, NestedOpenRefused, open_locked
+from evidence.media.probe_image import PIXEL_LIMIT
 from evidence.media.sniff import SNIFF_BYTES, sniff
 
 __all__ = [
+    "MAX_FRAME_PIXELS",
     "MediaError",
+    "check_frame_size",
     "chroma_planes",
     "header_duration",
     "iter_frames",
@@ -74,6 +78,11 @@ _SHIFT_16: Final = {
 } | {"p010le": 8, "p016le": 8, "p210le": 8, "p410le": 8}
 """16-bit little-endian formats whose Y plane is read directly: name -> right shift to 8 bits."""
 _PLANAR_16: Final = frozenset(name for name in _SHIFT_16 if name.startswith("yuv"))
+
+
+MAX_FRAME_PIXELS: Final = PIXEL_LIMIT
+"""Largest frame analysed, in pixels: the limit images have. A header (or a decoded frame) that says
+more is refused before any further frame is decoded; FFmpeg's own limit is about 268 M pixels."""
 
 
 class MediaError(EvidenceError):
@@ -127,8 +136,15 @@ def _video_stream(container: Any) -> Any:
         context = stream.codec_context
         attached = stream.disposition & type(stream.disposition).attached_pic
         if context is not None and context.width > 0 and context.height > 0 and not attached:
+            check_frame_size(context.width, context.height)
             return stream
     raise MediaError("no video stream")
+
+
+def check_frame_size(width: int, height: int) -> None:
+    """Refuse frames over `MAX_FRAME_PIXELS` (a decompression bomb, or a header that lies)."""
+    if width * height > MAX_FRAME_PIXELS:
+        raise MediaError(f"video too large: {width} x {height} pixels a frame (at most {MAX_FRAME_PIXELS})")
 
 
 @contextmanager
@@ -165,6 +181,7 @@ def iter_frames(
     A packet that fails to decode is skipped (one warning in total, with a count); a demuxing error
     ends the stream (a warning) after the decoder is drained. `select(packet)` filters packets before
     decoding. `ordinals`, if given, receives `pts -> decode-order packet number` for key packets.
+    A frame over `MAX_FRAME_PIXELS` raises `MediaError`.
     """
     errors = av_errors()
     failed, first_failure = 0, ""
@@ -191,10 +208,14 @@ def iter_frames(
         except errors as exc:
             failed, first_failure = failed + 1, first_failure or reason(exc)
             continue
-        yield from decoded
+        for frame in decoded:
+            check_frame_size(frame.width, frame.height)
+            yield frame
     if not drained:
         try:
-            yield from stream.codec_context.decode(None)
+            for frame in stream.codec_context.decode(None):
+                check_frame_size(frame.width, frame.height)
+                yield frame
         except errors as exc:
             failed, first_failure = failed + 1, first_failure or reason(exc)
     if failed:

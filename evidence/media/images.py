@@ -30,6 +30,7 @@ Decoding is strict: a truncated or corrupt file is an `ImageError`, never a part
 half-decoded image would hash as something it is not). Pillow's decoders decide what is complete: a
 JPEG missing only its end marker is refused; a PNG missing only its IEND trailer has every pixel and
 is accepted. Images over `max_pixels` are refused from their header, before any pixel is decoded.
+A PNG whose text chunks Pillow refuses to inflate (a text bomb) is read without them (`png_text`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ import numpy.typing as npt
 
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION, Fingerprint
 from evidence.errors import EvidenceError, ExitCode
+from evidence.media import png_text
 from evidence.media.geometry import Box, find_border, is_flat
 from evidence.media.pdq import pdq_dihedral_from_rgb, pdq_from_rgb
 from evidence.media.probe_image import PIXEL_LIMIT
@@ -155,40 +157,58 @@ def load_upright_rgb(
 
 def _load(path: Path, max_pixels: int, formats: Sequence[str] | None) -> tuple[RGB, int, int]:
     """(upright RGB, EXIF orientation applied, frame count)."""
-    from PIL import Image, UnidentifiedImageError
-
     with path.open("rb") as fh:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = Image.open(fh, formats=None if formats is None else list(formats))
-        except Image.DecompressionBombError:
-            raise ImageError(_too_large(_header_size(fh, formats))) from None
-        except (UnidentifiedImageError, *_DECODE_ERRORS) as exc:
-            log.debug("Pillow could not open %s: %s", path, exc)
+            return _load_from(fh, path, max_pixels, formats)
+        except _TextOverflow:  # a PNG text bomb: the picture is read without the text chunks
+            log.info("%s: %s", path, png_text.TEXT_DROPPED)
+            return _load_from(png_text.without_text(fh), path, max_pixels, formats)
+
+
+class _TextOverflow(Exception):
+    """Pillow refused a PNG's oversized text chunks (see `png_text`)."""
+
+
+def _load_from(
+    fh: IO[bytes], path: Path, max_pixels: int, formats: Sequence[str] | None
+) -> tuple[RGB, int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(fh, formats=None if formats is None else list(formats))
+    except Image.DecompressionBombError:
+        raise ImageError(_too_large(_header_size(fh, formats))) from None
+    except (UnidentifiedImageError, *_DECODE_ERRORS) as exc:
+        if png_text.is_text_overflow(exc):
+            raise _TextOverflow from None
+        log.debug("Pillow could not open %s: %s", path, exc)
+        raise ImageError(_TRUNCATED) from None
+    with image:
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise ImageError(_TRUNCATED)
+        if width * height > max_pixels:
+            raise ImageError(_too_large((width, height)))
+        frames = _frame_count(image)
+        try:
+            image.load()
+        except MemoryError:
+            raise ImageError(f"not enough memory to decode a {width} x {height} image") from None
+        except _DECODE_ERRORS as exc:
+            if png_text.is_text_overflow(exc):
+                raise _TextOverflow from None
+            log.debug("Pillow could not decode %s: %s", path, exc)
             raise ImageError(_TRUNCATED) from None
-        with image:
-            width, height = image.size
-            if width <= 0 or height <= 0:
-                raise ImageError(_TRUNCATED)
-            if width * height > max_pixels:
-                raise ImageError(_too_large((width, height)))
-            frames = _frame_count(image)
-            try:
-                image.load()
-            except MemoryError:
-                raise ImageError(f"not enough memory to decode a {width} x {height} image") from None
-            except _DECODE_ERRORS as exc:
-                log.debug("Pillow could not decode %s: %s", path, exc)
-                raise ImageError(_TRUNCATED) from None
-            orientation = _orientation(image)
-            try:
-                return normalise(image), orientation, frames
-            except MemoryError:
-                raise ImageError(f"not enough memory to convert a {width} x {height} image") from None
-            except (OSError, ValueError) as exc:
-                log.debug("Pillow could not convert %s (%s): %s", path, image.mode, exc)
-                raise ImageError(f"cannot convert a {image.mode} image to RGB") from None
+        orientation = _orientation(image)
+        try:
+            return normalise(image), orientation, frames
+        except MemoryError:
+            raise ImageError(f"not enough memory to convert a {width} x {height} image") from None
+        except (OSError, ValueError) as exc:
+            log.debug("Pillow could not convert %s (%s): %s", path, image.mode, exc)
+            raise ImageError(f"cannot convert a {image.mode} image to RGB") from None
 
 
 def _too_large(size: tuple[int, int] | None) -> str:

@@ -4,7 +4,8 @@ Pillow only gets to try the plugin matching the sniffed format. Images above `PI
 are reported ("image too large: W x H") and never decoded. Integrity is checked within a bounded
 cost: PNG by `verify()` (every chunk CRC up to IEND), JPEG by decoding at 1/8 scale (the whole
 entropy-coded stream is still parsed), other formats by loading the first frame when it has at most
-`LOAD_PIXEL_BUDGET` pixels.
+`LOAD_PIXEL_BUDGET` pixels. A PNG text bomb (text chunks Pillow refuses to inflate) is read and
+checked without its text chunks, with a warning (`png_text`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence.core.types import MediaKind
+from evidence.media import png_text
 from evidence.media.probe_common import ProbeResult, clean_text, finite, utc_text
 from evidence.media.sniff import Sniffed
 
@@ -119,8 +121,16 @@ def _read(fh: Any, path: Path, plugin: str, metadata: dict[str, Any]) -> str | N
     """Fill `metadata` from the image in `fh`; return an error or None."""
     from PIL import Image, UnidentifiedImageError
 
+    stripped = False
     try:
-        image = Image.open(fh, formats=[plugin])
+        try:
+            image = Image.open(fh, formats=[plugin])
+        except ValueError as exc:
+            if not png_text.is_text_overflow(exc):
+                raise
+            fh, stripped = png_text.without_text(fh), True  # a text bomb: read the picture without it
+            metadata["warnings"] = [*metadata.get("warnings", []), png_text.TEXT_DROPPED]
+            image = Image.open(fh, formats=[plugin])
     except Image.DecompressionBombError:
         return _too_large(fh, plugin)
     except (UnidentifiedImageError, *_IMAGE_ERRORS) as exc:
@@ -135,7 +145,7 @@ def _read(fh: Any, path: Path, plugin: str, metadata: dict[str, Any]) -> str | N
             return f"image too large: {width} x {height}"
         try:
             metadata |= _describe(image)
-            metadata["verified"] = _verify(path, image, plugin)
+            metadata["verified"] = _verify(path, image, plugin, without_text=stripped)
         except _IMAGE_ERRORS as exc:
             log.debug("Pillow could not read %s: %s", path, exc)
             return _TRUNCATED
@@ -182,14 +192,17 @@ def _describe(image: Any) -> dict[str, Any]:
     return found
 
 
-def _verify(path: Path, image: Any, plugin: str) -> bool:
-    """Check the file's integrity within a bounded cost; True if it was checked, False if skipped."""
+def _verify(path: Path, image: Any, plugin: str, *, without_text: bool = False) -> bool:
+    """Check the file's integrity within a bounded cost; True if it was checked, False if skipped.
+    `without_text`: a PNG whose text chunks Pillow refuses is checked without them."""
     from PIL import Image
 
     width, height = image.size
     if plugin == "PNG":  # verify() must come straight after open, so on a fresh handle
-        with path.open("rb") as fh, Image.open(fh, formats=[plugin]) as fresh:
-            fresh.verify()
+        with path.open("rb") as fh:
+            source = png_text.without_text(fh) if without_text else fh
+            with Image.open(source, formats=[plugin]) as fresh:
+                fresh.verify()
         return True
     if plugin == "JPEG":
         image.draft(None, (max(1, width // 8), max(1, height // 8)))

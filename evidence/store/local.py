@@ -4,6 +4,8 @@ Layout under the store root:
   objects/<aa>/<bb>/<sha256>   originals, written once, mode 0444, never overwritten
   derived/<aa>/<bb>/<sha256>   things the tool made (thumbnails, sheets), kept apart from originals
   tmp/                         in-flight copies; a leftover here is recoverable, never trusted
+  orphans/<sha256>             objects `evidence fsck --repair` found published but never catalogued
+  lock                         the writers' lock (see evidence/store/lock.py)
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import hashlib
 import os
 import stat
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from evidence import faults
 from evidence.errors import EnvironmentFailure, InputRefused, IntegrityFailure
+from evidence.store import lock
 
 CHUNK = 1 << 20
 READ_ONLY = 0o444
@@ -57,10 +62,20 @@ def _fsync_dir(path: Path) -> None:
 
 
 def environment_error(exc: OSError, what: str) -> EnvironmentFailure:
-    if exc.errno == errno.ENOSPC:
-        return EnvironmentFailure(f"the disk is full while {what}; free some space and run the command again")
+    if exc.errno == errno.EFBIG:
+        return EnvironmentFailure(
+            f"the file is larger than this system lets the tool write while {what} ({exc.strerror}); "
+            "raise the file-size limit (`ulimit -f`) and run the command again"
+        )
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return EnvironmentFailure(
+            f"the disk is full while {what} ({exc.strerror}); free some space and run the command again"
+        )
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return EnvironmentFailure(f"the evidence store is not writable while {what}: {exc.strerror}")
+        return EnvironmentFailure(
+            f"the evidence store is not writable while {what} ({exc.strerror}); "
+            "make it writable (or mount it read-write) and run the command again"
+        )
     return EnvironmentFailure(f"filesystem error while {what}: {exc.strerror or exc}")
 
 
@@ -70,6 +85,9 @@ class LocalStore:
         self.objects = root / "objects"
         self.derived = root / "derived"
         self.tmp = root / "tmp"
+        self.orphans = root / "orphans"
+        self.lock_path = root / "lock"
+        self._writing = False
 
     def create(self) -> None:
         for directory in (self.objects, self.derived, self.tmp):
@@ -82,16 +100,41 @@ class LocalStore:
     def has(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
+    # -- the writers' lock ---------------------------------------------------------------------------
+
+    def _start_writing(self) -> None:
+        """Hold the store's lock shared from the first write until this store object is gone (the
+        process ends), waiting while `evidence fsck` holds it."""
+        if not self._writing:
+            try:
+                lock.share(self.lock_path)
+            except OSError as exc:
+                raise environment_error(exc, "preparing to write") from exc
+            weakref.finalize(self, lock.leave, self.lock_path)
+            self._writing = True
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """No other process writes to the store while this is held; refuses at once when one is."""
+        return lock.exclusive(self.lock_path)
+
     # -- writing -----------------------------------------------------------------------------------
 
-    def put_file(self, source: Path, *, progress: ProgressFn | None = None) -> Stored:
-        """Copy a regular file into the store (DESIGN.md's ingest protocol, steps 1-3)."""
-        fd = open_regular(source)
+    def put_file(
+        self, source: Path, *, progress: ProgressFn | None = None, identity: tuple[int, int] | None = None
+    ) -> Stored:
+        """Copy a regular file into the store (DESIGN.md's ingest protocol, steps 1-3); with `identity`
+        (device, inode) the file opened must be the one that was listed."""
+        fd = open_regular(source, identity=identity)
         try:
             before = os.fstat(fd)
             if before.st_size == 0:
                 raise InputRefused(f"{_show(source)}: empty file (0 bytes), nothing to preserve")
             self._check_room(before.st_size)
+            try:
+                faults.checkpoint("preflight")
+            except OSError as exc:
+                raise environment_error(exc, "preparing the copy") from exc
+            self._start_writing()
             tmp_path, digest, copied = self._copy_to_tmp(fd, progress)
             after = os.fstat(fd)
         finally:
@@ -112,6 +155,7 @@ class LocalStore:
         digest = hashlib.sha256(data).hexdigest()
         if self.path_for(digest, area).is_file():
             return digest
+        self._start_writing()
         try:
             fd, name = tempfile.mkstemp(dir=self.tmp, prefix="put-")
             with os.fdopen(fd, "wb") as handle:
@@ -159,9 +203,9 @@ class LocalStore:
                     hasher.update(chunk)
                     out.write(chunk)
                     copied += len(chunk)
+                    faults.checkpoint("copy")
                     if progress is not None:
                         progress(len(chunk))
-                faults.checkpoint("copy")
                 out.flush()
                 os.fsync(out.fileno())
                 faults.checkpoint("fsync")
@@ -198,6 +242,7 @@ class LocalStore:
                     return True
                 os.rename(tmp_path, target)
             _fsync_dir(target.parent)
+            faults.checkpoint("published")
         except OSError as exc:
             raise environment_error(exc, "publishing into the evidence store") from exc
         return False
@@ -205,13 +250,7 @@ class LocalStore:
     # -- reading -----------------------------------------------------------------------------------
 
     def hash_object(self, sha256: str, *, area: str = "objects", progress: ProgressFn | None = None) -> str:
-        hasher = hashlib.sha256()
-        with open(self.path_for(sha256, area), "rb") as handle:
-            while chunk := handle.read(CHUNK):
-                hasher.update(chunk)
-                if progress is not None:
-                    progress(len(chunk))
-        return hasher.hexdigest()
+        return hash_path(self.path_for(sha256, area), progress=progress)
 
     def iter_objects(self, area: str = "objects") -> Iterator[ObjectFile]:
         base = self.objects if area == "objects" else self.derived
@@ -223,6 +262,70 @@ class LocalStore:
 
     def leftovers(self) -> list[Path]:
         return sorted(p for p in self.tmp.iterdir()) if self.tmp.is_dir() else []
+
+    def orphan_files(self) -> list[Path]:
+        return sorted(p for p in self.orphans.iterdir()) if self.orphans.is_dir() else []
+
+    # -- repairs (`evidence fsck --repair`; callers hold `exclusive()`) --------------------------------
+
+    def quarantine(self, path: Path, sha256: str) -> Path:
+        """Move a published object that nothing catalogues to orphans/, keeping it (never deleted,
+        never overwriting another orphan). Returns where it now is."""
+        try:
+            self.orphans.mkdir(exist_ok=True)
+            target = self.orphans / sha256
+            n = 0
+            while True:
+                try:
+                    os.link(path, target)
+                    break
+                except FileExistsError:
+                    n += 1
+                    target = self.orphans / f"{sha256}.{n}"
+            os.unlink(path)
+            _fsync_dir(self.orphans)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise environment_error(exc, "moving an object to store/orphans") from exc
+        return target
+
+    def restore(self, orphan: Path, sha256: str) -> None:
+        """Put a verified orphan back at its content address (the catalogue records it)."""
+        target = self.path_for(sha256)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(orphan, target)
+            os.chmod(target, READ_ONLY)
+            os.unlink(orphan)
+            _fsync_dir(target.parent)
+        except OSError as exc:
+            raise environment_error(exc, "restoring an object from store/orphans") from exc
+
+    def make_read_only(self, path: Path) -> None:
+        try:
+            os.chmod(path, READ_ONLY)
+        except OSError as exc:
+            raise environment_error(exc, "making a stored object read-only") from exc
+
+    def remove_leftover(self, path: Path) -> None:
+        """Remove an unfinished copy from tmp/ (never anything outside it)."""
+        if path.parent != self.tmp:
+            raise ValueError(f"{path} is not in the store's tmp folder")
+        try:
+            path.unlink(missing_ok=True)
+            _fsync_dir(self.tmp)
+        except OSError as exc:
+            raise environment_error(exc, "removing an unfinished copy") from exc
+
+
+def hash_path(path: Path, *, progress: ProgressFn | None = None) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            hasher.update(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    return hasher.hexdigest()
 
 
 def _changed(before: os.stat_result, after: os.stat_result) -> bool:
@@ -239,8 +342,9 @@ def _show(path: Path) -> str:
     return printable(str(path))
 
 
-def open_regular(source: Path) -> int:
-    """Open for reading without ever blocking (FIFOs, devices) and insist on a regular file."""
+def open_regular(source: Path, *, identity: tuple[int, int] | None = None) -> int:
+    """Open for reading without ever blocking (FIFOs, devices) and insist on a regular file (and on the
+    file listed, when its (device, inode) `identity` is given)."""
     shown = _show(source)
     try:
         st = os.stat(source)
@@ -261,6 +365,9 @@ def open_regular(source: Path) -> int:
     if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
         os.close(fd)
         raise InputRefused(f"{shown}: is not a regular file")
+    if identity is not None and (st.st_dev, st.st_ino) != identity:
+        os.close(fd)
+        raise InputRefused(f"{shown}: was replaced after it was listed; not preserved (add it again)")
     os.set_blocking(fd, True)
     return fd
 

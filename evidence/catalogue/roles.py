@@ -1,0 +1,132 @@
+"""PostgreSQL roles: an application role that cannot change or remove custody events.
+
+The append-only triggers stop mistakes, not people: the owner of the `event` table (and any superuser)
+can disable them. So on PostgreSQL two roles are used:
+
+- the **owner** role runs `evidence db upgrade` (it owns every table, the triggers and their function);
+- the **application** role, which everyday `evidence` commands connect as, gets SELECT, INSERT,
+  UPDATE and DELETE on the ordinary tables, only SELECT and INSERT on `event`, only SELECT on
+  `alembic_version`, and USAGE on the sequences. It owns nothing, so it cannot disable or drop the
+  triggers, and it has no TRUNCATE, except on `hash_band`, the derived similarity index that
+  `evidence db reindex` empties that way.
+
+`grant_statements` is the SQL (run it as the owner); `apply_app_role` runs it after checking that the
+role exists, is not a superuser and owns no catalogue table. Run it again after each `db upgrade`
+(default privileges cover new tables, but a table re-created by a migration loses its grants).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from evidence.catalogue.engine import make_engine
+from evidence.errors import UsageError
+
+APPEND_ONLY = ("event",)
+READ_ONLY = ("alembic_version",)
+TRUNCATABLE = ("hash_band",)  # derived data: `evidence db reindex` empties it with TRUNCATE
+_ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def check_role_name(name: str, what: str = "role") -> str:
+    if not _ROLE.fullmatch(name):
+        raise UsageError(
+            f"{name!r} is not a {what} name evidence will use: lower-case letters, digits and _, "
+            "starting with a letter or _, at most 63 characters"
+        )
+    return name
+
+
+def grant_statements(app_role: str, schema: str = "public") -> list[str]:
+    """The SQL that gives `app_role` everyday access to the catalogue in `schema` and no more."""
+    role, where = f'"{check_role_name(app_role)}"', f'"{check_role_name(schema, "schema")}"'
+    statements = [
+        f"GRANT USAGE ON SCHEMA {where} TO {role}",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {where} FROM {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {where} TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {where} TO {role}",
+    ]
+    for table in APPEND_ONLY:
+        statements += [
+            f"REVOKE ALL ON {where}.{table} FROM {role}",
+            f"GRANT SELECT, INSERT ON {where}.{table} TO {role}",
+        ]
+    for table in READ_ONLY:
+        statements += [
+            f"REVOKE ALL ON {where}.{table} FROM {role}",
+            f"GRANT SELECT ON {where}.{table} TO {role}",
+        ]
+    statements += [f"GRANT TRUNCATE ON {where}.{table} TO {role}" for table in TRUNCATABLE]
+    defaults = f"ALTER DEFAULT PRIVILEGES IN SCHEMA {where} GRANT"
+    statements += [
+        f"{defaults} SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+        f"{defaults} USAGE, SELECT ON SEQUENCES TO {role}",
+    ]
+    return statements
+
+
+def script(app_role: str, schema: str = "public") -> str:
+    """The statements as one SQL script, with a comment on who runs it."""
+    check_role_name(app_role)
+    head = [
+        "-- evidence: the application role's privileges (run as the role that owns the catalogue tables,",
+        "-- the one that runs `evidence db upgrade`). Create the role first, once, for example:",
+        f"--   CREATE ROLE {app_role} LOGIN PASSWORD '...';",
+        "BEGIN;",
+    ]
+    return "\n".join([*head, *(s + ";" for s in grant_statements(app_role, schema)), "COMMIT;", ""])
+
+
+@dataclass(frozen=True, slots=True)
+class RolesResult:
+    app_role: str
+    owner: str
+    schema: str
+    statements: list[str]
+
+
+def apply_app_role(url: str, app_role: str) -> RolesResult:
+    """Check the role and grant it everyday access to the catalogue at `url` (a PostgreSQL URL),
+    in one transaction."""
+    check_role_name(app_role)
+    if not url.startswith("postgresql"):
+        raise UsageError(
+            "database roles are a PostgreSQL feature: an SQLite catalogue is protected by its file "
+            "permissions, and `evidence verify --anchor` detects a rewritten history"
+        )
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            schema, owner = conn.execute(text("SELECT current_schema(), current_user")).one()
+            role = conn.execute(
+                text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": app_role}
+            ).first()
+            if role is None:
+                raise UsageError(
+                    f"there is no role {app_role}: create it first (for example "
+                    f"`CREATE ROLE {app_role} LOGIN PASSWORD '...'`), then run this again"
+                )
+            if role[0] or role[1]:
+                raise UsageError(f"{app_role} is a superuser: an application role must be an ordinary role")
+            owned = conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :s AND tableowner = :r"),
+                {"s": schema, "r": app_role},
+            ).scalars()
+            owned_tables = sorted(owned)
+            if owned_tables:
+                raise UsageError(
+                    f"{app_role} owns {', '.join(owned_tables)}: the application role must not own the "
+                    "catalogue tables (their owner can disable the append-only triggers); run "
+                    "`evidence db upgrade` and `evidence db roles` as another role"
+                )
+            if app_role == owner:
+                raise UsageError(f"{app_role} is the role running this command: name another role")
+            statements = grant_statements(app_role, schema)
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+    return RolesResult(app_role, str(owner), str(schema), statements)

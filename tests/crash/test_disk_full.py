@@ -1,0 +1,154 @@
+"""A full disk or a read-only store while adding: exit 4, one line on stderr that says what to do,
+and nothing written: no item, no custody event, no object, no temp file, the original untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Catalogue
+from sqlalchemy import create_engine, text
+
+from evidence import faults
+
+FULL = "free some space and run the command again"
+READ_ONLY = "make it writable (or mount it read-write) and run the command again"
+
+
+def _events(catalogue: Catalogue) -> int:
+    engine = create_engine(catalogue.url)
+    with engine.connect() as conn:
+        count = int(conn.execute(text("SELECT count(*) FROM event")).scalar_one())
+    engine.dispose()
+    return count
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if not p.is_dir()) if folder.is_dir() else []
+
+
+class Source:
+    def __init__(self, path: Path, size: int) -> None:
+        path.write_bytes(hashlib.shake_256(path.name.encode()).digest(size))
+        self.path = path
+        self.data = path.read_bytes()
+        self.mtime = path.stat().st_mtime_ns
+
+    def untouched(self) -> bool:
+        return self.path.read_bytes() == self.data and self.path.stat().st_mtime_ns == self.mtime
+
+
+def _assert_nothing_written(catalogue: Catalogue, source: Source, events: int) -> None:
+    assert catalogue.json("list")["items"] == []
+    assert _events(catalogue) == events
+    store = catalogue.root / "store"
+    assert _files(store / "tmp") == [] and _files(store / "objects") == [] and _files(store / "orphans") == []
+    assert source.untouched()
+
+
+def _one_line(stderr: str, advice: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("evidence: ") and advice in lines[0], stderr
+
+
+@pytest.mark.parametrize(
+    ("point", "error", "advice"),
+    [
+        ("preflight", "ENOSPC", FULL),
+        ("copy", "ENOSPC", FULL),
+        ("fsync", "ENOSPC", FULL),
+        ("publish", "ENOSPC", FULL),
+        ("copy", "EDQUOT", FULL),
+        ("copy", "EROFS", READ_ONLY),
+        ("fsync", "EROFS", READ_ONLY),
+        ("publish", "EROFS", READ_ONLY),
+        ("publish", "EACCES", READ_ONLY),
+    ],
+)
+def test_full_or_read_only_store_writes_nothing(
+    catalogue: Catalogue, point: str, error: str, advice: str
+) -> None:
+    source = Source(catalogue.home / "clip.mp4", 3 << 20)  # several copy chunks
+    events = _events(catalogue)
+    result = catalogue.run("add", source.path, env={faults.ENV_FAIL_AT: f"{point}:{error}"})
+    assert result.exit_code == 4, result.output
+    assert result.stdout == ""
+    _one_line(result.stderr, advice)
+    _assert_nothing_written(catalogue, source, events)
+    assert catalogue.json("fsck")["problems"] == []
+    # once there is room again, the same add works
+    assert catalogue.json("add", source.path, "--no-analysis")["results"][0]["status"] == "added"
+
+
+def _evidence(catalogue: Catalogue) -> list[str]:
+    return [sys.executable, "-m", "evidence", "--catalogue", str(catalogue.root)]
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "EVIDENCE_ACTOR": "tester"}
+    env.pop("EVIDENCE_DATABASE_URL", None)
+    return env
+
+
+def test_a_real_write_limit_mid_copy_writes_nothing(sqlite_catalogue: Catalogue) -> None:
+    """RLIMIT_FSIZE makes the kernel refuse writes past 2 MiB (EFBIG), even for root: a real failure
+    in the middle of the copy, not a simulated one."""
+    source = Source(sqlite_catalogue.home / "big.bin", 3 << 20)
+    events = _events(sqlite_catalogue)
+    assert (sqlite_catalogue.root / "catalogue.sqlite").stat().st_size < 2 << 20
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+
+    cmd = [*_evidence(sqlite_catalogue), "add", str(source.path), "--no-analysis"]
+    done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=120, preexec_fn=limit)
+    assert done.returncode == 4, done.stderr
+    _one_line(done.stderr, "raise the file-size limit")
+    _assert_nothing_written(sqlite_catalogue, source, events)
+
+
+def _namespaces_work() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _namespaces_work(), reason="needs `unshare -rm` (user and mount namespaces)")
+@pytest.mark.parametrize(
+    ("mount", "advice"),
+    [
+        ("size=1m", "not enough free space in the evidence store"),  # a really full store
+        ("size=64m,ro", READ_ONLY),  # a really read-only store
+    ],
+)
+def test_a_really_full_or_read_only_store(sqlite_catalogue: Catalogue, mount: str, advice: str) -> None:
+    """The store is a small (or read-only) tmpfs, mounted in a private mount namespace, so that the
+    kernel itself says the disk is full or read-only, also to root."""
+    source = Source(sqlite_catalogue.home / "big.bin", 3 << 20)
+    events = _events(sqlite_catalogue)
+    store = sqlite_catalogue.root / "store"
+    out = sqlite_catalogue.home / "inside.txt"
+    size, _, read_only = mount.partition(",")
+    script = f"""
+set -e
+mount -t tmpfs -o {size} tmpfs "$STORE"
+mkdir "$STORE/objects" "$STORE/derived" "$STORE/tmp"
+{"mount -o remount,ro," + size + ' "$STORE"' if read_only else ""}
+set +e
+"$@" 2>"$OUT.err"
+echo "$? $(find "$STORE" -type f | wc -l)" >"$OUT"
+"""
+    cmd = [*_evidence(sqlite_catalogue), "add", str(source.path), "--no-analysis"]
+    env = {**_env(), "STORE": str(store), "OUT": str(out)}
+    subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", *cmd], env=env, check=True, timeout=120)
+    code, left = out.read_text().split()
+    assert (int(code), int(left)) == (4, 0)  # exit 4; nothing in the store, not even a temp file
+    _one_line(Path(f"{out}.err").read_text(), advice)
+    _assert_nothing_written(sqlite_catalogue, source, events)

@@ -1,0 +1,123 @@
+"""PostgreSQL: an application role that works the catalogue but cannot change or remove custody events.
+
+The test connects as the application role by setting it at connection start (`options=-c role=…`), the
+same privilege checks a login as that role gets; the owner (the test's superuser) runs the migrations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from conftest import PG_ENV, Catalogue, _initialised, pg_url, reset_postgres
+from mediagen import make_image
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
+
+from evidence.catalogue import roles
+from evidence.errors import UsageError
+
+needs_postgres = pytest.mark.skipif(
+    pg_url() is None, reason=f"needs a PostgreSQL server: set {PG_ENV} to run the role tests"
+)
+
+
+def test_the_printed_script_keeps_event_append_only() -> None:
+    sql = roles.script("evidence_app")
+    assert 'GRANT SELECT, INSERT ON "public".event TO "evidence_app";' in sql
+    assert 'GRANT SELECT ON "public".alembic_version TO "evidence_app";' in sql
+    assert 'TRUNCATE ON "public".event' not in sql and 'UPDATE ON "public".event' not in sql
+    for bad in ("app; DROP TABLE event", "App", "x" * 64, ""):
+        with pytest.raises(UsageError):
+            roles.script(bad)
+
+
+def test_roles_are_refused_on_sqlite(sqlite_catalogue: Catalogue) -> None:
+    result = sqlite_catalogue.run("db", "roles", "--app-role", "evidence_app")
+    assert result.exit_code == 2 and "PostgreSQL" in result.stderr
+
+
+@pytest.fixture
+def pg_catalogue(tmp_path: Path) -> Catalogue:
+    url = pg_url()
+    assert url is not None
+    reset_postgres(url)
+    return _initialised(tmp_path / "case", "postgresql", url)
+
+
+@pytest.fixture
+def app_role(pg_catalogue: Catalogue) -> Iterator[str]:
+    """A role for this test run only (roles belong to the whole server)."""
+    name = f"evidence_test_app_{os.getpid()}"
+    engine = create_engine(pg_catalogue.url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE ROLE "{name}" NOLOGIN'))
+    try:
+        yield name
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{name}"'))
+            conn.execute(text(f'DROP ROLE "{name}"'))
+        engine.dispose()
+
+
+def as_role(url: str, role: str) -> str:
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options={quote(f'-c role={role}')}"
+
+
+@needs_postgres
+def test_the_app_role_works_but_cannot_touch_the_log(
+    pg_catalogue: Catalogue, app_role: str, tmp_path: Path
+) -> None:
+    cat = pg_catalogue
+    refused = cat.run("db", "roles", "--app-role", "evidence_nobody_here")
+    assert refused.exit_code == 2 and "create it first" in refused.stderr
+    superuser = cat.run("db", "roles", "--app-role", "postgres")
+    assert superuser.exit_code == 2 and "superuser" in superuser.stderr
+    granted = cat.ok("db", "roles", "--app-role", app_role)
+    assert "SELECT, INSERT only on event" in granted.stdout
+    app_url = as_role(cat.url, app_role)
+    app = {"EVIDENCE_DATABASE_URL": app_url}
+
+    # everyday work through the application role: add (with analysis), tag, claim, reindex, verify, anchor
+    photo = make_image(tmp_path / "photo.jpg", size=(160, 120))
+    for args in (
+        ("add", photo),
+        ("tag", "1", "helmet", "--note", "as the app role"),
+        ("claim", "1", "--by", "Agency", "--text", "claimed", "--place", "Palmyra"),
+        ("db", "reindex"),
+        ("verify",),
+        ("anchor",),
+    ):
+        result = cat.run(*args, env=app)
+        assert result.exit_code == 0, (args, result.output)
+    engine = create_engine(app_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT current_user")).scalar() == app_role
+        count = conn.execute(text("SELECT count(*) FROM event")).scalar()
+        assert count is not None and count >= 8
+    for statement in (
+        "UPDATE event SET actor = 'mallory' WHERE seq = 2",
+        "DELETE FROM event WHERE seq = 2",
+        "TRUNCATE event",
+        "ALTER TABLE event DISABLE TRIGGER USER",
+        "DROP TRIGGER event_append_only ON event",
+        "DROP TABLE event CASCADE",
+        "UPDATE alembic_version SET version_num = '0001'",
+    ):
+        with pytest.raises(ProgrammingError) as raised, engine.begin() as conn:
+            conn.execute(text(statement))
+        message = str(raised.value.orig)
+        assert "permission denied" in message or "must be owner" in message, (statement, message)
+    with engine.begin() as conn:
+        conn.execute(text(f'GRANT UPDATE, DELETE ON event TO "{app_role}"'))  # a warning, no effect
+        for privilege in ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER"):
+            held = conn.execute(text("SELECT has_table_privilege('event', :p)"), {"p": privilege}).scalar()
+            assert held is False, privilege
+    engine.dispose()
+    assert cat.json("verify")["ok"] is True
