@@ -82,6 +82,7 @@ class AddProgress(Protocol):
     def start(self, files: int, total_bytes: int) -> None: ...
     def file_started(self, path: str, size: int) -> None: ...
     def advance(self, nbytes: int) -> None: ...
+    def stage(self, text: str) -> None: ...  # what is happening to the current file after the copy
     def file_done(self, result: FileResult) -> None: ...
 
 
@@ -93,6 +94,9 @@ class NoProgress:
         pass
 
     def advance(self, nbytes: int) -> None:
+        pass
+
+    def stage(self, text: str) -> None:
         pass
 
     def file_done(self, result: FileResult) -> None:
@@ -219,11 +223,13 @@ def add_paths(
             except InputRefused as refusal:
                 result = FileResult(shown, "failed", error=refusal.message)
             if options.analyse and result.id is not None and result.status == "added":
+                progress.stage(f"analysing {shown}")
                 outcome = analyse(ws, worker, result.id, actor=options.actor, options=analysis_options)
                 faults.checkpoint("suggest")
-                found = (
-                    match_new_item(ws, outcome, actor=options.actor, worker=worker) if options.match else []
-                )
+                found = []
+                if options.match:
+                    progress.stage(f"matching {shown}")
+                    found = match_new_item(ws, outcome, actor=options.actor, worker=worker)
                 result = _with_analysis(result, outcome.status, outcome.kind, found)
             report.results.append(result)
             progress.file_done(result)

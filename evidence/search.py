@@ -26,6 +26,7 @@ from evidence.catalogue.annotation_models import (
     Place,
 )
 from evidence.catalogue.models import Acquisition, Item
+from evidence.core.text import strings_in
 from evidence.core.timeutil import Instant, parse_instant, period_end
 from evidence.core.types import MediaKind
 from evidence.errors import UsageError
@@ -200,17 +201,7 @@ def _metadata_mentioning(session: Session, m: _Matcher, text: str) -> list[int]:
     # the column holds JSON, where `"`, `\` and control characters are escaped: look for the escaped form
     escaped = json.dumps(text, ensure_ascii=False)[1:-1]
     rows = session.execute(select(Item.id, Item.probe).where(m.contains(Item.probe, escaped))).all()
-    return [item_id for item_id, probe in rows if any(needle in v.lower() for v in _strings(probe))]
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
+    return [item_id for item_id, probe in rows if any(needle in v.lower() for v in strings_in(probe))]
 
 
 def _dated(since: datetime | None, until: datetime | None) -> IdQuery:

@@ -69,6 +69,17 @@ class RichAddProgress:
         if self._task is not None:
             self._progress.advance(self._task, nbytes)
 
+    def stage(self, text: str) -> None:
+        """Analysis and matching have no byte count: a pulsing bar with what is being done (on a
+        terminal only), so a long video shows it is being worked on."""
+        if not self._progress.console.is_terminal:
+            return
+        if self._task is None:
+            self._progress.start()
+            self._task = self._progress.add_task(text[-60:], total=None)
+        else:
+            self._progress.update(self._task, description=text[-60:])
+
     def file_done(self, result: object) -> None:
         pass
 

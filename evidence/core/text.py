@@ -38,3 +38,14 @@ def one_line(text: str) -> str:
     return "".join(
         f"\\x{ord(ch):02x}" if unicodedata.category(ch) in ("Cc", "Cf", "Cs") else ch for ch in folded
     )
+
+
+def strings_in(value: object) -> list[str]:
+    """Every string value in a JSON-like structure (not the keys of its objects)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in strings_in(v)]
+    return []

@@ -26,6 +26,7 @@ from PIL import Image
 from sqlalchemy import create_engine, func, inspect, select
 
 from evidence.catalogue.models import Event, Item
+from evidence.core.text import strings_in
 from evidence.core.vocab import clean_label, has_separator
 from evidence.media.probe_common import MAX_VALUE_CHARS
 
@@ -237,7 +238,7 @@ def test_typed_text_is_stored_literally_and_never_runs(
         if table in ("acquisitions", "claims") and payload.startswith(FORMULA_STARTS):
             leaks.check(any("'" + payload in row for row in rows), f"csv {table}: not neutralised")
     exported = json.loads(run(cat, "export", "--format", "json").stdout)
-    leaks.check(payload in _strings(exported), "json export: payload missing")
+    leaks.check(payload in strings_in(exported), "json export: payload missing")
     leaks.done()
 
 
@@ -249,16 +250,6 @@ def _exif_jpeg(path: Path, payload: str) -> bool:
     make_image(path, (64, 48), "RGB", "JPEG", exif=exif, quality=80)
     with Image.open(path) as image:
         return bool(image.getexif().get(0x010E) == payload)
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
 
 
 @pytest.mark.slow
@@ -286,7 +277,7 @@ def test_metadata_read_from_files_is_stored_literally_and_never_runs(
         payload, ref = PAYLOADS[key], ids[name]
         kept = payload[:MAX_VALUE_CHARS]  # metadata values are kept up to a bound, otherwise as found
         shown = json.loads(run(cat, "show", ref, "--json").stdout)
-        leaks.check(kept in _strings(shown["probe"]), f"{name}: {kind} not kept literally")
+        leaks.check(kept in strings_in(shown["probe"]), f"{name}: {kind} not kept literally")
         # search takes its text trimmed, and finds every item whose metadata contains it
         query = kept.strip()
         found = json.loads(run(cat, "search", f"--text={kept}", "--json").stdout)["results"]
