@@ -34,9 +34,31 @@ def photo(n: int) -> np.ndarray:
     if path.is_file():
         with Image.open(path) as img:
             return np.asarray(img.convert("RGB").resize((960, 720), Image.Resampling.BILINEAR))
-    rng = np.random.default_rng(n)
-    small = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
-    return np.asarray(Image.fromarray(small).resize((960, 720), Image.Resampling.BICUBIC))
+    return generated_photo(n)
+
+
+def generated_photo(n: int, size: tuple[int, int] = (960, 720)) -> np.ndarray:
+    """A picture with photo-like detail at every scale (soft colour fields, shapes with edges, fine
+    grain), different for each `n`: stands in for the shared photos when they are not beside the repo."""
+    import cv2
+
+    width, height = size
+    rng = np.random.default_rng(1000 + n)
+    picture = np.zeros((height, width, 3), dtype=np.float32)
+    for cells in (3, 8, 24):  # colour fields from coarse to fine
+        small = rng.uniform(0, 255, (cells * 3 // 4 + 1, cells + 1, 3)).astype(np.float32)
+        picture += cv2.resize(small, size, interpolation=cv2.INTER_CUBIC) / 3
+    canvas = np.clip(picture, 0, 255).astype(np.uint8)
+    for _ in range(160):  # objects with hard edges
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        r = int(rng.integers(8, 90))
+        if rng.random() < 0.5:
+            cv2.circle(canvas, (x, y), r, colour, -1)
+        else:
+            cv2.rectangle(canvas, (x - r, y - r // 2), (x + r, y + r // 2), colour, -1)
+    grain = rng.normal(0, 6, canvas.shape)
+    return np.clip(canvas + grain, 0, 255).astype(np.uint8)
 
 
 def pan_frames(

@@ -8,12 +8,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_MEDIA, Catalogue
+from conftest import Catalogue
+from mediagen import make_image
 from typer.testing import CliRunner
 
 from evidence.cli.main import app
-
-JPEG = SHARED_MEDIA / "pdq" / "bridge-mods" / "aaa-orig.jpg"
 
 
 def test_without_a_catalogue_says_how_to_create_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,8 +43,7 @@ def test_init_creates_catalogue_and_finds_it_upward(tmp_path: Path, monkeypatch:
 
 
 def test_add_list_show_verify_roundtrip(catalogue: Catalogue) -> None:
-    src = catalogue.home / "clip.jpg"
-    src.write_bytes(JPEG.read_bytes())
+    src = make_image(catalogue.home / "clip.jpg", (480, 360), quality=90)
     doc = catalogue.json(
         "add",
         src,
@@ -67,7 +65,7 @@ def test_add_list_show_verify_roundtrip(catalogue: Catalogue) -> None:
     assert set(entry) >= {"path", "id", "sha256", "status", "near_duplicates", "analysis"}
     assert (
         catalogue.root / "store" / "objects" / entry["sha256"][:2] / entry["sha256"][2:4] / entry["sha256"]
-    ).read_bytes() == JPEG.read_bytes()
+    ).read_bytes() == src.read_bytes()
 
     listing = catalogue.json("list")["items"]
     assert [i["sha256"] for i in listing] == [entry["sha256"]]
