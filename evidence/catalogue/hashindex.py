@@ -27,15 +27,15 @@ The index is derived data: `index_fingerprints` keeps it current at ingest (`fra
 calls it, and `unindex_items` before it replaces an item's fingerprints), `rebuild` recomputes it from
 the fingerprints. Band values are computed in SQL from the stored hex, so indexing moves no hashes
 through Python. Functions take a Session and never commit.
+
+The band key layout and the bulk reads (plain SQL on the DBAPI cursor) are in `hashindex_sql`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import chain
 from typing import Any, Final
 
 import numpy as np
@@ -53,15 +53,39 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from evidence.catalogue.hashindex_sql import (
+    _ID_CHUNK,
+    _KEY_SHIFT,
+    BAND_BITS,
+    BANDS,
+    HASH_BYTES,
+    _band_rows,
+    _chunks,
+    _hashes,
+)
 from evidence.catalogue.models import FrameHash, HashBand
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
 from evidence.core.frames import CENTER, REGION_NAMES
 
+__all__ = [
+    "BANDS",
+    "BAND_BITS",
+    "DEFAULT_THRESHOLD",
+    "HASH_BYTES",
+    "INDEXED_ALGORITHM",
+    "INDEXED_VARIANTS",
+    "MAX_HITS_PER_QUERY",
+    "NEAR_MAX_QUERIES",
+    "Hit",
+    "band_values",
+    "index_fingerprints",
+    "rebuild",
+    "search",
+    "unindex_items",
+]
+
 log = logging.getLogger(__name__)
 
-BANDS: Final = 16
-BAND_BITS: Final = 16
-HASH_BYTES: Final = BANDS * BAND_BITS // 8
 INDEXED_ALGORITHM: Final = (PDQ_ALGORITHM, PDQ_VERSION)
 INDEXED_VARIANTS: Final = frozenset({"canonical", "raw", CENTER, *REGION_NAMES})
 #: `search` probes one-bit neighbours of every band by default for at most this many query hashes
@@ -72,12 +96,6 @@ DEFAULT_THRESHOLD: Final = 31
 MAX_HITS_PER_QUERY: Final = 256
 
 _HEX_DIGITS: Final = "0123456789abcdef"
-_KEY_SHIFT: Final = 1 << BAND_BITS  # probe key = band * 65536 + band value
-_KEY_BITS: Final = 20  # keys are below 16 * 65536 = 2**20
-_KEY_LIMIT: Final = 1 << _KEY_BITS
-_PROBE_CHUNK: Final = 4096  # probes per statement (2 bound parameters each); a power of 2
-_ID_CHUNK: Final = 8192  # ids per IN list; a power of 2
-_NO_BAND: Final = -1  # pads a probe list to a cached statement size; matches no row
 # Core (not ORM) statements on the table: plain DML with an honest rowcount
 _BAND_TABLE: Final = HashBand.metadata.tables[HashBand.__tablename__]
 
@@ -297,44 +315,6 @@ def _probes(
     return keys.reshape(-1), np.repeat(np.arange(n, dtype=np.int64), per_query)
 
 
-def _band_rows(
-    session: Session, unique_keys: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(probe key, fingerprint id) of every band row equal to one of the (sorted, distinct) probes."""
-    found = [np.empty(0, dtype=np.int64)]
-    postgres = _dialect(session) == "postgresql"
-    params: list[Any]
-    for chunk in _chunks(unique_keys.tolist(), _PROBE_CHUNK):
-        if postgres:
-            bands, values = [k >> BAND_BITS for k in chunk], [k & (_KEY_SHIFT - 1) for k in chunk]
-            sql, params = _PG_BANDS, [_pg_array(bands), _pg_array(values)]
-        else:
-            size = _padded(len(chunk))
-            padded = chunk + [_NO_BAND * _KEY_SHIFT] * (size - len(chunk))
-            sql, params = _sqlite_bands(size), [x for key in padded for x in divmod(key, _KEY_SHIFT)]
-        rows = _fetch(session, sql, params)
-        found.append(np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows)))
-    packed = np.concatenate(found)  # fingerprint id * 2**20 + key: one value a row is cheaper to fetch
-    return packed & (_KEY_LIMIT - 1), packed >> _KEY_BITS
-
-
-def _hashes(
-    session: Session, ids: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
-    """The full hashes of these fingerprints: sorted ids and an (n, 4) matrix of 64-bit words."""
-    rows: list[Any] = []
-    postgres = _dialect(session) == "postgresql"
-    for chunk in _chunks(ids.tolist(), _ID_CHUNK):
-        if postgres:
-            rows.extend(_fetch(session, _PG_HASHES, [_pg_array(chunk)]))
-        else:
-            size = _padded(len(chunk))
-            rows.extend(_fetch(session, _sqlite_hashes(size), chunk + [-1] * (size - len(chunk))))
-    rows.sort()
-    words = np.frombuffer(bytes.fromhex("".join(r[1] for r in rows)), dtype=">u8").astype(np.uint64)
-    return np.array([r[0] for r in rows], dtype=np.int64), words.reshape(len(rows), HASH_BYTES // 8)
-
-
 def _details(
     session: Session, ids: list[int], exclude_items: Collection[int], variants: Collection[str] | None
 ) -> dict[int, tuple[int, int, str]]:
@@ -352,64 +332,6 @@ def _details(
     return out
 
 
-# The two bulk reads (band rows, full hashes: up to a million rows for a clip) go to the DBAPI cursor of
-# the session's connection, inside its transaction: SQLAlchemy's result rows would double their cost.
-# Their parameters are bound, never formatted in: on PostgreSQL as one or two arrays (one statement,
-# prepared once, planned as a nested loop over the primary key); on SQLite as positional parameters
-# (sqlite3 binds thousands of named ones several times slower) in statements padded to a few sizes.
-_SELECT_BANDS: Final = (
-    f"SELECT CAST(hash_band.fingerprint_id AS BIGINT) * {_KEY_LIMIT} + hash_band.band * {_KEY_SHIFT} "
-    "+ hash_band.value FROM probe CROSS JOIN hash_band "
-    "WHERE hash_band.band = probe.band AND hash_band.value = probe.value"
-)
-_PG_BANDS: Final = (
-    "WITH probe(band, value) AS (SELECT * FROM unnest(CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]))) "
-    + _SELECT_BANDS
-)
-_PG_HASHES: Final = "SELECT id, value FROM fingerprint WHERE id = ANY(CAST(%s AS INTEGER[]))"
-
-
-def _fetch(session: Session, sql: str, params: list[Any]) -> list[Any]:
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def _pg_array(numbers: list[int]) -> str:
-    """An integer array parameter in PostgreSQL's text form ('{1,2,3}'), cast to INTEGER[] by the
-    statement: psycopg's list adapter inspects every element and costs more than the search."""
-    return "{" + ",".join(map(str, numbers)) + "}"
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _padded(n: int) -> int:
-    """A statement size: a single query's 16 or 272 probes, or a power of 2."""
-    if BANDS * BAND_BITS // 2 < n <= BANDS * (BAND_BITS + 1):
-        return BANDS * (BAND_BITS + 1)
-    size = BANDS
-    while size < n:
-        size *= 2
-    return size
-
-
-@lru_cache(maxsize=32)
-def _sqlite_bands(size: int) -> str:
-    """The probes as a VALUES list; CROSS JOIN makes them drive the join: one primary-key range each."""
-    probes = ", ".join(["(CAST(? AS INTEGER), CAST(? AS INTEGER))"] + ["(?, ?)"] * (size - 1))
-    return f"WITH probe(band, value) AS (VALUES {probes}) {_SELECT_BANDS}"
-
-
-@lru_cache(maxsize=32)
-def _sqlite_hashes(size: int) -> str:
-    return f"SELECT id, value FROM fingerprint WHERE id IN ({', '.join(['?'] * size)})"
-
-
 def _pair_distances(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """Row-wise Hamming distances between two (n, 4) packed hash matrices."""
     x = np.bitwise_xor(a, b)
@@ -419,8 +341,3 @@ def _pair_distances(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt
     bits = np.unpackbits(np.ascontiguousarray(x).view(np.uint8), axis=1)  # numpy 1.x
     fallback: npt.NDArray[np.int64] = bits.sum(axis=1, dtype=np.int64)
     return fallback
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
