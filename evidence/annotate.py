@@ -18,7 +18,7 @@ from evidence.catalogue import custody, queries
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Frame, Item
-from evidence.core.fragment import Box, MediaFragment, format_clock
+from evidence.core.fragment import Box, MediaFragment, format_clock, tag_fragment
 from evidence.core.text import printable
 from evidence.core.timeutil import iso
 from evidence.core.vocab import Vocabulary
@@ -90,9 +90,7 @@ class TagView:
 
     @property
     def media_fragment(self) -> MediaFragment:
-        start = None if self.t_start is None else Fraction(self.t_start)
-        end = None if self.t_end is None else Fraction(self.t_end)
-        return MediaFragment(start, end, self.box, frame=self.on_frame)
+        return tag_fragment(self.t_start, self.t_end, self.box, frame=self.on_frame)
 
     @property
     def fragment(self) -> str:

@@ -164,6 +164,17 @@ def _parse_xywh(value: str) -> Box:
     return Box(x, y, w, h, unit)
 
 
+def tag_fragment(
+    t_start: float | None, t_end: float | None, box: Box | None, *, frame: bool | None = None
+) -> MediaFragment:
+    """The fragment of a stored tag (times in seconds as stored). A start without an end is one frame
+    unless `frame` says otherwise: its time is written rounded up into that frame."""
+    start = None if t_start is None else Fraction(t_start)
+    end = None if t_end is None else Fraction(t_end)
+    one_frame = start is not None and end is None if frame is None else frame
+    return MediaFragment(start, end, box, frame=one_frame)
+
+
 def parse_fragment(text: str) -> MediaFragment:
     """The `t` and `xywh` dimensions of a media fragment (with or without its `#`). ValueError when
     they are malformed or repeated; other dimensions are ignored."""

@@ -28,9 +28,10 @@ from evidence.catalogue.models import (
     Term,
     TermAlias,
 )
+from evidence.core.fragment import Box, tag_fragment
 from evidence.core.timeutil import iso
 from evidence.core.vocab import TermNode, Vocabulary
-from evidence.reports.views import acquisition_dict, event_dict, item_dict, relation_dict
+from evidence.reports.views import acquisition_dict, event_dict, frame_dict, item_dict, relation_dict
 
 FORMAT = "evidence-export"
 VERSION = 1
@@ -89,35 +90,18 @@ class Index:
 # -- JSON ------------------------------------------------------------------------------------------------
 
 
-def _number(value: float) -> str:
-    return f"{value:.3f}".rstrip("0").rstrip(".")
-
-
 def media_fragment(tag: Annotation) -> str | None:
-    """The W3C media fragment of a tag: `t=10,12&xywh=100,200,150,60` (parts as present)."""
-    parts: list[str] = []
-    if tag.t_start is not None:
-        end = "" if tag.t_end is None else f",{_number(tag.t_end)}"
-        parts.append(f"t={_number(tag.t_start)}{end}")
-    box = (tag.box_x, tag.box_y, tag.box_w, tag.box_h)
-    if all(v is not None for v in box):
-        parts.append("xywh=" + ",".join(str(v) for v in box))
-    return "&".join(parts) or None
+    """The W3C media fragment of a tag (`t=10,12&xywh=100,200,150,60`), as `evidence tags` shows it;
+    None for a whole-item tag."""
+    box = None
+    if tag.box_x is not None and tag.box_y is not None and tag.box_w is not None and tag.box_h is not None:
+        box = Box(tag.box_x, tag.box_y, tag.box_w, tag.box_h)
+    return tag_fragment(tag.t_start, tag.t_end, box).to_text() or None
 
 
 def frame_record(frame: Frame) -> dict[str, Any]:
-    return {
-        "id": frame.id,
-        "index": frame.idx,
-        "pts": frame.pts,
-        "time": frame.t,
-        "sampled": frame.sampled,
-        "keyframe": frame.keyframe,
-        "cut_score": frame.cut_score,
-        "quality": frame.quality,
-        "flat": frame.flat,
-        "thumbnail": frame.thumbnail,
-    }
+    """A frame as `evidence frames` shows it, with its id and without its fingerprints."""
+    return {"id": frame.id, **frame_dict(frame)}
 
 
 def tag_record(tag: Annotation, index: Index) -> dict[str, Any]:

@@ -67,8 +67,9 @@ def event_dict(event: Event, *, as_hashed: bool = False) -> dict[str, Any]:
     }
 
 
-def frame_dict(frame: Frame, hashes: list[FrameHash]) -> dict[str, Any]:
-    return {
+def frame_dict(frame: Frame, hashes: list[FrameHash] | None = None) -> dict[str, Any]:
+    """A frame; with its fingerprints when `hashes` is given."""
+    out: dict[str, Any] = {
         "index": frame.idx,
         "pts": frame.pts,
         "time": frame.t,
@@ -78,11 +79,13 @@ def frame_dict(frame: Frame, hashes: list[FrameHash]) -> dict[str, Any]:
         "quality": frame.quality,
         "flat": frame.flat,
         "thumbnail": frame.thumbnail,
-        "fingerprints": [
+    }
+    if hashes is not None:
+        out["fingerprints"] = [
             {"variant": h.variant, "hash": f"{h.algorithm}.v{h.version}:{h.value}", "quality": h.quality}
             for h in hashes
-        ],
-    }
+        ]
+    return out
 
 
 def relation_dict(rel: Relation, other: Item, item_id: int) -> dict[str, Any]:
