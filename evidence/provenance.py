@@ -19,11 +19,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, queries
-from evidence.catalogue.annotation_models import Annotation, Claim, Claimant, ClaimItem, Place
+from evidence.catalogue import vocab as vocab_db
+from evidence.catalogue.annotation_models import Annotation, Claim, ClaimItem
 from evidence.catalogue.models import Acquisition, Event, Item, Relation
-from evidence.claims import date_text
+from evidence.claims import claim_views
 from evidence.core.custody import walk_chain
 from evidence.core.timeutil import iso
+from evidence.core.vocab import Vocabulary
 from evidence.relations import CLUSTER_KINDS, kind_from
 from evidence.reports.views import acquisition_dict, event_dict, item_dict
 from evidence.workspace import Workspace
@@ -182,13 +184,14 @@ def provenance(ws: Workspace, ref: str) -> Provenance:
                 .order_by(Relation.id)
             )
         )
-        claims = claims_about(session, ids)
+        vocab = vocab_db.load(session)
+        claims = claims_about(session, vocab, ids)
         events = custody.events_for(session, [f"item:{items[i].sha256}" for i in ids])
         problems = [
             f"chain {p.kind} at event {p.seq}: {p.message}" for p in walk_chain(custody.records(session))
         ]
         head = custody.head(session)
-        tags, described = _annotations(session, subject, ids)
+        tags, described = _annotations(session, vocab, subject, ids)
     for member in members:
         problem = _fixity(ws, member.item)
         if problem:
@@ -237,73 +240,41 @@ def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
     return seen, partial
 
 
-def claims_about(session: Session, item_ids: list[int]) -> list[dict[str, Any]]:
+def claims_about(session: Session, vocab: Vocabulary, item_ids: list[int]) -> list[dict[str, Any]]:
     """Claims about any of these items, oldest first, with claimant, place and the items each is about;
     `_claimed_start` (not printed) is the claimed date as a datetime for comparisons."""
-    claim_ids = sorted(
-        set(session.scalars(select(ClaimItem.claim_id).where(ClaimItem.item_id.in_(item_ids))))
-    )
-    if not claim_ids:
-        return []
-    rows = session.execute(
-        select(Claim, Claimant, Place)
-        .join(Claimant, Claimant.id == Claim.claimant_id)
-        .outerjoin(Place, Place.id == Claim.place_id)
-        .where(Claim.id.in_(claim_ids))
-        .order_by(Claim.id)
-    ).all()
-    about: dict[int, list[int]] = {}
-    for claim_id, item_id in session.execute(
-        select(ClaimItem.claim_id, ClaimItem.item_id).where(ClaimItem.claim_id.in_(claim_ids))
-    ):
-        about.setdefault(claim_id, []).append(item_id)
-    countered_by: dict[int, list[int]] = {}
-    for claim_id, counters in session.execute(
-        select(Claim.id, Claim.counters_id).where(Claim.counters_id.in_(claim_ids))
-    ):
-        if counters is not None:
-            countered_by.setdefault(counters, []).append(claim_id)
-    out = []
-    for claim, claimant, place in rows:
-        out.append(
-            {
-                "id": claim.id,
-                "claimant": claimant.name,
-                "claimant_id": claimant.id,
-                "statement": claim.statement,
-                "claimed_date": iso(claim.claimed_date),
-                "claimed_date_precision": claim.claimed_date_precision,
-                "claimed_date_text": date_text(claim.claimed_date, claim.claimed_date_precision),
-                "place": None
-                if place is None
-                else {
-                    "id": place.id,
-                    "name": place.name,
-                    "latitude": place.latitude,
-                    "longitude": place.longitude,
-                    "precision": place.precision,
-                },
-                "url": claim.url,
-                "language": claim.language,
-                "counters": claim.counters_id,
-                "countered_by": sorted(countered_by.get(claim.id, [])),
-                "items": sorted(about.get(claim.id, [])),
-                "created_at": iso(claim.created_at),
-                "created_by": claim.created_by,
-                "_claimed_start": claim.claimed_date,
-            }
-        )
-    return out
+    about = select(ClaimItem.claim_id).where(ClaimItem.item_id.in_(item_ids))
+    rows = list(session.scalars(select(Claim).where(Claim.id.in_(about)).order_by(Claim.id)))
+    claimant_of = {c.id: c.claimant_id for c in rows}
+    return [
+        {
+            "id": view.id,
+            "claimant": view.claimant,
+            "claimant_id": claimant_of[view.id],
+            "statement": view.statement,
+            "claimed_date": iso(view.claimed_date),
+            "claimed_date_precision": view.date_precision,
+            "claimed_date_text": view.date,
+            "place": None if view.place is None else view.place.to_json(),
+            "url": view.url,
+            "language": view.language,
+            "counters": view.counters,
+            "countered_by": list(view.countered_by),
+            "items": [item_id for item_id, _ in view.items],
+            "created_at": iso(view.created_at),
+            "created_by": view.created_by,
+            "_claimed_start": view.claimed_date,
+        }
+        for view in claim_views(session, vocab, rows)
+    ]
 
 
 def _annotations(
-    session: Session, subject: Item, ids: list[int]
+    session: Session, vocab: Vocabulary, subject: Item, ids: list[int]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The tags on every copy, and what claims and sources say the footage shows against them."""
     from evidence import annotate, claims
-    from evidence.catalogue import vocab as vocab_db
 
-    vocab = vocab_db.load(session)
     rows = session.scalars(select(Annotation).where(Annotation.item_id.in_(ids)).order_by(Annotation.id))
     tags = [t.to_json() for t in annotate.tag_views(session, vocab, list(rows))]
     described = [d.to_json() for d in claims.described(session, vocab, subject)]
