@@ -18,6 +18,7 @@ from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Frame, Item
 from evidence.core.timeutil import iso
+from evidence.placement import media_size
 from evidence.provenance import provenance
 from evidence.reports.html import Picture, render_report
 from evidence.sheets import write_output
@@ -91,9 +92,9 @@ def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportR
 
 
 def _display_size(item: Item, jpeg: bytes) -> tuple[int, int]:
-    summary = item.summary or {}
-    width, height = summary.get("width"), summary.get("height")
-    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+    """The displayed frame size analysis found, else the picture's own size."""
+    width, height = media_size(item)
+    if width is not None and height is not None:
         return width, height
     from PIL import Image
 
