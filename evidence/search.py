@@ -29,6 +29,7 @@ from evidence.catalogue.models import Acquisition, Item
 from evidence.core.text import strings_in
 from evidence.core.timeutil import Instant, parse_instant, period_end
 from evidence.core.types import MediaKind
+from evidence.core.vocab import Vocabulary
 from evidence.errors import UsageError
 from evidence.workspace import Workspace
 
@@ -117,6 +118,7 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
         conditions: list[ColumnElement[bool]] = []
         terms: dict[str, list[str]] = {}
         term_ids: set[int] = set()
+        vocab: Vocabulary | None = None
         if query.tags:
             vocab = vocab_db.load(session)
             for text in query.tags:
@@ -138,7 +140,7 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
             conditions.append(Item.id.in_(_dated(since.at if since else None, end)))
         if query.kind is not None:
             conditions.append(Item.kind == query.kind)
-        hits = _hits(session, conditions, term_ids, query.limit or MAX_RESULTS)
+        hits = _hits(session, conditions, vocab, term_ids, query.limit or MAX_RESULTS)
     return SearchResult(hits=hits, terms=terms)
 
 
@@ -227,13 +229,17 @@ def _dated(since: datetime | None, until: datetime | None) -> IdQuery:
 
 
 def _hits(
-    session: Session, conditions: list[ColumnElement[bool]], term_ids: set[int], limit: int
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    vocab: Vocabulary | None,
+    term_ids: set[int],
+    limit: int,
 ) -> list[SearchHit]:
     query = queries.items_with_first_name().where(*conditions).limit(limit)
     rows = session.execute(query).all()
     ids = [item.id for item, _ in rows]
     posted = _earliest_posted(session, ids)
-    matched = _matched_terms(session, ids, term_ids)
+    matched = _matched_terms(session, vocab, ids, term_ids) if vocab is not None else {}
     claimants = _claimants(session, ids)
     return [
         SearchHit(
@@ -263,10 +269,13 @@ def _earliest_posted(session: Session, ids: list[int]) -> dict[int, datetime]:
     return out
 
 
-def _matched_terms(session: Session, ids: list[int], term_ids: set[int]) -> dict[int, list[str]]:
+def _matched_terms(
+    session: Session, vocab: Vocabulary, ids: list[int], term_ids: set[int]
+) -> dict[int, list[str]]:
+    """For each item, the paths of the searched terms it is tagged with (the vocabulary the --tag
+    values were resolved in)."""
     if not term_ids or not ids:
         return {}
-    vocab = vocab_db.load(session)
     out: dict[int, list[str]] = {}
     for chunk in _chunks(ids):
         rows = session.execute(
