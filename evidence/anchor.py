@@ -140,8 +140,6 @@ def take_anchor(ws: Workspace, *, actor: str, output: Path | None = None) -> Anc
     """Walk the chain; if it is clean, name its last event, save the line to `output` (atomically,
     never inside the catalogue) and log an `anchor` event recording it. A broken chain is refused
     (exit 5): an anchor vouches for the history before it."""
-    from evidence.sheets import write_output
-
     with ws.db.read() as session:
         chain = walk(custody.records(session))
     if chain.problems:
@@ -154,7 +152,7 @@ def take_anchor(ws: Workspace, *, actor: str, output: Path | None = None) -> Anc
         raise IntegrityFailure("the custody log is empty: no anchor was taken; run `evidence verify`")
     anchor = Anchor.of(chain.head)
     if output is not None:
-        write_output((anchor.line + "\n").encode("utf-8"), output, ws)
+        ws.write_output((anchor.line + "\n").encode("utf-8"), output)
     with ws.db.write() as session:
         logged = custody.append(
             session,

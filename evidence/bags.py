@@ -138,10 +138,7 @@ def _destination(ws: Workspace, target: Path) -> Path:
         raise UsageError(f"{shown} is a symbolic link: give a new or empty folder for the bag")
     if not path.parent.is_dir():
         raise UsageError(f"{printable(str(path.parent))}: no such folder")
-    real = path.parent.resolve() / path.name
-    catalogue = ws.location.root.resolve()
-    if real == catalogue or catalogue in real.parents:
-        raise UsageError(f"{shown}: refusing to write inside the catalogue folder")
+    real = ws.protected().check(path, shown=shown)
     if path.exists():
         if not path.is_dir():
             raise UsageError(f"{shown} exists and is not a folder: give a new or empty folder for the bag")

@@ -35,6 +35,19 @@ def sqlite_url(root: Path) -> str:
     return f"sqlite:///{root / SQLITE_NAME}"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL (None for another backend or an in-memory database)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
 def _database_url(root: Path, override: str | None) -> str:
     url = override if override is not None else os.environ.get(ENV_DATABASE_URL)
     return url or sqlite_url(root)
@@ -72,6 +85,7 @@ def locate(catalogue: Path | None = None, *, database_url: str | None = None) ->
     for directory in (here, *here.parents):
         found = _as_catalogue_dir(directory)
         if found is not None:
+            found = found.resolve()  # a `.evidence` reached through a symbolic link: where it really is
             return Location(found, _database_url(found, database_url))
     raise CatalogueNotFound(
         "no evidence catalogue here or in any parent folder: create one with `evidence init` "

@@ -33,7 +33,6 @@ from evidence.catalogue.models import (
 from evidence.errors import UsageError
 from evidence.reports import records as rec
 from evidence.reports.tables import COLUMNS, csv_bytes
-from evidence.sheets import write_output
 from evidence.workspace import Workspace, tool_version
 
 
@@ -187,7 +186,7 @@ def export_records(
         data = build_document(records, custody.now())
     else:
         data = csv_bytes(records, chosen_table)
-    digest = write_output(data, output, ws) if output is not None else hashlib.sha256(data).hexdigest()
+    digest = ws.write_output(data, output) if output is not None else hashlib.sha256(data).hexdigest()
     details: dict[str, Any] = {"format": fmt.value}
     if fmt is ExportFormat.CSV:
         details["table"] = chosen_table

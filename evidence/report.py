@@ -21,7 +21,6 @@ from evidence.core.timeutil import iso
 from evidence.placement import media_size
 from evidence.provenance import provenance
 from evidence.reports.html import Picture, render_report
-from evidence.sheets import write_output
 from evidence.workspace import Workspace, tool_version
 
 
@@ -73,7 +72,7 @@ def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportR
         tool_version=tool_version(),
     )
     data = html.encode("utf-8")
-    digest = write_output(data, output, ws)
+    digest = ws.write_output(data, output)
     with ws.db.write() as session:
         custody.append(
             session,

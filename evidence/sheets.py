@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -14,7 +11,6 @@ from evidence.catalogue.frames import frames_of
 from evidence.core.text import printable
 from evidence.errors import UsageError
 from evidence.reports.sheet import SheetCell, contact_sheet
-from evidence.store.local import environment_error
 from evidence.workspace import Workspace
 
 
@@ -23,31 +19,6 @@ class SheetResult:
     path: Path
     sha256: str
     keyframes: int
-
-
-def write_output(data: bytes, output: Path, ws: Workspace) -> str:
-    """Write an export atomically (temp file, fsync, rename), never inside the catalogue."""
-    target = output.resolve()
-    try:
-        target.relative_to(ws.location.root)
-    except ValueError:
-        pass
-    else:
-        raise UsageError(f"{printable(str(output))}: refusing to write inside the catalogue folder")
-    if target.is_dir():
-        raise UsageError(f"{printable(str(output))} is a directory: give a file name")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".evidence-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except FileNotFoundError:
-        raise UsageError(f"{printable(str(output.parent))}: no such folder") from None
-    except OSError as exc:
-        raise environment_error(exc, f"writing {printable(str(output))}") from exc
-    return hashlib.sha256(data).hexdigest()
 
 
 def make_sheet(ws: Workspace, ref: str, output: Path, *, actor: str, columns: int = 4) -> SheetResult:
@@ -74,7 +45,7 @@ def make_sheet(ws: Workspace, ref: str, output: Path, *, actor: str, columns: in
     name = names[0].original_name if names else ""
     title = printable(f"#{item.id}  sha256:{item.sha256[:16]}…  {name}")
     data = contact_sheet(cells, title=title, columns=columns)
-    digest = write_output(data, output, ws)
+    digest = ws.write_output(data, output)
     with ws.db.write() as session:
         custody.append(
             session,

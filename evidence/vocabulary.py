@@ -299,12 +299,7 @@ def export(
     entries = vocab_io.entries_of(vocab, _subtree_root(vocab, under))
     text = vocab_io.to_csv(entries) if fmt == "csv" else vocab_io.to_json(entries)
     data = text.encode()
-    if output is not None:
-        from evidence.sheets import write_output
-
-        digest = write_output(data, output, ws)
-    else:
-        digest = hashlib.sha256(data).hexdigest()
+    digest = ws.write_output(data, output) if output is not None else hashlib.sha256(data).hexdigest()
     with ws.db.write() as session:
         custody.append(
             session,

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from evidence import TOOL_NAME, __version__
 from evidence.catalogue import custody, schema
 from evidence.catalogue.engine import Database
-from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_url
+from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, sqlite_url
+from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, UsageError
 from evidence.store.local import LocalStore, environment_error
+from evidence.store.output import Protected, inside_a_catalogue, real, write_output
 
 ENV_ACTOR = "EVIDENCE_ACTOR"
 
@@ -43,6 +45,19 @@ class Workspace:
     location: Location
     db: Database
     store: LocalStore
+
+    def protected(self) -> Protected:
+        """What no output may land in or replace: this catalogue (and its SQLite database, wherever a
+        URL put it) and the objects of its store."""
+        files: list[Path] = []
+        database = sqlite_file(self.location.database_url)
+        if database is not None:
+            files = [database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")]
+        return Protected.of([self.location.root], files, [self.store.root])
+
+    def write_output(self, data: bytes, output: Path) -> str:
+        """Write a file for people atomically, never inside the catalogue; returns its SHA-256."""
+        return write_output(data, output, self.protected())
 
     def __enter__(self) -> Workspace:
         return self
@@ -80,6 +95,11 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
     existed = (target / MARKER).is_file()
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a directory")
+    if not existed and inside_a_catalogue(real(target.parent)):
+        raise UsageError(
+            f"{printable(str(target))} would be inside another catalogue (which holds preserved originals): "
+            "choose a folder outside it"
+        )
     url = database_url or os.environ.get("EVIDENCE_DATABASE_URL") or sqlite_url(target)
     try:
         store = LocalStore(target / "store")
