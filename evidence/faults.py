@@ -4,7 +4,8 @@
 `EVIDENCE_TEST_CRASH_AT=<name>` so that the process dies at once (no cleanup, no finally blocks),
 as it would on a power cut or a kill -9, or set `EVIDENCE_TEST_FAIL_AT=<name>:<ERRNO>` (for example
 `copy:ENOSPC`, `publish:EROFS`) so that the point raises the OSError the operating system would
-raise when the disk is full or the store is read-only.
+raise when the disk is full or the store is read-only, or set `EVIDENCE_TEST_PAUSE_AT=<name>:<file>` to
+hold the command at the point until `<file>` exists.
 
 The points, in the order an `evidence add` meets them:
 
@@ -50,6 +51,7 @@ POINTS = (
 
 
 def checkpoint(name: str) -> None:
+    _pause(name)
     if os.environ.get(ENV_CRASH_AT) == name:
         os._exit(CRASH_EXIT)
     fail = os.environ.get(ENV_FAIL_AT)
@@ -58,6 +60,23 @@ def checkpoint(name: str) -> None:
         if point == name:
             code = getattr(errno, code_name or "EIO", errno.EIO)
             raise OSError(code, os.strerror(code))
+
+
+ENV_PAUSE_AT = "EVIDENCE_TEST_PAUSE_AT"
+
+
+def _pause(name: str) -> None:
+    """With `EVIDENCE_TEST_PAUSE_AT=<name>:<file>`, stop at the point: create `<file>.paused`, then wait
+    until `<file>` exists. Tests use it to hold a command exactly between two steps."""
+    point, _, release = os.environ.get(ENV_PAUSE_AT, "").partition(":")
+    if point != name or not release:
+        return
+    import time
+
+    with open(release + ".paused", "w"):
+        pass
+    while not os.path.exists(release):
+        time.sleep(0.01)
 
 
 ENV_HANG_AT = "EVIDENCE_TEST_HANG_AT"

@@ -73,7 +73,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A read transaction that sees one state of the catalogue throughout: SQLite's transactions
+        are serialised; on PostgreSQL it runs at REPEATABLE READ, so that the custody log and the
+        records it vouches for are read as of the same moment while others write."""
         with _environment_errors(), self.sessions() as session, session.begin():
+            if self.dialect == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
 
     def dispose(self) -> None:

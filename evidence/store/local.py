@@ -113,6 +113,15 @@ class LocalStore:
             weakref.finalize(self, lock.leave, self.lock_path)
             self._writing = True
 
+    def others_writing(self) -> bool:
+        """Whether another process holds the writers' lock now: it may have temp copies in progress
+        and objects published a moment before its catalogue commit."""
+        try:
+            with self.exclusive():
+                return False
+        except EnvironmentFailure:
+            return True
+
     def exclusive(self) -> AbstractContextManager[None]:
         """No other process writes to the store while this is held; refuses at once when one is."""
         return lock.exclusive(self.lock_path)
