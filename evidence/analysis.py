@@ -123,7 +123,10 @@ def analyse(
                 "mode": "quick" if options.quick else "full",
                 "frames": len(frames),
                 "keyframes": sum(1 for f in frames if f.keyframe),
+                "sample_interval": options.sample_interval,
             },
+            records=[("item", item.id)],
+            derived=[item.id],
         )
         kind = MediaKind(item.kind)
         faults.checkpoint("analysis-commit")

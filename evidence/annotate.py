@@ -1,6 +1,6 @@
 """Use cases: `evidence tag`, `evidence untag` and `evidence tags` — terms of the vocabulary on an item,
 one of its frames, a time range and/or a box. Each use case owns its transaction and logs a custody
-event on the item's subject; a withdrawn tag stays, marked."""
+event on the item's subject; a withdrawn tag stays as it was, beside its withdrawal."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.catalogue import custody, queries
+from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
-from evidence.catalogue.annotation_models import Annotation
+from evidence.catalogue.annotation_models import Annotation, Withdrawal
 from evidence.catalogue.models import Frame, Item
 from evidence.core.fragment import Box, MediaFragment, format_clock, tag_fragment
 from evidence.core.text import printable
@@ -156,12 +156,14 @@ def tag_views(session: Session, vocab: Vocabulary, rows: Sequence[Annotation]) -
     """Views of these annotation rows (their frames' indices and items' hashes looked up at once)."""
     item_ids = {r.item_id for r in rows}
     frames = _frame_indices(session, rows)
+    taken_back = withdrawals.of(session, "tag", [r.id for r in rows])
     hashes = {i: sha for i, sha in session.execute(select(Item.id, Item.sha256).where(Item.id.in_(item_ids)))}
     views = []
     for r in rows:
         box = None
         if r.box_x is not None and r.box_y is not None and r.box_w is not None and r.box_h is not None:
             box = Box(r.box_x, r.box_y, r.box_w, r.box_h)
+        gone = taken_back.get(r.id)
         views.append(
             TagView(
                 id=r.id,
@@ -180,9 +182,9 @@ def tag_views(session: Session, vocab: Vocabulary, rows: Sequence[Annotation]) -
                 note=r.note,
                 source=r.source,
                 created_at=r.created_at,
-                withdrawn_at=r.withdrawn_at,
-                withdrawn_by=r.withdrawn_by,
-                withdrawn_note=r.withdrawn_note,
+                withdrawn_at=None if gone is None else gone.withdrawn_at,
+                withdrawn_by=None if gone is None else gone.withdrawn_by,
+                withdrawn_note=None if gone is None else gone.note,
             )
         )
     return views
@@ -270,25 +272,31 @@ def tag(
                 "note": note,
                 "source": source,
             },
+            records=[("tag", row.id)],
         )
         free = choice.free or vocab.terms[choice.term_id].free
     return TagResult(view, free, choice.created, where.snap)
 
 
 def untag(ws: Workspace, tag_id: int, *, note: str | None = None, actor: str) -> TagView:
-    """Withdraw a tag: it is marked (who, when, why) and kept; withdrawn tags count for nothing."""
+    """Withdraw a tag: a withdrawal (who, when, why) is recorded and the tag is kept as it was;
+    withdrawn tags count for nothing."""
     actor_text = required_text(actor, what="the annotator (--by)")
     note = user_text(note, what="--note")
     with ws.db.write() as session:
         row = session.get(Annotation, tag_id)
         if row is None:
             raise NotFound(f"no tag with id {tag_id}: see `evidence tags REF`")
-        if row.withdrawn_at is not None:
+        earlier = withdrawals.of(session, "tag", [tag_id]).get(tag_id)
+        if earlier is not None:
             raise UsageError(
-                f"tag {tag_id} was already withdrawn at {iso(row.withdrawn_at)} by "
-                f"{printable(row.withdrawn_by or '?')}"
+                f"tag {tag_id} was already withdrawn at {iso(earlier.withdrawn_at)} by "
+                f"{printable(earlier.withdrawn_by)}"
             )
-        row.withdrawn_at, row.withdrawn_by, row.withdrawn_note = custody.now(), actor_text, note
+        taken = Withdrawal(
+            record="tag", record_id=row.id, withdrawn_at=custody.now(), withdrawn_by=actor_text, note=note
+        )
+        session.add(taken)
         session.flush()
         vocab = catalogue_vocab.load(session)
         view = tag_views(session, vocab, [row])[0]
@@ -298,6 +306,7 @@ def untag(ws: Workspace, tag_id: int, *, note: str | None = None, actor: str) ->
             action="untag",
             subject=f"item:{view.sha256}",
             details={"tag": row.id, "term": list(view.path), "fragment": view.fragment, "note": note},
+            records=[("withdrawal", taken.id)],
         )
     return view
 
@@ -314,7 +323,7 @@ def tags_of(
     """An item's tags in the order they were made (withdrawn ones only when asked for)."""
     query = select(Annotation).where(Annotation.item_id == item_id)
     if not include_withdrawn:
-        query = query.where(Annotation.withdrawn_at.is_(None))
+        query = query.where(withdrawals.standing("tag", Annotation.id))
     return tag_views(session, vocab, list(session.scalars(query.order_by(Annotation.id))))
 
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from evidence.catalogue import custody, queries
+from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation, ClaimItem
 from evidence.catalogue.frames import frames_of
-from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item, Relation
+from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
+from evidence.catalogue.relations import RelationState
 from evidence.described import Described, described
 from evidence.relations import relations_of
 from evidence.workspace import Workspace
@@ -28,7 +29,7 @@ class ItemDetail:
     acquisitions: list[Acquisition]
     events: list[Event]
     stored_at: str
-    relations: list[tuple[Relation, Item]]
+    relations: list[tuple[RelationState, Item]]
     tags: int = 0  # active tags
     withdrawn_tags: int = 0
     claims: int = 0
@@ -46,9 +47,15 @@ def show_item(ws: Workspace, ref: str) -> ItemDetail:
         acquisitions = queries.acquisitions_of(session, item.id)
         events = custody.events_for(session, [f"item:{item.sha256}"])
         related = relations_of(session, item.id)
-        total, withdrawn = session.execute(
-            select(func.count(), func.count(Annotation.withdrawn_at)).where(Annotation.item_id == item.id)
-        ).one()
+        total = session.scalar(select(func.count()).where(Annotation.item_id == item.id)) or 0
+        withdrawn = (
+            session.scalar(
+                select(func.count()).where(
+                    Annotation.item_id == item.id, withdrawals.withdrawn("tag", Annotation.id)
+                )
+            )
+            or 0
+        )
         claims = session.scalar(
             select(func.count()).select_from(ClaimItem).where(ClaimItem.item_id == item.id)
         )

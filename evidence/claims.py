@@ -190,7 +190,12 @@ def _claimant(session: Session, name: str, actor: str) -> tuple[Claimant, bool]:
     session.add(row)
     session.flush()
     custody.append(
-        session, actor=actor, action="claimant-add", subject=f"claimant:{row.id}", details={"name": row.name}
+        session,
+        actor=actor,
+        action="claimant-add",
+        subject=f"claimant:{row.id}",
+        details={"name": row.name},
+        records=[("claimant", row.id)],
     )
     return row, True
 
@@ -225,6 +230,7 @@ def _place(
             action="place-add",
             subject=f"place:{row.id}",
             details={"name": row.name, **coords},
+            records=[("place", row.id)],
         )
         return row, "created"
     if lat is None or lon is None:
@@ -232,7 +238,14 @@ def _place(
     if row.latitude is None or row.longitude is None:
         row.latitude, row.longitude, row.precision = lat, lon, precision
         session.flush()
-        custody.append(session, actor=actor, action="place-locate", subject=f"place:{row.id}", details=coords)
+        custody.append(
+            session,
+            actor=actor,
+            action="place-locate",
+            subject=f"place:{row.id}",
+            details=coords,
+            records=[("place", row.id)],
+        )
         return row, "located"
     if abs(row.latitude - lat) > SAME_PLACE_DEGREES or abs(row.longitude - lon) > SAME_PLACE_DEGREES:
         raise UsageError(
@@ -247,7 +260,14 @@ def _place(
     if precision is not None and row.precision is None:
         row.precision = precision
         session.flush()
-        custody.append(session, actor=actor, action="place-locate", subject=f"place:{row.id}", details=coords)
+        custody.append(
+            session,
+            actor=actor,
+            action="place-locate",
+            subject=f"place:{row.id}",
+            details=coords,
+            records=[("place", row.id)],
+        )
         return row, "located"
     return row, None
 
@@ -346,6 +366,7 @@ def record_claim(
                     "items": [i.sha256 for i in items.values()],
                     "shows": [vocab.path(c.term_id) for c in choices],
                 },
+                records=[("claim", row.id)],
             )
             for choice in choices:
                 record_description(

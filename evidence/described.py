@@ -9,18 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.annotate import TagView, required_text, tag_views, user_text
-from evidence.catalogue import custody, queries
+from evidence.catalogue import custody, queries, withdrawals
+from evidence.catalogue import relations as rel_db
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation, Claim, Claimant, Description
-from evidence.catalogue.models import Item, Relation
+from evidence.catalogue.models import Item
+from evidence.catalogue.relations import CLUSTER_KINDS
 from evidence.core.timeutil import iso
 from evidence.core.vocab import SEPARATOR, Vocabulary
 from evidence.errors import NotFound
-from evidence.relations import CLUSTER_KINDS
 from evidence.workspace import Workspace
 
 _CHUNK = 450  # ids per IN (…) list
@@ -72,6 +73,7 @@ def record_description(
             "source": source,
             "note": note,
         },
+        records=[("description", row.id)],
     )
     return row, True
 
@@ -124,22 +126,14 @@ def linked_copies(session: Session, item_id: int) -> dict[int, str]:
 
     def reach(statuses: tuple[str, ...]) -> set[int]:
         seen, frontier = {item_id}, [item_id]
+        where = (rel_db.STATE.c.status.in_(statuses), rel_db.STATE.c.kind.in_(CLUSTER_KINDS))
         while frontier:
             found: list[int] = []
-            for start in range(0, len(frontier), _CHUNK):
-                chunk = frontier[start : start + _CHUNK]
-                edges = session.execute(
-                    select(Relation.a_id, Relation.b_id).where(
-                        Relation.status.in_(statuses),
-                        Relation.kind.in_(CLUSTER_KINDS),
-                        or_(Relation.a_id.in_(chunk), Relation.b_id.in_(chunk)),
-                    )
-                )
-                for a_id, b_id in edges:
-                    for other in (a_id, b_id):
-                        if other not in seen:
-                            seen.add(other)
-                            found.append(other)
+            for edge in rel_db.touching(session, frontier, *where):
+                for other in (edge.a_id, edge.b_id):
+                    if other not in seen:
+                        seen.add(other)
+                        found.append(other)
             frontier = found
         return seen - {item_id}
 
@@ -259,7 +253,8 @@ def described(session: Session, vocab: Vocabulary, item: Item) -> list[Described
         tags.extend(
             session.scalars(
                 select(Annotation).where(
-                    Annotation.item_id.in_(ids[start : start + _CHUNK]), Annotation.withdrawn_at.is_(None)
+                    Annotation.item_id.in_(ids[start : start + _CHUNK]),
+                    withdrawals.standing("tag", Annotation.id),
                 )
             )
         )

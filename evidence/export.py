@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evidence.catalogue import custody, queries
+from evidence.catalogue import custody, queries, withdrawals
+from evidence.catalogue import relations as rel_db
 from evidence.catalogue.models import (
     Acquisition,
     Annotation,
@@ -26,9 +27,9 @@ from evidence.catalogue.models import (
     Frame,
     Item,
     Place,
-    Relation,
     Term,
     TermAlias,
+    Withdrawal,
 )
 from evidence.errors import UsageError
 from evidence.reports import records as rec
@@ -70,12 +71,15 @@ def gather(session: Session, refs: Sequence[str]) -> rec.Records:
             terms=list(session.scalars(select(Term).order_by(Term.id))),
             aliases=list(session.scalars(select(TermAlias).order_by(TermAlias.id))),
             tags=list(session.scalars(select(Annotation).order_by(Annotation.id))),
+            withdrawals={
+                w.record_id: w for w in session.scalars(select(Withdrawal).where(Withdrawal.record == "tag"))
+            },
             claimants=list(session.scalars(select(Claimant).order_by(Claimant.id))),
             places=list(session.scalars(select(Place).order_by(Place.id))),
             claims=list(session.scalars(select(Claim).order_by(Claim.id))),
             claim_items=list(session.scalars(select(ClaimItem))),
             descriptions=list(session.scalars(select(Description).order_by(Description.id))),
-            relations=list(session.scalars(select(Relation).order_by(Relation.id))),
+            relations=rel_db.states(session),
             events=list(session.scalars(select(Event).order_by(Event.seq))),
         )
     chosen = {item.id: item for item in (queries.resolve_ref(session, ref) for ref in refs)}
@@ -122,16 +126,13 @@ def gather(session: Session, refs: Sequence[str]) -> rec.Records:
             session.scalars(select(TermAlias).where(TermAlias.term_id.in_(term_ids)).order_by(TermAlias.id))
         ),
         tags=tags,
+        withdrawals=withdrawals.of(session, "tag", [t.id for t in tags]),
         claimants=claimants,
         places=places,
         claims=claims,
         claim_items=claim_items,
         descriptions=descriptions,
-        relations=list(
-            session.scalars(
-                select(Relation).where(Relation.a_id.in_(ids), Relation.b_id.in_(ids)).order_by(Relation.id)
-            )
-        ),
+        relations=rel_db.states(session, rel_db.STATE.c.a_id.in_(ids), rel_db.STATE.c.b_id.in_(ids)),
         events=list(session.scalars(select(Event).where(Event.subject.in_(subjects)).order_by(Event.seq))),
     )
 

@@ -293,6 +293,7 @@ def add_one(
                 action="preserve",
                 subject=subject,
                 details={"sha256": stored.sha256, "size": stored.size, "store": "objects"},
+                records=[("item", item.id)],
             )
         acquisition = Acquisition(
             item_id=item.id,
@@ -326,6 +327,7 @@ def add_one(
                 "note": options.note,
                 "duplicate": not new,
             },
+            records=[("acquisition", acquisition.id)],
         )
         faults.checkpoint("commit")
         result = FileResult(

@@ -15,22 +15,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, queries
+from evidence.catalogue import relations as rel_db
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.annotation_models import Annotation, Claim, ClaimItem
-from evidence.catalogue.models import Acquisition, Event, Item, Relation
+from evidence.catalogue.models import Acquisition, Event, Item
+from evidence.catalogue.relations import LIVE, RelationState
 from evidence.claims import claim_views
 from evidence.core.custody import walk_chain
 from evidence.core.timeutil import iso
 from evidence.core.vocab import Vocabulary
-from evidence.relations import CLUSTER_KINDS, kind_from
+from evidence.relations import kind_from
 from evidence.reports.views import acquisition_dict, event_dict, item_dict
 from evidence.workspace import Workspace
-
-LIVE = ("suggested", "confirmed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ class Member:
 class Provenance:
     subject: Item
     members: list[Member]
-    links: list[Relation]
+    links: list[RelationState]
     claims: list[dict[str, Any]]
     events: list[Event]
     chain_ok: bool
@@ -177,13 +177,8 @@ def provenance(ws: Workspace, ref: str) -> Provenance:
         members = [
             Member(items[i], queries.acquisitions_of(session, i), partial=i in partial_ids) for i in ids
         ]
-        links = list(
-            session.scalars(
-                select(Relation)
-                .where(Relation.a_id.in_(ids), Relation.b_id.in_(ids), Relation.status.in_(LIVE))
-                .order_by(Relation.id)
-            )
-        )
+        state = rel_db.STATE.c
+        links = rel_db.states(session, state.a_id.in_(ids), state.b_id.in_(ids), state.status.in_(LIVE))
         vocab = vocab_db.load(session)
         claims = claims_about(session, vocab, ids)
         events = custody.events_for(session, [f"item:{items[i].sha256}" for i in ids])
@@ -217,26 +212,14 @@ def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
     queue = deque([item_id])
     while queue:
         current = queue.popleft()
-        rows = session.execute(
-            select(Relation.a_id, Relation.b_id).where(
-                or_(Relation.a_id == current, Relation.b_id == current),
-                Relation.status.in_(LIVE),
-                Relation.kind.in_(CLUSTER_KINDS),
-            )
-        ).all()
-        for a_id, b_id in rows:
+        for a_id, b_id in rel_db.live_links(session, [current]):
             other = b_id if a_id == current else a_id
             if other not in seen:
                 seen.add(other)
                 queue.append(other)
-    partial_rows = session.execute(
-        select(Relation.a_id, Relation.b_id).where(
-            or_(Relation.a_id == item_id, Relation.b_id == item_id),
-            Relation.status.in_(LIVE),
-            Relation.kind == "partial",
-        )
-    ).all()
-    partial = {b if a == item_id else a for a, b in partial_rows} - seen
+    state = rel_db.STATE.c
+    partial_rows = rel_db.touching(session, [item_id], state.status.in_(LIVE), state.kind == "partial")
+    partial = {r.b_id if r.a_id == item_id else r.a_id for r in partial_rows} - seen
     return seen, partial
 
 

@@ -1,5 +1,5 @@
 """Relations between items: the matcher's suggestions and the analysts' decisions. Callers own the
-transaction; every change appends a custody event."""
+transaction; every change appends a custody event with the digests of the rows it wrote."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody
-from evidence.catalogue.models import Item, Relation
+from evidence.catalogue import relations as rel_db
+from evidence.catalogue.models import Item, Relation, RelationDecision
+from evidence.catalogue.relations import RelationState
 from evidence.core.matching import MATCHER_VERSION, ItemMatch
 from evidence.errors import UsageError
 
 KINDS = ("duplicate", "excerpt-of", "contains", "partial")
-CLUSTER_KINDS = frozenset({"duplicate", "excerpt-of", "contains"})
 _INVERSE = {"excerpt-of": "contains", "contains": "excerpt-of"}
 
 
@@ -58,24 +59,24 @@ def suggest(session: Session, item: Item, matches: list[ItemMatch], *, actor: st
         existing = session.scalars(
             select(Relation).where(Relation.a_id == a_id, Relation.b_id == b_id)
         ).first()
-        if existing is not None and existing.status != "suggested":
-            if existing.status == "confirmed":
-                kept.append(match)
-            continue
+        if existing is not None:
+            status = rel_db.state_of(session, existing.id).status
+            if status != rel_db.SUGGESTED:
+                if status == rel_db.CONFIRMED:
+                    kept.append(match)
+                continue
         evidence = match_evidence(match)
         if existing is None:
-            session.add(
-                Relation(
-                    a_id=a_id,
-                    b_id=b_id,
-                    kind=kind,
-                    status="suggested",
-                    score=match.score,
-                    matcher=MATCHER_VERSION,
-                    evidence=evidence,
-                    created_at=datetime.now(UTC),
-                )
+            existing = Relation(
+                a_id=a_id,
+                b_id=b_id,
+                kind=kind,
+                score=match.score,
+                matcher=MATCHER_VERSION,
+                evidence=evidence,
+                created_at=datetime.now(UTC),
             )
+            session.add(existing)
         else:
             existing.kind, existing.score, existing.evidence = kind, match.score, evidence
             existing.matcher = MATCHER_VERSION
@@ -93,6 +94,7 @@ def suggest(session: Session, item: Item, matches: list[ItemMatch], *, actor: st
                 "matcher": MATCHER_VERSION,
                 "offsets": list(match.offsets),
             },
+            records=[("relation", existing.id)],
         )
         kept.append(match)
     return kept
@@ -100,7 +102,7 @@ def suggest(session: Session, item: Item, matches: list[ItemMatch], *, actor: st
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    relation: Relation
+    relation: RelationState
     a: Item
     b: Item
 
@@ -108,7 +110,8 @@ class Decision:
 def decide(
     session: Session, a: Item, b: Item, *, confirm: bool, kind: str | None, note: str | None, actor: str
 ) -> Decision:
-    """An analyst confirms (optionally re-typing) or rejects the link between two items."""
+    """An analyst confirms (optionally re-typing) or rejects the link between two items: a new decision
+    row (the relation's earlier decisions stay), logged."""
     if a.id == b.id:
         raise UsageError("an item cannot be related to itself")
     if kind is not None and kind not in KINDS:
@@ -116,33 +119,42 @@ def decide(
     a_id, b_id, stored_kind = oriented(a.id, b.id, kind or "duplicate")
     relation = session.scalars(select(Relation).where(Relation.a_id == a_id, Relation.b_id == b_id)).first()
     now = datetime.now(UTC)
+    records: list[tuple[str, int]] = []
     if relation is None:
         if confirm and kind is None:
             raise UsageError("nothing was suggested for these two items: say what they are with --as KIND")
-        relation = Relation(a_id=a_id, b_id=b_id, kind=stored_kind, status="suggested", created_at=now)
+        relation = Relation(a_id=a_id, b_id=b_id, kind=stored_kind, created_at=now)
         session.add(relation)
-    if kind is not None:
-        relation.kind = stored_kind
-    relation.status = "confirmed" if confirm else "rejected"
-    relation.decided_at, relation.decided_by, relation.note = now, actor, note
+        session.flush()
+        records.append(("relation", relation.id))
+    current = rel_db.state_of(session, relation.id)
+    row = RelationDecision(
+        relation_id=relation.id,
+        status=rel_db.CONFIRMED if confirm else rel_db.REJECTED,
+        kind=stored_kind if kind is not None else current.kind,
+        note=note,
+        decided_at=now,
+        decided_by=actor,
+    )
+    session.add(row)
     session.flush()
+    records.append(("decision", row.id))
     low, high = (a, b) if a.id < b.id else (b, a)
     custody.append(
         session,
         actor=actor,
         action="confirm-relation" if confirm else "reject-relation",
         subject=f"item:{low.sha256}",
-        details={"other": high.sha256, "kind": relation.kind, "note": note},
+        details={"other": high.sha256, "kind": row.kind, "note": note},
+        records=records,
     )
-    return Decision(relation, low, high)
+    return Decision(rel_db.state_of(session, relation.id), low, high)
 
 
-def relations_of(session: Session, item_id: int) -> list[tuple[Relation, Item]]:
+def relations_of(session: Session, item_id: int) -> list[tuple[RelationState, Item]]:
     """Every relation of an item with the other item, confirmed first, then suggested, then rejected."""
-    rows = session.scalars(
-        select(Relation).where(or_(Relation.a_id == item_id, Relation.b_id == item_id))
-    ).all()
-    order = {"confirmed": 0, "suggested": 1, "rejected": 2}
+    rows = rel_db.touching(session, [item_id])
+    order = {rel_db.CONFIRMED: 0, rel_db.SUGGESTED: 1, rel_db.REJECTED: 2}
     out = []
     for rel in sorted(rows, key=lambda r: (order.get(r.status, 3), -(r.score or 0), r.id)):
         other_id = rel.b_id if rel.a_id == item_id else rel.a_id
@@ -150,7 +162,7 @@ def relations_of(session: Session, item_id: int) -> list[tuple[Relation, Item]]:
     return out
 
 
-def kind_from(rel: Relation, item_id: int) -> str:
+def kind_from(rel: RelationState, item_id: int) -> str:
     """The relation's kind read from `item_id`'s side."""
     return rel.kind if rel.a_id == item_id else inverse(rel.kind)
 
@@ -167,12 +179,7 @@ def clusters(session: Session) -> list[list[Item]]:
             x = parent[x]
         return x
 
-    edges = session.execute(
-        select(Relation.a_id, Relation.b_id).where(
-            Relation.status.in_(("suggested", "confirmed")), Relation.kind.in_(CLUSTER_KINDS)
-        )
-    ).all()
-    for a_id, b_id in edges:
+    for a_id, b_id in rel_db.live_links(session):
         parent[find(a_id)] = find(b_id)
     groups: dict[int, list[int]] = {}
     for node in list(parent):
@@ -202,17 +209,7 @@ def groups_among(session: Session, item_ids: set[int]) -> dict[int, int]:
             x = parent[x]
         return x
 
-    ids = sorted(item_ids)
-    for start in range(0, len(ids), 450):
-        chunk = ids[start : start + 450]
-        edges = session.execute(
-            select(Relation.a_id, Relation.b_id).where(
-                Relation.status.in_(("suggested", "confirmed")),
-                Relation.kind.in_(CLUSTER_KINDS),
-                or_(Relation.a_id.in_(chunk), Relation.b_id.in_(chunk)),
-            )
-        ).all()
-        for a_id, b_id in edges:
-            if a_id in parent and b_id in parent:
-                parent[find(a_id)] = find(b_id)
+    for a_id, b_id in rel_db.live_links(session, item_ids):
+        if a_id in parent and b_id in parent:
+            parent[find(a_id)] = find(b_id)
     return {i: find(i) for i in item_ids}

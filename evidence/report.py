@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from evidence.catalogue import custody
+from evidence.catalogue import custody, withdrawals
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Frame, Item
@@ -53,7 +53,7 @@ def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportR
         tags = list(
             session.scalars(
                 select(Annotation)
-                .where(Annotation.item_id.in_(ids), Annotation.withdrawn_at.is_(None))
+                .where(Annotation.item_id.in_(ids), withdrawals.standing("tag", Annotation.id))
                 .order_by(Annotation.id)
             )
         )

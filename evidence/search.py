@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from evidence.catalogue import queries
+from evidence.catalogue import queries, withdrawals
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.annotation_models import (
     Annotation,
@@ -146,7 +146,7 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
 
 def _tagged(term_ids: set[int]) -> IdQuery:
     return select(Annotation.item_id).where(
-        Annotation.term_id.in_(sorted(term_ids)), Annotation.withdrawn_at.is_(None)
+        Annotation.term_id.in_(sorted(term_ids)), withdrawals.standing("tag", Annotation.id)
     )
 
 
@@ -282,7 +282,7 @@ def _matched_terms(
             select(Annotation.item_id, Annotation.term_id).where(
                 Annotation.item_id.in_(chunk),
                 Annotation.term_id.in_(sorted(term_ids)),
-                Annotation.withdrawn_at.is_(None),
+                withdrawals.standing("tag", Annotation.id),
             )
         ).all()
         for item_id, term_id in rows:

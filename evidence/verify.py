@@ -1,23 +1,30 @@
-"""Use case: `evidence verify` — re-hash every object, re-walk the custody chain, log a fixity event."""
+"""Use case: `evidence verify` — re-hash every object, re-walk the custody chain, compare every record
+and every item's derived data with the newest custody event that recorded it, log a fixity event.
+
+What this proves: the stored originals and thumbnails still have the bytes their names (SHA-256) say;
+the custody log walks from its first event to its head with every hash and link intact; and every
+record (items, acquisitions, tags, withdrawals, claims, claimants, places, descriptions, terms, aliases,
+relations and decisions) and every item's frames and fingerprints are exactly as the newest event that
+created or changed them recorded. What only an anchor (`--anchor`) or a trusted timestamp proves: that
+the log itself was not rewritten wholesale (every hash recomputed) or cut short at its end.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from evidence.anchor import Anchor, check_anchor, walk
-from evidence.catalogue import custody
-from evidence.catalogue.annotation_models import Annotation, Claim, Claimant, ClaimItem, Description, Place
-from evidence.catalogue.models import Acquisition, Item
+from evidence.catalogue import custody, record_state
+from evidence.catalogue.models import Frame, Item
 from evidence.core.custody import ChainProblem, ChainRecord
+from evidence.core.record_digest import EMPTY_DERIVED, Ledger, compare, parse_key
 from evidence.workspace import Workspace
 
 
@@ -70,9 +77,9 @@ def verify(
         known.add(sha)
         _check_object(ws, sha, size, report, advance)
     _check_uncatalogued(ws, [o.sha256 for o in ws.store.iter_objects() if o.sha256 not in known], report)
-    expected = _Expected()
+    ledger = Ledger()
     with ws.db.read() as session:
-        chain = walk(expected.collect(custody.records(session)), None if anchor is None else anchor.seq)
+        chain = walk(_noting(ledger, custody.records(session)), None if anchor is None else anchor.seq)
         for problem in chain.problems:
             report.problems.append(Problem(f"chain-{problem.kind}", f"event:{problem.seq}", problem.message))
         report.events_checked = chain.events
@@ -81,7 +88,8 @@ def verify(
             reasons = check_anchor(anchor, chain)
             report.anchor_ok = not reasons
             report.problems.extend(Problem("anchor", f"event:{anchor.seq}", r) for r in reasons)
-        _sort_record_problems(report, _compare_records(session, expected), chain.problems)
+        _sort_record_problems(report, _compare_records(session, ledger), chain.problems)
+        _check_thumbnails(ws, session, report)
     with ws.db.write() as session:
         details: dict[str, Any] = {
             "ok": report.ok,
@@ -96,17 +104,20 @@ def verify(
     return report
 
 
+def _noting(ledger: Ledger, records: Iterable[ChainRecord]) -> Iterator[ChainRecord]:
+    for record in records:
+        ledger.note(record.seq, record.subject, record.details)
+        yield record
+
+
 def _sort_record_problems(
     report: VerifyReport, found: Iterable[tuple[int | None, Problem]], chain: list[ChainProblem]
 ) -> None:
-    """A record that disagrees with an event the walk already flagged is a consequence of that break,
-    and a record no event created (inserted around the tool, or by a tool that did not log it) proves
-    nothing about the history: both are warnings, so that each problem is a cause."""
+    """A record that disagrees with an event the walk already flagged is a consequence of that break:
+    a warning, so that each problem is a cause."""
     flagged = {p.seq for p in chain}
     for seq, problem in found:
-        if problem.kind == "record-unlogged":
-            report.warnings.append(f"{problem.message} (it was added around evidence)")
-        elif seq is not None and seq in flagged:
+        if seq is not None and seq in flagged:
             report.warnings.append(f"{problem.message} (see the broken custody chain)")
         else:
             report.problems.append(problem)
@@ -176,170 +187,62 @@ def _check_object(
         )
 
 
-# The chain covers events, not rows: the event that created a record carries its content, so a row
-# edited, deleted or inserted directly in the database shows as a difference from its event.
-_ACQUIRE = ("original_path", "source_url", "claimed_by", "collected_by", "note", "posted_at")
-_TAG = ("note", "confidence", "source", "box", "t_start", "t_end")
-_CLAIM = {"statement": "text", "claimant": "claimant", "place": "place", "url": "url"}
-_CLAIM_MORE = ("language", "counters", "items")
-_DESCRIBE = ("source", "note", "claim")
-
-RowKey = tuple[str, int]  # ("tag", 3)
-
-
-@dataclass
-class _Expected:
-    """What the custody events say the records hold, gathered while the chain is walked."""
-
-    items: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # sha256 -> (seq, size)
-    rows: dict[RowKey, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    withdrawn: dict[int, tuple[int, str | None]] = field(default_factory=dict)  # tag -> (seq, note)
-
-    def collect(self, records: Iterable[ChainRecord]) -> Iterator[ChainRecord]:
-        for record in records:
-            # a malformed event is reported by the walk, or was written by another version
-            with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
-                self._note(record)
-            yield record
-
-    def _note(self, r: ChainRecord) -> None:
-        d, seq = r.details, r.seq
-        if r.action == "preserve":
-            self.items[str(d["sha256"])] = (seq, d.get("size"))
-        elif r.action == "acquire":
-            fields = {k: d[k] for k in _ACQUIRE if k in d}
-            if fields.get("posted_at"):
-                fields["posted_at"] = datetime.fromisoformat(fields["posted_at"])
-            self.rows[("acquisition", int(d["acquisition"]))] = (seq, {"item": r.subject, **fields})
-        elif r.action == "tag":
-            fields = {k: d[k] for k in _TAG if k in d}
-            if "range" in d:
-                span = d["range"] or [d.get("t"), None]
-                fields["t_start"], fields["t_end"] = span[0], span[1]
-            self.rows[("tag", int(d["tag"]))] = (seq, {"item": r.subject, "annotator": r.actor, **fields})
-        elif r.action == "untag":
-            self.withdrawn[int(d["tag"])] = (seq, d.get("note"))
-        elif r.action == "claim":
-            fields = {k: d[v] for k, v in _CLAIM.items() if v in d}
-            fields.update({k: d[k] for k in _CLAIM_MORE if k in d})
-            if "items" in fields:
-                fields["items"] = sorted(fields["items"])
-            self.rows[("claim", int(d["claim"]))] = (seq, fields)
-        elif r.action == "describe":
-            fields = {k: d[k] for k in _DESCRIBE if k in d}
-            self.rows[("description", int(d["description"]))] = (seq, {"item": r.subject, **fields})
+def _record_name(key: str, shas: dict[int, str], ledger: Ledger) -> tuple[str, str]:
+    """The subject a problem names ("tag:3"; an item by the sha256 it was preserved under, else its
+    current one) and how a person calls it."""
+    kind, record_id = parse_key(key)
+    if kind == "item":
+        preserved = ledger.first_subject.get(key, "")
+        sha = preserved.removeprefix("item:") if preserved.startswith("item:") else shas.get(record_id)
+        return (f"item:{sha}", f"item {record_id} ({sha})") if sha else (key, f"item {record_id}")
+    return key, f"{record_state.NAMES.get(kind, kind)} {record_id}"
 
 
-def _actual_rows(session: Session) -> Iterator[tuple[RowKey, dict[str, Any]]]:
-    for acq, sha in session.execute(select(Acquisition, Item.sha256).join(Item)):
-        yield ("acquisition", acq.id), {"item": f"item:{sha}", **{k: getattr(acq, k) for k in _ACQUIRE}}
-    for tag, sha in session.execute(select(Annotation, Item.sha256).join(Item)):
-        box = None
-        if tag.box_x is not None:
-            box = {"x": tag.box_x, "y": tag.box_y, "w": tag.box_w, "h": tag.box_h}
-        yield (
-            ("tag", tag.id),
-            {
-                "item": f"item:{sha}",
-                "annotator": tag.annotator,
-                **{k: getattr(tag, k) for k in _TAG if k != "box"},
-                "box": box,
-                "withdrawn": tag.withdrawn_at is not None,
-                "withdrawn_note": tag.withdrawn_note,
-            },
-        )
-    place = aliased(Place)
-    items: dict[int, list[str]] = {}
-    for claim_id, sha in session.execute(select(ClaimItem.claim_id, Item.sha256).join(Item)):
-        items.setdefault(claim_id, []).append(sha)
-    query = select(Claim, Claimant.name, place.name).join(Claimant).outerjoin(place)
-    for claim, claimant, place_name in session.execute(query):
-        yield (
-            ("claim", claim.id),
-            {
-                "statement": claim.statement,
-                "claimant": claimant,
-                "place": place_name,
-                "url": claim.url,
-                "language": claim.language,
-                "counters": claim.counters_id,
-                "items": sorted(items.get(claim.id, [])),
-            },
-        )
-    for desc, sha in session.execute(select(Description, Item.sha256).join(Item)):
-        yield (
-            ("description", desc.id),
-            {
-                "item": f"item:{sha}",
-                "source": desc.source,
-                "note": desc.note,
-                "claim": desc.claim_id,
-            },
-        )
-
-
-def _compare_records(session: Session, expected: _Expected) -> Iterator[tuple[int | None, Problem]]:
-    """Each record that differs from, lacks or outlived its creating event, with that event's seq."""
-    for sha, size in session.execute(select(Item.sha256, Item.size)):
-        logged = expected.items.pop(sha, None)
-        if logged is None:
-            yield (
-                None,
-                Problem(
-                    "record-unlogged", f"item:{sha}", f"item {sha} has no custody event that preserved it"
-                ),
+def _compare_records(session: Session, ledger: Ledger) -> Iterator[tuple[int | None, Problem]]:
+    """Each record and each item's derived data that differs from the newest custody event that recorded
+    it, that no event recorded, or that an event recorded and is gone; with that event's seq."""
+    shas = {item_id: sha for item_id, sha in session.execute(select(Item.id, Item.sha256))}
+    for found in compare(ledger.records, record_state.all_digests(session)):
+        subject, name = _record_name(found.key, shas, ledger)
+        if found.what == "unlogged":
+            message = f"{name} has no custody event that recorded it (it was added around evidence)"
+        elif found.what == "missing":
+            message = f"{name}, recorded by custody event {found.seq}, is gone"
+        else:
+            message = (
+                f"{name} no longer matches custody event {found.seq} that recorded its state "
+                "(it was changed around evidence)"
             )
-        elif logged[1] is not None and logged[1] != size:
-            yield (
-                logged[0],
-                Problem(
-                    "record-edited",
-                    f"item:{sha}",
-                    f"item {sha} no longer matches custody event {logged[0]} (size)",
-                ),
+        yield found.seq, Problem(f"record-{found.what}", subject, message)
+    derived = ((record_state.item_key(i), d) for i, d in record_state.all_derived(session))
+    for found in compare(ledger.derived, derived, blank=EMPTY_DERIVED):
+        subject, name = _record_name(found.key, shas, ledger)
+        if found.what == "unlogged":
+            message = f"{name} has frames or fingerprints that no analysis event recorded"
+        elif found.what == "missing":
+            message = f"{name}, whose analysis custody event {found.seq} recorded, is gone"
+        else:
+            message = (
+                f"the frames or fingerprints of {name} no longer match custody event {found.seq} of its "
+                "analysis (they were changed around evidence; `evidence analyze` re-derives them)"
             )
-    for sha, (seq, _size) in expected.items.items():
-        yield (
-            seq,
-            Problem(
-                "record-missing", f"item:{sha}", f"item {sha}, preserved by custody event {seq}, is gone"
-            ),
-        )
-    withdrawn = dict(expected.withdrawn)
-    for key, actual in _actual_rows(session):
-        kind, row_id = key
-        subject = f"{kind}:{row_id}"
-        logged_row = expected.rows.pop(key, None)
-        if logged_row is None:
-            yield (
-                None,
-                Problem("record-unlogged", subject, f"{kind} {row_id} has no custody event that created it"),
-            )
+        yield found.seq, Problem(f"derived-{found.what}", subject, message)
+
+
+def _check_thumbnails(ws: Workspace, session: Session, report: VerifyReport) -> None:
+    """Re-hash the keyframe thumbnails the frames name (small JPEGs in the derived store)."""
+    names = session.scalars(select(Frame.thumbnail).where(Frame.thumbnail.is_not(None)).distinct())
+    for sha in sorted(n for n in names if n):
+        path = ws.store.path_for(sha, "derived")
+        try:
+            actual = ws.store.hash_object(sha, area="derived")
+        except FileNotFoundError:
+            report.problems.append(Problem("missing", sha, f"thumbnail {sha} is missing from the store"))
             continue
-        seq, fields = logged_row
-        changed = [k for k, v in fields.items() if actual.get(k) != v]
-        if kind == "tag":
-            untag = withdrawn.pop(row_id, None)
-            if (untag is not None) != actual["withdrawn"]:
-                changed.append("withdrawn")
-            elif untag is not None and untag[1] != actual["withdrawn_note"]:
-                changed.append("withdrawn note")
-        if changed:
-            yield (
-                seq,
-                Problem(
-                    "record-edited",
-                    subject,
-                    f"{kind} {row_id} no longer matches custody event {seq} that recorded it "
-                    f"({', '.join(changed)} changed)",
-                ),
+        except OSError as exc:
+            report.problems.append(Problem("unreadable", sha, f"thumbnail {sha} cannot be read: {exc}"))
+            continue
+        if actual != sha or not path.is_file() or path.is_symlink():
+            report.problems.append(
+                Problem("changed", sha, f"thumbnail {sha} has changed: its bytes now hash to {actual}")
             )
-    for (kind, row_id), (seq, _fields) in expected.rows.items():
-        yield (
-            seq,
-            Problem(
-                "record-missing",
-                f"{kind}:{row_id}",
-                f"{kind} {row_id}, recorded by custody event {seq}, is gone",
-            ),
-        )

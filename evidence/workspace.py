@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from evidence import TOOL_NAME, __version__
-from evidence.catalogue import custody, schema
+from evidence.catalogue import custody, schema, seal
 from evidence.catalogue.engine import Database
 from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, sqlite_url
 from evidence.core.text import printable
@@ -145,6 +145,7 @@ class UpgradeResult:
     after: str | None
     starter_added: bool
     backup: Path | None = None  # the SQLite copy taken before the upgrade
+    sealed: int = 0  # `seal` events that record the digests of records made before digests were logged
 
 
 BACKUPS = "backups"
@@ -173,15 +174,19 @@ def upgrade_catalogue(catalogue: Path | None = None, *, actor: str | None = None
     except schema.UpgradeFailed as exc:
         restored = exc.now == exc.before
         raise EnvironmentFailure(f"{exc.message}; {_recovery(location, backup, restored)}") from exc
-    if not vocabulary.starter_due(before):
+    if not vocabulary.starter_due(before) and not seal.due(before):
         return UpgradeResult(before, after, starter_added=False, backup=backup)
     db = Database(location.database_url)
     try:
         with db.write() as session:
+            sealed = 0
+            if seal.due(before):
+                reason = f"schema {before} upgraded to {after}: the records as they stand are sealed"
+                sealed = seal.seal(session, actor=actor or default_actor(), reason=reason)
             added = _seed_vocabulary(session, before, actor)
     finally:
         db.dispose()
-    return UpgradeResult(before, after, starter_added=added, backup=backup)
+    return UpgradeResult(before, after, starter_added=added, backup=backup, sealed=sealed)
 
 
 def _recovery(location: Location, backup: Path | None, rolled_back: bool) -> str:

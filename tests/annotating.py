@@ -38,12 +38,22 @@ def terms(cat: Catalogue, *paths: str) -> None:
         db.dispose()
 
 
-def events(cat: Catalogue, action: str) -> list[dict[str, Any]]:
+def events(cat: Catalogue, action: str, *, digests: bool = False) -> list[dict[str, Any]]:
+    """The events of one action: subject, actor and details (without the record digests they carry,
+    unless `digests`)."""
     db = Database(cat.url)
     try:
         with db.read() as session:
             rows = session.scalars(select(Event).where(Event.action == action).order_by(Event.seq))
-            return [{"subject": e.subject, "actor": e.actor, **e.details} for e in rows]
+            hidden = () if digests else ("records", "derived")
+            return [
+                {
+                    "subject": e.subject,
+                    "actor": e.actor,
+                    **{k: v for k, v in e.details.items() if k not in hidden},
+                }
+                for e in rows
+            ]
     finally:
         db.dispose()
 

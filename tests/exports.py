@@ -23,8 +23,10 @@ from evidence.catalogue.models import (
     Event,
     Place,
     Relation,
+    RelationDecision,
     Term,
     TermAlias,
+    Withdrawal,
 )
 from evidence.core.custody import ChainRecord
 
@@ -85,16 +87,15 @@ def record_analysts_work(cat: Catalogue, a: dict[str, Any], b: dict[str, Any]) -
             )
             s.add_all([rifle, compass, unused])
             s.flush()
-            s.add(
-                TermAlias(
-                    term_id=rifle.id,
-                    alias="кейс-винтовка",
-                    alias_key="кейс-винтовка",
-                    language="ru",
-                    created_at=now,
-                    created_by="t",
-                )
+            alias = TermAlias(
+                term_id=rifle.id,
+                alias="кейс-винтовка",
+                alias_key="кейс-винтовка",
+                language="ru",
+                created_at=now,
+                created_by="t",
             )
+            s.add(alias)
             tag = Annotation(
                 item_id=a["id"],
                 term_id=rifle.id,
@@ -118,12 +119,14 @@ def record_analysts_work(cat: Catalogue, a: dict[str, Any], b: dict[str, Any]) -
                 annotator="ana",
                 source="manual",
                 created_at=now,
-                withdrawn_at=now,
-                withdrawn_by="bo",
-                withdrawn_note="misread",
             )
             other_tag = Annotation(item_id=b["id"], term_id=unused.id, annotator="bo", created_at=now)
             s.add_all([tag, withdrawn, other_tag])
+            s.flush()
+            withdrawal = Withdrawal(
+                record="tag", record_id=withdrawn.id, withdrawn_at=now, withdrawn_by="bo", note="misread"
+            )
+            s.add(withdrawal)
             amaq = Claimant(name="@amaq", name_key="@amaq", created_at=now, created_by="t")
             other = Claimant(name="Someone else", name_key="someone else", created_at=now, created_by="t")
             palmyra = Place(
@@ -171,42 +174,56 @@ def record_analysts_work(cat: Catalogue, a: dict[str, Any], b: dict[str, Any]) -
                     ClaimItem(claim_id=claim_b.id, item_id=b["id"]),
                 ]
             )
-            s.add(
-                Description(
-                    item_id=a["id"],
-                    term_id=compass.id,
-                    claim_id=claim.id,
-                    source="the claim",
-                    created_at=now,
-                    created_by="t",
-                )
+            description = Description(
+                item_id=a["id"],
+                term_id=compass.id,
+                claim_id=claim.id,
+                source="the claim",
+                created_at=now,
+                created_by="t",
             )
+            s.add(description)
             low, high = sorted([a["id"], b["id"]])
-            s.add(
-                Relation(
-                    a_id=low,
-                    b_id=high,
-                    kind="duplicate",
-                    status="rejected",
-                    created_at=now,
-                    decided_at=now,
-                    decided_by="ana",
-                    note="unrelated",
-                )
-            )
+            relation = Relation(a_id=low, b_id=high, kind="duplicate", created_at=now)
+            s.add(relation)
             s.flush()
-            for subject, action in [
-                (f"term:{rifle.id}", "term-add"),
-                (f"item:{a['sha256']}", "tag"),
-                (f"item:{a['sha256']}", "untag"),
-                (f"item:{b['sha256']}", "tag"),
-                (f"claimant:{amaq.id}", "claimant-add"),
-                (f"place:{palmyra.id}", "place-add"),
-                (f"place:{west.id}", "place-add"),
-                (f"item:{a['sha256']}", "claim"),
-                (f"item:{b['sha256']}", "claim"),
+            decision = RelationDecision(
+                relation_id=relation.id,
+                status="rejected",
+                kind="duplicate",
+                decided_at=now,
+                decided_by="ana",
+                note="unrelated",
+            )
+            s.add(decision)
+            s.flush()
+            # the events a real session would have logged, each with the digests of what it recorded
+            for subject, action, records in [
+                (f"term:{rifle.id}", "term-add", [("term", t.id) for t in (weapon, rifle, compass, unused)]),
+                (f"term:{rifle.id}", "term-alias", [("alias", alias.id)]),
+                (f"item:{a['sha256']}", "tag", [("tag", tag.id), ("tag", withdrawn.id)]),
+                (f"item:{a['sha256']}", "untag", [("withdrawal", withdrawal.id)]),
+                (f"item:{b['sha256']}", "tag", [("tag", other_tag.id)]),
+                (f"claimant:{amaq.id}", "claimant-add", [("claimant", amaq.id), ("claimant", other.id)]),
+                (f"place:{palmyra.id}", "place-add", [("place", palmyra.id)]),
+                (f"place:{west.id}", "place-add", [("place", west.id)]),
+                (f"item:{a['sha256']}", "claim", [("claim", claim.id)]),
+                (f"item:{b['sha256']}", "claim", [("claim", claim_b.id)]),
+                (f"item:{a['sha256']}", "describe", [("description", description.id)]),
+                (
+                    f"item:{a['sha256']}",
+                    "reject-relation",
+                    [("relation", relation.id), ("decision", decision.id)],
+                ),
             ]:
-                custody.append(s, actor="tester", action=action, subject=subject, details={"note": FORMULA})
+                custody.append(
+                    s,
+                    actor="tester",
+                    action=action,
+                    subject=subject,
+                    details={"note": FORMULA},
+                    records=records,
+                )
             return {
                 "tag": tag.id,
                 "withdrawn": withdrawn.id,

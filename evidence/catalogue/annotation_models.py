@@ -1,6 +1,7 @@
 """What analysts record about items: the vocabulary, tags (annotations), claimants, places, claims and
-described contents. Rows are added, and a few are marked (a tag withdrawn, a term moved); every change
-goes with a custody event written by the use case that makes it."""
+described contents. Rows are added, never changed or removed (database triggers refuse it), except a
+term's place and note and a place's coordinates; a withdrawal is a row of its own. Every change goes with
+a custody event, written by the use case that makes it, that carries the digest of the record's state."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ class Annotation(Base):
 
     Times are seconds of the displayed (rotated) video; a frame tag also carries its frame's time as
     `t_start`. A box is in pixels of the displayed frame, whose size is kept with it, so the tag is a W3C
-    media fragment (`t=10,12&xywh=100,200,150,60`). Withdrawing a tag marks it; the row stays."""
+    media fragment (`t=10,12&xywh=100,200,150,60`). Withdrawing a tag adds a `Withdrawal`; the row stays."""
 
     __tablename__ = "annotation"
 
@@ -87,9 +88,6 @@ class Annotation(Base):
     annotator: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16), default="manual")  # manual | machine | imported
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    withdrawn_by: Mapped[str | None] = mapped_column(Text)
-    withdrawn_note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("confidence IS NULL OR (confidence >= 0 AND confidence <= 1)", name="confidence"),
@@ -167,3 +165,20 @@ class Description(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(Text)
+
+
+class Withdrawal(Base):
+    """A record taken back: who, when and why. The record itself stays as it was (a withdrawn tag counts
+    for nothing but is still shown with `--all`). `record` names the kind of record ("tag"), `record_id`
+    its id; a record is withdrawn once."""
+
+    __tablename__ = "withdrawal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int] = mapped_column(Integer)
+    withdrawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("record", "record_id", name="uq_withdrawal_record_record_id"),)

@@ -1,14 +1,19 @@
-"""Appending to and reading the custody log. Callers own the transaction."""
+"""Appending to and reading the custody log. Callers own the transaction.
+
+An event that creates or changes records names them (`records=[("tag", 3)]`, `derived=[item_id]`) and
+carries the digests of their state as it now stands (`"records"` and `"derived"` in its details), which
+`evidence verify` compares with the database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evidence.catalogue import record_state
 from evidence.catalogue.models import Event
 from evidence.core.custody import GENESIS, ChainRecord, event_hash
 
@@ -17,8 +22,25 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def append(session: Session, *, actor: str, action: str, subject: str, details: dict[str, Any]) -> Event:
-    """Append one event linked to the current head. Must run inside a write transaction."""
+def append(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    details: dict[str, Any],
+    records: Iterable[tuple[str, int]] = (),
+    derived: Iterable[int] = (),
+) -> Event:
+    """Append one event linked to the current head, with the digests of the records it created or
+    changed and of the derived data of the items it analysed. Must run inside a write transaction."""
+    refs = list(records)
+    if refs:
+        details = {**details, "records": record_state.digests_of(session, refs)}
+    analysed = list(derived)
+    if analysed:
+        digests = record_state.derived_of(session, analysed)
+        details = {**details, "derived": {record_state.item_key(i): d for i, d in digests.items()}}
     head = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     at = now()

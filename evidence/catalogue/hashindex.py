@@ -151,6 +151,40 @@ def rebuild(session: Session) -> int:
     return added
 
 
+@dataclass(frozen=True, slots=True)
+class IndexCheck:
+    missing: int  # band rows the fingerprints call for that the index lacks
+    extra: int  # band rows the index has that no fingerprint calls for
+
+
+def check(session: Session) -> IndexCheck:
+    """Compare the index with what the stored fingerprints call for, band by band, in SQL."""
+    missing = extra = 0
+    for band in range(BANDS):
+        value = _band_value(session, band)
+        expected = select(literal(band, SmallInteger), value, FrameHash.id).where(*_indexed())
+        actual = select(HashBand.band, HashBand.value, HashBand.fingerprint_id).where(HashBand.band == band)
+        for first, second in ((expected, actual), (actual, expected)):
+            difference = first.except_(second).subquery()
+            count = int(session.scalar(select(func.count()).select_from(difference)) or 0)
+            if first is expected:
+                missing += count
+            else:
+                extra += count
+    return IndexCheck(missing, extra)
+
+
+def _indexed() -> tuple[ColumnElement[bool], ...]:
+    """The fingerprints the index holds: informative pdq.v1 hashes of the indexed variants."""
+    return (
+        FrameHash.algorithm == INDEXED_ALGORITHM[0],
+        FrameHash.version == INDEXED_ALGORITHM[1],
+        FrameHash.variant.in_(sorted(INDEXED_VARIANTS)),
+        FrameHash.informative.is_(True),
+        func.length(FrameHash.value) == 2 * HASH_BYTES,
+    )
+
+
 def _band_value(session: Session, band: int) -> ColumnElement[int]:
     """A band's value computed in SQL from the stored lowercase hex (instr on SQLite, strpos on PG)."""
     position = func.instr if session.get_bind().dialect.name == "sqlite" else func.strpos
@@ -167,13 +201,7 @@ def _insert_bands(session: Session, where: ColumnElement[bool] | None) -> int:
     added = 0
     for band in range(BANDS):
         value = _band_value(session, band)
-        source = select(literal(band, SmallInteger), value, FrameHash.id).where(
-            FrameHash.algorithm == INDEXED_ALGORITHM[0],
-            FrameHash.version == INDEXED_ALGORITHM[1],
-            FrameHash.variant.in_(sorted(INDEXED_VARIANTS)),
-            FrameHash.informative.is_(True),
-            func.length(FrameHash.value) == 2 * HASH_BYTES,
-        )
+        source = select(literal(band, SmallInteger), value, FrameHash.id).where(*_indexed())
         if where is not None:
             source = source.where(where)
         stmt = insert(_BAND_TABLE).from_select(

@@ -148,9 +148,10 @@ class HashBand(Base):
 
 class Relation(Base):
     """A typed link between two items, read from `a` to `b` (a_id < b_id): duplicate, a excerpt-of b,
-    a contains b, or partial (a shared run, as in a compilation). Suggested by the matcher with its
-    score and evidence, then confirmed or rejected by an analyst; a rejected pair is never suggested
-    again."""
+    a contains b, or partial (a shared run, as in a compilation). The row holds the matcher's suggestion
+    (kind, score, evidence; refreshed when the matcher runs again) or, for a link an analyst made
+    without one, the kind they gave. Analysts' decisions are `RelationDecision` rows: the newest one
+    says whether the link stands (see `catalogue.relations`); a rejected pair is never suggested again."""
 
     __tablename__ = "relation"
 
@@ -158,19 +159,32 @@ class Relation(Base):
     a_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
     b_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))  # suggested | confirmed | rejected
     score: Mapped[float | None] = mapped_column(Float)
     matcher: Mapped[str | None] = mapped_column(String(32))
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_by: Mapped[str | None] = mapped_column(Text)
-    note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("a_id", "b_id", name="uq_relation_a_id_b_id"),
         CheckConstraint("a_id < b_id", name="ordered_pair"),
     )
+
+
+class RelationDecision(Base):
+    """An analyst's decision on a relation: confirmed or rejected, as which kind (read from the
+    relation's `a` to its `b`), by whom, when and why. Never changed: a new decision is a new row."""
+
+    __tablename__ = "relation_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    relation_id: Mapped[int] = mapped_column(ForeignKey("relation.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # confirmed | rejected
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint("status IN ('confirmed', 'rejected')", name="status"),)
 
 
 # the analysts' records live in their own module; importing them here registers their tables with Base
@@ -183,6 +197,7 @@ from evidence.catalogue.annotation_models import (  # noqa: E402
     Place,
     Term,
     TermAlias,
+    Withdrawal,
 )
 
 __all__ = [
@@ -199,6 +214,8 @@ __all__ = [
     "Item",
     "Place",
     "Relation",
+    "RelationDecision",
     "Term",
     "TermAlias",
+    "Withdrawal",
 ]

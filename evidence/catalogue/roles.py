@@ -1,14 +1,18 @@
-"""PostgreSQL roles: an application role that cannot change or remove custody events.
+"""PostgreSQL roles: an application role that can add to the catalogue but cannot change or remove
+custody events or records.
 
-The append-only triggers stop mistakes, not people: the owner of the `event` table (and any superuser)
-can disable them. So on PostgreSQL two roles are used:
+The append-only triggers stop mistakes, not people: the owner of a table (and any superuser) can
+disable them. So on PostgreSQL two roles are used:
 
 - the **owner** role runs `evidence db upgrade` (it owns every table, the triggers and their function);
-- the **application** role, which everyday `evidence` commands connect as, gets SELECT, INSERT,
-  UPDATE and DELETE on the ordinary tables, only SELECT and INSERT on `event`, only SELECT on
-  `alembic_version`, and USAGE on the sequences. It owns nothing, so it cannot disable or drop the
-  triggers, and it has no TRUNCATE, except on `hash_band`, the derived similarity index that
-  `evidence db reindex` empties that way.
+- the **application** role, which everyday `evidence` commands connect as, gets SELECT and INSERT on
+  every table and nothing more, except: UPDATE and DELETE on the derived data that analysis re-makes
+  (`frame`, `fingerprint`, `hash_band`, and TRUNCATE on `hash_band` for `evidence db reindex`), and
+  UPDATE of exactly the columns evidence changes, each change logged with the record's new digest:
+  an item's analysis results, a relation's matcher suggestion, a term's place and note, a place's
+  coordinates. Only SELECT on `alembic_version`, USAGE on the sequences. It owns nothing, so it cannot
+  disable or drop the triggers; it cannot UPDATE, DELETE or TRUNCATE the custody log or any other
+  record (corrections and withdrawals are new rows).
 
 `grant_statements` is the SQL (run it as the owner); `apply_app_role` runs it after checking that the
 role exists, is not a superuser and owns no catalogue table. Run it again after each `db upgrade`
@@ -25,9 +29,16 @@ from sqlalchemy import text
 from evidence.catalogue.engine import make_engine
 from evidence.errors import UsageError
 
-APPEND_ONLY = ("event",)
 READ_ONLY = ("alembic_version",)
-TRUNCATABLE = ("hash_band",)  # derived data: `evidence db reindex` empties it with TRUNCATE
+DERIVED = ("frame", "fingerprint", "hash_band")  # re-made by analysis; `db reindex` truncates hash_band
+TRUNCATABLE = ("hash_band",)
+# the only columns of records that evidence changes (each change appends an event with the new digest)
+UPDATABLE = {
+    "item": ("kind", "mime", "probe", "analysis", "analysed_at", "summary"),
+    "relation": ("kind", "score", "matcher", "evidence"),
+    "term": ("parent_id", "scope", "note"),
+    "place": ("latitude", "longitude", "precision"),
+}
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -46,14 +57,14 @@ def grant_statements(app_role: str, schema: str = "public") -> list[str]:
     statements = [
         f"GRANT USAGE ON SCHEMA {where} TO {role}",
         f"REVOKE ALL ON ALL TABLES IN SCHEMA {where} FROM {role}",
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {where} TO {role}",
+        f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA {where} TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {where} TO {role}",
     ]
-    for table in APPEND_ONLY:
-        statements += [
-            f"REVOKE ALL ON {where}.{table} FROM {role}",
-            f"GRANT SELECT, INSERT ON {where}.{table} TO {role}",
-        ]
+    statements += [f"GRANT UPDATE, DELETE ON {where}.{table} TO {role}" for table in DERIVED]
+    statements += [
+        f"GRANT UPDATE ({', '.join(columns)}) ON {where}.{table} TO {role}"
+        for table, columns in UPDATABLE.items()
+    ]
     for table in READ_ONLY:
         statements += [
             f"REVOKE ALL ON {where}.{table} FROM {role}",
@@ -62,7 +73,7 @@ def grant_statements(app_role: str, schema: str = "public") -> list[str]:
     statements += [f"GRANT TRUNCATE ON {where}.{table} TO {role}" for table in TRUNCATABLE]
     defaults = f"ALTER DEFAULT PRIVILEGES IN SCHEMA {where} GRANT"
     statements += [
-        f"{defaults} SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+        f"{defaults} SELECT, INSERT ON TABLES TO {role}",
         f"{defaults} USAGE, SELECT ON SEQUENCES TO {role}",
     ]
     return statements

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evidence.catalogue import custody
+from evidence.catalogue import custody, withdrawals
 from evidence.catalogue.annotation_models import Annotation, Term, TermAlias
 from evidence.core.vocab import (
     AliasEntry,
@@ -107,6 +107,7 @@ def create_term(
         action="term-add",
         subject=f"term:{row.id}",
         details={"path": vocab.path(row.id), "free": free, "note": note, "origin": origin},
+        records=[("term", row.id)],
     )
     return row.id
 
@@ -165,16 +166,15 @@ def add_alias(
             f"the alias {cleaned!r}{where} already names {vocab.path_text(existing.term_id)!r}; "
             "an alias names one term per language"
         )
-    session.add(
-        TermAlias(
-            term_id=term_id,
-            alias=cleaned,
-            alias_key=key,
-            language=language,
-            created_at=custody.now(),
-            created_by=actor,
-        )
+    row = TermAlias(
+        term_id=term_id,
+        alias=cleaned,
+        alias_key=key,
+        language=language,
+        created_at=custody.now(),
+        created_by=actor,
     )
+    session.add(row)
     session.flush()
     vocab.add_alias(AliasEntry(term_id, cleaned, language))
     if not log:
@@ -185,6 +185,7 @@ def add_alias(
         action="term-alias",
         subject=f"term:{term_id}",
         details={"path": vocab.path(term_id), "alias": cleaned, "language": language},
+        records=[("alias", row.id)],
     )
     return True
 
@@ -253,6 +254,7 @@ def set_note(session: Session, vocab: Vocabulary, term_id: int, note: str | None
         action="term-note",
         subject=f"term:{term_id}",
         details={"path": vocab.path(term_id), "note": note},
+        records=[("term", term_id)],
     )
     return True
 
@@ -285,6 +287,7 @@ def move_term(
         action="term-move",
         subject=f"term:{term_id}",
         details={"from": before, "to": vocab.path(term_id)},
+        records=[("term", term_id)],
     )
     return True
 
@@ -293,7 +296,7 @@ def tag_counts(session: Session) -> dict[int, int]:
     """How many standing (not withdrawn) tags each term has."""
     rows = session.execute(
         select(Annotation.term_id, func.count())
-        .where(Annotation.withdrawn_at.is_(None))
+        .where(withdrawals.standing("tag", Annotation.id))
         .group_by(Annotation.term_id)
     )
     return {term_id: count for term_id, count in rows}

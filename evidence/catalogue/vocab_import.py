@@ -27,6 +27,7 @@ class ImportCounts:
     terms_added: int
     aliases_added: int
     aliases_skipped: int = 0
+    records: tuple[tuple[str, int], ...] = ()  # the terms and aliases it made, for the import's event
 
 
 @dataclass(slots=True)
@@ -143,14 +144,16 @@ def import_entries(
                 f"the alias {alias!r}{where} already names {plan.shown(owner)!r}, not {plan.shown(target)!r} "
                 "(an alias names one term per language)",
             )
-    _write_terms(session, plan, actor)
-    rows = _write_aliases(session, plan, aliases, actor)
-    return ImportCounts(len(entries), len(plan.new), rows, skipped)
+    terms = _write_terms(session, plan, actor)
+    alias_ids = _write_aliases(session, plan, aliases, actor)
+    records = (*(("term", i) for i in terms), *(("alias", i) for i in alias_ids))
+    return ImportCounts(len(entries), len(plan.new), len(alias_ids), skipped, records)
 
 
-def _write_terms(session: Session, plan: _Plan, actor: str) -> None:
-    """Insert the new terms a level at a time (one batched INSERT per depth)."""
+def _write_terms(session: Session, plan: _Plan, actor: str) -> list[int]:
+    """Insert the new terms a level at a time (one batched INSERT per depth); returns their ids."""
     now = custody.now()
+    made: list[int] = []
     for depth in sorted({len(k) for k in plan.new}):
         level = [(k, p) for k, p in plan.new.items() if len(k) == depth]
         rows = []
@@ -173,9 +176,13 @@ def _write_terms(session: Session, plan: _Plan, actor: str) -> None:
         for (key, p), row in zip(level, rows, strict=True):
             plan.ids[key] = row.id
             plan.vocab.add_term(TermNode(row.id, row.parent_id, p.label, p.free, p.note))
+            made.append(row.id)
+    return made
 
 
-def _write_aliases(session: Session, plan: _Plan, aliases: list[tuple[str, str, Target]], actor: str) -> int:
+def _write_aliases(
+    session: Session, plan: _Plan, aliases: list[tuple[str, str, Target]], actor: str
+) -> list[int]:
     now = custody.now()
     rows = [
         TermAlias(
@@ -192,7 +199,7 @@ def _write_aliases(session: Session, plan: _Plan, aliases: list[tuple[str, str, 
     session.flush()
     for row in rows:
         plan.vocab.add_alias(AliasEntry(row.term_id, row.alias, row.language))
-    return len(rows)
+    return [row.id for row in rows]
 
 
 def log_import(session: Session, counts: ImportCounts, *, actor: str, details: dict[str, Any]) -> None:
@@ -209,4 +216,5 @@ def log_import(session: Session, counts: ImportCounts, *, actor: str, details: d
             "aliases_added": counts.aliases_added,
             "aliases_skipped": counts.aliases_skipped,
         },
+        records=counts.records,
     )

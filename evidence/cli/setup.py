@@ -53,6 +53,11 @@ def db_upgrade(ctx: typer.Context) -> None:
         message(f"a copy of the catalogue from before the upgrade is at {printable(str(result.backup))}")
     if result.starter_added:
         message("added the starter vocabulary (see `evidence terms`)")
+    if result.sealed:
+        message(
+            f"sealed the records as they stand in {result.sealed} custody event(s): from now on "
+            "`evidence verify` compares every record with the custody log"
+        )
 
 
 @db_app.command("roles")
@@ -73,7 +78,8 @@ def db_roles(
     result = roles.apply_app_role(locate(state(ctx).catalogue).database_url, app_role)
     typer.echo(
         f"granted {result.app_role} everyday access to the catalogue in schema {result.schema} "
-        f"(SELECT, INSERT only on event; owner: {result.owner}); connect evidence as {result.app_role}"
+        f"(SELECT, INSERT only on event and the records; owner: {result.owner}); connect evidence as "
+        f"{result.app_role}"
     )
     message("run `evidence db roles` again after each `evidence db upgrade`")
 

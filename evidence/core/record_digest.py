@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +66,9 @@ def derived_digest(frames: Iterable[Mapping[str, Any]]) -> str:
     return _sha256_json({"v": DIGEST_VERSION, "kind": "derived", "frames": canonical(list(frames))})
 
 
+EMPTY_DERIVED = derived_digest([])
+
+
 def record_key(kind: str, record_id: int) -> str:
     return f"{kind}:{record_id}"
 
@@ -75,3 +79,47 @@ def parse_key(key: str) -> tuple[str, int]:
     if not kind or not number.isdigit():
         raise ValueError(f"not a record key: {key!r}")
     return kind, int(number)
+
+
+class Ledger:
+    """What the custody events say the records are: for each record (and each item's derived data) the
+    digest of the newest event that recorded it, gathered while the chain is walked."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, tuple[int, str]] = {}
+        self.derived: dict[str, tuple[int, str]] = {}
+        self.first_subject: dict[str, str] = {}  # the subject of the event that first recorded a record
+
+    def note(self, seq: int, subject: str, details: Mapping[str, Any]) -> None:
+        for field, target in (("records", self.records), ("derived", self.derived)):
+            given = details.get(field)
+            if isinstance(given, Mapping):
+                for key, digest in given.items():
+                    if isinstance(key, str) and isinstance(digest, str):
+                        target[key] = (seq, digest)
+                        self.first_subject.setdefault(key, subject)
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    key: str  # "tag:3"
+    what: str  # "edited" | "missing" | "unlogged"
+    seq: int | None  # the event that recorded the state, if any
+
+
+def compare(
+    recorded: Mapping[str, tuple[int, str]], actual: Iterable[tuple[str, str]], *, blank: str | None = None
+) -> Iterator[Mismatch]:
+    """Each record whose digest differs from the recorded one, that no event recorded, or that an event
+    recorded and is gone. A record whose digest is `blank` (an item with no frames) needs no event."""
+    unseen = dict(recorded)
+    for key, digest in actual:
+        logged = unseen.pop(key, None)
+        if logged is None:
+            if digest != blank:
+                yield Mismatch(key, "unlogged", None)
+        elif logged[1] != digest:
+            yield Mismatch(key, "edited", logged[0])
+    for key, (seq, digest) in unseen.items():
+        if digest != blank:
+            yield Mismatch(key, "missing", seq)

@@ -24,10 +24,11 @@ from evidence.catalogue.models import (
     Frame,
     Item,
     Place,
-    Relation,
     Term,
     TermAlias,
+    Withdrawal,
 )
+from evidence.catalogue.relations import RelationState
 from evidence.core.fragment import Box, tag_fragment
 from evidence.core.timeutil import iso
 from evidence.core.vocab import TermNode, Vocabulary
@@ -50,12 +51,13 @@ class Records:
     terms: list[Term] = field(default_factory=list)
     aliases: list[TermAlias] = field(default_factory=list)
     tags: list[Annotation] = field(default_factory=list)
+    withdrawals: dict[int, Withdrawal] = field(default_factory=dict)  # by tag id
     claimants: list[Claimant] = field(default_factory=list)
     places: list[Place] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     claim_items: list[ClaimItem] = field(default_factory=list)
     descriptions: list[Description] = field(default_factory=list)
-    relations: list[Relation] = field(default_factory=list)
+    relations: list[RelationState] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
 
@@ -69,6 +71,7 @@ class Index:
         self.claimants = {c.id: c for c in records.claimants}
         self.places = {p.id: p for p in records.places}
         self.frame_index = {f.id: f.idx for f in records.frames}
+        self.withdrawals = records.withdrawals
         self.claim_items: dict[int, list[int]] = {}
         for link in sorted(records.claim_items, key=lambda ci: (ci.claim_id, ci.item_id)):
             self.claim_items.setdefault(link.claim_id, []).append(link.item_id)
@@ -106,6 +109,7 @@ def frame_record(frame: Frame) -> dict[str, Any]:
 
 def tag_record(tag: Annotation, index: Index) -> dict[str, Any]:
     box = (tag.box_x, tag.box_y, tag.box_w, tag.box_h)
+    gone = index.withdrawals.get(tag.id)
     return {
         "id": tag.id,
         "term": index.term(tag.term_id),
@@ -122,10 +126,10 @@ def tag_record(tag: Annotation, index: Index) -> dict[str, Any]:
         "annotator": tag.annotator,
         "note": tag.note,
         "created_at": iso(tag.created_at),
-        "withdrawn": tag.withdrawn_at is not None,
-        "withdrawn_at": iso(tag.withdrawn_at),
-        "withdrawn_by": tag.withdrawn_by,
-        "withdrawn_note": tag.withdrawn_note,
+        "withdrawn": gone is not None,
+        "withdrawn_at": None if gone is None else iso(gone.withdrawn_at),
+        "withdrawn_by": None if gone is None else gone.withdrawn_by,
+        "withdrawn_note": None if gone is None else gone.note,
     }
 
 
@@ -250,7 +254,7 @@ def document(records: Records, *, exported_at: datetime, tool_version: str) -> d
     """The JSON export: the items with everything recorded about them, the terms they use, the
     claimants and places of their claims, and the custody events (all, or the items' own)."""
     index = Index(records)
-    relations: dict[int, list[Relation]] = {}
+    relations: dict[int, list[RelationState]] = {}
     for rel in records.relations:
         if rel.a_id in index.items and rel.b_id in index.items:
             relations.setdefault(rel.a_id, []).append(rel)

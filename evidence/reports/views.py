@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item, Relation
+from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
+from evidence.catalogue.relations import RelationState
 from evidence.core.custody import format_time
 from evidence.core.timeutil import iso
 
@@ -88,7 +89,7 @@ def frame_dict(frame: Frame, hashes: list[FrameHash] | None = None) -> dict[str,
     return out
 
 
-def relation_dict(rel: Relation, other: Item, item_id: int) -> dict[str, Any]:
+def relation_dict(rel: RelationState, other: Item, item_id: int) -> dict[str, Any]:
     """A relation seen from `item_id`: what this item is to the other one."""
     kind = (
         rel.kind

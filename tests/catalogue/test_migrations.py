@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 import subprocess
@@ -272,11 +273,21 @@ def test_db_upgrade_keeps_every_row_and_extends_the_old_chain(old_catalogue: Cat
     assert f"schema upgraded from 0001 to {schema.SCHEMA_HEAD}" in result.stdout
     after = _dump(cat)
     assert after["item"] == before["item"] and after["acquisition"] == before["acquisition"]
-    # the events up to the old head are unchanged; the starter vocabulary's event extends the chain
+    # the events up to the old head are unchanged; the seal of the records as they stood, then the
+    # starter vocabulary's event extend the chain
     assert after["event"][: len(before["event"])] == before["event"]
     added = after["event"][len(before["event"]) :]
-    assert [row[3] for row in added] == ["vocabulary-import"]
+    assert [row[3] for row in added] == ["seal", "vocabulary-import"]
     assert added[0][6] == old_head[7]  # it links to the old head's hash
+    sealed = json.loads(added[0][5]) if isinstance(added[0][5], str) else added[0][5]
+    assert sorted(sealed["records"]) == [
+        "acquisition:1",
+        "acquisition:2",
+        "acquisition:3",
+        "item:1",
+        "item:2",
+    ]
+    assert "sealed" in result.stderr
     report = cat.json("verify")
     assert report["ok"] is True, report["problems"]
     assert report["objects_checked"] == 2 and report["events_checked"] == len(after["event"])

@@ -116,7 +116,9 @@ def test_move_updates_the_scope_and_refuses_cycles_and_twins(db: Database) -> No
         assert (row.parent_id, row.scope) == (pistol, pistol)
         assert session.get_one(Term, twin).scope == 0
         moves = session.scalars(select(Event).where(Event.action == "term-move").order_by(Event.seq)).all()
-        assert moves[0].details == {
+        first = dict(moves[0].details)
+        assert list(first.pop("records")) == [f"term:{ak}"]  # the digest of the moved term's state
+        assert first == {
             "from": ["weapon", "small arms", "rifle", "AK-74M"],
             "to": ["weapon", "small arms", "pistol", "AK-74M"],
         }

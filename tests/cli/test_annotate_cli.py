@@ -167,6 +167,7 @@ def test_every_tag_is_logged_and_the_chain_verifies(catalogue: Catalogue, media:
         "--note",
         "n",
     )
+    assert [sorted(e["records"]) for e in events(catalogue, "tag", digests=True)] == [[f"tag:{tag['id']}"]]
     logged = events(catalogue, "tag")
     assert logged == [
         {

@@ -14,9 +14,10 @@ import pytest
 from conftest import Catalogue
 from exports import HOSTILE_FILE, HOSTILE_RECORD, Seeded, add, chain, logged_events, two_items
 from mediagen import make_image
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 
 from evidence import faults
+from evidence.catalogue import custody
 from evidence.catalogue.engine import Database
 from evidence.catalogue.models import Acquisition
 from evidence.core.custody import walk_chain
@@ -86,9 +87,28 @@ def test_bag_of_every_item_is_valid_and_logged(seeded: Seeded, tmp_path: Path) -
     d = add(cat, renamed)
     db = Database(cat.url)
     try:
-        with db.write() as s:  # a name recorded by another tool: the bag must not trust it either
+        # a name recorded by another tool (one that logs what it writes): the bag must not trust it either
+        with db.write() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(text("SET LOCAL session_replication_role = replica"))
+            else:
+                trigger = s.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = 'acquisition_append_only_update'")
+                ).scalar_one()
+                s.execute(text("DROP TRIGGER acquisition_append_only_update"))
             s.execute(
                 update(Acquisition).where(Acquisition.item_id == d["id"]).values(original_name=HOSTILE_RECORD)
+            )
+            if s.get_bind().dialect.name == "sqlite":
+                s.execute(text(trigger))
+            acquisition = s.scalars(select(Acquisition.id).where(Acquisition.item_id == d["id"])).one()
+            custody.append(
+                s,
+                actor="other-tool",
+                action="acquire",
+                subject=f"item:{d['sha256']}",
+                details={"acquisition": acquisition, "renamed": True},
+                records=[("acquisition", acquisition)],
             )
     finally:
         db.dispose()

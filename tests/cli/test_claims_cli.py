@@ -12,6 +12,7 @@ from annotating import HOSTILE, add, events, snapshot, terms
 from conftest import Catalogue
 from mediagen import make_image, make_video
 
+from evidence.catalogue import custody
 from evidence.catalogue.engine import Database
 
 PALMYRA = ["--place", "Palmyra", "--lat", "34.5505", "--lon", "38.2684"]
@@ -157,14 +158,16 @@ def relate(cat: Catalogue, a: int, b: int, status: str) -> None:
         try:
             with db.write() as session:
                 low, high = sorted((a, b))
-                session.add(
-                    Relation(
-                        a_id=low,
-                        b_id=high,
-                        kind="duplicate",
-                        status="suggested",
-                        created_at=datetime.now(UTC),
-                    )
+                row = Relation(a_id=low, b_id=high, kind="duplicate", created_at=datetime.now(UTC))
+                session.add(row)
+                session.flush()
+                custody.append(
+                    session,
+                    actor="matcher",
+                    action="suggest-relation",
+                    subject="catalogue",
+                    details={},
+                    records=[("relation", row.id)],
                 )
         finally:
             db.dispose()

@@ -147,7 +147,9 @@ def test_init_refuses_inside_a_catalogue(linked: Linked) -> None:
     assert again.exit_code == 0, again.output  # type: ignore[attr-defined]
 
 
-def test_an_sqlite_database_kept_elsewhere_is_protected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_sqlite_database_kept_elsewhere_is_protected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner = CliRunner()
     database = tmp_path / "records" / "case.sqlite"
     database.parent.mkdir()

@@ -22,9 +22,7 @@ def tamper(cat: Catalogue, statements: list[Statement]) -> None:
     """Run SQL on the catalogue as someone who holds the database file or a superuser login would."""
     if cat.backend == "sqlite":
         conn = sqlite3.connect(cat.root / "catalogue.sqlite")
-        triggers = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'event'"
-        ).fetchall()
+        triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
         assert triggers, "the append-only triggers should be there before we go around them"
         for name, _sql in triggers:
             conn.execute(f"DROP TRIGGER {name}")
@@ -37,10 +35,14 @@ def tamper(cat: Catalogue, statements: list[Statement]) -> None:
         return
     engine = create_engine(cat.url)
     with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE event DISABLE TRIGGER USER"))
+        query = text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = list(conn.execute(query).scalars())
+        for table in tables:
+            conn.execute(text(f'ALTER TABLE "{table}" DISABLE TRIGGER USER'))
         for sql, params in statements:
             conn.execute(text(sql), params)
-        conn.execute(text("ALTER TABLE event ENABLE TRIGGER USER"))
+        for table in tables:
+            conn.execute(text(f'ALTER TABLE "{table}" ENABLE TRIGGER USER'))
     engine.dispose()
 
 
@@ -114,3 +116,15 @@ def object_path(cat: Catalogue, sha: str) -> Path:
 
 def edit_actor(seq: int) -> list[Statement]:
     return [("UPDATE event SET actor = 'mallory' WHERE seq = :s", {"s": seq})]
+
+
+def current_digests(cat: Catalogue, refs: list[tuple[str, int]]) -> dict[str, str]:
+    """The digests of these records as they now are: what a forger would write into the events."""
+    from evidence.catalogue import record_state
+
+    db = Database(cat.url)
+    try:
+        with db.read() as session:
+            return record_state.digests_of(session, refs)
+    finally:
+        db.dispose()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import Catalogue
-from tampering import chain, edit_actor, fill, rewrite, seq_of, tamper
+from tampering import chain, current_digests, edit_actor, fill, rewrite, seq_of, tamper
 
 
 @pytest.fixture
@@ -32,10 +32,14 @@ def test_a_forged_history_passes_alone_but_not_against_an_anchor(
     (catalogue.home / "later.txt").write_text("added after the anchor")
     catalogue.ok("add", catalogue.home / "later.txt")
     assert catalogue.json("verify", "--anchor", anchor)["anchor"]["ok"] is True
-    # rewrite the first acquisition (long before the anchor) and every hash after it
+    # rewrite the first acquisition (long before the anchor), the digest of its state in the event that
+    # recorded it, and every hash after that event
     seq = seq_of(catalogue, "acquire")
-    rewrite(catalogue, seq, lambda r: {**r.details, "source_url": "https://forged.example/"})
     tamper(catalogue, [("UPDATE acquisition SET source_url = 'https://forged.example/' WHERE id = 1", {})])
+    digests = current_digests(catalogue, [("acquisition", 1)])
+    rewrite(
+        catalogue, seq, lambda r: {**r.details, "source_url": "https://forged.example/", "records": digests}
+    )
     alone = catalogue.json("verify")
     assert alone["ok"] is True  # the chain and the records agree: only an anchor can tell
     result = catalogue.run("verify", "--anchor", anchor)
@@ -52,13 +56,26 @@ def test_events_cut_off_the_end_are_caught_by_an_anchor(
     catalogue: Catalogue, filled: dict[str, Any], tmp_path: Path
 ) -> None:
     anchor = tmp_path / "anchor.txt"
+    catalogue.ok("verify")
+    catalogue.ok("verify")  # two more events that record no record
     catalogue.ok("anchor", "-o", anchor)
     anchored_seq = int(anchor.read_text().split("seq=")[1].split()[0])
-    tamper(catalogue, [("DELETE FROM event WHERE seq >= :s", {"s": anchored_seq - 2})])
+    tamper(catalogue, [("DELETE FROM event WHERE seq >= :s", {"s": anchored_seq - 1})])
     assert catalogue.json("verify")["ok"] is True  # a shorter chain still walks cleanly on its own
     result = catalogue.run("verify", "--anchor", anchor)
     assert result.exit_code == 5, result.output
     assert f"the anchor names custody event {anchored_seq} but the chain now ends at event" in result.stderr
+
+
+def test_events_cut_off_the_end_that_recorded_records_fail_even_without_an_anchor(
+    catalogue: Catalogue, filled: dict[str, Any]
+) -> None:
+    seq = seq_of(catalogue, "describe")
+    tamper(catalogue, [("DELETE FROM event WHERE seq >= :s", {"s": seq})])
+    problems = catalogue.json("verify", code=5)["problems"]
+    assert ("record-unlogged", f"description:{filled['description']}") in {
+        (p["kind"], p["subject"]) for p in problems
+    }
 
 
 def test_an_edit_before_the_anchor_is_named_by_walk_and_anchor(

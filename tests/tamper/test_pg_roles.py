@@ -27,7 +27,9 @@ needs_postgres = pytest.mark.skipif(
 
 def test_the_printed_script_keeps_event_append_only() -> None:
     sql = roles.script("evidence_app")
-    assert 'GRANT SELECT, INSERT ON "public".event TO "evidence_app";' in sql
+    assert 'GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "public" TO "evidence_app";' in sql
+    assert 'UPDATE ON "public".event' not in sql and 'DELETE ON "public".event' not in sql
+    assert 'GRANT UPDATE, DELETE ON "public".frame TO "evidence_app";' in sql
     assert 'GRANT SELECT ON "public".alembic_version TO "evidence_app";' in sql
     assert 'TRUNCATE ON "public".event' not in sql and 'UPDATE ON "public".event' not in sql
     for bad in ("app; DROP TABLE event", "App", "x" * 64, ""):
@@ -80,7 +82,7 @@ def test_the_app_role_works_but_cannot_touch_the_log(
     superuser = cat.run("db", "roles", "--app-role", "postgres")
     assert superuser.exit_code == 2 and "superuser" in superuser.stderr
     granted = cat.ok("db", "roles", "--app-role", app_role)
-    assert "SELECT, INSERT only on event" in granted.stdout
+    assert "SELECT, INSERT only on event and the records" in granted.stdout
     app_url = as_role(cat.url, app_role)
     app = {"EVIDENCE_DATABASE_URL": app_url}
 

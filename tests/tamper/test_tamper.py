@@ -163,15 +163,9 @@ RECORD_CASES: dict[
         lambda f: f"tag:{f['tag']}",
     ),
     "tag-unwithdrawn": (
-        lambda f: [
-            (
-                "UPDATE annotation SET withdrawn_at = NULL, withdrawn_by = NULL, withdrawn_note = NULL "
-                "WHERE id = :i",
-                {"i": f["withdrawn"]},
-            )
-        ],
-        "record-edited",
-        lambda f: f"tag:{f['withdrawn']}",
+        lambda f: [("DELETE FROM withdrawal WHERE record = 'tag' AND record_id = :i", {"i": f["withdrawn"]})],
+        "record-missing",
+        lambda f: "withdrawal:1",
     ),
     "claim-text-edited": (
         lambda f: [("UPDATE claim SET statement = 'Nobody was killed' WHERE id = :i", {"i": f["claim"]})],
@@ -209,11 +203,9 @@ def test_a_tampered_record_differs_from_its_custody_event(
     assert "custody event" in result.stderr or "no custody event" in result.stderr
 
 
-def test_records_inserted_without_an_event_are_warned_about(
-    catalogue: Catalogue, filled: dict[str, Any]
-) -> None:
-    """Rows no event created prove nothing about the history (whoever can insert rows can append a
-    matching event too): verify names them as warnings."""
+def test_records_inserted_without_an_event_are_problems(catalogue: Catalogue, filled: dict[str, Any]) -> None:
+    """Every record evidence makes is recorded by a custody event: a row no event recorded (an item
+    planted with its object, an acquisition slipped in) was added around the tool, and verify fails."""
     planted = b"planted with a record\n"
     sha = hashlib.sha256(planted).hexdigest()
     path = object_path(catalogue, sha)
@@ -235,10 +227,8 @@ def test_records_inserted_without_an_event_are_warned_about(
             ),
         ],
     )
-    report = catalogue.json("verify")
-    assert report["ok"] is True and report["problems"] == []
-    assert (
-        f"item {sha} has no custody event that preserved it (it was added around evidence)"
-        in report["warnings"]
-    )
-    assert any(w.startswith("acquisition 4 has no custody event") for w in report["warnings"])
+    report = catalogue.json("verify", code=5)
+    found = {(p["kind"], p["subject"]) for p in report["problems"]}
+    assert found == {("record-unlogged", f"item:{sha}"), ("record-unlogged", "acquisition:4")}
+    messages = [p["message"] for p in report["problems"]]
+    assert f"item 4 ({sha}) has no custody event that recorded it (it was added around evidence)" in messages

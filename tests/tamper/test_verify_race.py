@@ -63,7 +63,7 @@ def test_an_object_published_but_not_yet_committed_is_not_untracked(
         assert any("not catalogued yet" in w for w in report["warnings"]), report["warnings"]
     finally:
         release.touch()
-        out, err = adding.communicate(timeout=120)
+        _out, err = adding.communicate(timeout=120)
     assert adding.returncode == 0, err
     assert _verify_events(catalogue)[-1]["ok"] is True
     settled = catalogue.json("verify")

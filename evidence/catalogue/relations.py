@@ -1,0 +1,109 @@
+"""Relations as they stand: the matcher's suggestion (the `relation` row) and the analysts' decisions
+(`relation_decision` rows, never changed; the newest one decides). Functions take a Session and never
+commit."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from evidence.catalogue.models import Relation, RelationDecision
+
+SUGGESTED, CONFIRMED, REJECTED = "suggested", "confirmed", "rejected"
+LIVE = (SUGGESTED, CONFIRMED)  # a rejected pair is no link
+CLUSTER_KINDS = frozenset({"duplicate", "excerpt-of", "contains"})
+
+
+@dataclass(frozen=True, slots=True)
+class RelationState:
+    """A relation with the newest decision applied: `kind` and `status` are what stands now."""
+
+    id: int
+    a_id: int
+    b_id: int
+    kind: str
+    status: str  # suggested | confirmed | rejected
+    score: float | None
+    matcher: str | None
+    evidence: dict[str, Any] | None
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str | None
+
+
+def _state() -> Subquery:
+    newest = (
+        select(RelationDecision.relation_id, func.max(RelationDecision.id).label("decision_id"))
+        .group_by(RelationDecision.relation_id)
+        .subquery("newest_decision")
+    )
+    decision = aliased(RelationDecision, name="decision")
+    return (
+        select(
+            Relation.id,
+            Relation.a_id,
+            Relation.b_id,
+            func.coalesce(decision.kind, Relation.kind).label("kind"),
+            func.coalesce(decision.status, literal(SUGGESTED)).label("status"),
+            Relation.score,
+            Relation.matcher,
+            Relation.evidence,
+            Relation.created_at,
+            decision.decided_at,
+            decision.decided_by,
+            decision.note,
+        )
+        .outerjoin(newest, newest.c.relation_id == Relation.id)
+        .outerjoin(decision, decision.id == newest.c.decision_id)
+        .subquery("relation_state")
+    )
+
+
+STATE = _state()
+"""The relations as they stand, as a selectable: id, a_id, b_id, kind, status, score, matcher, evidence,
+created_at, decided_at, decided_by, note."""
+
+
+def states(session: Session, *where: ColumnElement[bool]) -> list[RelationState]:
+    """The relations matching `where` (conditions on `STATE.c`), in id order."""
+    rows = session.execute(select(STATE).where(*where).order_by(STATE.c.id)).mappings()
+    return [RelationState(**row) for row in rows]
+
+
+def state_of(session: Session, relation_id: int) -> RelationState:
+    found = states(session, STATE.c.id == relation_id)
+    if not found:
+        raise LookupError(f"no relation {relation_id}")
+    return found[0]
+
+
+def pair(session: Session, a_id: int, b_id: int) -> RelationState | None:
+    """The relation between two items (stored with the lower id first), if any."""
+    low, high = min(a_id, b_id), max(a_id, b_id)
+    found = states(session, STATE.c.a_id == low, STATE.c.b_id == high)
+    return found[0] if found else None
+
+
+def touching(session: Session, item_ids: Collection[int], *where: ColumnElement[bool]) -> list[RelationState]:
+    """Relations with either end among these items."""
+    ids = list(item_ids)
+    out: list[RelationState] = []
+    for start in range(0, len(ids), 450):
+        chunk = ids[start : start + 450]
+        out.extend(states(session, or_(STATE.c.a_id.in_(chunk), STATE.c.b_id.in_(chunk)), *where))
+    return sorted({r.id: r for r in out}.values(), key=lambda r: r.id)
+
+
+def live_links(session: Session, item_ids: Collection[int] | None = None) -> list[tuple[int, int]]:
+    """The (a, b) pairs joined as copies: duplicate / excerpt-of / contains, suggested or confirmed;
+    all of them, or those touching these items."""
+    where = (STATE.c.status.in_(LIVE), STATE.c.kind.in_(CLUSTER_KINDS))
+    if item_ids is None:
+        return [(a, b) for a, b in session.execute(select(STATE.c.a_id, STATE.c.b_id).where(*where))]
+    return [(r.a_id, r.b_id) for r in touching(session, item_ids, *where)]
