@@ -204,7 +204,7 @@ def _rowcount(result: Any) -> int:
 
 def search(
     session: Session,
-    queries: Sequence[bytes],
+    queries: Sequence[bytes] | npt.NDArray[np.uint8],
     *,
     threshold: int = DEFAULT_THRESHOLD,
     exclude_items: Collection[int] = (),
@@ -215,7 +215,8 @@ def search(
     with `near` probing, that has two bands within one bit of it; ordered by query, distance, id.
 
     `near=None` probes near for at most `NEAR_MAX_QUERIES` query hashes. `exclude_items` leaves out
-    stored hashes of those items; `variants` keeps only stored hashes of those variants."""
+    stored hashes of those items; `variants` keeps only stored hashes of those variants. The query
+    hashes are 32-byte strings, or the rows of an (n, 32) uint8 matrix."""
     given = _query_matrix(queries)
     if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= 8 * HASH_BYTES:
         raise ValueError(f"threshold must be an integer 0..{8 * HASH_BYTES}, not {threshold!r}")
@@ -291,7 +292,13 @@ def _fingerprint_ids(session: Session, item_ids: Collection[int]) -> npt.NDArray
     return np.array(sorted(ids), dtype=np.int64)
 
 
-def _query_matrix(queries: Sequence[bytes]) -> npt.NDArray[np.uint8]:
+def _query_matrix(queries: Sequence[bytes] | npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    if isinstance(queries, np.ndarray):
+        if queries.dtype != np.uint8 or queries.ndim != 2 or queries.shape[1] != HASH_BYTES:
+            raise ValueError(
+                f"a query matrix has {HASH_BYTES} uint8 columns, not {queries.dtype} {queries.shape}"
+            )
+        return np.ascontiguousarray(queries)
     for i, q in enumerate(queries):
         if not isinstance(q, bytes) or len(q) != HASH_BYTES:
             raise ValueError(f"query {i} is not a {HASH_BYTES}-byte hash")
