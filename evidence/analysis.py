@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from evidence.catalogue.frames import record_frames
 from evidence.catalogue.models import Item
 from evidence.core.frames import MediaResult, QueryRecord
 from evidence.core.types import AnalysisStatus, MediaKind
+from evidence.jobs import analyse_media
 from evidence.worker import Worker, WorkerFailure
 from evidence.workspace import Workspace
 
@@ -44,7 +46,7 @@ class AnalysisOutcome:
     sha256: str
     status: AnalysisStatus
     kind: MediaKind
-    query: list[QueryRecord] = field(default_factory=list)  # dense hashes to look the item up with
+    query: Sequence[QueryRecord] = field(default_factory=list)  # dense hashes to look the item up with
 
 
 def _claimed_kind(declared_ext: str) -> str | None:
@@ -79,8 +81,8 @@ def analyse(
         faults.checkpoint("probed")
         status = _judge(probed, declared_ext)
         if status.state.value == "ok" and probed["kind"] in (MediaKind.VIDEO.value, MediaKind.IMAGE.value):
-            media = worker.call(
-                "evidence.jobs:media_job",
+            media = analyse_media(
+                worker,
                 path,
                 probed["kind"],
                 options.quick,

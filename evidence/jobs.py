@@ -1,14 +1,19 @@
 """What the analysis worker runs. Kept apart from the use cases so the worker imports media code
-only (no database, no CLI)."""
+only (no database, no CLI); `analyse_media` is the parent's side of `media_stream_job`."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence import faults
 from evidence.core.frames import MediaResult
+from evidence.core.media_parts import MediaCollector, MediaPart
 from evidence.core.types import MediaKind
+
+if TYPE_CHECKING:
+    from evidence.worker import Worker
 
 
 def probe_job(path: str, name: str) -> dict[str, Any]:
@@ -27,7 +32,8 @@ def probe_job(path: str, name: str) -> dict[str, Any]:
 def media_job(
     path: str, kind: str, quick: bool, sample_interval: str, query_interval: str | None = None
 ) -> MediaResult:
-    """The one decode pass (video) or the image analysis, with dense query hashes for matching."""
+    """The one decode pass (video) or the image analysis, with dense query hashes for matching, in
+    one reply (held whole in the worker: `media_stream_job` is for media of any length)."""
     from evidence.media import frames_job
 
     faults.hang_point("media")
@@ -39,6 +45,51 @@ def media_job(
         sample_interval=sample_interval,
         query_interval=query_interval,
     )
+
+
+def media_stream_job(
+    path: str, kind: str, quick: bool, sample_interval: str, query_interval: str | None = None
+) -> Generator[MediaPart, None, MediaResult]:
+    """`media_job` in parts, sent as the decode pass makes them: the worker holds one part at a time."""
+    from evidence.media import frames_job
+
+    faults.hang_point("media")
+    faults.checkpoint("media")
+    return (
+        yield from frames_job.stream(
+            Path(path),
+            MediaKind(kind),
+            quick=quick,
+            sample_interval=sample_interval,
+            query_interval=query_interval,
+        )
+    )
+
+
+def analyse_media(
+    worker: Worker,
+    path: str,
+    kind: str,
+    quick: bool,
+    sample_interval: str,
+    query_interval: str | None = None,
+    *,
+    timeout: float,
+) -> MediaResult:
+    """Run `media_stream_job` in the worker and gather its parts here: the result `media_job` would
+    return, with the dense query in a compact `QueryTable`. Raises `WorkerFailure` as `Worker.call`."""
+    collector = MediaCollector()
+    final = worker.call(
+        "evidence.jobs:media_stream_job",
+        path,
+        kind,
+        quick,
+        sample_interval,
+        query_interval,
+        timeout=timeout,
+        on_part=collector.add,
+    )
+    return collector.result(final)
 
 
 def window_job(

@@ -23,15 +23,16 @@ from evidence.core.matching import (
     FrameHit,
     ItemMatch,
     MatchParams,
-    QueryFrame,
     Segment,
     Target,
     comparable,
     match_items,
 )
+from evidence.core.query import QueryTable
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
 from evidence.errors import InputRefused
+from evidence.jobs import analyse_media
 from evidence.relations import suggest
 from evidence.store.local import open_regular
 from evidence.worker import Worker, WorkerFailure
@@ -56,21 +57,20 @@ def lookup(
 ) -> list[FoundMatch]:
     """Catalogued items that the query frames match, best first."""
     params = params or MatchParams()
-    rows = [
-        (qi, variant, value) for qi, q in enumerate(query) if q.informative for variant, value in q.hashes
-    ]
-    if not rows:
+    table = QueryTable.of(query)
+    # every hash of the informative frames, in order: row r is hash r of the search
+    row_frame, row_code, row_hashes = table.hash_rows(informative_only=True)
+    if not len(row_hashes):
         return []
     excluded = () if exclude_item is None else (exclude_item,)
-    hits = hashindex.search(
-        session, [value for _, _, value in rows], threshold=params.threshold, exclude_items=excluded
-    )
+    hits = hashindex.search(session, row_hashes, threshold=params.threshold, exclude_items=excluded)
     if not hits:
         return []
     times = _frame_times(session, {h.frame_id for h in hits})
     best: dict[tuple[int, int, int], FrameHit] = {}
+    names = table.variants
     for h in hits:
-        qi, variant, _ = rows[h.query]
+        qi, variant = int(row_frame[h.query]), names[row_code[h.query]]
         if not comparable(h.variant, variant):
             continue
         key = (qi, h.item_id, h.frame_id)
@@ -78,8 +78,7 @@ def lookup(
             best[key] = FrameHit(qi, h.item_id, times[h.frame_id], h.distance, variant)
     candidates = {h.item_id for h in best.values()}
     targets = _targets(session, candidates)
-    frames = [QueryFrame(q.t, q.informative, q.hashes) for q in query]
-    matches = match_items(frames, best.values(), targets, params, relations.groups_among(session, candidates))
+    matches = match_items(table, best.values(), targets, params, relations.groups_among(session, candidates))
     shas = dict(
         session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()
     )
@@ -264,8 +263,8 @@ def match_file(
             if probed.get("error"):
                 analysis = f"failed:{probed['error']}"
             elif kind in (MediaKind.VIDEO.value, MediaKind.IMAGE.value):
-                media = worker.call(
-                    "evidence.jobs:media_job",
+                media = analyse_media(
+                    worker,
                     str(path),
                     kind,
                     False,

@@ -5,6 +5,10 @@ The child is a fresh interpreter (`python -m evidence.worker`), not a fork: no l
 inherited, and nothing depends on how the parent was started. It talks over two pipes with pickled
 (target, args) requests, runs under an address-space limit, and is started early so that its imports
 overlap with the parent's copying; time limits count the work only, not the start.
+
+A target that returns a generator streams: each item it yields is sent at once as a part (the caller
+passes `on_part`), and what it returns is the call's result. A long analysis sends its records this
+way instead of holding them all until the end.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import importlib
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Generator
 from multiprocessing.connection import Connection
-from types import TracebackType
+from types import GeneratorType, TracebackType
 from typing import Any
 
 DEFAULT_TIMEOUT = 120.0
@@ -106,15 +112,44 @@ class Worker:
             self._ready = True
         return self._requests
 
-    def call(self, target: str, *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
-        """Run `module:function(*args)` in the child and return its (picklable) result."""
+    def call(
+        self,
+        target: str,
+        *args: Any,
+        timeout: float = DEFAULT_TIMEOUT,
+        on_part: Callable[[Any], None] | None = None,
+    ) -> Any:
+        """Run `module:function(*args)` in the child and return its (picklable) result. A streaming
+        target's parts go to `on_part` as they arrive; `timeout` covers the whole call."""
         timeout = max(timeout, 0.0) if timeout <= MAX_TIMEOUT else MAX_TIMEOUT  # NaN too
         requests = self._wait_ready()
         replies = self._replies
         assert replies is not None
+        deadline = time.monotonic() + timeout
         try:
             requests.send((target, args))
-            ready = replies.poll(timeout)
+        except (BrokenPipeError, EOFError, OSError):
+            self._stop()
+            raise WorkerFailure("the analysis process died") from None
+        while True:
+            status, payload = self._reply(replies, deadline, timeout)
+            if status != "part":
+                break
+            if on_part is None:
+                self._stop()
+                raise WorkerFailure(f"{target} sent a partial result that nothing receives")
+            try:
+                on_part(payload)
+            except BaseException:
+                self._stop()  # the child is still sending: start afresh next time
+                raise
+        if status != "ok":
+            raise WorkerFailure(str(payload))
+        return payload
+
+    def _reply(self, replies: Connection, deadline: float, timeout: float) -> tuple[str, Any]:
+        try:
+            ready = replies.poll(max(0.0, deadline - time.monotonic()))
         except (BrokenPipeError, EOFError, OSError):
             self._stop()
             raise WorkerFailure("the analysis process died") from None
@@ -127,9 +162,7 @@ class Worker:
             code = self._process.wait(5) if self._process is not None else None
             self._stop()
             raise WorkerFailure(f"the analysis process crashed (exit {code})") from None
-        if status != "ok":
-            raise WorkerFailure(str(payload))
-        return payload
+        return status, payload
 
     def _stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -173,11 +206,26 @@ def _serve(requests: Connection, replies: Connection, memory_mb: int) -> None:
         try:
             module_name, _, func_name = target.partition(":")
             func = getattr(importlib.import_module(module_name), func_name)
-            replies.send(("ok", func(*args)))
+            result = func(*args)
+            if isinstance(result, GeneratorType):
+                result = _send_parts(result, replies)
+            replies.send(("ok", result))
         except MemoryError:
             replies.send(("error", "out of memory (the analysis memory limit was reached)"))
         except Exception as exc:
             replies.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _send_parts(parts: Generator[Any, None, Any], replies: Connection) -> Any:
+    """Send each yielded item as a part (the pipe holds a few; the child waits for the parent to
+    read them); return the generator's return value."""
+    while True:
+        try:
+            part = next(parts)
+        except StopIteration as done:
+            return done.value
+        replies.send(("part", part))
+        del part
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ from evidence.catalogue.hashindex import index_fingerprints, unindex_items
 from evidence.catalogue.models import Frame, FrameHash
 from evidence.core.frames import MIN_QUALITY, FrameRecord, fraction_text
 
+# frames written per statement batch: a long video's rows are never all built at once
+FRAME_BATCH = 1000
+
 
 def record_frames(
     session: Session, item_id: int, frames: Sequence[FrameRecord], thumbnails: dict[int, str]
@@ -19,8 +22,13 @@ def record_frames(
     unindex_items(session, [item_id])  # a bulk DELETE fires no ORM cascade: drop the band rows first
     session.execute(delete(FrameHash).where(FrameHash.item_id == item_id))
     session.execute(delete(Frame).where(Frame.item_id == item_id))
-    if not frames:
-        return
+    for start in range(0, len(frames), FRAME_BATCH):
+        _insert_frames(session, item_id, frames[start : start + FRAME_BATCH], thumbnails)
+
+
+def _insert_frames(
+    session: Session, item_id: int, frames: Sequence[FrameRecord], thumbnails: dict[int, str]
+) -> None:
     rows = [
         {
             "item_id": item_id,

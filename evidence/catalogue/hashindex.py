@@ -91,6 +91,9 @@ INDEXED_VARIANTS: Final = frozenset({"canonical", "raw", CENTER, *REGION_NAMES})
 #: `search` probes one-bit neighbours of every band by default for at most this many query hashes
 NEAR_MAX_QUERIES: Final = 32
 DEFAULT_THRESHOLD: Final = 31
+#: distinct query hashes searched at a time: the working arrays grow with them, and a 2-hour clip has
+#: 400,000 query hashes
+SEARCH_BATCH: Final = 32768
 # the nearest stored hashes kept per distinct query hash: enough for every copy of a frame in a large
 # catalogue, and a bound on the work a static shot (one picture stored thousands of times) can cause
 MAX_HITS_PER_QUERY: Final = 256
@@ -232,7 +235,7 @@ def _rowcount(result: Any) -> int:
 
 def search(
     session: Session,
-    queries: Sequence[bytes],
+    queries: Sequence[bytes] | npt.NDArray[np.uint8],
     *,
     threshold: int = DEFAULT_THRESHOLD,
     exclude_items: Collection[int] = (),
@@ -243,7 +246,9 @@ def search(
     with `near` probing, that has two bands within one bit of it; ordered by query, distance, id.
 
     `near=None` probes near for at most `NEAR_MAX_QUERIES` query hashes. `exclude_items` leaves out
-    stored hashes of those items; `variants` keeps only stored hashes of those variants."""
+    stored hashes of those items; `variants` keeps only stored hashes of those variants. The query
+    hashes are 32-byte strings, or the rows of an (n, 32) uint8 matrix. Distinct query hashes are
+    searched `SEARCH_BATCH` at a time (the hits of one do not depend on the others)."""
     given = _query_matrix(queries)
     if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= 8 * HASH_BYTES:
         raise ValueError(f"threshold must be an integer 0..{8 * HASH_BYTES}, not {threshold!r}")
@@ -254,13 +259,45 @@ def search(
     matrix, back = np.unique(given, axis=0, return_inverse=True)
     back = back.ravel()
     use_near = len(matrix) <= NEAR_MAX_QUERIES if near is None else near
+    excluded_ids = _fingerprint_ids(session, exclude_items) if exclude_items else None
+    # the query rows of distinct hash u are served[bounds[u]:bounds[u + 1]]
+    served = np.argsort(back, kind="stable")
+    bounds = np.searchsorted(back[served], np.arange(len(matrix) + 1))
+    hits: list[Hit] = []
+    for start in range(0, len(matrix), SEARCH_BATCH):
+        batch = matrix[start : start + SEARCH_BATCH]
+        hit_query, hit_id, hit_distance = _search_distinct(session, batch, threshold, excluded_ids, use_near)
+        details = _details(session, np.unique(hit_id).tolist(), exclude_items, variants)
+        # every hit of a distinct hash is a hit of each query row that has it
+        first, count = bounds[hit_query + start], np.diff(bounds)[hit_query + start]
+        offsets = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        rows, ids = served[np.repeat(first, count) + offsets], np.repeat(hit_id, count)
+        distances = np.repeat(hit_distance, count)
+        hits += [
+            Hit(q, f, *details[f], d)
+            for q, f, d in zip(rows.tolist(), ids.tolist(), distances.tolist(), strict=True)
+            if f in details
+        ]
+    hits.sort(key=lambda h: (h.query, h.distance, h.fingerprint_id))
+    return hits
+
+
+def _search_distinct(
+    session: Session,
+    matrix: npt.NDArray[np.uint8],
+    threshold: int,
+    excluded_ids: npt.NDArray[np.int64] | None,
+    use_near: bool,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(query row, fingerprint id, distance) of the hits of distinct query hashes, at most
+    `MAX_HITS_PER_QUERY` nearest per query."""
     probe_keys, probe_query = _probes(matrix, near=use_near)
     order = np.argsort(probe_keys, kind="stable")
     unique_keys, starts, counts = np.unique(probe_keys[order], return_index=True, return_counts=True)
 
     row_keys, row_ids = _band_rows(session, unique_keys)
-    if exclude_items:  # leave out the excluded items' rows before they are paired with the queries
-        keep = ~np.isin(row_ids, _fingerprint_ids(session, exclude_items))
+    if excluded_ids is not None:  # leave out the excluded items' rows before they are paired with queries
+        keep = ~np.isin(row_ids, excluded_ids)
         row_keys, row_ids = row_keys[keep], row_ids[keep]
     # each (key, fingerprint) row becomes a (query, fingerprint) pair for every query that probed the key
     at = np.searchsorted(unique_keys, row_keys)
@@ -296,20 +333,7 @@ def search(
     _, group_start = np.unique(hit_query, return_index=True)
     rank = np.arange(len(hit_query)) - np.repeat(group_start, np.diff(np.append(group_start, len(hit_query))))
     capped = rank < MAX_HITS_PER_QUERY
-    hit_query, hit_id, hit_distance = hit_query[capped], hit_id[capped], hit_distance[capped]
-
-    details = _details(session, np.unique(hit_id).tolist(), exclude_items, variants)
-    served: dict[int, list[int]] = {}
-    for index, unique in enumerate(back.tolist()):
-        served.setdefault(unique, []).append(index)
-    hits = [
-        Hit(q, f, *details[f], d)
-        for u, f, d in zip(hit_query.tolist(), hit_id.tolist(), hit_distance.tolist(), strict=True)
-        if f in details
-        for q in served[u]
-    ]
-    hits.sort(key=lambda h: (h.query, h.distance, h.fingerprint_id))
-    return hits
+    return hit_query[capped], hit_id[capped], hit_distance[capped]
 
 
 def _fingerprint_ids(session: Session, item_ids: Collection[int]) -> npt.NDArray[np.int64]:
@@ -319,7 +343,13 @@ def _fingerprint_ids(session: Session, item_ids: Collection[int]) -> npt.NDArray
     return np.array(sorted(ids), dtype=np.int64)
 
 
-def _query_matrix(queries: Sequence[bytes]) -> npt.NDArray[np.uint8]:
+def _query_matrix(queries: Sequence[bytes] | npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    if isinstance(queries, np.ndarray):
+        if queries.dtype != np.uint8 or queries.ndim != 2 or queries.shape[1] != HASH_BYTES:
+            raise ValueError(
+                f"a query matrix has {HASH_BYTES} uint8 columns, not {queries.dtype} {queries.shape}"
+            )
+        return np.ascontiguousarray(queries)
     for i, q in enumerate(queries):
         if not isinstance(q, bytes) or len(q) != HASH_BYTES:
             raise ValueError(f"query {i} is not a {HASH_BYTES}-byte hash")

@@ -19,6 +19,7 @@ _KEY_BITS: Final = 20  # keys are below 16 * 65536 = 2**20
 _KEY_LIMIT: Final = 1 << _KEY_BITS
 _PROBE_CHUNK: Final = 4096  # probes per statement (2 bound parameters each); a power of 2
 _ID_CHUNK: Final = 8192  # ids per IN list; a power of 2
+_FETCH_ROWS: Final = 65536  # band rows fetched at a time
 _NO_BAND: Final = -1  # pads a probe list to a cached statement size; matches no row
 
 # The two bulk reads (band rows, full hashes: up to a million rows for a clip) go to the DBAPI cursor of
@@ -53,8 +54,7 @@ def _band_rows(
             size = _padded(len(chunk))
             padded = chunk + [_NO_BAND * _KEY_SHIFT] * (size - len(chunk))
             sql, params = _sqlite_bands(size), [x for key in padded for x in divmod(key, _KEY_SHIFT)]
-        rows = _fetch(session, sql, params)
-        found.append(np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows)))
+        found += _fetch_packed(session, sql, params)
     packed = np.concatenate(found)  # fingerprint id * 2**20 + key: one value a row is cheaper to fetch
     return packed & (_KEY_LIMIT - 1), packed >> _KEY_BITS
 
@@ -81,6 +81,20 @@ def _fetch(session: Session, sql: str, params: list[Any]) -> list[Any]:
     try:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _fetch_packed(session: Session, sql: str, params: list[Any]) -> list[npt.NDArray[np.int64]]:
+    """A one-integer-column result as arrays, a few thousand rows at a time: a static clip's own band
+    rows (excluded afterwards) are millions, too many to hold as Python tuples."""
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        found = []
+        while rows := cursor.fetchmany(_FETCH_ROWS):
+            found.append(np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows)))
+        return found
     finally:
         cursor.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -54,7 +55,7 @@ class QueryRecord:
 @dataclass(frozen=True, slots=True)
 class MediaResult:
     frames: list[FrameRecord] = field(default_factory=list)
-    query: list[QueryRecord] = field(default_factory=list)
+    query: Sequence[QueryRecord] = field(default_factory=list)  # a `QueryTable` from the analysis
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 

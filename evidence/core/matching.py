@@ -27,12 +27,14 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from evidence.core.fingerprint import hamming_many
 from evidence.core.frames import CENTER, REGION_NAMES
+from evidence.core.query import HASH_BYTES, QueryTable
 
 MATCHER_VERSION = "pdq-offset-2"
 
@@ -55,6 +57,19 @@ class QueryFrame:
     t: float  # seconds
     informative: bool
     hashes: tuple[tuple[str, bytes], ...] = ()  # (variant, 32-byte PDQ), for the aligned comparison
+
+
+class QueryLike(Protocol):
+    """A query frame as the matcher reads it: a `QueryFrame`, or a `QueryRecord` of a `QueryTable`."""
+
+    @property
+    def t(self) -> float: ...
+
+    @property
+    def informative(self) -> bool: ...
+
+    @property
+    def hashes(self) -> tuple[tuple[str, bytes], ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +164,7 @@ def _segments(hits: Sequence[tuple[float, float]], gap: float) -> list[Segment]:
 
 
 def match_items(
-    frames: Sequence[QueryFrame],
+    frames: Sequence[QueryLike],
     hits: Iterable[FrameHit],
     targets: dict[int, Target],
     params: MatchParams | None = None,
@@ -159,7 +174,8 @@ def match_items(
     to one group id: a frame hitting many copies of the same footage is not common, a frame hitting
     many unrelated items (a bumper, black) is."""
     params = params or MatchParams()
-    hits = [h for h in hits if h.distance <= params.threshold and frames[h.query].informative]
+    times, informative = _columns(frames)
+    hits = [h for h in hits if h.distance <= params.threshold and informative[h.query]]
     groups = groups or {}
     items_per_query: dict[int, set[int]] = defaultdict(set)
     for h in hits:
@@ -169,26 +185,33 @@ def match_items(
     for h in hits:
         if h.query not in common and h.item_id in targets:
             per_item[h.item_id].append(h)
-    informative_seconds = {int(f.t) for f in frames if f.informative}
-    aligner = _Aligner(frames, params)
+    informative_seconds = {int(t) for t, usable in zip(times, informative, strict=True) if usable}
+    aligner = _Aligner(frames, times, informative, params)
     results = []
     for item_id, item_hits in per_item.items():
-        found = _match_one(frames, item_hits, targets[item_id], informative_seconds, params, aligner)
+        found = _match_one(times, item_hits, targets[item_id], informative_seconds, params, aligner)
         if found is not None:
             results.append(found)
     results.sort(key=lambda m: (-m.score, m.item_id))
     return results
 
 
+def _columns(frames: Sequence[QueryLike]) -> tuple[list[float], list[bool]]:
+    """The query frames' times and informative flags."""
+    if isinstance(frames, QueryTable):
+        return frames.times().tolist(), frames.informative().tolist()
+    return [f.t for f in frames], [f.informative for f in frames]
+
+
 def _match_one(
-    frames: Sequence[QueryFrame],
+    times: list[float],
     hits: list[FrameHit],
     target: Target,
     informative_seconds: set[int],
     params: MatchParams,
     aligner: _Aligner,
 ) -> ItemMatch | None:
-    aligned = [_Aligned(h.target_t - frames[h.query].t, frames[h.query].t, h.target_t, h) for h in hits]
+    aligned = [_Aligned(h.target_t - times[h.query], times[h.query], h.target_t, h) for h in hits]
     need = max(1, min(params.min_frames, len(target.informative_times), len(informative_seconds)))
     kept = [
         g for g in _groups(aligned, params.offset_tolerance) if len({round(a.target_t, 3) for a in g}) >= need
@@ -239,13 +262,18 @@ def _match_one(
 class _Aligner:
     """Compares a candidate's stored frames with the query frames at an established alignment."""
 
-    def __init__(self, frames: Sequence[QueryFrame], params: MatchParams) -> None:
+    def __init__(
+        self, frames: Sequence[QueryLike], times: list[float], informative: list[bool], params: MatchParams
+    ) -> None:
         self.params = params
-        self.times = [f.t for f in frames]
-        self.usable = [f.informative and bool(f.hashes) for f in frames]
-        variants = sorted({v for f in frames for v, _ in f.hashes})
+        self.times = times
         self.matrices: dict[str, npt.NDArray[np.uint64]] = {}
         self.present: dict[str, npt.NDArray[np.bool_]] = {}
+        if isinstance(frames, QueryTable):
+            self._from_table(frames, informative)
+            return
+        self.usable = [usable and bool(f.hashes) for usable, f in zip(informative, frames, strict=True)]
+        variants = sorted({v for f in frames for v, _ in f.hashes})
         for variant in variants:
             rows = np.zeros((len(frames), 4), dtype=np.uint64)
             present = np.zeros(len(frames), dtype=bool)
@@ -254,6 +282,20 @@ class _Aligner:
                 if value is not None and len(value) == 32:
                     rows[i] = np.frombuffer(value, dtype=">u8")
                     present[i] = True
+            self.matrices[variant] = np.asfortranarray(rows)
+            self.present[variant] = present
+
+    def _from_table(self, table: QueryTable, informative: list[bool]) -> None:
+        """The same matrices, from the table's arrays instead of a record at a time."""
+        self.usable = (np.array(informative, dtype=bool) & (table.hash_counts() > 0)).tolist()
+        row_frame, row_code, row_hashes = table.hash_rows()
+        words = row_hashes.view(">u8").astype(np.uint64).reshape(len(row_hashes), HASH_BYTES // 8)
+        for variant in sorted({table.variants[c] for c in np.unique(row_code).tolist()}):
+            chosen = row_code == table.variants.index(variant)
+            rows = np.zeros((len(table), 4), dtype=np.uint64)
+            present = np.zeros(len(table), dtype=bool)
+            rows[row_frame[chosen]] = words[chosen]
+            present[row_frame[chosen]] = True
             self.matrices[variant] = np.asfortranarray(rows)
             self.present[variant] = present
 

@@ -1,16 +1,25 @@
 """Runs inside the analysis worker: turn a video's one decode pass, or an image's analysis, into
-frame records (times, keyframe thumbnails, PDQ fingerprints) and a summary."""
+frame records (times, keyframe thumbnails, PDQ fingerprints), query records and a summary.
+
+`stream` sends them in parts as the pass makes them (`core.media_parts`), so the worker's memory does
+not grow with the video's length; `run` gathers the same parts into one `MediaResult`."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
 from evidence.core.frames import MIN_QUALITY, FrameRecord, HashRecord, MediaResult, QueryRecord
+from evidence.core.media_parts import MediaCollector, MediaPart, PartBuilder
+from evidence.core.query import QueryTable
 from evidence.core.types import MediaKind
 from evidence.media.geometry import Box
+
+if TYPE_CHECKING:
+    from evidence.media.video_results import QueryFrame, SampledFrame
 
 
 def _pdq(variant: str, value: bytes, quality: int | None) -> HashRecord:
@@ -29,11 +38,31 @@ QUERY_INTERVAL = Fraction(1, 15)
 def run(
     path: Path, kind: MediaKind, *, quick: bool, sample_interval: str, query_interval: str | None = None
 ) -> MediaResult:
-    """`query_interval`: "0" for every frame, a fraction of a second, or None for the default."""
+    """The whole result at once: `stream`'s parts gathered as the receiving side gathers them."""
+    collector = MediaCollector()
+    parts = stream(path, kind, quick=quick, sample_interval=sample_interval, query_interval=query_interval)
+    while True:
+        try:
+            collector.add(next(parts))
+        except StopIteration as done:
+            final: MediaResult = done.value
+            return collector.result(final)
+
+
+def stream(
+    path: Path, kind: MediaKind, *, quick: bool, sample_interval: str, query_interval: str | None = None
+) -> Generator[MediaPart, None, MediaResult]:
+    """The analysis in parts; returns the summary (or the error) without records.
+
+    `query_interval`: "0" for every frame, a fraction of a second, or None for the default."""
     if kind is MediaKind.IMAGE:
-        return _image(path)
+        result = _image(path)
+        if result.error is None:
+            yield MediaPart(sampled=tuple(result.frames), query=QueryTable(result.query))
+        return MediaResult(summary=result.summary, error=result.error)
     interval = QUERY_INTERVAL if query_interval is None else Fraction(query_interval)
-    return _video(path, quick=quick, sample_interval=Fraction(sample_interval), query_interval=interval)
+    video = _video(path, quick=quick, sample_interval=Fraction(sample_interval), query_interval=interval)
+    return (yield from video)
 
 
 def _image(path: Path) -> MediaResult:
@@ -77,41 +106,53 @@ def _image(path: Path) -> MediaResult:
     return MediaResult([frame], [query], summary)
 
 
-def _video(path: Path, *, quick: bool, sample_interval: Fraction, query_interval: Fraction) -> MediaResult:
-    from evidence.media.video import MediaError, analyse_video
+def _video(
+    path: Path, *, quick: bool, sample_interval: Fraction, query_interval: Fraction
+) -> Generator[MediaPart, None, MediaResult]:
+    from evidence.media.video import Keyframe, MediaError, Restart, SampledFrame, iter_video
 
+    part, sampled, keyframes = PartBuilder(), 0, 0
     try:
-        result = analyse_video(
+        records = iter_video(
             path,
             sample_interval=sample_interval,
             quick=quick,
             query_interval=None if quick else query_interval,
         )
+        while True:
+            try:
+                record = next(records)
+            except StopIteration as done:
+                result = done.value
+                break
+            if isinstance(record, Restart):  # the first pass's records are void
+                part, sampled, keyframes = PartBuilder(), 0, 0
+                yield MediaPart(restart=True)
+            elif isinstance(record, SampledFrame):
+                sampled += 1
+                part.sampled.append(_sampled(record))
+                if quick:  # the key frames stand in for the dense query
+                    part.query.append(float(record.pts), _informative(record), (("canonical", record.pdq),))
+            elif isinstance(record, Keyframe):
+                keyframes += 1
+                part.keyframes.append(
+                    FrameRecord(
+                        idx=record.index,
+                        pts=record.pts,
+                        sampled=False,
+                        keyframe=record.reason,
+                        cut_score=record.score,
+                        jpeg=record.jpeg,
+                    )
+                )
+            else:
+                part.query.append(float(record.pts), _informative(record), _query_hashes(record))
+            if part.full():
+                yield part.take()
     except MediaError as exc:
         return MediaResult(error=str(exc))
-    frames: dict[int, FrameRecord] = {}
-    for s in result.sampled:
-        hashes = [_pdq("canonical", s.pdq, s.quality)]
-        if s.pdq_raw is not None:
-            hashes.append(_pdq("raw", s.pdq_raw, s.quality_raw))
-        hashes.extend(_pdq(name, value, quality) for name, value, quality in s.regions)
-        frames[s.index] = FrameRecord(
-            idx=s.index, pts=s.pts, sampled=True, quality=s.quality, flat=s.flat, hashes=tuple(hashes)
-        )
-    for k in result.keyframes:
-        sampled = frames.get(k.index)
-        frames[k.index] = FrameRecord(
-            idx=k.index,
-            pts=k.pts,
-            sampled=sampled is not None,
-            keyframe=k.reason,
-            cut_score=k.score,
-            quality=sampled.quality if sampled else None,
-            flat=sampled.flat if sampled else False,
-            jpeg=k.jpeg,
-            hashes=sampled.hashes if sampled else (),
-        )
-    ordered = sorted(frames.values(), key=lambda f: (f.pts, f.idx))
+    if part:
+        yield part.take()
     summary: dict[str, Any] = {
         "mode": "quick" if quick else "full",
         "width": result.width,
@@ -120,28 +161,29 @@ def _video(path: Path, *, quick: bool, sample_interval: Fraction, query_interval
         "duration": float(result.duration) if result.duration is not None else None,
         "frames_decoded": result.frames_decoded,
         "sample_interval": str(sample_interval),
-        "sampled": len(result.sampled),
-        "keyframes": len(result.keyframes),
-        "informative": sum(1 for f in ordered if f.sampled and f.informative),
+        "sampled": sampled,
+        "keyframes": keyframes,
+        "informative": 0,  # counted by MediaCollector, which sees every frame
         "border": _box(result.border),
         "warnings": list(result.warnings),
     }
-    if quick:  # the key frames stand in for the dense query
-        query = [
-            QueryRecord(float(s.pts), not s.flat and s.quality >= MIN_QUALITY, (("canonical", s.pdq),))
-            for s in result.sampled
-        ]
-    else:
-        query = [
-            QueryRecord(
-                float(q.pts),
-                not q.flat and q.quality >= MIN_QUALITY,
-                (
-                    ("canonical", q.pdq),
-                    ("mirror", q.pdq_mirror),
-                    *((name, value) for name, value, quality in q.regions if quality >= MIN_QUALITY),
-                ),
-            )
-            for q in result.query
-        ]
-    return MediaResult(ordered, query, summary)
+    return MediaResult(summary=summary)
+
+
+def _sampled(s: SampledFrame) -> FrameRecord:
+    hashes = [_pdq("canonical", s.pdq, s.quality)]
+    if s.pdq_raw is not None:
+        hashes.append(_pdq("raw", s.pdq_raw, s.quality_raw))
+    hashes.extend(_pdq(name, value, quality) for name, value, quality in s.regions)
+    return FrameRecord(
+        idx=s.index, pts=s.pts, sampled=True, quality=s.quality, flat=s.flat, hashes=tuple(hashes)
+    )
+
+
+def _informative(frame: SampledFrame | QueryFrame) -> bool:
+    return not frame.flat and frame.quality >= MIN_QUALITY
+
+
+def _query_hashes(q: QueryFrame) -> tuple[tuple[str, bytes], ...]:
+    regions = ((name, value) for name, value, quality in q.regions if quality >= MIN_QUALITY)
+    return (("canonical", q.pdq), ("mirror", q.pdq_mirror), *regions)

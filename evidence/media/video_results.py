@@ -1,5 +1,6 @@
 """What `analyse_video` returns: sampled frames (stored, the matching index), query frames (denser,
-for look-ups, never stored), keyframes (for people) and the whole analysis."""
+for look-ups, never stored), keyframes (for people) and the whole analysis; `iter_video` yields the
+same records one by one, with a `Restart` when the pass runs again."""
 
 from __future__ import annotations
 
@@ -62,3 +63,13 @@ class VideoAnalysis:
     quick: bool
     warnings: list[str]
     query: list[QueryFrame] = field(default_factory=list)  # only when asked for with `query_interval`
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """In `iter_video`'s stream: the border moved and the pass runs again; forget every record so far."""
+
+    reason: str
+
+
+VideoRecord = SampledFrame | QueryFrame | Keyframe | Restart

@@ -210,6 +210,29 @@ def test_a_batch_finds_what_single_queries_find(db: Database) -> None:
         assert {h.query for h in batch} >= {i for i, k in enumerate(flips) if k <= 15}
 
 
+def test_small_search_batches_and_a_matrix_find_the_same(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long clip's query is searched a batch of distinct hashes at a time: the hits do not change
+    (repeated hashes, a static shot's, included), and a uint8 matrix is the same query as the bytes."""
+    import numpy as np
+
+    rng = random.Random(6)
+    stored = _random_hashes(rng, 60)
+    where = _catalogue(db, stored)
+    queries = [_flip(h, rng.sample(range(256), rng.randrange(0, 24))) for h in stored[:40]]
+    queries = [*queries, *_random_hashes(rng, 10), *queries[:5], *([stored[7]] * 30)]
+    matrix = np.frombuffer(b"".join(queries), dtype=np.uint8).reshape(len(queries), 32)
+    for options in ({"near": False}, {"near": True}, {"exclude_items": [where[stored[0]]]}):
+        whole = _found(db, queries, **options)
+        assert whole and _found(db, matrix, **options) == whole  # type: ignore[arg-type]
+        monkeypatch.setattr(hashindex, "SEARCH_BATCH", 7)
+        assert _found(db, queries, **options) == whole
+        monkeypatch.undo()
+    with pytest.raises(ValueError):
+        _found(db, matrix[:, :31])  # type: ignore[arg-type]
+
+
 def test_excluded_items_and_variants(db: Database) -> None:
     rng = random.Random(5)
     canonical, raw = _random_hashes(rng, 2)
