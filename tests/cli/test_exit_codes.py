@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from annotating import snapshot
 from conftest import Catalogue
-from mediagen import make_image
+from mediagen import make_image, make_video
 from typer.testing import CliRunner
 
 from evidence.cli.main import app
@@ -143,3 +145,75 @@ def test_an_unreadable_catalogue_folder_is_an_environment_failure(tmp_path: Path
     env = {"EVIDENCE_CATALOGUE": None, "EVIDENCE_DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/x.sqlite"}
     result = CliRunner().invoke(app, ["init", str(home)], env=env)
     one_line(result, 4, "catalogue database")
+
+
+@dataclass
+class Seeded:
+    cat: Catalogue
+    image: int  # an analysed image (it has stored frame 0)
+    video: int  # a video added without analysis: no frames, no known duration or size
+    spare: Path  # a file not yet in the catalogue
+
+
+@pytest.fixture
+def seeded(catalogue: Catalogue) -> Seeded:
+    cat = catalogue
+    image = make_image(cat.home / "photo.png", size=(160, 120), seed=7)
+    video = make_video(cat.home / "clip.mp4", seconds=1.0, size=(160, 120))
+    spare = make_image(cat.home / "spare.png", size=(160, 120), seed=8)
+    first = cat.json("add", image)["results"][0]
+    assert first["analysis"] == "ok", first
+    second = cat.json("add", video, "--no-analysis")["results"][0]
+    return Seeded(cat, first["id"], second["id"], spare)
+
+
+def _state(seeded: Seeded) -> tuple[Any, ...]:
+    store = seeded.cat.root / "store"
+    return (snapshot(seeded.cat), _files(store / "objects"), _files(store / "tmp"), _files(store / "orphans"))
+
+
+# ------------------------------------------------------------------------------ times beyond the calendar
+
+OVERFLOWING = ["0001-01-01T00:00+01:00", "9999-12-31T23:59-01:00", "9999-12-31T23:59:59.999999-00:01"]
+TIME_OPTIONS: list[tuple[str, Callable[[Seeded, str], list[str]]]] = [
+    ("add --posted-at", lambda s, v: ["add", str(s.spare), "--no-analysis", "--posted-at", v]),
+    ("claim --date", lambda s, v: ["claim", str(s.image), "--by", "x", "--text", "y", "--date", v]),
+    ("search --since", lambda s, v: ["search", "--since", v]),
+    ("search --until", lambda s, v: ["search", "--until", v]),
+]
+
+
+@pytest.mark.parametrize("value", OVERFLOWING)
+@pytest.mark.parametrize(("option", "args"), TIME_OPTIONS, ids=[o[0] for o in TIME_OPTIONS])
+def test_times_that_overflow_in_utc_are_refused_naming_the_range(
+    seeded: Seeded, option: str, args: Callable[[Seeded, str], list[str]], value: str
+) -> None:
+    before = _state(seeded)
+    result = seeded.cat.run(*args(seeded, value))
+    one_line(result, 2, option.split()[-1], "0001-01-01", "9999-12-31")
+    assert _state(seeded) == before
+
+
+@pytest.mark.parametrize(
+    "until", ["9999", "9999-12", "9999-12-31", "9999-12-31T23:59Z", "9999-12-31T23:59:59Z"]
+)
+def test_the_last_period_of_the_calendar_is_searchable(seeded: Seeded, until: str) -> None:
+    cat = seeded.cat
+    results = cat.json("search", "--since", "0001-01-01T00:00Z", "--until", until)["results"]
+    assert [r["id"] for r in results] == [seeded.image, seeded.video]  # both were captured today
+
+
+def test_the_first_and_last_instants_round_trip(seeded: Seeded) -> None:
+    """The edges of the calendar are stored and read back exactly, on either backend."""
+    cat = seeded.cat
+    added = cat.json("add", seeded.spare, "--no-analysis", "--posted-at", "0001-01-01T00:00Z")["results"][0]
+    claim = cat.json(
+        "claim", str(added["id"]), "--by", "x", "--text", "y", "--date", "9999-12-31T23:59:59.999999Z"
+    )
+    assert claim["date"] == "9999-12-31T23:59:59.999999Z"
+    shown = cat.json("show", str(added["id"]))
+    assert shown["acquisitions"][0]["posted_at"] == "0001-01-01T00:00:00Z"
+    found = cat.json("search", "--until", "0001-01-01")["results"]
+    assert [r["id"] for r in found] == [added["id"]]
+    assert cat.json("provenance", str(added["id"]))["earliest"]["at"] == "0001-01-01T00:00:00Z"
+    assert cat.run("export").exit_code == 0
