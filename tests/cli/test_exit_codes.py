@@ -22,6 +22,12 @@ from typer.testing import CliRunner
 
 from evidence.cli.main import app
 
+BIG = "99999999999999999999999"  # beyond 64 bits
+JUST_OVER = str(2**63)  # one more than SQLite and PostgreSQL can bind
+BIGINT_MAX = str(2**63 - 1)
+INT_MAX = str(2**31 - 1)  # PostgreSQL's integer: ids, frame indexes, pixels
+INT_OVER = str(2**31)
+
 
 def one_line(result: Any, code: int, *needles: str) -> str:
     """The command's single stderr line, after checking the exit code and that nothing else leaked."""
@@ -217,3 +223,79 @@ def test_the_first_and_last_instants_round_trip(seeded: Seeded) -> None:
     assert [r["id"] for r in found] == [added["id"]]
     assert cat.json("provenance", str(added["id"]))["earliest"]["at"] == "0001-01-01T00:00:00Z"
     assert cat.run("export").exit_code == 0
+
+
+# ------------------------------------------------------------------------------ integers beyond bounds
+
+
+def _claim(s: Seeded) -> list[str]:
+    return ["claim", str(s.image), "--by", "x", "--text", "y"]
+
+
+def _tag(s: Seeded) -> list[str]:
+    return ["tag", str(s.video), "helmet"]
+
+
+INTEGER_CASES: list[tuple[str, Callable[[Seeded, Path], list[str]], str]] = [
+    # item references: too large to be an id is "no such item"
+    ("show big", lambda s, o: ["show", BIG], "no item"),
+    ("show just over", lambda s, o: ["show", JUST_OVER], "no item"),
+    ("show max", lambda s, o: ["show", BIGINT_MAX], "no item"),
+    ("show over int", lambda s, o: ["show", INT_OVER], "no item"),
+    ("untag over int", lambda s, o: ["untag", INT_OVER], "no tag with id"),
+    ("describe claim over int", lambda s, o: ["describe", str(s.image), "helmet", "--claim", INT_OVER],
+     "no claim"),
+    ("frames", lambda s, o: ["frames", BIG], "no item"),
+    ("tags", lambda s, o: ["tags", JUST_OVER], "no item"),
+    ("claims", lambda s, o: ["claims", BIG], "no item"),
+    ("provenance", lambda s, o: ["provenance", BIG], "no item"),
+    ("report", lambda s, o: ["report", BIG, "-o", str(o / "r.html")], "no item"),
+    ("export", lambda s, o: ["export", BIG], "no item"),
+    ("analyze", lambda s, o: ["analyze", JUST_OVER], "no item"),
+    ("relate", lambda s, o: ["relate", str(s.image), BIG, "--confirm"], "no item"),
+    ("tag ref", lambda s, o: ["tag", BIG, "helmet"], "no item"),
+    ("claim ref", lambda s, o: ["claim", BIG, "--by", "x", "--text", "y"], "no item"),
+    ("describe ref", lambda s, o: ["describe", JUST_OVER, "helmet"], "no item"),
+    ("sheet ref", lambda s, o: ["sheet", BIG, "-o", str(o / "s.jpg")], "no item"),
+    ("not an ASCII digit", lambda s, o: ["show", "²"], "item id"),
+    # other records named by id
+    ("untag big", lambda s, o: ["untag", BIG], "no tag with id"),
+    ("untag just over", lambda s, o: ["untag", JUST_OVER], "no tag with id"),
+    ("counters", lambda s, o: [*_claim(s), "--counters", BIG], "no claim"),
+    ("counters over", lambda s, o: [*_claim(s), "--counters", JUST_OVER], "no claim"),
+    ("describe claim", lambda s, o: ["describe", str(s.image), "helmet", "--claim", BIG], "no claim"),
+    # indexes, limits and sizes: refused with their bound
+    ("frame big", lambda s, o: ["tag", str(s.image), "helmet", "--frame", BIG], INT_MAX),
+    ("frame just over", lambda s, o: ["tag", str(s.image), "helmet", "--frame", JUST_OVER], INT_MAX),
+    ("frame over int", lambda s, o: ["tag", str(s.image), "helmet", "--frame", INT_OVER], INT_MAX),
+    ("frame no frames", lambda s, o: ["tag", str(s.video), "helmet", "--frame", JUST_OVER], INT_MAX),
+    ("list limit", lambda s, o: ["list", "--limit", BIG], BIGINT_MAX),
+    ("list limit over", lambda s, o: ["list", "--limit", JUST_OVER], BIGINT_MAX),
+    ("list limit zero", lambda s, o: ["list", "--limit", "0"], "1"),
+    ("search limit", lambda s, o: ["search", "--limit", JUST_OVER], BIGINT_MAX),
+    ("columns", lambda s, o: ["sheet", str(s.image), "-o", str(o / "s.jpg"), "--columns", BIG], "12"),
+    ("threshold", lambda s, o: ["match", str(s.spare), "--threshold", BIG], "128"),
+    ("box", lambda s, o: ["tag", str(s.video), "helmet", "--box", f"0,0,{BIG},1"], INT_MAX),
+    ("box over", lambda s, o: ["tag", str(s.video), "helmet", "--box", f"0,0,{INT_OVER},1"], INT_MAX),
+    # a time of day is no integer, but it must fit too (the video's duration is unknown here)
+    ("at", lambda s, o: [*_tag(s), "--at", "9" * 400], "seconds"),
+    ("range", lambda s, o: [*_tag(s), "--range", f"0-{'9' * 400}"], "seconds"),
+    ("range clock", lambda s, o: [*_tag(s), "--range", f"0-{'9' * 400}:00:00"], "seconds"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args", "needle"), INTEGER_CASES, ids=[c[0] for c in INTEGER_CASES])
+def test_integers_out_of_range_are_refused_with_exit_2(
+    seeded: Seeded, tmp_path: Path, name: str, args: Callable[[Seeded, Path], list[str]], needle: str
+) -> None:
+    before = _state(seeded)
+    result = seeded.cat.run(*args(seeded, tmp_path))
+    one_line(result, 2, needle)
+    assert _state(seeded) == before
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "s.jpg").exists()
+
+
+def test_the_largest_bindable_values_still_work(seeded: Seeded) -> None:
+    cat = seeded.cat
+    assert len(cat.json("list", "--limit", BIGINT_MAX)["items"]) == 2
+    assert len(cat.json("search", "--kind", "image", "--limit", BIGINT_MAX)["results"]) == 1
