@@ -10,6 +10,7 @@ Layout under the store root:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -147,7 +148,7 @@ class LocalStore:
                 )
             existed = self._publish(tmp_path, digest, copied, area="objects")
         finally:
-            tmp_path.unlink(missing_ok=True)
+            _discard(tmp_path)
         return Stored(sha256=digest, size=copied, existed=existed, mtime_ns=before.st_mtime_ns)
 
     def put_bytes(self, data: bytes, area: str = "derived") -> str:
@@ -157,18 +158,23 @@ class LocalStore:
             return digest
         self._start_writing()
         try:
+            faults.checkpoint("tmp")
             fd, name = tempfile.mkstemp(dir=self.tmp, prefix="put-")
+        except OSError as exc:
+            raise environment_error(exc, "creating a file in the evidence store") from exc
+        tmp_path = Path(name)
+        try:
             with os.fdopen(fd, "wb") as handle:
+                faults.checkpoint("write")
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+                faults.checkpoint("fsync")
+            self._publish(tmp_path, digest, len(data), area=area)
         except OSError as exc:
             raise environment_error(exc, "writing to the evidence store") from exc
-        tmp_path = Path(name)
-        try:
-            self._publish(tmp_path, digest, len(data), area=area)
         finally:
-            tmp_path.unlink(missing_ok=True)
+            _discard(tmp_path)
         return digest
 
     def _check_room(self, size: int) -> None:
@@ -187,6 +193,7 @@ class LocalStore:
         hasher = hashlib.sha256()
         copied = 0
         try:
+            faults.checkpoint("tmp")
             out_fd, name = tempfile.mkstemp(dir=self.tmp, prefix="in-")
         except OSError as exc:
             raise environment_error(exc, "creating a file in the evidence store") from exc
@@ -201,6 +208,7 @@ class LocalStore:
                     if not chunk:
                         break
                     hasher.update(chunk)
+                    faults.checkpoint("write")
                     out.write(chunk)
                     copied += len(chunk)
                     faults.checkpoint("copy")
@@ -210,10 +218,10 @@ class LocalStore:
                 os.fsync(out.fileno())
                 faults.checkpoint("fsync")
         except OSError as exc:
-            tmp_path.unlink(missing_ok=True)
+            _discard(tmp_path)
             raise environment_error(exc, "copying into the evidence store") from exc
         except BaseException:
-            tmp_path.unlink(missing_ok=True)
+            _discard(tmp_path)
             raise
         return tmp_path, hasher.hexdigest(), copied
 
@@ -316,6 +324,12 @@ class LocalStore:
             _fsync_dir(self.tmp)
         except OSError as exc:
             raise environment_error(exc, "removing an unfinished copy") from exc
+
+
+def _discard(tmp_path: Path) -> None:
+    """Remove a temp file of ours; one that cannot be removed is left for `evidence fsck --repair`."""
+    with contextlib.suppress(OSError):
+        tmp_path.unlink(missing_ok=True)
 
 
 def hash_path(path: Path, *, progress: ProgressFn | None = None) -> str:
