@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidence import faults
+from evidence.core.text import human_size
 from evidence.errors import EnvironmentFailure, InputRefused, IntegrityFailure
 from evidence.store import lock
 
@@ -178,16 +179,9 @@ class LocalStore:
         return digest
 
     def _check_room(self, size: int) -> None:
-        try:
-            st = os.statvfs(self.tmp)
-        except OSError as exc:
-            raise environment_error(exc, "checking free space") from exc
-        free = st.f_bavail * st.f_frsize
-        if free < size + HEADROOM:
-            raise EnvironmentFailure(
-                f"not enough free space in the evidence store: {size} bytes needed, {free} free; "
-                "free some space and run the command again"
-            )
+        check_room(
+            self.tmp, size, where="in the evidence store", advice="free some space and run the command again"
+        )
 
     def _copy_to_tmp(self, fd: int, progress: ProgressFn | None) -> tuple[Path, str, int]:
         hasher = hashlib.sha256()
@@ -324,6 +318,21 @@ class LocalStore:
             _fsync_dir(self.tmp)
         except OSError as exc:
             raise environment_error(exc, "removing an unfinished copy") from exc
+
+
+def check_room(folder: Path, size: int, *, where: str, advice: str) -> None:
+    """Refuse (exit 4) unless `folder`'s filesystem has room for `size` bytes plus HEADROOM, saying
+    both, so that a refusal with more free space than the file itself is not a riddle."""
+    try:
+        st = os.statvfs(folder)
+    except OSError as exc:
+        raise environment_error(exc, "checking free space") from exc
+    free = st.f_bavail * st.f_frsize
+    if free < size + HEADROOM:
+        raise EnvironmentFailure(
+            f"not enough free space {where}: needs {human_size(size)} plus a {human_size(HEADROOM)} safety "
+            f"margin (kept for the catalogue and its logs), {human_size(free)} free; {advice}"
+        )
 
 
 def _discard(tmp_path: Path) -> None:

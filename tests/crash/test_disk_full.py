@@ -280,3 +280,40 @@ echo "$?" >"$OUT"
     store = home / ".evidence" / "store"
     assert _files(store / "objects") == [] and _files(store / "tmp") == []
     assert _files(store / "orphans") == [orphan] and orphan.read_bytes() == source.data
+
+
+# ------------------------------------------------------------------ the refusal before anything is written
+
+
+class _Statvfs:
+    """What os.statvfs says about a filesystem with `free` bytes available."""
+
+    def __init__(self, free: int) -> None:
+        self.f_frsize = 4096
+        self.f_bavail = free // self.f_frsize
+
+
+def test_not_enough_space_states_the_safety_margin(
+    sqlite_catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """12 MiB free is more than the 5 MiB file: the refusal says that a 16 MiB margin is kept too."""
+    cat = sqlite_catalogue
+    source = Source(cat.home / "clip.bin", 5 << 20)
+    events = _events(cat)
+    monkeypatch.setattr(os, "statvfs", lambda _path: _Statvfs(12 << 20))
+    result = cat.run("add", source.path)
+    assert result.exit_code == 4, result.output
+    _one_line(
+        result.stderr,
+        "not enough free space in the evidence store: needs 5.0 MiB plus a 16.0 MiB safety margin",
+    )
+    assert "12.0 MiB free; free some space and run the command again" in result.stderr
+    monkeypatch.undo()
+    _assert_nothing_written(cat, source, events)
+
+    cat.ok("add", source.path, "--no-analysis")
+    monkeypatch.setattr(os, "statvfs", lambda _path: _Statvfs(1 << 20))
+    bag = cat.run("export", "--bagit", tmp_path / "bag")
+    assert bag.exit_code == 4, bag.output
+    _one_line(bag.stderr, "plus a 16.0 MiB safety margin (kept for the catalogue and its logs), 1.0 MiB free")
+    assert "not enough free space for the bag in" in bag.stderr and not (tmp_path / "bag").exists()
