@@ -9,6 +9,7 @@ failure (exit 4)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -138,14 +139,18 @@ def database_failure(
     return None
 
 
+_LOCKED = re.compile(r"\b(locked|lock timeout|deadlock detected|busy)\b", re.IGNORECASE)
+_FULL = re.compile(r"disk is full|disk full|no space left", re.IGNORECASE)
+
+
 def environment_failure(detail: str, *, server: bool = False) -> EnvironmentFailure:
-    if "locked" in detail or "busy" in detail:
+    if _LOCKED.search(detail):
         return EnvironmentFailure(
             f"the catalogue database is locked by another process ({detail}); try again"
         )
     if "readonly" in detail or "read-only" in detail:
         return EnvironmentFailure(f"the catalogue database is read-only ({detail})")
-    if "disk" in detail and "full" in detail:
+    if _FULL.search(detail):
         return EnvironmentFailure(f"the disk is full ({detail}); free some space and retry")
     if server:
         return EnvironmentFailure(
