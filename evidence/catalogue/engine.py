@@ -120,11 +120,9 @@ def database_failure(
     if isinstance(original, EvidenceError):
         return None
     detail = _first_line(original)
-    code = getattr(original, "sqlite_errorcode", None)
-    damaged = isinstance(original, sqlite3.DatabaseError) and isinstance(code, int)
-    if (damaged and code is not None and code & 0xFF in _SQLITE_DAMAGED) or (
-        getattr(original, "sqlstate", None) in _PG_DAMAGED
-    ):
+    code = getattr(original, "sqlite_errorcode", None) if isinstance(original, sqlite3.Error) else None
+    damaged = isinstance(code, int) and code & 0xFF in _SQLITE_DAMAGED
+    if damaged or getattr(original, "sqlstate", None) in _PG_DAMAGED:
         if sqlite_path is not None:
             return IntegrityFailure(
                 f"the catalogue database {printable(str(sqlite_path))} is damaged ({detail}); it was left "
