@@ -284,7 +284,7 @@ def untag(ws: Workspace, tag_id: int, *, note: str | None = None, actor: str) ->
     actor_text = required_text(actor, what="the annotator (--by)")
     note = user_text(note, what="--note")
     with ws.db.write() as session:
-        row = session.get(Annotation, tag_id)
+        row = queries.by_id(session, Annotation, tag_id)
         if row is None:
             raise NotFound(f"no tag with id {tag_id}: see `evidence tags REF`")
         earlier = withdrawals.of(session, "tag", [tag_id]).get(tag_id)

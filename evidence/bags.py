@@ -25,10 +25,8 @@ from evidence.errors import EnvironmentFailure, IntegrityFailure, UsageError
 from evidence.export import build_document, gather, scope_details
 from evidence.reports import bag
 from evidence.reports.records import custody_jsonl
-from evidence.store.local import CHUNK, LocalStore, environment_error
+from evidence.store.local import CHUNK, LocalStore, check_room, environment_error
 from evidence.workspace import Workspace, tool_version
-
-HEADROOM = 16 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,16 +146,12 @@ def _destination(ws: Workspace, target: Path) -> Path:
 
 
 def _check_room(folder: Path, size: int) -> None:
-    try:
-        st = os.statvfs(folder)
-    except OSError as exc:
-        raise environment_error(exc, "checking free space") from exc
-    free = st.f_bavail * st.f_frsize
-    if free < size + HEADROOM:
-        raise EnvironmentFailure(
-            f"not enough free space for the bag in {printable(str(folder))}: {size} bytes needed, "
-            f"{free} free; free some space or choose another place"
-        )
+    check_room(
+        folder,
+        size,
+        where=f"for the bag in {printable(str(folder))}",
+        advice="free some space or choose another place",
+    )
 
 
 def _copy_verified(store: LocalStore, item: Item, staging: Path, relative: str) -> bag.PayloadEntry:

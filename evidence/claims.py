@@ -321,7 +321,7 @@ def record_claim(
         for ref in refs:
             item = queries.resolve_ref(session, ref)
             items.setdefault(item.id, item)
-        if counters is not None and session.get(Claim, counters) is None:
+        if counters is not None and queries.by_id(session, Claim, counters) is None:
             raise NotFound(f"no claim with id {counters} to counter: see `evidence claims REF`")
         who_row, claimant_created = _claimant(session, who, actor)
         place_row, place_change = (None, None)

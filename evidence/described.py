@@ -107,7 +107,7 @@ def describe(
     note = user_text(note, what="--note")
     with ws.db.write() as session:
         item = queries.resolve_ref(session, ref)
-        if claim_id is not None and session.get(Claim, claim_id) is None:
+        if claim_id is not None and queries.by_id(session, Claim, claim_id) is None:
             raise NotFound(f"no claim with id {claim_id}: see `evidence claims {item.id}`")
         vocab = catalogue_vocab.load(session)
         choice = catalogue_vocab.ensure_term(session, vocab, term, strict=strict, actor=actor)

@@ -10,6 +10,8 @@ hold the command at the point until `<file>` exists.
 The points, in the order an `evidence add` meets them:
 
   preflight        source opened and checked, room checked; nothing written yet
+  tmp              just before the temp file in store/tmp is created (a failing open)
+  write            just before each chunk is written to the temp file (the first one: a failing write)
   copy             in the middle of streaming the bytes into store/tmp (after every chunk)
   fsync            the temp copy is complete and on disk
   publish          just before the temp copy is linked to its content address
@@ -22,6 +24,9 @@ The points, in the order an `evidence add` meets them:
   index            analysis: frames and the similarity index rows written, not committed
   analysis-commit  analysis: the transaction is complete but not committed
   suggest          analysis committed; the matcher's relation suggestions are not yet recorded
+
+The thumbnails an analysis stores (`LocalStore.put_bytes`) meet `tmp`, `write`, `fsync` and `publish`
+too, after the original's copy has met them.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ CRASH_EXIT = 86
 
 POINTS = (
     "preflight",
+    "tmp",
+    "write",
     "copy",
     "fsync",
     "publish",

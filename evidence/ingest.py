@@ -21,10 +21,10 @@ from evidence.config import DIRNAME
 from evidence.core.text import printable, storable
 from evidence.core.timeutil import Instant
 from evidence.core.types import AnalysisStatus, MediaKind
-from evidence.errors import InputRefused
+from evidence.errors import EvidenceError, InputRefused
 from evidence.matching import FoundMatch, match_new_item
 from evidence.media.sniff import declared_extension, sniff
-from evidence.store.local import ProgressFn
+from evidence.store.local import ProgressFn, Stored, environment_error
 from evidence.worker import Worker
 from evidence.workspace import Workspace, tool_version
 
@@ -263,8 +263,48 @@ def add_one(
     """Preserve one file: store it, then one short transaction for item, acquisition and events.
     `identity` is the (device, inode) the file had when it was listed; another file now at that path
     (swapped in, or a symbolic link put in its place inside a folder) is refused."""
-    shown = printable(str(path))
     stored = ws.store.put_file(path, progress=progress, identity=identity)
+    try:
+        return _record(ws, path, stored, options)
+    except EvidenceError as exc:  # the database failed (full, locked, damaged…) after the publish
+        if not stored.existed:
+            exc.message = f"{exc.message}; {_set_aside(ws, stored.sha256)}"
+            exc.args = (exc.message,)
+        raise
+    except OSError as exc:
+        failure = environment_error(exc, "recording the file in the catalogue")
+        if not stored.existed:
+            failure.message = f"{failure.message}; {_set_aside(ws, stored.sha256)}"
+        raise failure from exc
+
+
+def _set_aside(ws: Workspace, sha256: str) -> str:
+    """After a failed commit, the object this add published and nothing records is moved to
+    store/orphans/ (as `evidence fsck --repair` would), so that objects/ holds nothing unaccounted for;
+    returns where it is now, for the error message. It is left in place when another command is
+    writing (it could be recording the same bytes) or when the move or the check fails."""
+    path = ws.store.path_for(sha256)
+    try:
+        with ws.store.exclusive():
+            with ws.db.read() as session:
+                item_id = session.scalar(select(Item.id).where(Item.sha256 == sha256))
+            if item_id is not None:
+                return f"its bytes are catalogued as item {item_id} all the same (another command added them)"
+            moved = ws.store.quarantine(path, sha256)
+    except EvidenceError:
+        return (
+            f"the copy it made stays at {printable(str(path))} with no record: run `evidence fsck "
+            "--repair` once this is fixed (it moves it to store/orphans/), then add the file again"
+        )
+    return (
+        f"nothing was recorded, and the copy it made was moved to {printable(str(moved))} "
+        "(`evidence fsck` counts it there): add the file again once this is fixed"
+    )
+
+
+def _record(ws: Workspace, path: Path, stored: Stored, options: AddOptions) -> FileResult:
+    """One short transaction: the item (when new), the acquisition and their custody events."""
+    shown = printable(str(path))
     with open(ws.store.path_for(stored.sha256), "rb") as handle:
         head = handle.read(SNIFF_BYTES)
     sniffed = sniff(head, path.name)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.models import Frame, Item
+from evidence.core.bounds import INT_MAX, whole
 from evidence.core.fragment import Box, check_box, format_clock
 from evidence.core.text import printable
 from evidence.errors import UsageError
@@ -133,8 +134,7 @@ def place(
     t_start: float | None = None
     t_end: float | None = None
     if frame is not None:
-        if frame < 0:
-            raise UsageError("--frame is a stored frame index (0 or more)")
+        whole(frame, "--frame (a stored frame index)", minimum=0, maximum=INT_MAX)
         row = _frame_by_index(session, item, frame)
         t_start = row.t
     elif at is not None:

@@ -26,6 +26,7 @@ from evidence.catalogue.annotation_models import (
     Place,
 )
 from evidence.catalogue.models import Acquisition, Item
+from evidence.core.bounds import whole
 from evidence.core.text import strings_in
 from evidence.core.timeutil import Instant, parse_instant, period_end
 from evidence.core.types import MediaKind
@@ -113,6 +114,7 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
         raise UsageError(f"--kind must be one of {', '.join(k.value for k in MediaKind)}")
     since = _instant(query.since, "--since")
     until = _instant(query.until, "--until")
+    limit = MAX_RESULTS if query.limit is None else whole(query.limit, "--limit", minimum=1)
     with ws.db.read() as session:
         m = _Matcher(session)
         conditions: list[ColumnElement[bool]] = []
@@ -140,7 +142,7 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
             conditions.append(Item.id.in_(_dated(since.at if since else None, end)))
         if query.kind is not None:
             conditions.append(Item.kind == query.kind)
-        hits = _hits(session, conditions, vocab, term_ids, query.limit or MAX_RESULTS)
+        hits = _hits(session, conditions, vocab, term_ids, limit)
     return SearchResult(hits=hits, terms=terms)
 
 

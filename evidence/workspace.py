@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from evidence import TOOL_NAME, __version__
 from evidence.catalogue import custody, schema, seal
-from evidence.catalogue.engine import Database
+from evidence.catalogue.engine import Database, require_database_file
 from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, sqlite_url
 from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, UsageError
@@ -70,6 +70,7 @@ class Workspace:
 
 def open_workspace(catalogue: Path | None = None, *, check_schema: bool = True) -> Workspace:
     location = locate(catalogue)
+    require_database_file(location.database_url)
     db = Database(location.database_url)
     if check_schema:
         try:
@@ -101,6 +102,8 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
             "choose a folder outside it"
         )
     url = database_url or os.environ.get("EVIDENCE_DATABASE_URL") or sqlite_url(target)
+    # before anything is written: a URL that cannot work, or a catalogue whose database was emptied
+    require_database_file(url, missing_ok=True, empty_ok=not existed)
     try:
         store = LocalStore(target / "store")
         store.create()
@@ -158,6 +161,7 @@ def upgrade_catalogue(catalogue: Path | None = None, *, actor: str | None = None
     from evidence import vocabulary
 
     location = locate(catalogue)
+    require_database_file(location.database_url)
     backup = None
     if location.is_sqlite:
         db = Database(location.database_url)

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.models import Acquisition, Item
+from evidence.core.bounds import can_be_id, whole
 from evidence.errors import NotFound
 
 _HEX = re.compile(r"^[0-9a-f]+$")
+_DIGITS = re.compile(r"^[0-9]+$")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 MIN_PREFIX = 6
+
+Record = TypeVar("Record")
+
+
+def by_id(session: Session, model: type[Record], record_id: int) -> Record | None:
+    """The record with this id, or None, also for an id no record can have (never bound in a query)."""
+    return session.get(model, record_id) if can_be_id(record_id) else None
 
 
 def resolve_ref(session: Session, ref: str) -> Item:
     """An item by id (digits) or by a unique sha256 prefix of at least 6 hex digits."""
     text = ref.strip().lower().removeprefix("sha256:")
-    if text.isdigit() and len(text) < MIN_PREFIX:
-        item = session.get(Item, int(text))
+    if _DIGITS.match(text) and len(text) < MIN_PREFIX:
+        item = by_id(session, Item, int(text))
         if item is None:
             raise NotFound(f"no item with id {text}: see `evidence list`")
         return item
@@ -34,8 +43,8 @@ def resolve_ref(session: Session, ref: str) -> Item:
             select(Item).where(Item.sha256 >= text, Item.sha256 < upper).order_by(Item.id).limit(2)
         )
     )
-    if not matches and text.isdigit():
-        item = session.get(Item, int(text))
+    if not matches and _DIGITS.match(text):
+        item = by_id(session, Item, int(text))
         if item is not None:
             return item
     if not matches:
@@ -65,7 +74,7 @@ def list_items(session: Session, *, limit: int | None = None) -> list[tuple[Item
     """Items in catalogue order with the original name of their first acquisition."""
     query = items_with_first_name()
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(whole(limit, "--limit", minimum=1))
     return [(item, name) for item, name in session.execute(query).all()]
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-from evidence.errors import EnvironmentFailure, SchemaOutdated
+from evidence.errors import EnvironmentFailure, EvidenceError, SchemaOutdated
 
 # The newest migration in migrations/versions; a test asserts it is Alembic's single head.
 SCHEMA_HEAD = "0005"
@@ -71,8 +71,11 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
 
 def _failed(engine: Engine, before: str | None, target: str, exc: Exception) -> UpgradeFailed:
     target = SCHEMA_HEAD if target == "head" else target
-    detail = str(getattr(exc, "orig", None) or exc).strip()
-    reason = f"{type(exc).__name__}: {detail.splitlines()[0] if detail else 'no detail'}"
+    if isinstance(exc, EvidenceError):  # already said in words (the database's errors are translated)
+        reason = exc.message
+    else:
+        detail = str(getattr(exc, "orig", None) or exc).strip()
+        reason = f"{type(exc).__name__}: {detail.splitlines()[0] if detail else 'no detail'}"
     try:
         now = current_revision(engine)
     except Exception:  # the database itself is unreachable: say so rather than guess

@@ -22,8 +22,9 @@ def _is_framework_exception(exc: BaseException) -> bool:
 
 
 class EvidenceGroup(TyperGroup):
-    """The one error boundary: an EvidenceError becomes one line on stderr and its exit code;
-    anything else is a bug, reported in one line unless EVIDENCE_DEBUG=1."""
+    """The one error boundary: an EvidenceError becomes one line on stderr and its exit code, and so
+    does a value Click refused while reading a command's options (exit 2); anything else is a bug,
+    reported in one line unless EVIDENCE_DEBUG=1."""
 
     def invoke(self, ctx: Any) -> Any:
         debug = os.environ.get(ENV_DEBUG) == "1"
@@ -33,6 +34,11 @@ class EvidenceGroup(TyperGroup):
             if debug:
                 raise
             _fail(exc.message, exc.exit_code)
+        except typer.BadParameter as exc:  # a value Click refused (out of its range, not a number…)
+            if debug:
+                raise
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            _fail(f"{exc.format_message().rstrip('.')}{where}", ExitCode.USAGE)
         except KeyboardInterrupt:
             _fail("interrupted; anything already preserved is safe (run `evidence verify` to check)", 130)
         except Exception as exc:

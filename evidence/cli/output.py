@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from evidence.core.text import human_size as human_size  # used by the commands that print sizes
 from evidence.core.text import printable
 
 
@@ -36,15 +37,6 @@ def emit_json(document: dict[str, Any]) -> None:
 def cell(value: object) -> Text:
     """A table cell that shows outside text literally (no Rich markup, no control characters)."""
     return Text("" if value is None else printable(str(value)))
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def human_duration(seconds: float | None) -> str:

@@ -21,22 +21,36 @@ from dataclasses import dataclass
 from fractions import Fraction
 from urllib.parse import unquote
 
+from evidence.core.bounds import INT_MAX
+
 _SECONDS = re.compile(r"^\d+(?:\.\d*)?$|^\.\d+$")
 _CLOCK = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d(?:\.\d*)?)$")
 _INT = re.compile(r"^\d+$")
 _NANOSECOND_IN_MS = Fraction(1, 1_000_000)
+MAX_PIXELS = INT_MAX  # what a box column holds
+MAX_SECONDS = 10**9  # about 31 years: longer than any recording, and exact as a stored float
 
 
 def parse_time(text: str) -> Fraction:
-    """Seconds (`12.5`) or a clock time (`mm:ss[.fff]`, `h:mm:ss[.fff]`), exactly. ValueError otherwise."""
+    """Seconds (`12.5`) or a clock time (`mm:ss[.fff]`, `h:mm:ss[.fff]`), exactly, up to MAX_SECONDS.
+    ValueError otherwise."""
     value = text.strip()
     if _SECONDS.match(value):
-        return Fraction(value if not value.endswith(".") else value[:-1])
-    match = _CLOCK.match(value)
-    if match:
-        hours, minutes, seconds = match.groups()
-        return int(hours or 0) * 3600 + int(minutes) * 60 + Fraction(seconds.rstrip(".") or "0")
-    raise ValueError(f"{text!r} is not a time: give seconds (12.5) or [h:]mm:ss[.fff] (1:02.5)")
+        seconds = Fraction(value if not value.endswith(".") else value[:-1])
+    elif match := _CLOCK.match(value):
+        hours, minutes, rest = match.groups()
+        seconds = int(hours or 0) * 3600 + int(minutes) * 60 + Fraction(rest.rstrip(".") or "0")
+    else:
+        raise ValueError(f"{text!r} is not a time: give seconds (12.5) or [h:]mm:ss[.fff] (1:02.5)")
+    if seconds > MAX_SECONDS:
+        raise ValueError(
+            f"{_cut(text)} is too late: a time is at most {MAX_SECONDS} seconds (about 31 years)"
+        )
+    return seconds
+
+
+def _cut(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:20] + "…") + f" ({len(text)} characters)"
 
 
 def parse_range(text: str) -> tuple[Fraction, Fraction]:
@@ -91,7 +105,9 @@ def parse_box(text: str) -> Box:
         raise ValueError(f"{text!r} is not a box: give X,Y,W,H in whole pixels, e.g. 100,200,150,60")
     x, y, w, h = (int(p) for p in parts)
     if w <= 0 or h <= 0:
-        raise ValueError(f"the box {text!r} needs a width and a height above zero")
+        raise ValueError(f"the box {_cut(text)} needs a width and a height above zero")
+    if max(x, y, w, h) > MAX_PIXELS:
+        raise ValueError(f"the box {_cut(text)} is too large: its values are whole pixels up to {MAX_PIXELS}")
     return Box(x, y, w, h)
 
 
@@ -161,6 +177,8 @@ def _parse_xywh(value: str) -> Box:
     x, y, w, h = (int(p) for p in parts)
     if w <= 0 or h <= 0:
         raise ValueError("a spatial fragment needs a width and a height above zero")
+    if max(x, y, w, h) > MAX_PIXELS:
+        raise ValueError(f"a spatial fragment's values are whole numbers up to {MAX_PIXELS}")
     return Box(x, y, w, h, unit)
 
 

@@ -32,6 +32,16 @@ def storable(text: str) -> tuple[str, bytes | None]:
         return raw.decode("utf-8", "backslashreplace"), raw
 
 
+def human_size(size: int) -> str:
+    """Bytes for people: `120 B`, `5.0 MiB`."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
 def one_line(text: str) -> str:
     """A message on one line: whitespace runs folded, control characters escaped, backslashes kept."""
     folded = " ".join(text.split())

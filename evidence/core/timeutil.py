@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+# every instant is kept in UTC: the first and last ones a time can name
+RANGE = "from 0001-01-01T00:00Z to 9999-12-31T23:59:59.999999Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +24,10 @@ def parse_instant(text: str) -> Instant:
     match = _DATE_ONLY.match(value)
     if match:
         year, month, day = match.groups()
-        at = datetime(int(year), int(month or 1), int(day or 1), tzinfo=UTC)
+        try:
+            at = datetime(int(year), int(month or 1), int(day or 1), tzinfo=UTC)
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not a date in the calendar ({exc}); dates run {RANGE}") from None
         precision = "day" if day else "month" if month else "year"
         return Instant(at, precision)
     if value.endswith(("Z", "z")):
@@ -35,13 +40,17 @@ def parse_instant(text: str) -> Instant:
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"{text!r} has no timezone: add Z for UTC or an offset like +03:00")
+    try:
+        at = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is still year 0 in UTC
+        raise ValueError(f"{text!r} is outside the times that can be recorded: they run {RANGE}") from None
     if parsed.microsecond:
         precision = "microsecond"
     elif parsed.second:
         precision = "second"
     else:
         precision = "minute"
-    return Instant(parsed.astimezone(UTC), precision)
+    return Instant(at, precision)
 
 
 def iso(at: datetime | None) -> str | None:
@@ -53,13 +62,16 @@ def iso(at: datetime | None) -> str | None:
     return text.replace("+00:00", "Z")
 
 
-def period_end(instant: Instant) -> datetime:
+def period_end(instant: Instant) -> datetime | None:
     """The first moment after the period an instant names: 2016-03-24 → 2016-03-25T00:00Z,
-    2016-03-24T10:00Z → 10:01Z."""
+    2016-03-24T10:00Z → 10:01Z; None when the period runs to the end of the calendar (9999-12-31)."""
     at = instant.at
-    if instant.precision == "year":
-        return at.replace(year=at.year + 1)
-    if instant.precision == "month":
-        return at.replace(year=at.year + 1, month=1) if at.month == 12 else at.replace(month=at.month + 1)
-    step = {"day": timedelta(days=1), "minute": timedelta(minutes=1), "second": timedelta(seconds=1)}
-    return at + step.get(instant.precision, timedelta(microseconds=1))
+    try:
+        if instant.precision == "year":
+            return at.replace(year=at.year + 1)
+        if instant.precision == "month":
+            return at.replace(year=at.year + 1, month=1) if at.month == 12 else at.replace(month=at.month + 1)
+        step = {"day": timedelta(days=1), "minute": timedelta(minutes=1), "second": timedelta(seconds=1)}
+        return at + step.get(instant.precision, timedelta(microseconds=1))
+    except (OverflowError, ValueError):  # past 9999-12-31T23:59:59.999999Z
+        return None

@@ -22,9 +22,9 @@ An alias is {"alias", "language"} (language "" or a BCP 47 tag) or a bare string
 CSV (`.csv`, UTF-8, header row): columns `path,alias,language,note,free`, one row per alias; a term
 without aliases has one row with an empty alias. `path` joins the labels with " › "; `free` is "free"
 for a term made by tagging with an unknown label, else empty; only `path` is required. A cell that a
-spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is written with a single quote
-in front, and that quote is taken off again on import (a cell of quotes followed by one of those
-characters loses one quote), so an export reads back exactly."""
+spreadsheet would run as a formula is written with a single quote in front (and before a formula
+character after a `,` or `;` inside it; `evidence.core.csvsafe` has the rule), and those quotes are
+taken off again on import, so an export reads back exactly."""
 
 from __future__ import annotations
 
@@ -32,17 +32,18 @@ import csv
 import hashlib
 import io
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from evidence.core.csvsafe import neutralise as neutralise  # re-exported: the cell rule lives there
+from evidence.core.csvsafe import restore as restore
+from evidence.core.csvsafe import row
 from evidence.core.vocab import SEPARATOR, Vocabulary, normalise, split_path
 
 FORMAT = "evidence-vocabulary"
 VERSION = 1
 CSV_COLUMNS = ("path", "alias", "language", "note", "free")
-_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,25 +102,13 @@ def to_json(entries: Iterable[VocabEntry]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-def neutralise(cell: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    return "'" + cell if _FORMULA.match(cell) else cell
-
-
-def restore(cell: str) -> str:
-    """The cell `neutralise` was given."""
-    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell) else cell
-
-
 def to_csv(entries: Iterable[VocabEntry]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    lines = [row(CSV_COLUMNS, terminator="\n")]
     for e in entries:
         path, note, free = SEPARATOR.join(e.path), e.note or "", "free" if e.free else ""
         for alias, language in e.aliases or (("", ""),):
-            writer.writerow([neutralise(c) for c in (path, alias, language, note, free)])
-    return buffer.getvalue()
+            lines.append(row((neutralise(c) for c in (path, alias, language, note, free)), terminator="\n"))
+    return "".join(lines)
 
 
 # ---- reading

@@ -100,7 +100,10 @@ def utc_text(moment: datetime | None) -> str | None:
     """An aware datetime as an ISO-8601 UTC string; naive datetimes give None (their zone is unknown)."""
     if moment is None or moment.tzinfo is None or moment.utcoffset() is None:
         return None
-    return moment.astimezone(UTC).isoformat()
+    try:
+        return moment.astimezone(UTC).isoformat()
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC time
+        return None
 
 
 def parse_datetime(text: str, *, assume_utc: bool = False) -> datetime | None:

@@ -1,21 +1,22 @@
 """Catalogue records as CSV tables, one table per file (RFC 4180: a header row, CRLF line ends, quoted
 where needed, UTF-8).
 
-Cells written from text are neutralised against formula injection (OWASP "CSV injection"): a cell that
-starts with =, +, -, @, a tab or a carriage return gets a leading single quote. Numbers the catalogue
-holds as numbers (a negative longitude, a score) are written as numbers: they cannot carry a formula.
-Nested values (probe metadata, match evidence, event details) are compact JSON in one cell.
+Cells written from text are neutralised against formula injection (OWASP "CSV injection",
+`evidence.core.csvsafe`): a single quote goes in front of a cell a spreadsheet would read as a formula
+(after any whitespace, NBSP and fullwidth forms included, or starting with a tab or a carriage return)
+and in front of a formula character that follows a `,` or `;` inside it. Numbers the catalogue holds as
+numbers (a negative longitude, a score) are written as numbers: they cannot carry a formula. Nested
+values (probe metadata, match evidence, event details) are compact, valid JSON in one cell.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from evidence.core.csvsafe import json_cell, row
+from evidence.core.csvsafe import neutralise as neutralise  # re-exported: the cell rule lives there
 from evidence.core.timeutil import iso
 from evidence.reports.records import (
     Index,
@@ -30,13 +31,6 @@ from evidence.reports.records import (
 )
 from evidence.reports.views import acquisition_dict, item_dict
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
 
 def csv_cell(value: Any) -> str:
     if value is None:
@@ -48,7 +42,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, datetime):
         return iso(value) or ""
     if isinstance(value, dict | list):
-        return neutralise(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        return json_cell(value)
     return neutralise(str(value))
 
 
@@ -223,9 +217,6 @@ def table_rows(records: Records, table: str) -> Iterator[Row]:
 def csv_bytes(records: Records, table: str) -> bytes:
     """One table as CSV (RFC 4180: a header row, CRLF line ends, quoted where needed), UTF-8."""
     columns = COLUMNS[table]
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for row in table_rows(records, table):
-        writer.writerow([csv_cell(row.get(name)) for name in columns])
-    return buffer.getvalue().encode("utf-8")
+    lines = [row(columns)]
+    lines.extend(row(csv_cell(record.get(name)) for name in columns) for record in table_rows(records, table))
+    return "".join(lines).encode("utf-8")

@@ -10,6 +10,7 @@ Layout under the store root:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidence import faults
+from evidence.core.text import human_size
 from evidence.errors import EnvironmentFailure, InputRefused, IntegrityFailure
 from evidence.store import lock
 
@@ -156,7 +158,7 @@ class LocalStore:
                 )
             existed = self._publish(tmp_path, digest, copied, area="objects")
         finally:
-            tmp_path.unlink(missing_ok=True)
+            _discard(tmp_path)
         return Stored(sha256=digest, size=copied, existed=existed, mtime_ns=before.st_mtime_ns)
 
     def put_bytes(self, data: bytes, area: str = "derived") -> str:
@@ -166,36 +168,35 @@ class LocalStore:
             return digest
         self._start_writing()
         try:
+            faults.checkpoint("tmp")
             fd, name = tempfile.mkstemp(dir=self.tmp, prefix="put-")
+        except OSError as exc:
+            raise environment_error(exc, "creating a file in the evidence store") from exc
+        tmp_path = Path(name)
+        try:
             with os.fdopen(fd, "wb") as handle:
+                faults.checkpoint("write")
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+                faults.checkpoint("fsync")
+            self._publish(tmp_path, digest, len(data), area=area)
         except OSError as exc:
             raise environment_error(exc, "writing to the evidence store") from exc
-        tmp_path = Path(name)
-        try:
-            self._publish(tmp_path, digest, len(data), area=area)
         finally:
-            tmp_path.unlink(missing_ok=True)
+            _discard(tmp_path)
         return digest
 
     def _check_room(self, size: int) -> None:
-        try:
-            st = os.statvfs(self.tmp)
-        except OSError as exc:
-            raise environment_error(exc, "checking free space") from exc
-        free = st.f_bavail * st.f_frsize
-        if free < size + HEADROOM:
-            raise EnvironmentFailure(
-                f"not enough free space in the evidence store: {size} bytes needed, {free} free; "
-                "free some space and run the command again"
-            )
+        check_room(
+            self.tmp, size, where="in the evidence store", advice="free some space and run the command again"
+        )
 
     def _copy_to_tmp(self, fd: int, progress: ProgressFn | None) -> tuple[Path, str, int]:
         hasher = hashlib.sha256()
         copied = 0
         try:
+            faults.checkpoint("tmp")
             out_fd, name = tempfile.mkstemp(dir=self.tmp, prefix="in-")
         except OSError as exc:
             raise environment_error(exc, "creating a file in the evidence store") from exc
@@ -210,6 +211,7 @@ class LocalStore:
                     if not chunk:
                         break
                     hasher.update(chunk)
+                    faults.checkpoint("write")
                     out.write(chunk)
                     copied += len(chunk)
                     faults.checkpoint("copy")
@@ -219,10 +221,10 @@ class LocalStore:
                 os.fsync(out.fileno())
                 faults.checkpoint("fsync")
         except OSError as exc:
-            tmp_path.unlink(missing_ok=True)
+            _discard(tmp_path)
             raise environment_error(exc, "copying into the evidence store") from exc
         except BaseException:
-            tmp_path.unlink(missing_ok=True)
+            _discard(tmp_path)
             raise
         return tmp_path, hasher.hexdigest(), copied
 
@@ -325,6 +327,27 @@ class LocalStore:
             _fsync_dir(self.tmp)
         except OSError as exc:
             raise environment_error(exc, "removing an unfinished copy") from exc
+
+
+def check_room(folder: Path, size: int, *, where: str, advice: str) -> None:
+    """Refuse (exit 4) unless `folder`'s filesystem has room for `size` bytes plus HEADROOM, saying
+    both, so that a refusal with more free space than the file itself is not a riddle."""
+    try:
+        st = os.statvfs(folder)
+    except OSError as exc:
+        raise environment_error(exc, "checking free space") from exc
+    free = st.f_bavail * st.f_frsize
+    if free < size + HEADROOM:
+        raise EnvironmentFailure(
+            f"not enough free space {where}: needs {human_size(size)} plus a {human_size(HEADROOM)} safety "
+            f"margin (kept for the catalogue and its logs), {human_size(free)} free; {advice}"
+        )
+
+
+def _discard(tmp_path: Path) -> None:
+    """Remove a temp file of ours; one that cannot be removed is left for `evidence fsck --repair`."""
+    with contextlib.suppress(OSError):
+        tmp_path.unlink(missing_ok=True)
 
 
 def hash_path(path: Path, *, progress: ProgressFn | None = None) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -7,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evidence.core.text import one_line, printable
-from evidence.core.timeutil import iso, parse_instant
+from evidence.core.timeutil import iso, parse_instant, period_end
 from evidence.core.types import AnalysisStatus
 
 
@@ -42,6 +43,31 @@ def test_parse_instant(text: str, expected: datetime, precision: str) -> None:
 def test_parse_instant_refuses(text: str) -> None:
     with pytest.raises(ValueError):
         parse_instant(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0001-01-01T00:00+01:00", "9999-12-31T23:59-01:00", "0001-01-01T00:59:59.999999+01:00", "0000-12-31"],
+)
+def test_times_outside_the_calendar_in_utc_are_refused_naming_the_range(text: str) -> None:
+    with pytest.raises(ValueError, match=re.escape("0001-01-01T00:00Z to 9999-12-31T23:59:59.999999Z")):
+        parse_instant(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "end"),
+    [
+        ("9999", None),
+        ("9999-12", None),
+        ("9999-12-31", None),
+        ("9999-12-31T23:59Z", None),
+        ("9999-12-31T23:59:59.999999Z", None),
+        ("9999-12-30", datetime(9999, 12, 31, tzinfo=UTC)),
+        ("0001-01-01T01:00+01:00", datetime(1, 1, 1, 0, 1, tzinfo=UTC)),
+    ],
+)
+def test_the_last_period_of_the_calendar_has_no_end(text: str, end: datetime | None) -> None:
+    assert period_end(parse_instant(text)) == end
 
 
 def test_iso_is_utc_z() -> None:

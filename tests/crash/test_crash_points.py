@@ -35,6 +35,8 @@ class Case:
 PENDING = ("analysis-pending",)
 CASES = [
     Case("preflight", "clip", BEFORE, "", ()),
+    Case("tmp", "clip", BEFORE, "", ()),
+    Case("write", "clip", BEFORE, "", ("temp-file",)),
     Case("copy", "big", BEFORE, "", ("temp-file",)),
     Case("copy", "clip", BEFORE, "", ("temp-file",)),
     Case("fsync", "clip", BEFORE, "", ("temp-file",)),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
@@ -236,7 +237,10 @@ def test_typed_text_is_stored_literally_and_never_runs(
         data = run(cat, "export", "--format", "csv", "--table", table).stdout
         rows = csv_safe(data, leaks, f"csv {table}")
         if table in ("acquisitions", "claims") and payload.startswith(FORMULA_STARTS):
-            leaks.check(any("'" + payload in row for row in rows), f"csv {table}: not neutralised")
+            # a quote in front, and one after a line break before a formula character (issue 17: a
+            # reader that misses the cell's quotes starts a new row there)
+            expected = "'" + re.sub(r"([\r\n])([=+\-@])", r"\1'\2", payload)
+            leaks.check(any(expected in row for row in rows), f"csv {table}: not neutralised")
     exported = json.loads(run(cat, "export", "--format", "json").stdout)
     leaks.check(payload in strings_in(exported), "json export: payload missing")
     leaks.done()

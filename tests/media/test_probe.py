@@ -108,6 +108,16 @@ def test_phone_tags(tmp_path: Path) -> None:
     assert (meta["location"]["latitude"], meta["location"]["longitude"]) == (27.1751, 78.0421)
 
 
+def test_a_creation_time_with_no_utc_time_is_left_out(tmp_path: Path) -> None:
+    tags = {
+        "com.apple.quicktime.creationdate": "0001-01-01T00:00:00+0100",  # year 0 in UTC
+        "com.apple.quicktime.make": "Apple",
+    }
+    result = probed(make_video(tmp_path / "IMG_0002.MOV", seconds=0.2, tags=tags))
+    assert result.error is None and result.kind == MediaKind.VIDEO
+    assert result.metadata["captured_at"] is None and result.metadata["make"] == "Apple"
+
+
 def test_metadata_strings_are_capped(media: dict[str, Path]) -> None:
     title = probed(media["h264"]).metadata["tags"]["title"]
     assert title == "x" * MAX_VALUE_CHARS

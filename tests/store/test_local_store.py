@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Catalogue
@@ -15,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence import faults
-from evidence.errors import InputRefused
+from evidence.errors import EnvironmentFailure, InputRefused
 from evidence.store.local import LocalStore
 
 
@@ -93,6 +95,58 @@ def test_a_file_that_changes_while_copied_is_refused(store: LocalStore, tmp_path
         store.put_file(src, progress=grow)
     assert list(store.iter_objects()) == []
     assert store.leftovers() == []
+
+
+class _FullDisk:
+    """A file object whose write, fsync or close fails as on a full disk."""
+
+    def __init__(self, handle: Any, step: str) -> None:
+        self.handle, self.step = handle, step
+
+    def _check(self, step: str) -> None:
+        if self.step == step:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __enter__(self) -> _FullDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+        self._check("close")
+
+    def write(self, data: bytes) -> int:
+        self._check("write")
+        return int(self.handle.write(data))
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+    def fileno(self) -> int:
+        return int(self.handle.fileno())
+
+
+@pytest.mark.parametrize("step", ["write", "fsync", "close"])
+def test_bytes_that_cannot_be_written_leave_no_temp_file(
+    store: LocalStore, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """A thumbnail (put_bytes) on a full disk: exit-4 error, and no `put-…` file left in store/tmp."""
+    real_fdopen, real_fsync = os.fdopen, os.fsync
+
+    def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        return _FullDisk(real_fdopen(fd, mode, *args, **kwargs), step)
+
+    def fsync(fd: int) -> None:
+        if step == "fsync":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(EnvironmentFailure, match="the disk is full"):
+        store.put_bytes(b"thumbnail bytes")
+    monkeypatch.undo()
+    assert store.leftovers() == [] and list(store.iter_objects("derived")) == []
+    assert store.put_bytes(b"thumbnail bytes") == hashlib.sha256(b"thumbnail bytes").hexdigest()
 
 
 class Boom(Exception):
