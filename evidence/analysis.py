@@ -7,6 +7,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from importlib import metadata
 from typing import Any
 
 from sqlalchemy import select
@@ -15,13 +17,15 @@ from evidence import faults
 from evidence.catalogue import custody
 from evidence.catalogue.frames import record_frames
 from evidence.catalogue.models import Item
-from evidence.core.frames import MediaResult, QueryRecord
+from evidence.core.frames import FrameRecord, MediaResult, QueryRecord
 from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.jobs import analyse_media
 from evidence.worker import Worker, WorkerFailure
 from evidence.workspace import Workspace
 
 TIMEOUT_PER_MEGABYTE = 0.5
+# the packages whose versions decide what analysis derives
+ANALYSER_PACKAGES = ("evidence", "av", "opencv-python-headless", "numpy", "pillow")
 
 
 def base_timeout() -> float:
@@ -65,13 +69,40 @@ def time_limit(probed: dict[str, Any], size: int) -> float:
     return base_timeout() + max(seconds * per_second, size / 1e6 * TIMEOUT_PER_MEGABYTE * min(per_second, 1))
 
 
-def analyse(
-    ws: Workspace, worker: Worker, item_id: int, *, actor: str, options: AnalysisOptions | None = None
-) -> AnalysisOutcome:
-    options = options or AnalysisOptions()
-    with ws.db.read() as session:
-        item = session.get_one(Item, item_id)
-        sha256, declared_ext, size = item.sha256, item.declared_ext, item.size
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    """What probing and analysing an original gives, before anything is recorded."""
+
+    probed: dict[str, Any] | None
+    media: MediaResult | None
+    status: AnalysisStatus
+
+    @property
+    def frames(self) -> Sequence[FrameRecord]:
+        return self.media.frames if self.media is not None and not self.media.error else []
+
+
+def analyser_versions() -> dict[str, str]:
+    """The versions of what decodes and fingerprints, recorded with each analysis: re-deriving with
+    other versions may legitimately give other frames."""
+    return dict(_versions())
+
+
+@cache
+def _versions() -> dict[str, str]:
+    versions = {}
+    for name in ANALYSER_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def derive(
+    ws: Workspace, worker: Worker, sha256: str, declared_ext: str, size: int, options: AnalysisOptions
+) -> Derivation:
+    """Probe and analyse a preserved original in the worker; writes nothing."""
     path = str(ws.store.path_for(sha256))
     probed: dict[str, Any] | None = None
     media: MediaResult | None = None
@@ -95,7 +126,19 @@ def analyse(
                 status = AnalysisStatus.pending()
     except WorkerFailure as failure:
         status = AnalysisStatus.failed(failure.reason)
-    frames = media.frames if media is not None and not media.error else []
+    return Derivation(probed, media, status)
+
+
+def analyse(
+    ws: Workspace, worker: Worker, item_id: int, *, actor: str, options: AnalysisOptions | None = None
+) -> AnalysisOutcome:
+    options = options or AnalysisOptions()
+    with ws.db.read() as session:
+        item = session.get_one(Item, item_id)
+        sha256, declared_ext, size = item.sha256, item.declared_ext, item.size
+    derivation = derive(ws, worker, sha256, declared_ext, size, options)
+    probed, media, status = derivation.probed, derivation.media, derivation.status
+    frames = derivation.frames
     thumbnails = {f.idx: ws.store.put_bytes(f.jpeg) for f in frames if f.jpeg}
     faults.checkpoint("frames")
     with ws.db.write() as session:
@@ -126,6 +169,7 @@ def analyse(
                 "frames": len(frames),
                 "keyframes": sum(1 for f in frames if f.keyframe),
                 "sample_interval": options.sample_interval,
+                "analyser": analyser_versions(),
             },
             records=[("item", item.id)],
             derived=[item.id],

@@ -32,7 +32,11 @@ class Location:
 
 
 def sqlite_url(root: Path) -> str:
-    return f"sqlite:///{root / SQLITE_NAME}"
+    """The URL of the catalogue's SQLite file, with `?`, `#` and `%` in the folder's path escaped (a
+    plain f-string would cut the path at `?` and put the database somewhere else)."""
+    from sqlalchemy.engine import URL
+
+    return URL.create("sqlite", database=str(root / SQLITE_NAME)).render_as_string(hide_password=False)
 
 
 def sqlite_file(url: str) -> Path | None:

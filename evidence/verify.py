@@ -45,6 +45,7 @@ class VerifyReport:
     warnings: list[str] = field(default_factory=list)
     anchor: Anchor | None = None
     anchor_ok: bool | None = None  # None: no anchor was given
+    rederived: int | None = None  # items analysed again (`--deep`); None: not asked
 
     @property
     def ok(self) -> bool:
@@ -62,9 +63,11 @@ def verify(
     anchor: Anchor | None = None,
     start: StartFn | None = None,
     advance: AdvanceFn | None = None,
+    deep: bool = False,
 ) -> VerifyReport:
     """Re-hash every object, re-walk the custody chain (and check it extends `anchor`), compare the
-    records with the custody events that created them, and log the result as a `verify` event."""
+    records with the custody events that created them, and log the result as a `verify` event. `deep`
+    also analyses every analysed original again and compares (`evidence.verify_deep`)."""
     report = VerifyReport(anchor=anchor)
     with ws.db.read() as session:
         items = [
@@ -90,6 +93,13 @@ def verify(
             report.problems.extend(Problem("anchor", f"event:{anchor.seq}", r) for r in reasons)
         _sort_record_problems(report, _compare_records(session, ledger), chain.problems)
         _check_thumbnails(ws, session, report)
+    if deep:
+        from evidence.verify_deep import rederive
+
+        report.rederived = rederive(
+            ws,
+            problem=lambda kind, subject, text: report.problems.append(Problem(kind, subject, text)),
+        )
     with ws.db.write() as session:
         details: dict[str, Any] = {
             "ok": report.ok,
@@ -98,6 +108,8 @@ def verify(
             "problems": [f"{p.kind} {p.subject}" for p in report.problems[:100]],
             "chain_head": report.chain_head,
         }
+        if report.rederived is not None:
+            details["rederived"] = report.rederived
         if anchor is not None:
             details["anchor"] = {"seq": anchor.seq, "hash": anchor.hash, "ok": report.anchor_ok}
         custody.append(session, actor=actor, action="verify", subject="catalogue", details=details)

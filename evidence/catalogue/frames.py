@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.hashindex import index_fingerprints, unindex_items
 from evidence.catalogue.models import Frame, FrameHash
-from evidence.core.frames import MIN_QUALITY, FrameRecord, fraction_text
+from evidence.core.frames import FrameRecord, fraction_text
 
 # frames written per statement batch: a long video's rows are never all built at once
 FRAME_BATCH = 1000
@@ -26,24 +27,25 @@ def record_frames(
         _insert_frames(session, item_id, frames[start : start + FRAME_BATCH], thumbnails)
 
 
+def frame_row(f: FrameRecord, thumbnail: str | None) -> dict[str, Any]:
+    """A frame's columns (all but its ids), as recorded."""
+    return {
+        "idx": f.idx,
+        "pts": fraction_text(f.pts),
+        "t": float(f.pts),
+        "sampled": f.sampled,
+        "keyframe": f.keyframe,
+        "cut_score": f.cut_score,
+        "thumbnail": thumbnail,
+        "quality": f.quality,
+        "flat": f.flat,
+    }
+
+
 def _insert_frames(
     session: Session, item_id: int, frames: Sequence[FrameRecord], thumbnails: dict[int, str]
 ) -> None:
-    rows = [
-        {
-            "item_id": item_id,
-            "idx": f.idx,
-            "pts": fraction_text(f.pts),
-            "t": float(f.pts),
-            "sampled": f.sampled,
-            "keyframe": f.keyframe,
-            "cut_score": f.cut_score,
-            "thumbnail": thumbnails.get(f.idx),
-            "quality": f.quality,
-            "flat": f.flat,
-        }
-        for f in frames
-    ]
+    rows = [{"item_id": item_id, **frame_row(f, thumbnails.get(f.idx))} for f in frames]
     ids = list(session.scalars(insert(Frame).returning(Frame.id, sort_by_parameter_order=True), rows))
     hashes = [
         {
@@ -54,7 +56,7 @@ def _insert_frames(
             "variant": h.variant,
             "value": h.hex,
             "quality": h.quality,
-            "informative": f.informative and (h.quality or 0) >= MIN_QUALITY,
+            "informative": f.counts(h),
         }
         for frame_id, f in zip(ids, frames, strict=True)
         for h in f.hashes

@@ -10,6 +10,7 @@ Functions take a Session and never commit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,9 @@ from evidence.catalogue.annotation_models import (
     TermAlias,
     Withdrawal,
 )
+from evidence.catalogue.frames import frame_row
 from evidence.catalogue.models import Acquisition, Frame, FrameHash, Item, Relation, RelationDecision
+from evidence.core.frames import FrameRecord
 from evidence.core.record_digest import derived_digest, record_digest, record_key
 
 # the kinds of record, as custody events name them, and their tables
@@ -177,6 +180,19 @@ def derived_of(session: Session, item_ids: Sequence[int]) -> dict[int, str]:
         item_id: derived_digest(_frame_state(f, hashes.get((item_id, f["id"]), [])) for f in rows)
         for item_id, rows in frames.items()
     }
+
+
+def derived_from(frames: Sequence[FrameRecord]) -> str:
+    """The derived digest that recording these frames gives (as `derived_of` reads them back): how
+    `verify --deep` compares a fresh analysis with the catalogue without writing anything."""
+    states = []
+    for f in sorted(frames, key=lambda f: f.idx):
+        row = frame_row(f, hashlib.sha256(f.jpeg).hexdigest() if f.jpeg else None)
+        hashes = [
+            hash_state(h.algorithm, h.version, h.variant, h.hex, h.quality, f.counts(h)) for h in f.hashes
+        ]
+        states.append(_frame_state(row, hashes))
+    return derived_digest(states)
 
 
 def all_derived(session: Session) -> Iterator[tuple[int, str]]:

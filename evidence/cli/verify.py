@@ -21,6 +21,13 @@ def verify(
         "--anchor",
         help="A file holding an anchor line (from `evidence anchor`): also check the chain still extends it.",
     ),
+    deep: bool = typer.Option(
+        False,
+        "--deep",
+        help="Also analyse every analysed original again and compare the frames, fingerprints, probe "
+        "and summary with the stored ones, and the similarity index with the fingerprints (slow: as "
+        "long as analysing everything).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Re-hash every stored object, re-walk the custody chain (and check it extends an anchor) and
@@ -49,6 +56,7 @@ def verify(
             anchor=anchored,
             start=lambda total: progress.update(task, total=total),
             advance=lambda n: progress.advance(task, n),
+            deep=deep,
         )
     if json_out:
         emit_json(
@@ -62,6 +70,7 @@ def verify(
                     {"kind": p.kind, "subject": p.subject, "message": p.message} for p in report.problems
                 ],
                 "warnings": report.warnings,
+                "rederived": report.rederived,
                 "anchor": None
                 if anchored is None
                 else {
@@ -85,9 +94,11 @@ def verify(
                 if report.anchor_ok
                 else f"; does NOT extend the anchor at event {anchored.seq}"
             )
+        rederived = "" if report.rederived is None else f", {report.rederived} items re-derived"
         typer.echo(
             f"{verdict}: {report.objects_checked} objects ({report.bytes_checked} bytes) re-hashed, "
-            f"{report.events_checked} custody events checked; chain head {report.chain_head}{extends}"
+            f"{report.events_checked} custody events checked{rederived}; chain head {report.chain_head}"
+            f"{extends}"
         )
     if not report.ok:
         raise typer.Exit(int(ExitCode.INTEGRITY))

@@ -42,6 +42,10 @@ class FrameRecord:
     def informative(self) -> bool:
         return not self.flat and (self.quality or 0) >= MIN_QUALITY
 
+    def counts(self, fingerprint: HashRecord) -> bool:
+        """Whether this fingerprint of the frame is informative enough to match on."""
+        return self.informative and (fingerprint.quality or 0) >= MIN_QUALITY
+
 
 @dataclass(frozen=True, slots=True)
 class QueryRecord:

@@ -162,3 +162,29 @@ def test_an_sqlite_database_kept_elsewhere_is_protected(
         assert result.exit_code == 2, result.output
     assert database.read_bytes() == before
     assert runner.invoke(app, ["verify"], env=env).exit_code == 0
+
+
+@pytest.mark.parametrize("folder", ["case?id=7", "notes#2", "100% sure", "p%41 x", "a?b#c%2F d"])
+def test_a_catalogue_in_an_oddly_named_folder_keeps_its_database_inside_it(
+    tmp_path: Path, folder: str
+) -> None:
+    """A `?`, `#` or `%` in the folder's path once cut the SQLite URL short: the database went elsewhere."""
+    home = tmp_path / folder
+    home.mkdir()
+    photo = home / "photo?.jpg"
+    photo.write_bytes((Path(__file__).parents[2] / "examples" / "field-photo.jpg").read_bytes())
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, ["--catalogue", str(home / ".evidence"), *args], env=ENV)
+        assert result.exit_code == 0, result.output
+        return str(result.stdout)
+
+    assert runner.invoke(app, ["init", str(home)], env=ENV).exit_code == 0
+    run("add", str(photo))
+    assert "OK:" in run("verify")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]
+    database = home / ".evidence" / "catalogue.sqlite"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM item").fetchone() == (1,)
+    assert "current" in run("db", "upgrade")

@@ -8,7 +8,7 @@ made as someone holding the database would: triggers and foreign keys switched o
 connection without `foreign_keys`, triggers dropped and re-made; PostgreSQL: a superuser in replica
 mode). What is not covered here, and why: the custody log (`event`) has its own tests (test_tamper.py,
 test_anchor.py); `alembic_version` makes every command refuse with exit 6; the similarity index
-(`hash_band`) is derived from the fingerprints and is checked by `verify --deep` (test_deep.py).
+(`hash_band`) is derived from the fingerprints and is checked by `verify --deep` (test_verify_deep.py).
 """
 
 from __future__ import annotations
