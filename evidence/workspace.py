@@ -135,7 +135,7 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
 def _seed_vocabulary(session: Session, schema_before: str | None, actor: str | None) -> bool:
     """A catalogue that just gained the vocabulary tables (new, or upgraded across them) and has no
     terms gets the starter vocabulary, logged as one event."""
-    from evidence import vocabulary
+    from evidence.annotation import vocabulary
 
     if not vocabulary.starter_due(schema_before):
         return False
@@ -158,7 +158,7 @@ def upgrade_catalogue(catalogue: Path | None = None, *, actor: str | None = None
     """`evidence db upgrade`: back up an SQLite catalogue whose schema is behind, apply the migrations
     in one transaction, then seed the starter vocabulary when the upgrade brought the (empty)
     vocabulary tables. A failed upgrade is rolled back (exit 4), naming the backup and how to restore."""
-    from evidence import vocabulary
+    from evidence.annotation import vocabulary
 
     location = locate(catalogue)
     require_database_file(location.database_url)

@@ -141,9 +141,15 @@ def _crop_sensitivity(c: U8, pdq: bytes, out: dict[str, list[int]]) -> None:
 
 def hash_file(path: Path, interval: Fraction | None, flip: int, min_quality: int) -> Hashes:
     """`analyse_video` (canonical hashes), then one more decode for the flipped and region hashes."""
-    from evidence.media.decode import iter_frames, luma_plane, open_video, single_threaded_blas, to_uint8
     from evidence.media.pdq import pdq_dihedral_from_luma, pdq_from_luma
-    from evidence.media.video import analyse_video
+    from evidence.media.video.analyse import analyse_video
+    from evidence.media.video.decode import (
+        iter_frames,
+        luma_plane,
+        open_video,
+        single_threaded_blas,
+        to_uint8,
+    )
 
     analysis = analyse_video(path, sample_interval=interval)
     if analysis.rotation:

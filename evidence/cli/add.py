@@ -17,14 +17,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from evidence.analysis.worker import Worker
 from evidence.cli.app import app, state
 from evidence.cli.output import emit_json, match_json, message, stderr
 from evidence.core.text import one_line
 from evidence.errors import ExitCode, UsageError
-from evidence.worker import Worker
 
 if TYPE_CHECKING:
-    from evidence.ingest import FileResult
+    from evidence.ingest.add import FileResult
 
 LARGE = 64 << 20
 
@@ -175,7 +175,7 @@ def _add(
     json_out: bool,
 ) -> None:
     from evidence.core.timeutil import parse_instant
-    from evidence.ingest import AddOptions, add_paths
+    from evidence.ingest.add import AddOptions, add_paths
     from evidence.workspace import default_actor, open_workspace
 
     try:
@@ -247,9 +247,9 @@ def analyze(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """(Re-)run analysis on items; idempotent."""
-    from evidence.analysis import analyse, select_items
+    from evidence.analysis.pipeline import analyse, select_items
     from evidence.catalogue.queries import resolve_ref
-    from evidence.matching import match_new_item
+    from evidence.matching.match import match_new_item
     from evidence.workspace import default_actor, open_workspace
 
     if not (refs or pending or failed or everything):

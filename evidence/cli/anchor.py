@@ -21,7 +21,7 @@ def anchor(
 ) -> None:
     """Print the custody chain's head as one line to keep outside the catalogue; check it later with
     `evidence verify --anchor FILE`. Refused (exit 5) if the chain does not walk cleanly."""
-    from evidence.anchor import take_anchor
+    from evidence.integrity.anchor import take_anchor
     from evidence.workspace import default_actor, open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:

@@ -51,7 +51,7 @@ def tag(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Tag an item, one of its frames, a time range and/or a box with a term."""
-    from evidence.annotate import tag as tag_item
+    from evidence.annotation.tags import tag as tag_item
     from evidence.core.fragment import parse_box, parse_range, parse_time
     from evidence.workspace import default_actor, open_workspace
 
@@ -103,7 +103,7 @@ def untag(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Withdraw a tag; it is kept, marked withdrawn, and logged."""
-    from evidence.annotate import untag as untag_item
+    from evidence.annotation.tags import untag as untag_item
     from evidence.workspace import default_actor, open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -125,7 +125,7 @@ def tags(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """An item's tags: term, where (frame, time, range, box), media fragment, confidence, annotator."""
-    from evidence.annotate import list_tags
+    from evidence.annotation.tags import list_tags
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:

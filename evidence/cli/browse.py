@@ -18,8 +18,8 @@ def list_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """A table of items: id, short sha256, kind, duration/size, first catalogued, original name."""
-    from evidence.browse import list_catalogue
-    from evidence.reports.views import item_dict, media_duration
+    from evidence.browse.items import list_catalogue
+    from evidence.catalogue.views import item_dict, media_duration
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -61,8 +61,8 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Everything known about one item: identity, media metadata, acquisitions, custody events."""
-    from evidence.browse import show_item
-    from evidence.reports.views import acquisition_dict, event_dict, item_dict, relation_dict
+    from evidence.browse.items import show_item
+    from evidence.catalogue.views import acquisition_dict, event_dict, item_dict, relation_dict
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -184,7 +184,7 @@ def _print_analysis(console: Any, summary: dict[str, Any]) -> None:
 
 
 def _print_relations(console: Any, item_id: int, relations: list[Any]) -> None:
-    from evidence.relations import kind_from
+    from evidence.matching.relations import kind_from
 
     if not relations:
         return

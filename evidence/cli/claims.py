@@ -13,7 +13,7 @@ from evidence.core.text import printable
 from evidence.errors import UsageError
 
 if TYPE_CHECKING:
-    from evidence.claims import ClaimView, PlaceView
+    from evidence.annotation.claims import ClaimView, PlaceView
 
 
 @app.command()
@@ -41,7 +41,7 @@ def claim(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Record who claimed what about one or more items (a counter-claim with --counters)."""
-    from evidence.claims import record_claim
+    from evidence.annotation.claims import record_claim
     from evidence.core.timeutil import parse_instant
     from evidence.workspace import default_actor, open_workspace
 
@@ -113,7 +113,7 @@ def claims(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """The claims about an item, with the claims that counter them."""
-    from evidence.claims import list_claims
+    from evidence.annotation.claims import list_claims
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -144,7 +144,7 @@ def describe(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Record that a claim or a source says the item shows TERM (checked against the tags in `show`)."""
-    from evidence.described import describe as describe_item
+    from evidence.annotation.described import describe as describe_item
     from evidence.workspace import default_actor, open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:

@@ -58,7 +58,7 @@ def export(
     if bagit is not None:
         if fmt is not None or table is not None or output is not None:
             raise UsageError("--bagit writes a whole bag: leave out --format, --table and -o")
-        from evidence.bags import export_bag
+        from evidence.exports.bagit import export_bag
 
         with open_workspace(state(ctx).catalogue) as ws:
             bag = export_bag(ws, items, bagit, actor=default_actor(), organization=organization)
@@ -69,7 +69,7 @@ def export(
         return
     if organization is not None:
         raise UsageError("--source-organization goes with --bagit")
-    from evidence.export import ExportFormat, export_records
+    from evidence.exports.records import ExportFormat, export_records
 
     with open_workspace(state(ctx).catalogue) as ws:
         result = export_records(

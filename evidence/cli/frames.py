@@ -21,9 +21,9 @@ def frames(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Keyframes and sampled frames: time, why chosen, quality, fingerprint."""
-    from evidence.browse import list_frames
-    from evidence.reports.sheet import timecode
-    from evidence.reports.views import frame_dict
+    from evidence.browse.items import list_frames
+    from evidence.catalogue.views import frame_dict
+    from evidence.exports.render.sheet import timecode
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -74,7 +74,7 @@ def sheet(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """A contact sheet: the keyframes' thumbnails in a grid with their timecodes burnt in."""
-    from evidence.sheets import make_sheet
+    from evidence.exports.sheet import make_sheet
     from evidence.workspace import default_actor, open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:

@@ -27,7 +27,7 @@ def fsck(
 ) -> None:
     """Find what a crash left behind (temp files, uncatalogued objects, interrupted analyses) and
     where the store and the catalogue disagree; exit 0 clean, 3 analysis to run, 5 problems left."""
-    from evidence.fsck import fsck as run_fsck
+    from evidence.integrity.fsck import fsck as run_fsck
     from evidence.workspace import default_actor, open_workspace
 
     console = stderr()

@@ -23,7 +23,7 @@ def match(
 ) -> None:
     """Find catalogued near duplicates of a file without adding it (nothing is written)."""
     from evidence.core.matching import MatchParams
-    from evidence.matching import match_file
+    from evidence.matching.match import match_file
     from evidence.workspace import open_workspace
 
     params = MatchParams(threshold=threshold, min_frames=min_frames, share=share)
@@ -64,7 +64,7 @@ def dupes(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Clusters of duplicates and near duplicates, earliest catalogued first."""
-    from evidence.matching import duplicate_clusters
+    from evidence.matching.match import duplicate_clusters
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -104,7 +104,7 @@ def relate(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Record an analyst's decision on a (suggested) link between two items."""
-    from evidence.matching import decide_relation
+    from evidence.matching.match import decide_relation
     from evidence.workspace import default_actor, open_workspace
 
     if confirm == reject:

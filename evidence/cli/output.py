@@ -52,7 +52,7 @@ def human_duration(seconds: float | None) -> str:
 
 def match_json(found: Any) -> dict[str, Any]:
     """A FoundMatch as the JSON contract has it (`id`, `sha256`, `score`) with its evidence."""
-    from evidence.relations import match_evidence
+    from evidence.matching.relations import match_evidence
 
     m = found.match
     return {

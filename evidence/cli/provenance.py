@@ -18,7 +18,7 @@ def provenance(
 ) -> None:
     """Where an item comes from: its acquisitions, copies and near copies with the earliest known, what
     was claimed and described, what analysts tagged, and the custody events, re-verified."""
-    from evidence.provenance import provenance as build
+    from evidence.browse.provenance import provenance as build
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:

@@ -22,7 +22,7 @@ def report(
     """One self-contained HTML file (no scripts, pictures embedded) with an item's provenance, claims,
     tags drawn on their frames, hashes and custody log, for reading offline. Logged as an export."""
     from evidence.core.text import printable
-    from evidence.report import make_report
+    from evidence.exports.report import make_report
     from evidence.workspace import default_actor, open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:

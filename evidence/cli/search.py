@@ -33,9 +33,9 @@ def search(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Find items; every criterion must hold. Text is matched literally, ignoring case."""
+    from evidence.browse.search import SearchQuery
+    from evidence.browse.search import search as run_search
     from evidence.core.timeutil import iso
-    from evidence.search import SearchQuery
-    from evidence.search import search as run_search
     from evidence.workspace import open_workspace
 
     query = SearchQuery(

@@ -94,7 +94,7 @@ def _safe_url(url: str) -> str:
 @db_app.command("reindex")
 def db_reindex(ctx: typer.Context) -> None:
     """Rebuild the similarity index from the stored fingerprints (for repairs)."""
-    from evidence.matching import rebuild_index
+    from evidence.matching.match import rebuild_index
     from evidence.workspace import default_actor, open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:

@@ -15,7 +15,7 @@ from evidence.cli.output import emit_json, message, stdout
 from evidence.core.text import printable
 
 if TYPE_CHECKING:
-    from evidence.vocabulary import TermView
+    from evidence.annotation.vocabulary import TermView
 
 SEP = " › "
 
@@ -82,7 +82,7 @@ def terms(
     """Print the vocabulary as a tree: aliases with their language, free terms marked, tag counts."""
     if ctx.invoked_subcommand is not None:
         return
-    from evidence import vocabulary
+    from evidence.annotation import vocabulary
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -129,7 +129,7 @@ def add(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Add a term path (and aliases); an alias that already names another term refuses it all."""
-    from evidence import vocabulary
+    from evidence.annotation import vocabulary
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -168,7 +168,7 @@ def alias(
     language: str = typer.Option("", "--language", help="The alias's language (BCP 47: ru, uk, ar…)."),
 ) -> None:
     """Give a term another name; a name may mean one term per language."""
-    from evidence import vocabulary
+    from evidence.annotation import vocabulary
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -188,7 +188,7 @@ def move(
     root: bool = typer.Option(False, "--root", help="Make it a top-level term instead."),
 ) -> None:
     """Move a term (with everything below it) under another term or to the top level."""
-    from evidence import vocabulary
+    from evidence.annotation import vocabulary
     from evidence.errors import UsageError
     from evidence.workspace import open_workspace
 
@@ -211,7 +211,7 @@ def import_(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Import terms and aliases in one transaction: all of it, or nothing (a refused row is named)."""
-    from evidence import vocabulary
+    from evidence.annotation import vocabulary
     from evidence.errors import UsageError
     from evidence.workspace import open_workspace
 
@@ -259,7 +259,7 @@ def export(
     under: str | None = typer.Option(None, "--under", help="Export only this term and what is below it."),
 ) -> None:
     """Export the vocabulary as CSV or JSON, for `evidence terms import` in another catalogue."""
-    from evidence import vocabulary
+    from evidence.annotation import vocabulary
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:

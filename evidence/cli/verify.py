@@ -32,8 +32,8 @@ def verify(
 ) -> None:
     """Re-hash every stored object, re-walk the custody chain (and check it extends an anchor) and
     compare the records with the events that created them; exit 5 on any problem."""
-    from evidence.anchor import read_anchor
-    from evidence.verify import verify as run_verify
+    from evidence.integrity.anchor import read_anchor
+    from evidence.integrity.verify import verify as run_verify
     from evidence.workspace import default_actor, open_workspace
 
     anchored = None if anchor is None else read_anchor(anchor)

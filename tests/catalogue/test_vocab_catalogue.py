@@ -10,8 +10,8 @@ import pytest
 from conftest import PG_ENV, Catalogue, pg_url, reset_postgres
 from sqlalchemy import func, select
 
-from evidence import starter_vocabulary, vocabulary
-from evidence.catalogue import schema
+from evidence.annotation import vocabulary
+from evidence.catalogue import schema, starter_vocabulary
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Term, TermAlias
 from evidence.catalogue.engine import Database

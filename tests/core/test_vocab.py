@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from evidence import starter_vocabulary
+from evidence.catalogue import starter_vocabulary
 from evidence.core import vocab_io
 from evidence.core.vocab import (
     AliasEntry,

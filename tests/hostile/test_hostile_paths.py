@@ -1,6 +1,6 @@
 """Bad input, part 1: what is given to `evidence add` — names, links, special files, folders.
 
-Policy on symbolic links (what `evidence/ingest.py` does, and README's "What `add` guarantees" says):
+Policy on symbolic links (what `evidence/ingest/add.py` does, and README's "What `add` guarantees" says):
 a symbolic link named on the command line is followed (an investigator may keep a folder of links to
 what they received; the acquisition records the path as given); a dangling or looping one is refused,
 as is one that leads to a FIFO, a device or into the catalogue. Symbolic links met inside a folder
@@ -319,7 +319,7 @@ def test_a_file_swapped_for_a_symlink_after_listing_is_refused(sqlite_catalogue:
     """A folder is listed first and copied after: a file replaced by a symbolic link in between (which
     the folder rules would have skipped) is refused, and the link's target is never read."""
     from evidence.errors import InputRefused
-    from evidence.ingest import AddOptions, add_one, collect
+    from evidence.ingest.add import AddOptions, add_one, collect
     from evidence.workspace import open_workspace
 
     folder = sqlite_catalogue.home / "drop"

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from evidence.cli.main import app
 from evidence.core import vocab_io
-from evidence.reports.tables import COLUMNS, csv_cell
+from evidence.exports.render.tables import COLUMNS, csv_cell
 
 PAYLOADS = [
     '\n=HYPERLINK("http://evil.example","x")',

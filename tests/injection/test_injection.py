@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, func, inspect, select
 from evidence.catalogue.models import Event, Item
 from evidence.core.text import strings_in
 from evidence.core.vocab import clean_label, has_separator
-from evidence.media.probe_common import MAX_VALUE_CHARS
+from evidence.media.probe.common import MAX_VALUE_CHARS
 
 PAYLOADS: dict[str, str] = {
     "sql-drop": "'; DROP TABLE item; --",

@@ -25,8 +25,7 @@ from mediagen import (
 from PIL import Image, ImageOps
 
 from evidence.errors import EvidenceError, ExitCode
-from evidence.media.geometry import Box
-from evidence.media.images import (
+from evidence.media.image.analyse import (
     BACKGROUND,
     MIN_QUALITY,
     THUMB_WIDTH,
@@ -40,6 +39,7 @@ from evidence.media.images import (
     luma_of,
     normalise,
 )
+from evidence.media.image.geometry import Box
 from evidence.media.pdq import DIHEDRAL_NAMES, pdq_from_rgb
 
 SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "media" / "pdq").resolve()

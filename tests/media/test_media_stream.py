@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 from mediagen import make_image, make_video
 
+from evidence.analysis import media_job as frames_job
+from evidence.analysis.jobs import analyse_media
+from evidence.analysis.worker import Worker
 from evidence.core import media_parts
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
 from evidence.core.frames import MIN_QUALITY, FrameRecord, HashRecord, MediaResult, QueryRecord
 from evidence.core.media_parts import MediaCollector, MediaPart
 from evidence.core.query import QueryTable
 from evidence.core.types import MediaKind
-from evidence.jobs import analyse_media
-from evidence.media import frames_job
-from evidence.media.video import Restart, analyse_video, iter_video
-from evidence.worker import Worker
+from evidence.media.video.analyse import Restart, analyse_video, iter_video
 
 
 def _pdq(variant: str, value: bytes, quality: int | None) -> HashRecord:

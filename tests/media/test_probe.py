@@ -28,10 +28,10 @@ from mediagen import (
 
 from evidence.core.types import MediaKind
 from evidence.errors import InputRefused
-from evidence.media.probe import ProbeResult, probe
-from evidence.media.probe_av import probe_av
-from evidence.media.probe_common import MAX_VALUE_CHARS, clean_text, parse_iso6709
-from evidence.media.sniff import Sniffed
+from evidence.media.probe.av import probe_av
+from evidence.media.probe.common import MAX_VALUE_CHARS, clean_text, parse_iso6709
+from evidence.media.probe.dispatch import ProbeResult, probe
+from evidence.media.probe.sniff import Sniffed
 
 MODES_DIR = Path(__file__).resolve().parents[3] / "shared" / "media" / "pdq" / "misc-images" / "modes"
 CREATED = "2023-05-01T12:00:00.000000Z"

@@ -15,7 +15,7 @@ from mediagen import make_audio, make_hls_playlist, make_image, make_video, make
 from PIL import Image
 
 from evidence.core.types import MediaKind
-from evidence.media.sniff import (
+from evidence.media.probe.sniff import (
     SNIFF_BYTES,
     Sniffed,
     declared_extension,

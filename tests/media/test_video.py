@@ -22,11 +22,11 @@ from mediagen import (
     video_frame,
 )
 
-from evidence.media.borders import BorderStats, rotate_box
-from evidence.media.decode import single_threaded_blas
-from evidence.media.geometry import Box
+from evidence.media.image.geometry import Box
 from evidence.media.pdq import pdq_from_rgb
-from evidence.media.video import MediaError, VideoAnalysis, analyse_video
+from evidence.media.video.analyse import MediaError, VideoAnalysis, analyse_video
+from evidence.media.video.borders import BorderStats, rotate_box
+from evidence.media.video.decode import single_threaded_blas
 
 SIZE = (320, 240)
 
@@ -363,7 +363,7 @@ def test_corrupt_packets_are_skipped_with_a_warning(tmp_path: Path) -> None:
 
 
 def test_single_threaded_blas_restores_the_thread_count() -> None:
-    from evidence.media import decode
+    from evidence.media.video import decode
 
     control = decode._openblas()
     if control is None:

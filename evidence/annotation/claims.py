@@ -1,0 +1,401 @@
+"""Use cases: `evidence claim` and `evidence claims` — who claimed what about which items, when and where
+they say it happened, and which claim answers which. Claimants and places are found or made by their
+case-folded names. What a claim says the footage shows is recorded as descriptions
+(`evidence.annotation.described`, whose `described` is re-exported here). Each use case owns its
+transaction; every change is logged."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.annotation.described import Described as Described
+from evidence.annotation.described import described as described
+from evidence.annotation.described import record_description
+from evidence.annotation.tags import required_text, user_text
+from evidence.catalogue import custody, queries
+from evidence.catalogue import vocab as catalogue_vocab
+from evidence.catalogue.annotation_models import Claim, Claimant, ClaimItem, Description, Place
+from evidence.catalogue.models import Item
+from evidence.core.text import printable
+from evidence.core.timeutil import Instant, iso
+from evidence.core.vocab import Vocabulary, normalise
+from evidence.errors import NotFound, UsageError
+from evidence.workspace import Workspace
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*$")
+_DATE_WIDTHS = {"year": 4, "month": 7, "day": 10}  # characters of an ISO-8601 date at each precision
+SAME_PLACE_DEGREES = 1e-6  # coordinates closer than this (about 0.1 m) are the same
+
+
+def check_url(url: str | None) -> str | None:
+    """Where a claim was made: an http(s) address with a host, or refused (no javascript:, file:, …)."""
+    if url is None or not url.strip():
+        return None
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in text)
+    ):
+        raise UsageError(f"--url must be an http:// or https:// address, not {printable(text)!r}")
+    return text
+
+
+def date_text(at: datetime | None, precision: str | None) -> str | None:
+    """A claimed date as precise as it was given: `2016`, `2016-03`, `2016-03-24` or ISO-8601 UTC."""
+    if at is None:
+        return None
+    text = iso(at) or ""
+    return text[: _DATE_WIDTHS[precision]] if precision in _DATE_WIDTHS else text
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceView:
+    id: int
+    name: str
+    latitude: float | None
+    longitude: float | None
+    precision: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "precision": self.precision,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    id: int
+    claimant: str
+    statement: str
+    claimed_date: datetime | None
+    date_precision: str | None
+    place: PlaceView | None
+    url: str | None
+    language: str | None
+    counters: int | None  # the claim this one answers
+    countered_by: tuple[int, ...]  # claims that answer this one
+    items: tuple[tuple[int, str], ...]  # (id, sha256) of the items it is about
+    shows: tuple[tuple[str, ...], ...]  # term paths it says the footage shows
+    created_at: datetime
+    created_by: str
+
+    @property
+    def date(self) -> str | None:
+        return date_text(self.claimed_date, self.date_precision)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "claimant": self.claimant,
+            "text": self.statement,
+            "date": self.date,
+            "date_precision": self.date_precision,
+            "place": None if self.place is None else self.place.to_json(),
+            "url": self.url,
+            "language": self.language,
+            "counters": self.counters,
+            "countered_by": list(self.countered_by),
+            "items": [{"id": i, "sha256": s} for i, s in self.items],
+            "shows": [{"term": p[-1], "path": list(p)} for p in self.shows],
+            "created_at": iso(self.created_at),
+            "created_by": self.created_by,
+        }
+
+
+def claim_views(session: Session, vocab: Vocabulary, claims: Sequence[Claim]) -> list[ClaimView]:
+    ids = [c.id for c in claims]
+    if not ids:
+        return []
+    claimant_ids = {c.claimant_id for c in claims}
+    names = {
+        i: name
+        for i, name in session.execute(
+            select(Claimant.id, Claimant.name).where(Claimant.id.in_(claimant_ids))
+        )
+    }
+    place_ids = {c.place_id for c in claims if c.place_id is not None}
+    places = {
+        p.id: PlaceView(p.id, p.name, p.latitude, p.longitude, p.precision)
+        for p in session.scalars(select(Place).where(Place.id.in_(place_ids)))
+    }
+    items: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
+    for claim_id, item_id, sha256 in session.execute(
+        select(ClaimItem.claim_id, Item.id, Item.sha256)
+        .join(Item, Item.id == ClaimItem.item_id)
+        .where(ClaimItem.claim_id.in_(ids))
+        .order_by(Item.id)
+    ):
+        items[claim_id].append((item_id, sha256))
+    answers: dict[int, list[int]] = {i: [] for i in ids}
+    for answer_id, counters_id in session.execute(
+        select(Claim.id, Claim.counters_id).where(Claim.counters_id.in_(ids)).order_by(Claim.id)
+    ):
+        if counters_id is not None:
+            answers[counters_id].append(answer_id)
+    shows: dict[int, list[tuple[str, ...]]] = {i: [] for i in ids}
+    for shown_by, term_id in session.execute(
+        select(Description.claim_id, Description.term_id)
+        .where(Description.claim_id.in_(ids))
+        .order_by(Description.id)
+    ):
+        path = tuple(vocab.path(term_id))
+        if shown_by is not None and path not in shows[shown_by]:
+            shows[shown_by].append(path)
+    return [
+        ClaimView(
+            id=c.id,
+            claimant=names[c.claimant_id],
+            statement=c.statement,
+            claimed_date=c.claimed_date,
+            date_precision=c.claimed_date_precision,
+            place=None if c.place_id is None else places[c.place_id],
+            url=c.url,
+            language=c.language,
+            counters=c.counters_id,
+            countered_by=tuple(answers[c.id]),
+            items=tuple(items[c.id]),
+            shows=tuple(shows[c.id]),
+            created_at=c.created_at,
+            created_by=c.created_by,
+        )
+        for c in claims
+    ]
+
+
+def _claimant(session: Session, name: str, actor: str) -> tuple[Claimant, bool]:
+    key = normalise(name)
+    row = session.scalars(select(Claimant).where(Claimant.name_key == key)).first()
+    if row is not None:
+        return row, False
+    row = Claimant(name=name.strip(), name_key=key, created_at=custody.now(), created_by=actor)
+    session.add(row)
+    session.flush()
+    custody.append(
+        session,
+        actor=actor,
+        action="claimant-add",
+        subject=f"claimant:{row.id}",
+        details={"name": row.name},
+        records=[("claimant", row.id)],
+    )
+    return row, True
+
+
+def _coordinates(lat: float | None, lon: float | None, precision: str | None) -> None:
+    if (lat is None) != (lon is None):
+        raise UsageError("give both --lat and --lon")
+    if precision is not None and lat is None:
+        raise UsageError("--precision describes coordinates: give --lat and --lon with it")
+    if lat is not None and (math.isnan(lat) or not -90.0 <= lat <= 90.0):
+        raise UsageError("--lat is a latitude in degrees, from -90 to 90")
+    if lon is not None and (math.isnan(lon) or not -180.0 <= lon <= 180.0):
+        raise UsageError("--lon is a longitude in degrees, from -180 to 180")
+
+
+def _place(
+    session: Session, name: str, lat: float | None, lon: float | None, precision: str | None, actor: str
+) -> tuple[Place, str | None]:
+    """The place of this name (case-folded), made or given coordinates when it had none. Returns the
+    place and what changed ("created", "located" or None)."""
+    _coordinates(lat, lon, precision)
+    key = normalise(name)
+    row = session.scalars(select(Place).where(Place.name_key == key)).first()
+    coords = {"latitude": lat, "longitude": lon, "precision": precision}
+    if row is None:
+        row = Place(name=name.strip(), name_key=key, created_at=custody.now(), created_by=actor, **coords)
+        session.add(row)
+        session.flush()
+        custody.append(
+            session,
+            actor=actor,
+            action="place-add",
+            subject=f"place:{row.id}",
+            details={"name": row.name, **coords},
+            records=[("place", row.id)],
+        )
+        return row, "created"
+    if lat is None or lon is None:
+        return row, None
+    if row.latitude is None or row.longitude is None:
+        row.latitude, row.longitude, row.precision = lat, lon, precision
+        session.flush()
+        custody.append(
+            session,
+            actor=actor,
+            action="place-locate",
+            subject=f"place:{row.id}",
+            details=coords,
+            records=[("place", row.id)],
+        )
+        return row, "located"
+    if abs(row.latitude - lat) > SAME_PLACE_DEGREES or abs(row.longitude - lon) > SAME_PLACE_DEGREES:
+        raise UsageError(
+            f"the place {printable(row.name)!r} is recorded at {row.latitude}, {row.longitude}, "
+            f"not {lat}, {lon}: leave out --lat/--lon, or give this location another place name"
+        )
+    if precision is not None and row.precision is not None and precision != row.precision:
+        raise UsageError(
+            f"the place {printable(row.name)!r} has the precision {printable(row.precision)!r}, not "
+            f"{printable(precision)!r}: leave out --precision"
+        )
+    if precision is not None and row.precision is None:
+        row.precision = precision
+        session.flush()
+        custody.append(
+            session,
+            actor=actor,
+            action="place-locate",
+            subject=f"place:{row.id}",
+            details=coords,
+            records=[("place", row.id)],
+        )
+        return row, "located"
+    return row, None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    claim: ClaimView
+    claimant_created: bool
+    place_change: str | None  # "created" | "located" | None
+    free_terms: tuple[str, ...]  # paths of free terms made for --shows
+
+
+def record_claim(
+    ws: Workspace,
+    refs: Sequence[str],
+    *,
+    claimant: str,
+    text: str,
+    date: Instant | None = None,
+    place: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    precision: str | None = None,
+    url: str | None = None,
+    language: str | None = None,
+    counters: int | None = None,
+    shows: Sequence[str] = (),
+    strict: bool = False,
+    actor: str,
+) -> ClaimResult:
+    """One claim by `claimant` about one or more items; the claimant and the place are found or made by
+    their case-folded names. `counters` names the claim this one answers; `shows` lists terms the claim
+    says the footage shows (recorded as descriptions of every item)."""
+    if not refs:
+        raise UsageError("name at least one item the claim is about")
+    who = required_text(claimant, what="the claimant (--by)")
+    statement = required_text(text, what="the claim (--text)")
+    actor = required_text(actor, what="the actor")
+    place_name = user_text(place, what="--place")
+    precision = user_text(precision, what="--precision")
+    if place_name is None and (latitude is not None or longitude is not None or precision is not None):
+        raise UsageError("--lat/--lon/--precision locate a place: give --place NAME too")
+    language = user_text(language, what="--language")
+    if language is not None and (len(language) > 35 or not _LANGUAGE.match(language.strip())):
+        raise UsageError(
+            f"--language is a language tag such as en, ru or uk-Cyrl, not {printable(language)!r}"
+        )
+    address = check_url(url)
+    with ws.db.write() as session:
+        items: dict[int, Item] = {}
+        for ref in refs:
+            item = queries.resolve_ref(session, ref)
+            items.setdefault(item.id, item)
+        if counters is not None and queries.by_id(session, Claim, counters) is None:
+            raise NotFound(f"no claim with id {counters} to counter: see `evidence claims REF`")
+        who_row, claimant_created = _claimant(session, who, actor)
+        place_row, place_change = (None, None)
+        if place_name is not None:
+            place_row, place_change = _place(session, place_name, latitude, longitude, precision, actor)
+        row = Claim(
+            claimant_id=who_row.id,
+            statement=statement,
+            claimed_date=None if date is None else date.at,
+            claimed_date_precision=None if date is None else date.precision,
+            place_id=None if place_row is None else place_row.id,
+            url=address,
+            language=None if language is None else language.strip(),
+            counters_id=counters,
+            created_at=custody.now(),
+            created_by=actor,
+        )
+        session.add(row)
+        session.flush()
+        session.add_all(ClaimItem(claim_id=row.id, item_id=i) for i in items)
+        session.flush()
+        vocab = catalogue_vocab.load(session)
+        choices = [catalogue_vocab.ensure_term(session, vocab, t, strict=strict, actor=actor) for t in shows]
+        for item in items.values():
+            custody.append(
+                session,
+                actor=actor,
+                action="claim",
+                subject=f"item:{item.sha256}",
+                details={
+                    "claim": row.id,
+                    "claimant": who_row.name,
+                    "text": statement,
+                    "date": date_text(row.claimed_date, row.claimed_date_precision),
+                    "date_precision": row.claimed_date_precision,
+                    "place": None if place_row is None else place_row.name,
+                    "latitude": None if place_row is None else place_row.latitude,
+                    "longitude": None if place_row is None else place_row.longitude,
+                    "url": address,
+                    "language": row.language,
+                    "counters": counters,
+                    "items": [i.sha256 for i in items.values()],
+                    "shows": [vocab.path(c.term_id) for c in choices],
+                },
+                records=[("claim", row.id)],
+            )
+            for choice in choices:
+                record_description(
+                    session, vocab, item, choice.term_id, claim_id=row.id, source=None, note=None, actor=actor
+                )
+        view = claim_views(session, vocab, [row])[0]
+    created = tuple(p for c in choices for p in c.created)
+    return ClaimResult(view, claimant_created, place_change, created)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemClaims:
+    item: Item
+    claims: list[ClaimView]
+
+
+def claims_of(session: Session, vocab: Vocabulary, item_id: int) -> list[ClaimView]:
+    """The claims about an item, oldest first."""
+    rows = session.scalars(
+        select(Claim)
+        .join(ClaimItem, ClaimItem.claim_id == Claim.id)
+        .where(ClaimItem.item_id == item_id)
+        .order_by(Claim.id)
+    )
+    return claim_views(session, vocab, list(rows))
+
+
+def list_claims(ws: Workspace, ref: str) -> ItemClaims:
+    with ws.db.read() as session:
+        item = queries.resolve_ref(session, ref)
+        return ItemClaims(item, claims_of(session, catalogue_vocab.load(session), item.id))

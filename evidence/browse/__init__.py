@@ -1,0 +1,1 @@
+"""Browse: list and show, search, provenance."""

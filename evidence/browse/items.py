@@ -1,0 +1,92 @@
+"""Use cases: `evidence list` and `evidence show`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from evidence.annotation.described import Described, described
+from evidence.catalogue import custody, queries, withdrawals
+from evidence.catalogue import vocab as catalogue_vocab
+from evidence.catalogue.annotation_models import Annotation, ClaimItem
+from evidence.catalogue.frames import frames_of
+from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
+from evidence.catalogue.relations import RelationState
+from evidence.matching.relations import relations_of
+from evidence.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    item: Item
+    original_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetail:
+    item: Item
+    acquisitions: list[Acquisition]
+    events: list[Event]
+    stored_at: str
+    relations: list[tuple[RelationState, Item]]
+    tags: int = 0  # active tags
+    withdrawn_tags: int = 0
+    claims: int = 0
+    described: list[Described] = field(default_factory=list)
+
+
+def list_catalogue(ws: Workspace, *, limit: int | None = None) -> list[ItemRow]:
+    with ws.db.read() as session:
+        return [ItemRow(item, name) for item, name in queries.list_items(session, limit=limit)]
+
+
+def show_item(ws: Workspace, ref: str) -> ItemDetail:
+    with ws.db.read() as session:
+        item = queries.resolve_ref(session, ref)
+        acquisitions = queries.acquisitions_of(session, item.id)
+        events = custody.events_for(session, [f"item:{item.sha256}"])
+        related = relations_of(session, item.id)
+        total = session.scalar(select(func.count()).where(Annotation.item_id == item.id)) or 0
+        withdrawn = (
+            session.scalar(
+                select(func.count()).where(
+                    Annotation.item_id == item.id, withdrawals.withdrawn("tag", Annotation.id)
+                )
+            )
+            or 0
+        )
+        claims = session.scalar(
+            select(func.count()).select_from(ClaimItem).where(ClaimItem.item_id == item.id)
+        )
+        contents = described(session, catalogue_vocab.load(session), item)
+    return ItemDetail(
+        item,
+        acquisitions,
+        events,
+        str(ws.store.path_for(item.sha256)),
+        related,
+        tags=total - withdrawn,
+        withdrawn_tags=withdrawn,
+        claims=claims or 0,
+        described=contents,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FrameView:
+    frame: Frame
+    hashes: list[FrameHash]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFrames:
+    item: Item
+    frames: list[FrameView]
+
+
+def list_frames(ws: Workspace, ref: str) -> ItemFrames:
+    with ws.db.read() as session:
+        item = queries.resolve_ref(session, ref)
+        rows = frames_of(session, item.id)
+    return ItemFrames(item, [FrameView(f, h) for f, h in rows])

@@ -1,0 +1,1 @@
+"""Exports: records as JSON/CSV, BagIt bags, the HTML report, contact sheets."""

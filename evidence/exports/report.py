@@ -1,0 +1,218 @@
+"""Use case: `evidence report REF -o FILE.html` — the provenance of an item as one self-contained HTML
+file for an editor or a lawyer: keyframes, the tagged frames with their boxes drawn, claims, described
+versus observed, a timeline, copies, hashes and the custody log. The file is written atomically outside
+the catalogue and logged as an export event with its SHA-256."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from evidence.annotation.placement import media_size
+from evidence.browse.provenance import provenance
+from evidence.catalogue import custody, withdrawals
+from evidence.catalogue import vocab as vocab_db
+from evidence.catalogue.annotation_models import Annotation
+from evidence.catalogue.models import Frame, Item
+from evidence.core.timeutil import iso
+from evidence.exports.render.html import Picture, render_report
+from evidence.workspace import Workspace, tool_version
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    path: Path
+    sha256: str
+    size: int
+    tagged_pictures: int
+    keyframes: int
+
+
+def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportResult:
+    found = provenance(ws, ref)
+    document = found.to_json()
+    subject = found.subject
+    ids = [m.item.id for m in found.members]
+    with ws.db.read() as session:
+        vocab = vocab_db.load(session)
+        items = {m.item.id: m.item for m in found.members}
+        frames = {
+            f.id: f
+            for f in session.scalars(
+                select(Frame).where(Frame.item_id.in_(ids), Frame.thumbnail.is_not(None))
+            )
+        }
+        keyframe_rows = sorted(
+            (f for f in frames.values() if f.item_id == subject.id and f.keyframe), key=lambda f: f.t
+        )
+        tags = list(
+            session.scalars(
+                select(Annotation)
+                .where(Annotation.item_id.in_(ids), withdrawals.standing("tag", Annotation.id))
+                .order_by(Annotation.id)
+            )
+        )
+        labels = {t.id: vocab.terms[t.term_id].label for t in tags}
+    keyframes = [
+        _picture(ws, subject, f.thumbnail or "", f.t, f"{f.t:.2f} s · frame {f.idx} · {f.keyframe}")
+        for f in keyframe_rows
+    ]
+    tagged = _tagged_pictures(ws, items, frames, tags, labels)
+    html = render_report(
+        document,
+        keyframes=keyframes,
+        tagged=tagged,
+        timeline=timeline(document),
+        generated_at=iso(datetime.now(UTC)) or "",
+        tool_version=tool_version(),
+    )
+    data = html.encode("utf-8")
+    digest = ws.write_output(data, output)
+    with ws.db.write() as session:
+        custody.append(
+            session,
+            actor=actor,
+            action="export",
+            subject=f"item:{subject.sha256}",
+            details={
+                "format": "html-report",
+                "path": str(output.resolve()),
+                "sha256": digest,
+                "items": ids,
+                "chain_head": document["chain"]["head"],
+            },
+        )
+    return ReportResult(output, digest, len(data), len(tagged), len(keyframes))
+
+
+def _display_size(item: Item, jpeg: bytes) -> tuple[int, int]:
+    """The displayed frame size analysis found, else the picture's own size."""
+    width, height = media_size(item)
+    if width is not None and height is not None:
+        return width, height
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as picture:
+        return picture.size
+
+
+def _picture(ws: Workspace, item: Item, thumbnail: str, t: float, label: str) -> Picture:
+    jpeg = ws.store.path_for(thumbnail, "derived").read_bytes()
+    width, height = _display_size(item, jpeg)
+    return Picture(jpeg=jpeg, width=width, height=height, t=t, label=label)
+
+
+def _tagged_pictures(
+    ws: Workspace,
+    items: dict[int, Item],
+    frames: dict[int, Frame],
+    tags: list[Annotation],
+    labels: dict[int, str],
+) -> list[Picture]:
+    """One picture per tagged frame (or tagged time with a box), with every box tagged on it."""
+    groups: dict[tuple[int, float], list[Annotation]] = {}
+    for tag in tags:
+        on_frame = tag.t_start is not None and tag.t_end is None
+        if tag.box_x is None and not on_frame:
+            continue
+        t = tag.t_start or 0.0
+        groups.setdefault((tag.item_id, round(t, 3)), []).append(tag)
+    thumbs = {(f.item_id, round(f.t, 3)): f.thumbnail for f in frames.values() if f.thumbnail}
+    stills = _stills(ws, items, set(groups) - set(thumbs))
+    pictures = []
+    for (item_id, t), group in sorted(groups.items()):
+        item = items[item_id]
+        thumbnail = thumbs.get((item_id, t))
+        if thumbnail:
+            jpeg = ws.store.path_for(thumbnail, "derived").read_bytes()
+        elif (item_id, t) in stills:
+            jpeg = stills[(item_id, t)]
+        else:
+            continue
+        width, height = _display_size(item, jpeg)
+        boxes = []
+        for g in group:
+            if g.box_x is None or g.box_y is None or g.box_w is None or g.box_h is None:
+                continue
+            # a box is in pixels of the frame size recorded with it; scale it to this picture's size
+            sx = width / (g.frame_width or width)
+            sy = height / (g.frame_height or height)
+            boxes.append(
+                {
+                    "x": round(g.box_x * sx),
+                    "y": round(g.box_y * sy),
+                    "w": round(g.box_w * sx),
+                    "h": round(g.box_h * sy),
+                    "label": f"#{g.id} {labels[g.id]}",
+                }
+            )
+        names = ", ".join(f"#{g.id} {labels[g.id]}" for g in group)
+        where = f"{t:.2f} s" if item.kind == "video" else "image"
+        pictures.append(Picture(jpeg, width, height, t, f"item #{item_id} · {where} · {names}", boxes))
+    return pictures
+
+
+def _stills(
+    ws: Workspace, items: dict[int, Item], moments: set[tuple[int, float]]
+) -> dict[tuple[int, float], bytes]:
+    """Pictures of tagged moments that have no stored thumbnail, decoded in the analysis worker."""
+    wanted: dict[int, list[float]] = {}
+    for item_id, t in sorted(moments):
+        if items[item_id].kind == "video":
+            wanted.setdefault(item_id, []).append(t)
+    if not wanted:
+        return {}
+    from evidence.analysis.pipeline import base_timeout
+    from evidence.analysis.worker import Worker, WorkerFailure
+
+    out: dict[tuple[int, float], bytes] = {}
+    with Worker() as worker:
+        for item_id, times in wanted.items():
+            try:
+                found = worker.call(
+                    "evidence.analysis.jobs:stills_job",
+                    str(ws.store.path_for(items[item_id].sha256)),
+                    times,
+                    timeout=base_timeout(),
+                )
+            except WorkerFailure:
+                continue
+            for t, jpeg in found:
+                out[(item_id, t)] = jpeg
+    return out
+
+
+def timeline(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Dated moments of the item and its copies, oldest first."""
+    entries: list[dict[str, Any]] = []
+    members = [document["item"] | {"acquisitions": document["acquisitions"]}, *document["copies"]]
+    for member in members:
+        who = f"#{member['id']} {member['sha256'][:12]}"
+        for acq in member["acquisitions"]:
+            source = f" at {acq['source_url']}" if acq.get("source_url") else ""
+            if acq.get("posted_at"):
+                entries.append(
+                    {"at": acq["posted_at"], "what": f"{who} posted{source} (claimed by the platform)"}
+                )
+            entries.append(
+                {"at": acq["captured_at"], "what": f"{who} captured by {acq.get('collected_by') or 'us'}"}
+            )
+    for claim in document["claims"]:
+        if claim.get("claimed_date"):
+            entries.append(
+                {
+                    "at": claim["claimed_date"],
+                    "what": f"claim #{claim['id']} by {claim['claimant']}: the event happened "
+                    f"({claim['claimed_date_text']})",
+                }
+            )
+        entries.append(
+            {"at": claim["created_at"], "what": f"claim #{claim['id']} by {claim['claimant']} recorded"}
+        )
+    entries.sort(key=lambda e: e["at"] or "")
+    return entries

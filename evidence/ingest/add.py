@@ -1,0 +1,383 @@
+"""Use case: `evidence add` — preserve files (copy, hash, publish, log), then analyse them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import select
+
+from evidence import faults
+from evidence.analysis.pipeline import AnalysisOptions, analyse
+from evidence.analysis.worker import Worker
+from evidence.catalogue import custody
+from evidence.catalogue.models import Acquisition, Item
+from evidence.config import DIRNAME
+from evidence.core.text import printable, storable
+from evidence.core.timeutil import Instant
+from evidence.core.types import AnalysisStatus, MediaKind
+from evidence.errors import EvidenceError, InputRefused
+from evidence.matching.match import FoundMatch, match_new_item
+from evidence.media.probe.sniff import declared_extension, sniff
+from evidence.store.local import ProgressFn, Stored, environment_error
+from evidence.workspace import Workspace, tool_version
+
+SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class AddOptions:
+    source_url: str | None = None
+    posted_at: Instant | None = None
+    claimed_by: str | None = None
+    collected_by: str | None = None
+    note: str | None = None
+    include_hidden: bool = False
+    analyse: bool = True
+    quick: bool = False  # key frames only; full analysis later with `evidence analyze --pending`
+    match: bool = True  # look new items up among the catalogued ones and record suggested relations
+    actor: str = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: Path
+    size: int
+    identity: tuple[int, int] | None = None  # (device, inode) when listed: the file copied must be it
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    path: str  # printable
+    status: str  # "added" | "duplicate" | "failed"
+    id: int | None = None
+    sha256: str | None = None
+    size: int | None = None
+    kind: str | None = None
+    analysis: str | None = None
+    acquisition_id: int | None = None
+    error: str | None = None
+    near_duplicates: tuple[FoundMatch, ...] = ()
+
+
+@dataclass
+class AddReport:
+    results: list[FileResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class AddProgress(Protocol):
+    def start(self, files: int, total_bytes: int) -> None: ...
+    def file_started(self, path: str, size: int) -> None: ...
+    def advance(self, nbytes: int) -> None: ...
+    def stage(self, text: str) -> None: ...  # what is happening to the current file after the copy
+    def file_done(self, result: FileResult) -> None: ...
+
+
+class NoProgress:
+    def start(self, files: int, total_bytes: int) -> None:
+        pass
+
+    def file_started(self, path: str, size: int) -> None:
+        pass
+
+    def advance(self, nbytes: int) -> None:
+        pass
+
+    def stage(self, text: str) -> None:
+        pass
+
+    def file_done(self, result: FileResult) -> None:
+        pass
+
+
+def collect(
+    paths: Iterable[Path], *, include_hidden: bool, catalogue_root: Path
+) -> tuple[list[Candidate], list[Skipped], list[FileResult]]:
+    """Expand folders (recursive, sorted; hidden names and symbolic links inside folders skipped),
+    drop repeats, refuse what cannot be read. Explicitly named symbolic links are followed."""
+    candidates: list[Candidate] = []
+    skipped: list[Skipped] = []
+    refused: list[FileResult] = []
+    seen: set[tuple[int, int]] = set()
+    catalogue_root = catalogue_root.resolve()
+
+    def consider(path: Path, st: os.stat_result) -> None:
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            skipped.append(Skipped(printable(str(path)), "the same file was already given in this command"))
+            return
+        seen.add(key)
+        candidates.append(Candidate(path, st.st_size, key))
+
+    for given in paths:
+        shown = printable(str(given))
+        try:
+            st = os.stat(given)
+        except FileNotFoundError:
+            refused.append(FileResult(shown, "failed", error=f"{shown}: no such file or directory"))
+            continue
+        except OSError as exc:
+            refused.append(FileResult(shown, "failed", error=f"{shown}: cannot access: {exc.strerror}"))
+            continue
+        if _inside(given, catalogue_root):
+            refused.append(FileResult(shown, "failed", error=f"{shown}: is inside the catalogue itself"))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            consider(given, st)
+            continue
+        for path, found in walk_folder(given, include_hidden=include_hidden):
+            if isinstance(found, str):
+                refused.append(
+                    FileResult(printable(str(path)), "failed", error=f"{printable(str(path))}: {found}")
+                )
+            elif stat.S_ISLNK(found.st_mode):
+                skipped.append(Skipped(printable(str(path)), "symbolic link inside a folder (not followed)"))
+            else:
+                consider(path, found)
+    return candidates, skipped, refused
+
+
+def walk_folder(top: Path, *, include_hidden: bool) -> Iterator[tuple[Path, os.stat_result | str]]:
+    """Everything under `top` that is not a folder, with its `lstat`: files in sorted order, each
+    folder's files before its subfolders', as `os.walk` visits them, but with an explicit stack so
+    that no nesting depth can exhaust the interpreter's recursion limit. Symbolic links (to files or
+    folders) are yielded, never followed; `.evidence` folders are never entered; hidden names are
+    left out unless `include_hidden`. A folder or entry that cannot be read is yielded with the reason
+    instead (a folder that cannot be listed is never silently left out)."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda entry: entry.name)
+        except OSError as exc:
+            yield folder, f"cannot read the folder: {exc.strerror or exc}"
+            continue
+        subfolders: list[Path] = []
+        for entry in listed:
+            if not include_hidden and entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                yield path, f"cannot access: {exc.strerror or exc}"
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if entry.name != DIRNAME:
+                    subfolders.append(path)
+                continue
+            yield path, st
+        stack.extend(reversed(subfolders))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def add_paths(
+    ws: Workspace,
+    paths: list[Path],
+    options: AddOptions,
+    progress: AddProgress | None = None,
+    *,
+    worker: Worker | None = None,
+) -> AddReport:
+    """Add files and folders. `worker` lets the caller start the analysis process early, so that its
+    start overlaps the caller's own start; without one, a worker is made here."""
+    progress = progress or NoProgress()
+    candidates, skipped, refused = collect(
+        paths, include_hidden=options.include_hidden, catalogue_root=ws.location.root
+    )
+    report = AddReport(results=list(refused), skipped=skipped)
+    analysis_options = AnalysisOptions(quick=options.quick)
+    progress.start(len(candidates), sum(c.size for c in candidates))
+    with contextlib.nullcontext(worker) if worker is not None else Worker() as worker:
+        if options.analyse and candidates:
+            worker.start()  # warms up while the first file is copied (no-op when already started)
+        for candidate in candidates:
+            shown = printable(str(candidate.path))
+            progress.file_started(shown, candidate.size)
+            try:
+                result = add_one(
+                    ws, candidate.path, options, progress=progress.advance, identity=candidate.identity
+                )
+                faults.checkpoint("committed")
+            except InputRefused as refusal:
+                result = FileResult(shown, "failed", error=refusal.message)
+            if options.analyse and result.id is not None and result.status == "added":
+                progress.stage(f"analysing {shown}")
+                outcome = analyse(ws, worker, result.id, actor=options.actor, options=analysis_options)
+                faults.checkpoint("suggest")
+                found = []
+                if options.match:
+                    progress.stage(f"matching {shown}")
+                    found = match_new_item(ws, outcome, actor=options.actor, worker=worker)
+                result = _with_analysis(result, outcome.status, outcome.kind, found)
+            report.results.append(result)
+            progress.file_done(result)
+    return report
+
+
+def _with_analysis(
+    result: FileResult, status: AnalysisStatus, kind: MediaKind, found: list[FoundMatch]
+) -> FileResult:
+    return FileResult(
+        path=result.path,
+        status=result.status,
+        id=result.id,
+        sha256=result.sha256,
+        size=result.size,
+        kind=kind.value,
+        analysis=str(status),
+        acquisition_id=result.acquisition_id,
+        near_duplicates=tuple(found),
+    )
+
+
+def add_one(
+    ws: Workspace,
+    path: Path,
+    options: AddOptions,
+    *,
+    progress: ProgressFn | None = None,
+    identity: tuple[int, int] | None = None,
+) -> FileResult:
+    """Preserve one file: store it, then one short transaction for item, acquisition and events.
+    `identity` is the (device, inode) the file had when it was listed; another file now at that path
+    (swapped in, or a symbolic link put in its place inside a folder) is refused."""
+    stored = ws.store.put_file(path, progress=progress, identity=identity)
+    try:
+        return _record(ws, path, stored, options)
+    except EvidenceError as exc:  # the database failed (full, locked, damaged…) after the publish
+        if not stored.existed:
+            exc.message = f"{exc.message}; {_set_aside(ws, stored.sha256)}"
+            exc.args = (exc.message,)
+        raise
+    except OSError as exc:
+        failure = environment_error(exc, "recording the file in the catalogue")
+        if not stored.existed:
+            failure.message = f"{failure.message}; {_set_aside(ws, stored.sha256)}"
+        raise failure from exc
+
+
+def _set_aside(ws: Workspace, sha256: str) -> str:
+    """After a failed commit, the object this add published and nothing records is moved to
+    store/orphans/ (as `evidence fsck --repair` would), so that objects/ holds nothing unaccounted for;
+    returns where it is now, for the error message. It is left in place when another command is
+    writing (it could be recording the same bytes) or when the move or the check fails."""
+    path = ws.store.path_for(sha256)
+    try:
+        with ws.store.exclusive():
+            with ws.db.read() as session:
+                item_id = session.scalar(select(Item.id).where(Item.sha256 == sha256))
+            if item_id is not None:
+                return f"its bytes are catalogued as item {item_id} all the same (another command added them)"
+            moved = ws.store.quarantine(path, sha256)
+    except EvidenceError:
+        return (
+            f"the copy it made stays at {printable(str(path))} with no record: run `evidence fsck "
+            "--repair` once this is fixed (it moves it to store/orphans/), then add the file again"
+        )
+    return (
+        f"nothing was recorded, and the copy it made was moved to {printable(str(moved))} "
+        "(`evidence fsck` counts it there): add the file again once this is fixed"
+    )
+
+
+def _record(ws: Workspace, path: Path, stored: Stored, options: AddOptions) -> FileResult:
+    """One short transaction: the item (when new), the acquisition and their custody events."""
+    shown = printable(str(path))
+    with open(ws.store.path_for(stored.sha256), "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    sniffed = sniff(head, path.name)
+    name_text, _ = storable(path.name)
+    path_text, path_raw = storable(os.path.abspath(path))
+    captured = datetime.now(UTC)
+    subject = f"item:{stored.sha256}"
+    with ws.db.write() as session:
+        item = session.scalars(select(Item).where(Item.sha256 == stored.sha256)).first()
+        new = item is None
+        if item is None:
+            item = Item(
+                sha256=stored.sha256,
+                size=stored.size,
+                kind=sniffed.kind.value,
+                mime=sniffed.mime,
+                declared_ext=declared_extension(path.name),
+                analysis=str(AnalysisStatus.pending()),
+                first_catalogued_at=captured,
+            )
+            session.add(item)
+            session.flush()
+            custody.append(
+                session,
+                actor=options.actor,
+                action="preserve",
+                subject=subject,
+                details={"sha256": stored.sha256, "size": stored.size, "store": "objects"},
+                records=[("item", item.id)],
+            )
+        acquisition = Acquisition(
+            item_id=item.id,
+            original_name=name_text,
+            original_path=path_text,
+            original_path_raw=path_raw,
+            source_url=options.source_url,
+            posted_at=options.posted_at.at if options.posted_at else None,
+            posted_at_precision=options.posted_at.precision if options.posted_at else None,
+            captured_at=captured,
+            claimed_by=options.claimed_by,
+            collected_by=options.collected_by,
+            note=options.note,
+            tool_version=tool_version(),
+            source_mtime=datetime.fromtimestamp(stored.mtime_ns / 1e9, UTC),
+        )
+        session.add(acquisition)
+        session.flush()
+        custody.append(
+            session,
+            actor=options.actor,
+            action="acquire",
+            subject=subject,
+            details={
+                "acquisition": acquisition.id,
+                "original_path": path_text,
+                "source_url": options.source_url,
+                "posted_at": options.posted_at.at.isoformat() if options.posted_at else None,
+                "claimed_by": options.claimed_by,
+                "collected_by": options.collected_by,
+                "note": options.note,
+                "duplicate": not new,
+            },
+            records=[("acquisition", acquisition.id)],
+        )
+        faults.checkpoint("commit")
+        result = FileResult(
+            path=shown,
+            status="added" if new else "duplicate",
+            id=item.id,
+            sha256=item.sha256,
+            size=item.size,
+            kind=item.kind,
+            analysis=item.analysis,
+            acquisition_id=acquisition.id,
+        )
+    return result

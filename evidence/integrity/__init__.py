@@ -1,0 +1,1 @@
+"""Integrity: `verify` (and `--deep` re-derivation), `fsck`, anchors."""

@@ -1,0 +1,1 @@
+"""Matching: near-duplicate search (`evidence match`) and the relations it suggests and analysts decide."""

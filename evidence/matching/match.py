@@ -1,0 +1,321 @@
+"""Use cases: find catalogued near duplicates of a new item (at ingest) or of any file (`evidence match`)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.analysis.jobs import analyse_media
+from evidence.analysis.pipeline import AnalysisOutcome, base_timeout, time_limit
+from evidence.analysis.worker import Worker, WorkerFailure
+from evidence.catalogue import custody, hashindex, queries
+from evidence.catalogue.models import Frame, FrameHash, Item
+from evidence.core.fingerprint import hamming_many
+from evidence.core.frames import CENTER, MIN_QUALITY, REGION_NAMES, MediaResult, QueryRecord
+from evidence.core.matching import (
+    REGIONS,
+    FrameHit,
+    ItemMatch,
+    MatchParams,
+    Segment,
+    Target,
+    comparable,
+    match_items,
+)
+from evidence.core.query import QueryTable
+from evidence.core.text import printable
+from evidence.core.types import MediaKind
+from evidence.errors import InputRefused
+from evidence.matching import relations
+from evidence.matching.relations import suggest
+from evidence.store.local import open_regular
+from evidence.workspace import Workspace
+
+CHUNK = 900  # bound parameters per statement, well under SQLite's limit
+ALIGNED_VARIANTS = ("canonical", CENTER, *REGION_NAMES)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundMatch:
+    match: ItemMatch
+    sha256: str
+
+
+def lookup(
+    session: Session,
+    query: Sequence[QueryRecord],
+    *,
+    exclude_item: int | None = None,
+    params: MatchParams | None = None,
+) -> list[FoundMatch]:
+    """Catalogued items that the query frames match, best first."""
+    params = params or MatchParams()
+    table = QueryTable.of(query)
+    # every hash of the informative frames, in order: row r is hash r of the search
+    row_frame, row_code, row_hashes = table.hash_rows(informative_only=True)
+    if not len(row_hashes):
+        return []
+    excluded = () if exclude_item is None else (exclude_item,)
+    hits = hashindex.search(session, row_hashes, threshold=params.threshold, exclude_items=excluded)
+    if not hits:
+        return []
+    times = _frame_times(session, {h.frame_id for h in hits})
+    best: dict[tuple[int, int, int], FrameHit] = {}
+    names = table.variants
+    for h in hits:
+        qi, variant = int(row_frame[h.query]), names[row_code[h.query]]
+        if not comparable(h.variant, variant):
+            continue
+        key = (qi, h.item_id, h.frame_id)
+        if key not in best or h.distance < best[key].distance:
+            best[key] = FrameHit(qi, h.item_id, times[h.frame_id], h.distance, variant)
+    candidates = {h.item_id for h in best.values()}
+    targets = _targets(session, candidates)
+    matches = match_items(table, best.values(), targets, params, relations.groups_among(session, candidates))
+    shas = dict(
+        session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()
+    )
+    return [FoundMatch(m, shas[m.item_id]) for m in matches]
+
+
+def _frame_times(session: Session, frame_ids: set[int]) -> dict[int, float]:
+    ids = sorted(frame_ids)
+    out: dict[int, float] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        out.update(session.execute(select(Frame.id, Frame.t).where(Frame.id.in_(chunk))).all())
+    return out
+
+
+def _targets(session: Session, item_ids: set[int]) -> dict[int, Target]:
+    """Each candidate's informative stored frames with their canonical hashes."""
+    frames: dict[int, dict[float, list[tuple[str, bytes]]]] = {i: {} for i in item_ids}
+    ids = sorted(item_ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        query = (
+            select(Frame.item_id, Frame.t, FrameHash.variant, FrameHash.value)
+            .join(FrameHash, FrameHash.frame_id == Frame.id)
+            .where(
+                Frame.item_id.in_(chunk),
+                Frame.sampled.is_(True),
+                Frame.flat.is_(False),
+                Frame.quality >= MIN_QUALITY,
+                FrameHash.informative.is_(True),
+                FrameHash.variant.in_(ALIGNED_VARIANTS),
+            )
+        )
+        for item_id, t, variant, value in session.execute(query):
+            frames[item_id].setdefault(t, []).append((variant, bytes.fromhex(value)))
+    return {
+        i: Target(i, tuple((t, tuple(sorted(hs, key=_canonical_first))) for t, hs in sorted(by_t.items())))
+        for i, by_t in frames.items()
+    }
+
+
+def _canonical_first(entry: tuple[str, bytes]) -> tuple[bool, str]:
+    return entry[0] != "canonical", entry[0]
+
+
+def match_new_item(
+    ws: Workspace, outcome: AnalysisOutcome, *, actor: str, worker: Worker | None = None
+) -> list[FoundMatch]:
+    """After a new item's analysis: look it up, and record what it matches as suggested relations."""
+    if not outcome.query:
+        return []
+    with ws.db.read() as session:
+        found = lookup(session, outcome.query, exclude_item=outcome.item_id)
+    if worker is not None:
+        found += match_still(
+            ws, worker, outcome.query, exclude_item=outcome.item_id, skip={f.match.item_id for f in found}
+        )
+    if not found:
+        return []
+    with ws.db.write() as session:
+        item = session.get_one(Item, outcome.item_id)
+        kept = {m.item_id for m in suggest(session, item, [f.match for f in found], actor=actor)}
+    return [f for f in found if f.match.item_id in kept]
+
+
+STILL_SEARCH_THRESHOLD = 64  # a still's neighbours in the index, checked frame by frame afterwards
+STILL_CANDIDATES = 8
+STILL_WINDOW = 1.0  # seconds either side of the stored frame that came close
+
+
+def match_still(
+    ws: Workspace,
+    worker: Worker,
+    query: Sequence[QueryRecord],
+    *,
+    exclude_item: int | None,
+    skip: set[int],
+    params: MatchParams | None = None,
+) -> list[FoundMatch]:
+    """A single picture against the videos: the index only holds a frame per second, so the stored
+    frames near the picture are found with a loose threshold, then every frame of the stored video
+    around them is hashed (in the worker) and the picture must be within the strict threshold of one."""
+    params = params or MatchParams()
+    if len(query) != 1 or not query[0].informative:
+        return []
+    variants = [(v, h) for v, h in query[0].hashes if v not in REGIONS]
+    excluded = tuple(skip | ({exclude_item} if exclude_item is not None else set()))
+    with ws.db.read() as session:
+        hits = hashindex.search(
+            session, [h for _, h in variants], threshold=STILL_SEARCH_THRESHOLD, exclude_items=excluded
+        )
+        hits.sort(key=lambda h: h.distance)
+        times = _frame_times(session, {h.frame_id for h in hits})
+        videos = {
+            i: (sha, summary)
+            for i, sha, summary in session.execute(
+                select(Item.id, Item.sha256, Item.summary).where(
+                    Item.id.in_({h.item_id for h in hits}), Item.kind == MediaKind.VIDEO.value
+                )
+            )
+        }
+    candidates: list[tuple[int, float]] = []
+    for h in hits:
+        if h.item_id in videos and (h.item_id, times[h.frame_id]) not in candidates:
+            candidates.append((h.item_id, times[h.frame_id]))
+    best: dict[int, tuple[int, float, str]] = {}
+    packed = [(v, np.frombuffer(h, dtype=">u8").astype(np.uint64)) for v, h in variants]
+    for item_id, t in candidates[:STILL_CANDIDATES]:
+        sha, summary = videos[item_id]
+        try:
+            window = worker.call(
+                "evidence.analysis.jobs:window_job",
+                str(ws.store.path_for(sha)),
+                max(0.0, t - STILL_WINDOW),
+                t + STILL_WINDOW,
+                (summary or {}).get("border"),
+                timeout=base_timeout(),
+            )
+        except WorkerFailure:
+            continue
+        for frame_t, value, quality in window:
+            if quality < MIN_QUALITY:
+                continue
+            stored = np.frombuffer(value, dtype=">u8").astype(np.uint64)
+            for variant, row in packed:
+                distance = int(hamming_many(row, stored[None, :].copy(order="F"))[0])
+                if distance <= params.threshold and (item_id not in best or distance < best[item_id][0]):
+                    best[item_id] = (distance, frame_t, variant)
+    found = []
+    for item_id, (distance, frame_t, variant) in sorted(best.items(), key=lambda kv: kv[1][0]):
+        t = round(frame_t, 3)
+        match = ItemMatch(
+            item_id=item_id,
+            classification="excerpt-of",
+            score=1.0,
+            query_share=1.0,
+            target_share=0.0,
+            offsets=(t,),
+            segments=(Segment(0.0, 0.0, t, t),),
+            closest=((0.0, t, distance),),
+            matched_frames=1,
+            via=(variant,),
+        )
+        found.append(FoundMatch(match, videos[item_id][0]))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class FileMatch:
+    path: str
+    sha256: str
+    exact: tuple[int, str] | None  # the catalogued item with these very bytes
+    kind: str
+    analysis: str  # "ok" or "failed:<reason>"
+    query_frames: int
+    matches: list[FoundMatch]
+
+
+def _sha256(path: Path) -> str:
+    fd = open_regular(path)
+    hasher = hashlib.sha256()
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            hasher.update(chunk)
+    finally:
+        os.close(fd)
+    return hasher.hexdigest()
+
+
+def match_file(
+    ws: Workspace, path: Path, *, params: MatchParams | None = None, dense: bool = False
+) -> FileMatch:
+    """Fingerprint a file that is not added (nothing is written) and look it up."""
+    shown = printable(str(path))
+    digest = _sha256(path)
+    media: MediaResult | None = None
+    kind, analysis = MediaKind.OTHER.value, "ok"
+    with Worker() as worker:
+        try:
+            probed = worker.call(
+                "evidence.analysis.jobs:probe_job", str(path), path.name, timeout=base_timeout()
+            )
+            kind = str(probed["kind"])
+            if probed.get("error"):
+                analysis = f"failed:{probed['error']}"
+            elif kind in (MediaKind.VIDEO.value, MediaKind.IMAGE.value):
+                media = analyse_media(
+                    worker,
+                    str(path),
+                    kind,
+                    False,
+                    "1",
+                    "0" if dense else None,
+                    timeout=time_limit(probed, path.stat().st_size),
+                )
+                if media.error:
+                    analysis = f"failed:{media.error}"
+        except WorkerFailure as failure:
+            analysis = f"failed:{failure.reason}"
+    if kind == MediaKind.OTHER.value and analysis == "ok":
+        analysis = "failed:not a video or image: nothing to match"
+    with ws.db.read() as session:
+        exact_item = session.execute(select(Item.id, Item.sha256).where(Item.sha256 == digest)).first()
+        exact = (exact_item[0], exact_item[1]) if exact_item else None
+        query = media.query if media is not None and not media.error else []
+        found = lookup(session, query, exclude_item=exact[0] if exact else None, params=params)
+    with Worker() as worker:
+        found += match_still(
+            ws,
+            worker,
+            query,
+            exclude_item=exact[0] if exact else None,
+            skip={f.match.item_id for f in found},
+            params=params,
+        )
+    if not query and analysis == "ok":
+        raise InputRefused(f"{shown}: no frame could be fingerprinted")
+    return FileMatch(shown, digest, exact, kind, analysis, len(query), found)
+
+
+def duplicate_clusters(ws: Workspace) -> list[list[Item]]:
+    with ws.db.read() as session:
+        return relations.clusters(session)
+
+
+def decide_relation(
+    ws: Workspace, a_ref: str, b_ref: str, *, confirm: bool, kind: str | None, note: str | None, actor: str
+) -> relations.Decision:
+    with ws.db.write() as session:
+        a = queries.resolve_ref(session, a_ref)
+        b = queries.resolve_ref(session, b_ref)
+        return relations.decide(session, a, b, confirm=confirm, kind=kind, note=note, actor=actor)
+
+
+def rebuild_index(ws: Workspace, *, actor: str) -> int:
+    with ws.db.write() as session:
+        rows = hashindex.rebuild(session)
+        details = {"band_rows": rows}
+        custody.append(session, actor=actor, action="reindex", subject="catalogue", details=details)
+    return rows

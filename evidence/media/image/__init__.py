@@ -1,0 +1,1 @@
+"""Images: analysis of stills, pixels, regions and geometry."""

@@ -1,0 +1,1 @@
+"""Video: decoding, the single analysis pass, keyframes, borders, stills located in a video."""
