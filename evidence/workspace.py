@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from evidence import TOOL_NAME, __version__
-from evidence.catalogue import custody, schema, seal
+from evidence.catalogue import custody, schema, seal, starter
 from evidence.catalogue.engine import Database, require_database_file
 from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, sqlite_url
 from evidence.core.text import printable
@@ -135,11 +135,9 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
 def _seed_vocabulary(session: Session, schema_before: str | None, actor: str | None) -> bool:
     """A catalogue that just gained the vocabulary tables (new, or upgraded across them) and has no
     terms gets the starter vocabulary, logged as one event."""
-    from evidence.annotation import vocabulary
-
-    if not vocabulary.starter_due(schema_before):
+    if not starter.starter_due(schema_before):
         return False
-    return vocabulary.seed_starter(session, actor=actor or default_actor()) is not None
+    return starter.seed_starter(session, actor=actor or default_actor()) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +156,6 @@ def upgrade_catalogue(catalogue: Path | None = None, *, actor: str | None = None
     """`evidence db upgrade`: back up an SQLite catalogue whose schema is behind, apply the migrations
     in one transaction, then seed the starter vocabulary when the upgrade brought the (empty)
     vocabulary tables. A failed upgrade is rolled back (exit 4), naming the backup and how to restore."""
-    from evidence.annotation import vocabulary
-
     location = locate(catalogue)
     require_database_file(location.database_url)
     backup = None
@@ -178,7 +174,7 @@ def upgrade_catalogue(catalogue: Path | None = None, *, actor: str | None = None
     except schema.UpgradeFailed as exc:
         restored = exc.now == exc.before
         raise EnvironmentFailure(f"{exc.message}; {_recovery(location, backup, restored)}") from exc
-    if not vocabulary.starter_due(before) and not seal.due(before):
+    if not starter.starter_due(before) and not seal.due(before):
         return UpgradeResult(before, after, starter_added=False, backup=backup)
     db = Database(location.database_url)
     try:

@@ -9,13 +9,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from evidence.catalogue import custody, starter_vocabulary
+from evidence.catalogue import custody, starter
 from evidence.catalogue import vocab as catalogue_vocab
-from evidence.catalogue.annotation_models import Term
-from evidence.catalogue.vocab_import import ImportCounts, import_entries, log_import
+from evidence.catalogue.vocab_import import ImportResult, import_entries, log_import
 from evidence.core import vocab_io
 from evidence.core.text import printable
 from evidence.core.vocab import SEPARATOR, Vocabulary, normalise, split_path
@@ -24,7 +20,6 @@ from evidence.workspace import Workspace
 
 FORMATS = ("csv", "json")
 # the schema revision that brought the vocabulary: catalogues made or upgraded across it get the starter
-VOCABULARY_SCHEMA = "0004"
 MAX_FILE = 50 * 1024 * 1024
 
 
@@ -58,15 +53,6 @@ class MoveResult:
     before: tuple[str, ...]
     after: tuple[str, ...]
     moved: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    counts: ImportCounts
-    origin: str
-    format: str
-    sha256: str
-    terms_total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,35 +242,11 @@ def import_file(ws: Workspace, file: Path, *, fmt: str | None = None, actor: str
     return ImportResult(counts, "file", fmt, digest, len(vocab))
 
 
-def _add_starter(session: Session, actor: str) -> ImportResult:
-    entries = starter_vocabulary.entries()
-    digest = vocab_io.canonical_digest(entries)
-    vocab = catalogue_vocab.load(session)
-    counts = import_entries(session, vocab, entries, actor=actor, skip_alias_clashes=True)
-    if counts.terms_added or counts.aliases_added:
-        details = {"origin": "starter", "version": starter_vocabulary.VERSION, "sha256": digest}
-        log_import(session, counts, actor=actor, details=details)
-    return ImportResult(counts, "starter", "starter", digest, len(vocab))
-
-
-def seed_starter(session: Session, *, actor: str) -> ImportResult | None:
-    """Give a catalogue with no terms yet (new, or just upgraded to the vocabulary tables) the starter
-    vocabulary, inside the caller's transaction, with one custody event; None when it has terms."""
-    if session.scalar(select(func.count()).select_from(Term)):
-        return None
-    return _add_starter(session, actor)
-
-
-def starter_due(schema_before: str | None) -> bool:
-    """Whether a catalogue whose schema was at `schema_before` just gained the vocabulary tables."""
-    return schema_before is None or schema_before < VOCABULARY_SCHEMA
-
-
 def import_starter(ws: Workspace, *, actor: str) -> ImportResult:
     """`evidence terms import --starter`: add what the catalogue lacks of the starter vocabulary (its
     aliases that already name other terms are skipped and counted, not refused)."""
     with ws.db.write() as session:
-        return _add_starter(session, actor)
+        return starter.add_starter(session, actor)
 
 
 def export(

@@ -202,6 +202,15 @@ def _write_aliases(
     return [row.id for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    counts: ImportCounts
+    origin: str  # "file" | "starter"
+    format: str
+    sha256: str
+    terms_total: int
+
+
 def log_import(session: Session, counts: ImportCounts, *, actor: str, details: dict[str, Any]) -> None:
     """The one custody event of a bulk import."""
     custody.append(

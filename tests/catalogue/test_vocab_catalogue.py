@@ -11,7 +11,7 @@ from conftest import PG_ENV, Catalogue, pg_url, reset_postgres
 from sqlalchemy import func, select
 
 from evidence.annotation import vocabulary
-from evidence.catalogue import schema, starter_vocabulary
+from evidence.catalogue import schema, starter, starter_vocabulary
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Term, TermAlias
 from evidence.catalogue.engine import Database
@@ -67,7 +67,7 @@ def test_importing_the_starter_again_adds_nothing_and_logs_nothing(
 ) -> None:
     before = counts(db)
     with db.write() as session:
-        assert vocabulary.seed_starter(session, actor="t") is None  # not empty: not seeded
+        assert starter.seed_starter(session, actor="t") is None  # not empty: not seeded
     location = Location(catalogue.root, catalogue.url)
     with Workspace(location, Database(catalogue.url), LocalStore(location.store_root)) as ws:
         result = vocabulary.import_starter(ws, actor="t")
