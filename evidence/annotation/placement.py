@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.models import Frame, Item
+from evidence.catalogue.views import media_size
 from evidence.core.bounds import INT_MAX, whole
 from evidence.core.fragment import Box, check_box, format_clock
 from evidence.core.text import printable
@@ -45,15 +46,6 @@ class Placement:
     width: int | None
     height: int | None
     snap: Snap | None
-
-
-def media_size(item: Item) -> tuple[int | None, int | None]:
-    """The displayed (upright) width and height found by analysis, when known."""
-    summary = item.summary or {}
-    width, height = summary.get("width"), summary.get("height")
-    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
-        return width, height
-    return None, None
 
 
 def media_duration(item: Item) -> float | None:

@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from evidence.annotation.described import Described, described
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation, ClaimItem
+from evidence.catalogue.descriptions import Described, described
 from evidence.catalogue.frames import frames_of
 from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
-from evidence.catalogue.relations import RelationState
-from evidence.matching.relations import relations_of
+from evidence.catalogue.relations import RelationState, relations_of
 from evidence.workspace import Workspace
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from evidence.catalogue.models import Relation, RelationDecision
+from evidence.catalogue.models import Item, Relation, RelationDecision
 
 SUGGESTED, CONFIRMED, REJECTED = "suggested", "confirmed", "rejected"
 LIVE = (SUGGESTED, CONFIRMED)  # a rejected pair is no link
@@ -107,3 +107,34 @@ def live_links(session: Session, item_ids: Collection[int] | None = None) -> lis
     if item_ids is None:
         return [(a, b) for a, b in session.execute(select(STATE.c.a_id, STATE.c.b_id).where(*where))]
     return [(r.a_id, r.b_id) for r in touching(session, item_ids, *where)]
+
+
+KINDS = ("duplicate", "excerpt-of", "contains", "partial")
+
+
+_INVERSE = {"excerpt-of": "contains", "contains": "excerpt-of"}
+
+
+def inverse(kind: str) -> str:
+    return _INVERSE.get(kind, kind)
+
+
+def oriented(a_id: int, b_id: int, kind: str) -> tuple[int, int, str]:
+    """The pair as stored (lower id first) with the kind read from the lower id to the higher."""
+    return (a_id, b_id, kind) if a_id < b_id else (b_id, a_id, inverse(kind))
+
+
+def relations_of(session: Session, item_id: int) -> list[tuple[RelationState, Item]]:
+    """Every relation of an item with the other item, confirmed first, then suggested, then rejected."""
+    rows = touching(session, [item_id])
+    order = {CONFIRMED: 0, SUGGESTED: 1, REJECTED: 2}
+    out = []
+    for rel in sorted(rows, key=lambda r: (order.get(r.status, 3), -(r.score or 0), r.id)):
+        other_id = rel.b_id if rel.a_id == item_id else rel.a_id
+        out.append((rel, session.get_one(Item, other_id)))
+    return out
+
+
+def kind_from(rel: RelationState, item_id: int) -> str:
+    """The relation's kind read from `item_id`'s side."""
+    return rel.kind if rel.a_id == item_id else inverse(rel.kind)

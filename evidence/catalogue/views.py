@@ -107,3 +107,12 @@ def relation_dict(rel: RelationState, other: Item, item_id: int) -> dict[str, An
         "decided_at": iso(rel.decided_at),
         "note": rel.note,
     }
+
+
+def media_size(item: Item) -> tuple[int | None, int | None]:
+    """The displayed (upright) width and height found by analysis, when known."""
+    summary = item.summary or {}
+    width, height = summary.get("width"), summary.get("height")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return width, height
+    return None, None

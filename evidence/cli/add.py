@@ -247,26 +247,15 @@ def analyze(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """(Re-)run analysis on items; idempotent."""
-    from evidence.analysis.pipeline import analyse, select_items
-    from evidence.catalogue.queries import resolve_ref
-    from evidence.matching.match import match_new_item
+    from evidence.ingest.analyze import analyze_items
     from evidence.workspace import default_actor, open_workspace
 
     if not (refs or pending or failed or everything):
         raise UsageError("say which items: REF…, --pending, --failed or --all")
-    actor = default_actor()
     with open_workspace(state(ctx).catalogue) as ws:
-        with ws.db.read() as session:
-            ids = [resolve_ref(session, ref).id for ref in refs or []]
-        chosen = select_items(ws, refs_ids=ids, pending=pending, failed=failed, everything=everything)
-        outcomes = []
-        with Worker() as worker:
-            for item_id in chosen:
-                outcome = analyse(ws, worker, item_id, actor=actor)
-                match_new_item(
-                    ws, outcome, actor=actor, worker=worker
-                )  # matches are recorded as suggested relations
-                outcomes.append(outcome)
+        outcomes = analyze_items(
+            ws, refs or [], pending=pending, failed=failed, everything=everything, actor=default_actor()
+        )
     if json_out:
         emit_json(
             {"results": [{"id": o.item_id, "sha256": o.sha256, "analysis": str(o.status)} for o in outcomes]}

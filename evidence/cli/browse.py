@@ -184,7 +184,7 @@ def _print_analysis(console: Any, summary: dict[str, Any]) -> None:
 
 
 def _print_relations(console: Any, item_id: int, relations: list[Any]) -> None:
-    from evidence.matching.relations import kind_from
+    from evidence.catalogue.relations import kind_from
 
     if not relations:
         return

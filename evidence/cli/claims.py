@@ -13,7 +13,7 @@ from evidence.core.text import printable
 from evidence.errors import UsageError
 
 if TYPE_CHECKING:
-    from evidence.annotation.claims import ClaimView, PlaceView
+    from evidence.catalogue.claims import ClaimView, PlaceView
 
 
 @app.command()

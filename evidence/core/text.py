@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import unicodedata
 
+from evidence.errors import UsageError
+
 
 def printable(text: str) -> str:
     """Escape what a terminal would act on or hide: control, format and separator characters,
@@ -59,3 +61,29 @@ def strings_in(value: object) -> list[str]:
     if isinstance(value, list | tuple):
         return [s for v in value for s in strings_in(v)]
     return []
+
+
+MAX_TEXT = 20_000
+
+
+def user_text(value: str | None, *, what: str) -> str | None:
+    """Text an analyst typed, stored as given except what a database cannot hold: NUL characters are
+    dropped (PostgreSQL refuses them) and undecodable command-line bytes are kept as `\\xNN` escapes.
+    Empty or blank text is None."""
+    if value is None:
+        return None
+    cleaned = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    cleaned = cleaned.replace("\x00", "")
+    if not cleaned.strip():
+        return None
+    if len(cleaned) > MAX_TEXT:
+        raise UsageError(f"{what} is at most {MAX_TEXT} characters")
+    return cleaned
+
+
+def required_text(value: str | None, *, what: str) -> str:
+    """Like `user_text`, but empty or blank text is refused."""
+    cleaned = user_text(value, what=what)
+    if cleaned is None:
+        raise UsageError(f"{what} cannot be empty")
+    return cleaned

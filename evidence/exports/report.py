@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from evidence.annotation.placement import media_size
-from evidence.browse.provenance import provenance
 from evidence.catalogue import custody, withdrawals
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Frame, Item
+from evidence.catalogue.provenance import provenance
+from evidence.catalogue.views import media_size
 from evidence.core.timeutil import iso
 from evidence.exports.render.html import Picture, render_report
 from evidence.workspace import Workspace, tool_version
@@ -34,7 +34,8 @@ class ReportResult:
 
 
 def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportResult:
-    found = provenance(ws, ref)
+    with ws.db.read() as session:
+        found = provenance(session, ref, ws.store.fixity)
     document = found.to_json()
     subject = found.subject
     ids = [m.item.id for m in found.members]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -14,7 +15,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from evidence import faults
-from evidence.analysis.pipeline import AnalysisOptions, analyse
+from evidence.analysis.pipeline import AnalysisOptions
 from evidence.analysis.worker import Worker
 from evidence.catalogue import custody
 from evidence.catalogue.models import Acquisition, Item
@@ -23,7 +24,8 @@ from evidence.core.text import printable, storable
 from evidence.core.timeutil import Instant
 from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.errors import EvidenceError, InputRefused
-from evidence.matching.match import FoundMatch, match_new_item
+from evidence.ingest.analyze import analyse_and_match
+from evidence.matching.match import FoundMatch
 from evidence.media.probe.sniff import declared_extension, sniff
 from evidence.store.local import ProgressFn, Stored, environment_error
 from evidence.workspace import Workspace, tool_version
@@ -224,12 +226,15 @@ def add_paths(
                 result = FileResult(shown, "failed", error=refusal.message)
             if options.analyse and result.id is not None and result.status == "added":
                 progress.stage(f"analysing {shown}")
-                outcome = analyse(ws, worker, result.id, actor=options.actor, options=analysis_options)
-                faults.checkpoint("suggest")
-                found = []
-                if options.match:
-                    progress.stage(f"matching {shown}")
-                    found = match_new_item(ws, outcome, actor=options.actor, worker=worker)
+                outcome, found = analyse_and_match(
+                    ws,
+                    worker,
+                    result.id,
+                    actor=options.actor,
+                    options=analysis_options,
+                    match=options.match,
+                    matching=functools.partial(progress.stage, f"matching {shown}"),
+                )
                 result = _with_analysis(result, outcome.status, outcome.kind, found)
             report.results.append(result)
             progress.file_done(result)

@@ -13,21 +13,13 @@ from sqlalchemy.orm import Session
 from evidence.catalogue import custody
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue.models import Item, Relation, RelationDecision
-from evidence.catalogue.relations import RelationState
+from evidence.catalogue.relations import (
+    KINDS,
+    RelationState,
+    oriented,
+)
 from evidence.core.matching import MATCHER_VERSION, ItemMatch
 from evidence.errors import UsageError
-
-KINDS = ("duplicate", "excerpt-of", "contains", "partial")
-_INVERSE = {"excerpt-of": "contains", "contains": "excerpt-of"}
-
-
-def inverse(kind: str) -> str:
-    return _INVERSE.get(kind, kind)
-
-
-def oriented(a_id: int, b_id: int, kind: str) -> tuple[int, int, str]:
-    """The pair as stored (lower id first) with the kind read from the lower id to the higher."""
-    return (a_id, b_id, kind) if a_id < b_id else (b_id, a_id, inverse(kind))
 
 
 def match_evidence(match: ItemMatch) -> dict[str, Any]:
@@ -149,22 +141,6 @@ def decide(
         records=records,
     )
     return Decision(rel_db.state_of(session, relation.id), low, high)
-
-
-def relations_of(session: Session, item_id: int) -> list[tuple[RelationState, Item]]:
-    """Every relation of an item with the other item, confirmed first, then suggested, then rejected."""
-    rows = rel_db.touching(session, [item_id])
-    order = {rel_db.CONFIRMED: 0, rel_db.SUGGESTED: 1, rel_db.REJECTED: 2}
-    out = []
-    for rel in sorted(rows, key=lambda r: (order.get(r.status, 3), -(r.score or 0), r.id)):
-        other_id = rel.b_id if rel.a_id == item_id else rel.a_id
-        out.append((rel, session.get_one(Item, other_id)))
-    return out
-
-
-def kind_from(rel: RelationState, item_id: int) -> str:
-    """The relation's kind read from `item_id`'s side."""
-    return rel.kind if rel.a_id == item_id else inverse(rel.kind)
 
 
 def clusters(session: Session) -> list[list[Item]]:

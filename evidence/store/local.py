@@ -263,6 +263,16 @@ class LocalStore:
     def hash_object(self, sha256: str, *, area: str = "objects", progress: ProgressFn | None = None) -> str:
         return hash_path(self.path_for(sha256, area), progress=progress)
 
+    def fixity(self, sha256: str) -> str | None:
+        """Re-hash a preserved original: None when its bytes still hash to its name, else what is wrong."""
+        try:
+            actual = self.hash_object(sha256)
+        except OSError as exc:
+            return f"object {sha256} cannot be read: {exc.strerror}"
+        if actual != sha256:
+            return f"object {sha256} has changed: its bytes now hash to {actual}"
+        return None
+
     def iter_objects(self, area: str = "objects") -> Iterator[ObjectFile]:
         base = self.objects if area == "objects" else self.derived
         if not base.is_dir():

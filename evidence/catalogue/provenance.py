@@ -1,0 +1,262 @@
+"""Where an item comes from (`evidence provenance`, `evidence report`), gathered in one read.
+
+The item's copies are the items joined to it by suggested or confirmed relations of kind duplicate,
+excerpt-of or contains, directly or through other copies (the same rule as `evidence dupes`); a
+`partial` neighbour (a compilation that shares a run) is listed but is not a copy. The earliest known
+copy is the one with the earliest posted-at, else captured-at, over all their acquisitions. A warning
+is raised for every copy known before the date a claim says the event happened. Claims, tags and
+described contents cover every copy; the custody events are those of the copies, and the whole chain
+and the copies' objects are re-checked (by the `fixity` function the caller passes). Nothing is written."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.catalogue import custody, queries
+from evidence.catalogue import relations as rel_db
+from evidence.catalogue import vocab as vocab_db
+from evidence.catalogue.annotation_models import Annotation, Claim, ClaimItem
+from evidence.catalogue.claims import claim_views
+from evidence.catalogue.descriptions import described
+from evidence.catalogue.models import Acquisition, Event, Item
+from evidence.catalogue.relations import LIVE, RelationState, kind_from
+from evidence.catalogue.tags import tag_views
+from evidence.catalogue.views import acquisition_dict, event_dict, item_dict
+from evidence.core.custody import walk_chain
+from evidence.core.timeutil import iso
+from evidence.core.vocab import Vocabulary
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    item: Item
+    acquisitions: list[Acquisition]
+    partial: bool = False  # joined to the subject only by a `partial` relation
+
+    def known_at(self) -> tuple[datetime, str, Acquisition] | None:
+        """The earliest moment this copy is known to have existed: posted-at, else captured-at."""
+        dated = [
+            (a.posted_at or a.captured_at, "posted_at" if a.posted_at else "captured_at", a)
+            for a in self.acquisitions
+        ]
+        return min(dated, key=lambda d: (d[0], d[2].id)) if dated else None
+
+
+@dataclass
+class Provenance:
+    subject: Item
+    members: list[Member]
+    links: list[RelationState]
+    claims: list[dict[str, Any]]
+    events: list[Event]
+    chain_ok: bool
+    chain_head: str | None
+    events_checked: int
+    problems: list[str] = field(default_factory=list)
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    described: list[dict[str, Any]] = field(default_factory=list)
+
+    def earliest(self) -> dict[str, Any] | None:
+        candidates = [(m, m.known_at()) for m in self.members if not m.partial]
+        dated = [(m, k) for m, k in candidates if k is not None]
+        if not dated:
+            return None
+        posted = [(m, k) for m, k in dated if k[1] == "posted_at"]
+        member, (at, basis, acq) = min(posted or dated, key=lambda mk: (mk[1][0], mk[0].item.id))
+        return {
+            "id": member.item.id,
+            "sha256": member.item.sha256,
+            "basis": basis,
+            "at": iso(at),
+            "acquisition_id": acq.id,
+            "source_url": acq.source_url,
+            "original_name": acq.original_name,
+            "is_subject": member.item.id == self.subject.id,
+        }
+
+    def warnings(self) -> list[dict[str, Any]]:
+        out = []
+        for claim in self.claims:
+            start = claim["_claimed_start"]
+            if start is None:
+                continue
+            for member in self.members:
+                known = member.known_at()
+                if known is None or known[0] >= start:
+                    continue
+                at, basis, _ = known
+                what = "posted" if basis == "posted_at" else "catalogued by us"
+                out.append(
+                    {
+                        "kind": "predates-claim",
+                        "item": {"id": member.item.id, "sha256": member.item.sha256},
+                        "at": iso(at),
+                        "basis": basis,
+                        "claim_id": claim["id"],
+                        "claimed_date": claim["claimed_date"],
+                        "message": (
+                            f"copy #{member.item.id} ({member.item.sha256[:12]}) was {what} {iso(at)}, "
+                            f"before {claim['claimed_date_text']}, when claim #{claim['id']} by "
+                            f"{claim['claimant']} says the event happened"
+                        ),
+                    }
+                )
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        subject = self.subject
+        links = []
+        for rel in self.links:
+            evidence = rel.evidence or {}
+            links.append(
+                {
+                    "a": {"id": rel.a_id},
+                    "b": {"id": rel.b_id},
+                    "kind": rel.kind,
+                    "status": rel.status,
+                    "score": rel.score,
+                    "offsets": evidence.get("offsets", []),
+                    "matcher": rel.matcher,
+                    "decided_by": rel.decided_by,
+                    "note": rel.note,
+                }
+            )
+        copies = []
+        for member in self.members:
+            if member.item.id == subject.id:
+                continue
+            relation = next((r for r in self.links if {r.a_id, r.b_id} == {subject.id, member.item.id}), None)
+            copies.append(
+                {
+                    **item_dict(member.item),
+                    "partial": member.partial,
+                    "relation": None
+                    if relation is None
+                    else {
+                        "kind": kind_from(relation, member.item.id),
+                        "status": relation.status,
+                        "score": relation.score,
+                        "offsets": (relation.evidence or {}).get("offsets", []),
+                    },
+                    "acquisitions": [acquisition_dict(a) for a in member.acquisitions],
+                }
+            )
+        own = next(m for m in self.members if m.item.id == subject.id)
+        return {
+            "item": {**item_dict(subject), "probe": subject.probe},
+            "acquisitions": [acquisition_dict(a) for a in own.acquisitions],
+            "copies": copies,
+            "links": links,
+            "earliest": self.earliest(),
+            "warnings": self.warnings(),
+            "claims": [{k: v for k, v in c.items() if not k.startswith("_")} for c in self.claims],
+            "described": self.described,
+            "tags": self.tags,
+            "events": [event_dict(e) for e in self.events],
+            "chain": {
+                "ok": self.chain_ok and not self.problems,
+                "head": self.chain_head,
+                "events_checked": self.events_checked,
+                "problems": self.problems,
+            },
+        }
+
+
+# re-hashes a preserved original: None when it is intact, else what is wrong
+FixityFn = Callable[[str], str | None]
+
+
+def provenance(session: Session, ref: str, fixity: FixityFn) -> Provenance:
+    subject = queries.resolve_ref(session, ref)
+    copy_ids, partial_ids = cluster_of(session, subject.id)
+    ids = [subject.id, *sorted(copy_ids - {subject.id}), *sorted(partial_ids)]
+    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))}
+    members = [Member(items[i], queries.acquisitions_of(session, i), partial=i in partial_ids) for i in ids]
+    state = rel_db.STATE.c
+    links = rel_db.states(session, state.a_id.in_(ids), state.b_id.in_(ids), state.status.in_(LIVE))
+    vocab = vocab_db.load(session)
+    claims = claims_about(session, vocab, ids)
+    events = custody.events_for(session, [f"item:{items[i].sha256}" for i in ids])
+    problems = [f"chain {p.kind} at event {p.seq}: {p.message}" for p in walk_chain(custody.records(session))]
+    head = custody.head(session)
+    tags, described = _annotations(session, vocab, subject, ids)
+    for member in members:
+        problem = fixity(member.item.sha256)
+        if problem:
+            problems.append(problem)
+    return Provenance(
+        subject=subject,
+        members=members,
+        links=links,
+        claims=claims,
+        events=events,
+        chain_ok=not problems,
+        chain_head=head.hash if head else None,
+        events_checked=head.seq if head else 0,
+        problems=problems,
+        tags=tags,
+        described=described,
+    )
+
+
+def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
+    """The item's copies (itself included), and its direct `partial` neighbours that are not copies."""
+    seen = {item_id}
+    queue = deque([item_id])
+    while queue:
+        current = queue.popleft()
+        for a_id, b_id in rel_db.live_links(session, [current]):
+            other = b_id if a_id == current else a_id
+            if other not in seen:
+                seen.add(other)
+                queue.append(other)
+    state = rel_db.STATE.c
+    partial_rows = rel_db.touching(session, [item_id], state.status.in_(LIVE), state.kind == "partial")
+    partial = {r.b_id if r.a_id == item_id else r.a_id for r in partial_rows} - seen
+    return seen, partial
+
+
+def claims_about(session: Session, vocab: Vocabulary, item_ids: list[int]) -> list[dict[str, Any]]:
+    """Claims about any of these items, oldest first, with claimant, place and the items each is about;
+    `_claimed_start` (not printed) is the claimed date as a datetime for comparisons."""
+    about = select(ClaimItem.claim_id).where(ClaimItem.item_id.in_(item_ids))
+    rows = list(session.scalars(select(Claim).where(Claim.id.in_(about)).order_by(Claim.id)))
+    claimant_of = {c.id: c.claimant_id for c in rows}
+    return [
+        {
+            "id": view.id,
+            "claimant": view.claimant,
+            "claimant_id": claimant_of[view.id],
+            "statement": view.statement,
+            "claimed_date": iso(view.claimed_date),
+            "claimed_date_precision": view.date_precision,
+            "claimed_date_text": view.date,
+            "place": None if view.place is None else view.place.to_json(),
+            "url": view.url,
+            "language": view.language,
+            "counters": view.counters,
+            "countered_by": list(view.countered_by),
+            "items": [item_id for item_id, _ in view.items],
+            "created_at": iso(view.created_at),
+            "created_by": view.created_by,
+            "_claimed_start": view.claimed_date,
+        }
+        for view in claim_views(session, vocab, rows)
+    ]
+
+
+def _annotations(
+    session: Session, vocab: Vocabulary, subject: Item, ids: list[int]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The tags on every copy, and what claims and sources say the footage shows against them."""
+    rows = session.scalars(select(Annotation).where(Annotation.item_id.in_(ids)).order_by(Annotation.id))
+    tags = [t.to_json() for t in tag_views(session, vocab, list(rows))]
+    shows = [d.to_json() for d in described(session, vocab, subject)]
+    return tags, shows

@@ -1,0 +1,45 @@
+"""Use case: `evidence analyze`, and the step `evidence add` takes after preserving each new file: analyse
+the original in the worker (`evidence.analysis.pipeline`), then look the item up among the catalogued
+ones and record what it matches as suggested relations (`evidence.matching.match`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from evidence import faults
+from evidence.analysis.pipeline import AnalysisOptions, AnalysisOutcome, analyse, select_items
+from evidence.analysis.worker import Worker
+from evidence.catalogue.queries import resolve_ref
+from evidence.matching.match import FoundMatch, match_new_item
+from evidence.workspace import Workspace
+
+
+def analyse_and_match(
+    ws: Workspace,
+    worker: Worker,
+    item_id: int,
+    *,
+    actor: str,
+    options: AnalysisOptions | None = None,
+    match: bool = True,
+    matching: Callable[[], None] | None = None,
+) -> tuple[AnalysisOutcome, list[FoundMatch]]:
+    """Analyse one item, then (unless `match` is off) match it; `matching` is told when matching starts."""
+    outcome = analyse(ws, worker, item_id, actor=actor, options=options)
+    faults.checkpoint("suggest")
+    if not match:
+        return outcome, []
+    if matching is not None:
+        matching()
+    return outcome, match_new_item(ws, outcome, actor=actor, worker=worker)
+
+
+def analyze_items(
+    ws: Workspace, refs: list[str], *, pending: bool, failed: bool, everything: bool, actor: str
+) -> list[AnalysisOutcome]:
+    """(Re-)analyse the items named and chosen, each followed by matching; idempotent."""
+    with ws.db.read() as session:
+        ids = [resolve_ref(session, ref).id for ref in refs]
+    chosen = select_items(ws, refs_ids=ids, pending=pending, failed=failed, everything=everything)
+    with Worker() as worker:
+        return [analyse_and_match(ws, worker, item_id, actor=actor)[0] for item_id in chosen]
