@@ -20,7 +20,8 @@ from evidence.catalogue.engine import Database, require_database_file
 from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, sqlite_url
 from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, UsageError
-from evidence.store.local import LocalStore, environment_error
+from evidence.store.files import environment_error
+from evidence.store.local import LocalStore
 from evidence.store.output import Protected, inside_a_catalogue, real, write_output
 
 ENV_ACTOR = "EVIDENCE_ACTOR"

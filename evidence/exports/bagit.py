@@ -25,7 +25,8 @@ from evidence.errors import EnvironmentFailure, IntegrityFailure, UsageError
 from evidence.exports.records import build_document, gather, scope_details
 from evidence.exports.render import bag
 from evidence.exports.render.records import custody_jsonl
-from evidence.store.local import CHUNK, LocalStore, check_room, environment_error
+from evidence.store.files import CHUNK, check_room, environment_error
+from evidence.store.local import LocalStore
 from evidence.workspace import Workspace, tool_version
 
 

@@ -27,7 +27,8 @@ from evidence.errors import EvidenceError, InputRefused
 from evidence.ingest.analyze import analyse_and_match
 from evidence.matching.match import FoundMatch
 from evidence.media.probe.sniff import declared_extension, sniff
-from evidence.store.local import ProgressFn, Stored, environment_error
+from evidence.store.files import ProgressFn, environment_error
+from evidence.store.local import Stored
 from evidence.workspace import Workspace, tool_version
 
 SNIFF_BYTES = 8192

@@ -28,7 +28,7 @@ from evidence.catalogue.models import Frame, Item
 from evidence.core.custody import ChainRecord, walk_chain
 from evidence.core.types import MediaKind
 from evidence.errors import ExitCode
-from evidence.store.local import hash_path
+from evidence.store.files import hash_path
 from evidence.workspace import Workspace
 
 REPAIR = "repair"  # `evidence fsck --repair` does it

@@ -35,7 +35,7 @@ from evidence.core.types import MediaKind
 from evidence.errors import InputRefused
 from evidence.matching import relations
 from evidence.matching.relations import suggest
-from evidence.store.local import open_regular
+from evidence.store.files import open_regular
 from evidence.workspace import Workspace
 
 CHUNK = 900  # bound parameters per statement, well under SQLite's limit

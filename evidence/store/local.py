@@ -14,25 +14,28 @@ import contextlib
 import errno
 import hashlib
 import os
-import stat
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from evidence import faults
-from evidence.core.text import human_size
 from evidence.errors import EnvironmentFailure, InputRefused, IntegrityFailure
 from evidence.store import lock
+from evidence.store.files import (
+    CHUNK,
+    ProgressFn,
+    changed_since,
+    check_room,
+    environment_error,
+    hash_path,
+    open_regular,
+    shown_path,
+)
 
-CHUNK = 1 << 20
 READ_ONLY = 0o444
-# keep this much free beyond the file itself, so the database and logs can still be written
-HEADROOM = 16 << 20
-
-ProgressFn = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,24 +64,6 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def environment_error(exc: OSError, what: str) -> EnvironmentFailure:
-    if exc.errno == errno.EFBIG:
-        return EnvironmentFailure(
-            f"the file is larger than this system lets the tool write while {what} ({exc.strerror}); "
-            "raise the file-size limit (`ulimit -f`) and run the command again"
-        )
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return EnvironmentFailure(
-            f"the disk is full while {what} ({exc.strerror}); free some space and run the command again"
-        )
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return EnvironmentFailure(
-            f"the evidence store is not writable while {what} ({exc.strerror}); "
-            "make it writable (or mount it read-write) and run the command again"
-        )
-    return EnvironmentFailure(f"filesystem error while {what}: {exc.strerror or exc}")
 
 
 class LocalStore:
@@ -139,7 +124,7 @@ class LocalStore:
         try:
             before = os.fstat(fd)
             if before.st_size == 0:
-                raise InputRefused(f"{_show(source)}: empty file (0 bytes), nothing to preserve")
+                raise InputRefused(f"{shown_path(source)}: empty file (0 bytes), nothing to preserve")
             self._check_room(before.st_size)
             try:
                 faults.checkpoint("preflight")
@@ -151,9 +136,9 @@ class LocalStore:
         finally:
             os.close(fd)
         try:
-            if copied != before.st_size or _changed(before, after):
+            if copied != before.st_size or changed_since(before, after):
                 raise InputRefused(
-                    f"{_show(source)}: the file changed while it was being copied; "
+                    f"{shown_path(source)}: the file changed while it was being copied; "
                     "add it again once it is complete"
                 )
             existed = self._publish(tmp_path, digest, copied, area="objects")
@@ -339,88 +324,7 @@ class LocalStore:
             raise environment_error(exc, "removing an unfinished copy") from exc
 
 
-def check_room(folder: Path, size: int, *, where: str, advice: str) -> None:
-    """Refuse (exit 4) unless `folder`'s filesystem has room for `size` bytes plus HEADROOM, saying
-    both, so that a refusal with more free space than the file itself is not a riddle."""
-    try:
-        st = os.statvfs(folder)
-    except OSError as exc:
-        raise environment_error(exc, "checking free space") from exc
-    free = st.f_bavail * st.f_frsize
-    if free < size + HEADROOM:
-        raise EnvironmentFailure(
-            f"not enough free space {where}: needs {human_size(size)} plus a {human_size(HEADROOM)} safety "
-            f"margin (kept for the catalogue and its logs), {human_size(free)} free; {advice}"
-        )
-
-
 def _discard(tmp_path: Path) -> None:
     """Remove a temp file of ours; one that cannot be removed is left for `evidence fsck --repair`."""
     with contextlib.suppress(OSError):
         tmp_path.unlink(missing_ok=True)
-
-
-def hash_path(path: Path, *, progress: ProgressFn | None = None) -> str:
-    hasher = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            hasher.update(chunk)
-            if progress is not None:
-                progress(len(chunk))
-    return hasher.hexdigest()
-
-
-def _changed(before: os.stat_result, after: os.stat_result) -> bool:
-    return (before.st_size, before.st_mtime_ns, before.st_ino) != (
-        after.st_size,
-        after.st_mtime_ns,
-        after.st_ino,
-    )
-
-
-def _show(path: Path) -> str:
-    from evidence.core.text import printable
-
-    return printable(str(path))
-
-
-def open_regular(source: Path, *, identity: tuple[int, int] | None = None) -> int:
-    """Open for reading without ever blocking (FIFOs, devices) and insist on a regular file (and on the
-    file listed, when its (device, inode) `identity` is given)."""
-    shown = _show(source)
-    try:
-        st = os.stat(source)
-    except FileNotFoundError:
-        raise InputRefused(f"{shown}: no such file") from None
-    except OSError as exc:
-        raise InputRefused(f"{shown}: cannot access: {exc.strerror}") from None
-    if not stat.S_ISREG(st.st_mode):
-        what = _file_type(st.st_mode)
-        raise InputRefused(f"{shown}: is a {what}, not a regular file; only files can be preserved")
-    try:
-        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except PermissionError:
-        raise InputRefused(f"{shown}: permission denied; make it readable and try again") from None
-    except OSError as exc:
-        raise InputRefused(f"{shown}: cannot open: {exc.strerror}") from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
-        os.close(fd)
-        raise InputRefused(f"{shown}: is not a regular file")
-    if identity is not None and (st.st_dev, st.st_ino) != identity:
-        os.close(fd)
-        raise InputRefused(f"{shown}: was replaced after it was listed; not preserved (add it again)")
-    os.set_blocking(fd, True)
-    return fd
-
-
-def _file_type(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "directory"
-    if stat.S_ISFIFO(mode):
-        return "FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "special file"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from evidence.core.text import printable
 from evidence.errors import UsageError
-from evidence.store.local import CHUNK, environment_error
+from evidence.store.files import CHUNK, environment_error
 
 # the file that says "this folder is a catalogue" (config.MARKER; repeated here so the store layer
 # does not import the configuration)

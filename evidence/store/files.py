@@ -1,0 +1,122 @@
+"""Files outside the store: opening a source to preserve (regular files only, never through a
+symbolic link), hashing, free space, the exit-4 error for the environment. No state."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from evidence.core.text import human_size
+from evidence.errors import EnvironmentFailure, InputRefused
+
+CHUNK = 1 << 20
+
+
+# keep this much free beyond the file itself, so the database and logs can still be written
+HEADROOM = 16 << 20
+
+
+def environment_error(exc: OSError, what: str) -> EnvironmentFailure:
+    if exc.errno == errno.EFBIG:
+        return EnvironmentFailure(
+            f"the file is larger than this system lets the tool write while {what} ({exc.strerror}); "
+            "raise the file-size limit (`ulimit -f`) and run the command again"
+        )
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return EnvironmentFailure(
+            f"the disk is full while {what} ({exc.strerror}); free some space and run the command again"
+        )
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return EnvironmentFailure(
+            f"the evidence store is not writable while {what} ({exc.strerror}); "
+            "make it writable (or mount it read-write) and run the command again"
+        )
+    return EnvironmentFailure(f"filesystem error while {what}: {exc.strerror or exc}")
+
+
+def check_room(folder: Path, size: int, *, where: str, advice: str) -> None:
+    """Refuse (exit 4) unless `folder`'s filesystem has room for `size` bytes plus HEADROOM, saying
+    both, so that a refusal with more free space than the file itself is not a riddle."""
+    try:
+        st = os.statvfs(folder)
+    except OSError as exc:
+        raise environment_error(exc, "checking free space") from exc
+    free = st.f_bavail * st.f_frsize
+    if free < size + HEADROOM:
+        raise EnvironmentFailure(
+            f"not enough free space {where}: needs {human_size(size)} plus a {human_size(HEADROOM)} safety "
+            f"margin (kept for the catalogue and its logs), {human_size(free)} free; {advice}"
+        )
+
+
+def hash_path(path: Path, *, progress: ProgressFn | None = None) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            hasher.update(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    return hasher.hexdigest()
+
+
+def changed_since(before: os.stat_result, after: os.stat_result) -> bool:
+    return (before.st_size, before.st_mtime_ns, before.st_ino) != (
+        after.st_size,
+        after.st_mtime_ns,
+        after.st_ino,
+    )
+
+
+def shown_path(path: Path) -> str:
+    from evidence.core.text import printable
+
+    return printable(str(path))
+
+
+def open_regular(source: Path, *, identity: tuple[int, int] | None = None) -> int:
+    """Open for reading without ever blocking (FIFOs, devices) and insist on a regular file (and on the
+    file listed, when its (device, inode) `identity` is given)."""
+    shown = shown_path(source)
+    try:
+        st = os.stat(source)
+    except FileNotFoundError:
+        raise InputRefused(f"{shown}: no such file") from None
+    except OSError as exc:
+        raise InputRefused(f"{shown}: cannot access: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        what = _file_type(st.st_mode)
+        raise InputRefused(f"{shown}: is a {what}, not a regular file; only files can be preserved")
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except PermissionError:
+        raise InputRefused(f"{shown}: permission denied; make it readable and try again") from None
+    except OSError as exc:
+        raise InputRefused(f"{shown}: cannot open: {exc.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
+        os.close(fd)
+        raise InputRefused(f"{shown}: is not a regular file")
+    if identity is not None and (st.st_dev, st.st_ino) != identity:
+        os.close(fd)
+        raise InputRefused(f"{shown}: was replaced after it was listed; not preserved (add it again)")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
+ProgressFn = Callable[[int], None]
