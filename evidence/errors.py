@@ -1,6 +1,6 @@
 """One exception tree. Each error carries its exit code and a message that says what to do next.
 
-Exit codes (the command-line contract in DESIGN.md):
+Exit codes (the command-line contract in docs/architecture.md):
 0 success; 1 unexpected internal error; 2 usage error or input refused (nothing written);
 3 preserved but analysis incomplete; 4 environment failure (disk full, read-only, locked);
 5 integrity failure (hash mismatch, missing object, broken chain); 6 schema needs `evidence db upgrade`.

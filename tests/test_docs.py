@@ -45,3 +45,20 @@ def test_readme_opens_with_the_two_commands_ci_runs() -> None:
 def test_changelog_has_entries() -> None:
     lines = [line for line in (ROOT / "CHANGELOG.md").read_text().splitlines() if line.startswith("- ")]
     assert len(lines) >= 5
+
+
+ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text()
+
+
+def test_every_module_the_architecture_names_exists() -> None:
+    named = set(re.findall(r"`((?:[a-z_]+/)*[a-z_]+\.py)", ARCHITECTURE))
+    assert named, "the architecture names modules"
+    missing = [p for p in named if not (ROOT / "evidence" / p).exists() and not (ROOT / p).exists()]
+    assert missing == []
+
+
+def test_the_architecture_lists_every_folder_of_the_package() -> None:
+    folders = {p.name for p in (ROOT / "evidence").rglob("*") if p.is_dir() and (p / "__init__.py").exists()}
+    folders.discard("evidence")
+    assert folders, "the package has folders"
+    assert sorted(f for f in folders if f"{f}/" not in ARCHITECTURE) == []

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.hashindex import index_fingerprints, unindex_items
 from evidence.catalogue.models import Frame, FrameHash
-from evidence.core.frames import FrameRecord, fraction_text
+from evidence.core.frames import FrameRecord, frame_row
 
 # frames written per statement batch: a long video's rows are never all built at once
 FRAME_BATCH = 1000
@@ -25,21 +24,6 @@ def record_frames(
     session.execute(delete(Frame).where(Frame.item_id == item_id))
     for start in range(0, len(frames), FRAME_BATCH):
         _insert_frames(session, item_id, frames[start : start + FRAME_BATCH], thumbnails)
-
-
-def frame_row(f: FrameRecord, thumbnail: str | None) -> dict[str, Any]:
-    """A frame's columns (all but its ids), as recorded."""
-    return {
-        "idx": f.idx,
-        "pts": fraction_text(f.pts),
-        "t": float(f.pts),
-        "sampled": f.sampled,
-        "keyframe": f.keyframe,
-        "cut_score": f.cut_score,
-        "thumbnail": thumbnail,
-        "quality": f.quality,
-        "flat": f.flat,
-    }
 
 
 def _insert_frames(

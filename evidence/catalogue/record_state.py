@@ -28,9 +28,8 @@ from evidence.catalogue.annotation_models import (
     TermAlias,
     Withdrawal,
 )
-from evidence.catalogue.frames import frame_row
 from evidence.catalogue.models import Acquisition, Frame, FrameHash, Item, Relation, RelationDecision
-from evidence.core.frames import FrameRecord
+from evidence.core.frames import FrameRecord, frame_row
 from evidence.core.record_digest import derived_digest, record_digest, record_key
 
 # the kinds of record, as custody events name them, and their tables

@@ -1,4 +1,4 @@
-"""Entry point: `evidence` (see DESIGN.md for the command-line contract)."""
+"""Entry point: `evidence` (the command-line contract is in docs/architecture.md)."""
 
 from __future__ import annotations
 

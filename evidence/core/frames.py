@@ -70,3 +70,18 @@ def fraction_text(value: Fraction) -> str:
 
 def parse_fraction(text: str) -> Fraction:
     return Fraction(text)
+
+
+def frame_row(f: FrameRecord, thumbnail: str | None) -> dict[str, Any]:
+    """A frame's columns (all but its ids), as recorded."""
+    return {
+        "idx": f.idx,
+        "pts": fraction_text(f.pts),
+        "t": float(f.pts),
+        "sampled": f.sampled,
+        "keyframe": f.keyframe,
+        "cut_score": f.cut_score,
+        "thumbnail": thumbnail,
+        "quality": f.quality,
+        "flat": f.flat,
+    }

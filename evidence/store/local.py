@@ -118,8 +118,8 @@ class LocalStore:
     def put_file(
         self, source: Path, *, progress: ProgressFn | None = None, identity: tuple[int, int] | None = None
     ) -> Stored:
-        """Copy a regular file into the store (DESIGN.md's ingest protocol, steps 1-3); with `identity`
-        (device, inode) the file opened must be the one that was listed."""
+        """Copy a regular file into the store (the ingest path in docs/architecture.md, step 2); with
+        `identity` (device, inode) the file opened must be the one that was listed."""
         fd = open_regular(source, identity=identity)
         try:
             before = os.fstat(fd)
