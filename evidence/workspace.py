@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import os
 import shlex
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -59,6 +61,20 @@ class Workspace:
     def write_output(self, data: bytes, output: Path) -> str:
         """Write a file for people atomically, never inside the catalogue; returns its SHA-256."""
         return write_output(data, output, self.protected())
+
+    def export(
+        self, data: bytes, output: Path | None, *, actor: str, subject: str, details: dict[str, Any]
+    ) -> tuple[str, int]:
+        """Write a file for people (atomically, never inside the catalogue), or with no `output` leave
+        `data` for the caller to print, and log it as one `export` event whose details also say where it
+        went and its SHA-256. Returns the SHA-256 and the event's seq."""
+        digest = self.write_output(data, output) if output is not None else hashlib.sha256(data).hexdigest()
+        where = {"path": str(output.resolve()) if output is not None else None, "sha256": digest}
+        with self.db.write() as session:
+            event = custody.append(
+                session, actor=actor, action="export", subject=subject, details={**details, **where}
+            )
+            return digest, event.seq
 
     def __enter__(self) -> Workspace:
         return self

@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from evidence.catalogue import custody, starter
+from evidence.catalogue import starter
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.vocab_import import ImportResult, import_entries, log_import
 from evidence.core import vocab_io
@@ -260,19 +260,11 @@ def export(
     entries = vocab_io.entries_of(vocab, _subtree_root(vocab, under))
     text = vocab_io.to_csv(entries) if fmt == "csv" else vocab_io.to_json(entries)
     data = text.encode()
-    digest = ws.write_output(data, output) if output is not None else hashlib.sha256(data).hexdigest()
-    with ws.db.write() as session:
-        custody.append(
-            session,
-            actor=actor,
-            action="export",
-            subject="vocabulary",
-            details={
-                "format": f"vocabulary-{fmt}",
-                "path": str(output.resolve()) if output is not None else None,
-                "sha256": digest,
-                "terms": len(entries),
-                "under": under,
-            },
-        )
+    digest, _ = ws.export(
+        data,
+        output,
+        actor=actor,
+        subject="vocabulary",
+        details={"format": f"vocabulary-{fmt}", "terms": len(entries), "under": under},
+    )
     return ExportResult(text, fmt, digest, len(entries), output)

@@ -3,7 +3,6 @@ with their records; each export is logged as a custody event ("export")."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -187,19 +186,14 @@ def export_records(
         data = build_document(records, custody.now())
     else:
         data = csv_bytes(records, chosen_table)
-    digest = ws.write_output(data, output) if output is not None else hashlib.sha256(data).hexdigest()
     details: dict[str, Any] = {"format": fmt.value}
     if fmt is ExportFormat.CSV:
         details["table"] = chosen_table
     details |= scope_details(records)
     details |= {
-        "path": str(output.resolve()) if output is not None else None,
         "destination": "file" if output is not None else "stdout",
-        "sha256": digest,
         "bytes": len(data),
         "chain_head": records.chain_head,
     }
-    with ws.db.write() as session:
-        event = custody.append(session, actor=actor, action="export", subject="catalogue", details=details)
-        seq = event.seq
+    digest, seq = ws.export(data, output, actor=actor, subject="catalogue", details=details)
     return ExportResult(data, output, digest, len(records.items), seq)

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from evidence.catalogue import custody, withdrawals
 from evidence.catalogue import vocab as vocab_db
+from evidence.catalogue import withdrawals
 from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Frame, Item
 from evidence.catalogue.provenance import provenance
@@ -73,21 +73,13 @@ def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportR
         tool_version=tool_version(),
     )
     data = html.encode("utf-8")
-    digest = ws.write_output(data, output)
-    with ws.db.write() as session:
-        custody.append(
-            session,
-            actor=actor,
-            action="export",
-            subject=f"item:{subject.sha256}",
-            details={
-                "format": "html-report",
-                "path": str(output.resolve()),
-                "sha256": digest,
-                "items": ids,
-                "chain_head": document["chain"]["head"],
-            },
-        )
+    digest, _ = ws.export(
+        data,
+        output,
+        actor=actor,
+        subject=f"item:{subject.sha256}",
+        details={"format": "html-report", "items": ids, "chain_head": document["chain"]["head"]},
+    )
     return ReportResult(output, digest, len(data), len(tagged), len(keyframes))
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from evidence.catalogue import custody, queries
+from evidence.catalogue import queries
 from evidence.catalogue.frames import frames_of
 from evidence.core.text import printable
 from evidence.errors import UsageError
@@ -45,18 +45,11 @@ def make_sheet(ws: Workspace, ref: str, output: Path, *, actor: str, columns: in
     name = names[0].original_name if names else ""
     title = printable(f"#{item.id}  sha256:{item.sha256[:16]}…  {name}")
     data = contact_sheet(cells, title=title, columns=columns)
-    digest = ws.write_output(data, output)
-    with ws.db.write() as session:
-        custody.append(
-            session,
-            actor=actor,
-            action="export",
-            subject=f"item:{item.sha256}",
-            details={
-                "format": "contact-sheet",
-                "path": str(output.resolve()),
-                "sha256": digest,
-                "keyframes": len(cells),
-            },
-        )
+    digest, _ = ws.export(
+        data,
+        output,
+        actor=actor,
+        subject=f"item:{item.sha256}",
+        details={"format": "contact-sheet", "keyframes": len(cells)},
+    )
     return SheetResult(output, digest, len(cells))
