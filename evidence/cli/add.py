@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from evidence.analysis.worker import Worker
 from evidence.cli.app import app, state
-from evidence.cli.output import emit_json, match_json, message, stderr
+from evidence.cli.output import BarProgress, emit_json, match_json, message
 from evidence.core.text import one_line
 from evidence.errors import ExitCode, UsageError
 
@@ -27,61 +17,6 @@ if TYPE_CHECKING:
     from evidence.ingest.add import FileResult
 
 LARGE = 64 << 20
-
-
-class RichAddProgress:
-    """A progress bar on stderr for multi-file or large adds; silent when stderr is not a terminal."""
-
-    def __init__(self) -> None:
-        console = stderr()
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        )
-        self._task: TaskID | None = None
-        self._files = 0
-
-    def __enter__(self) -> RichAddProgress:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._progress.stop()
-
-    def start(self, files: int, total_bytes: int) -> None:
-        self._files = files
-        if files > 1 or total_bytes >= LARGE:
-            self._progress.start()
-            self._task = self._progress.add_task("preserving", total=total_bytes)
-
-    def file_started(self, path: str, size: int) -> None:
-        if self._task is not None:
-            self._progress.update(self._task, description=path[-40:])
-
-    def advance(self, nbytes: int) -> None:
-        if self._task is not None:
-            self._progress.advance(self._task, nbytes)
-
-    def stage(self, text: str) -> None:
-        """Analysis and matching have no byte count: a pulsing bar with what is being done (on a
-        terminal only), so a long video shows it is being worked on."""
-        if not self._progress.console.is_terminal:
-            return
-        if self._task is None:
-            self._progress.start()
-            self._task = self._progress.add_task(text[-60:], total=None)
-        else:
-            self._progress.update(self._task, description=text[-60:])
-
-    def file_done(self, result: object) -> None:
-        pass
 
 
 def exit_code_for(statuses: list[str], analyses: list[str | None]) -> int:
@@ -194,7 +129,7 @@ def _add(
         match=not no_match,
         actor=default_actor(),
     )
-    with open_workspace(state(ctx).catalogue) as ws, RichAddProgress() as progress:
+    with open_workspace(state(ctx).catalogue) as ws, BarProgress("preserving", min_bytes=LARGE) as progress:
         report = add_paths(ws, paths, options, progress, worker=worker)
     for skip in report.skipped:
         message(f"skipped {skip.path}: {skip.reason}")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from evidence.cli.app import app, state
-from evidence.cli.output import emit_json, message, stderr
+from evidence.cli.output import BarProgress, emit_json, message
 from evidence.core.text import printable
 
 SHOWN_PER_KIND = 20  # text output: the first few of a kind, then a count
@@ -30,25 +29,13 @@ def fsck(
     from evidence.integrity.fsck import fsck as run_fsck
     from evidence.workspace import default_actor, open_workspace
 
-    console = stderr()
-    progress = Progress(
-        TextColumn("re-hashing"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not (deep and console.is_terminal),
-    )
-    task = progress.add_task("fsck", total=None)
-    with open_workspace(state(ctx).catalogue) as ws, progress:
+    with open_workspace(state(ctx).catalogue) as ws, BarProgress("re-hashing", show=deep) as progress:
         report = run_fsck(
             ws,
             actor=default_actor(),
             repair=repair,
             deep=deep,
-            start=lambda total: progress.update(task, total=total),
-            advance=lambda n: progress.advance(task, n),
+            progress=progress,
         )
     if json_out:
         emit_json(

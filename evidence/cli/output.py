@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 from evidence.core.text import human_size as human_size  # used by the commands that print sizes
@@ -72,3 +73,55 @@ def match_line(found: Any) -> str:
         f"{m.classification} of #{m.item_id} {found.sha256[:12]}  score {m.score:.2f}  "
         f"(query {m.query_share:.0%}, target {m.target_share:.0%}, offset {offsets}){via}"
     )
+
+
+class BarProgress:
+    """The command line's progress display (`evidence.core.progress.Progress`): one transient bar on
+    stderr, only on a terminal. It appears once there are several things, or at least `min_bytes`;
+    `stage` names what is being done (a file, "analysing …") and pulses when there is no byte count."""
+
+    def __init__(self, label: str, *, min_bytes: int = 0, show: bool = True) -> None:
+        console = stderr()
+        self._label = label
+        self._min_bytes = min_bytes
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=not (show and console.is_terminal),
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> BarProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def start(self, items: int, total_bytes: int) -> None:
+        if items > 1 or total_bytes >= self._min_bytes:
+            self._bar.start()
+            self._task = self._bar.add_task(self._label, total=total_bytes)
+
+    def advance(self, nbytes: int) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, nbytes)
+
+    def stage(self, text: str) -> None:
+        if self._bar.disable:
+            return
+        if self._task is None:
+            self._bar.start()
+            self._task = self._bar.add_task(text[-60:], total=None)
+        else:
+            self._bar.update(self._task, description=text[-60:])
+
+    def file_started(self, path: str, size: int) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, description=path[-40:])
+
+    def file_done(self, result: object) -> None:
+        pass

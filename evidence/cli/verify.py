@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from evidence.cli.app import app, state
-from evidence.cli.output import emit_json, message, stderr
+from evidence.cli.output import BarProgress, emit_json, message
 from evidence.core.text import printable
 from evidence.errors import ExitCode
 
@@ -38,24 +37,12 @@ def verify(
 
     anchored = None if anchor is None else read_anchor(anchor)
 
-    console = stderr()
-    progress = Progress(
-        TextColumn("verifying"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    task = progress.add_task("verify", total=None)
-    with open_workspace(state(ctx).catalogue) as ws, progress:
+    with open_workspace(state(ctx).catalogue) as ws, BarProgress("verifying") as progress:
         report = run_verify(
             ws,
             actor=default_actor(),
             anchor=anchored,
-            start=lambda total: progress.update(task, total=total),
-            advance=lambda n: progress.advance(task, n),
+            progress=progress,
             deep=deep,
         )
     if json_out:

@@ -20,6 +20,7 @@ from evidence.analysis.worker import Worker
 from evidence.catalogue import custody
 from evidence.catalogue.models import Acquisition, Item
 from evidence.config import DIRNAME
+from evidence.core.progress import Progress, Silent
 from evidence.core.text import printable, storable
 from evidence.core.timeutil import Instant
 from evidence.core.types import AnalysisStatus, MediaKind
@@ -81,25 +82,15 @@ class AddReport:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-class AddProgress(Protocol):
-    def start(self, files: int, total_bytes: int) -> None: ...
+class AddProgress(Progress, Protocol):
+    """Progress with the file being added (`stage` says what is done to it after the copy)."""
+
     def file_started(self, path: str, size: int) -> None: ...
-    def advance(self, nbytes: int) -> None: ...
-    def stage(self, text: str) -> None: ...  # what is happening to the current file after the copy
     def file_done(self, result: FileResult) -> None: ...
 
 
-class NoProgress:
-    def start(self, files: int, total_bytes: int) -> None:
-        pass
-
+class NoProgress(Silent):
     def file_started(self, path: str, size: int) -> None:
-        pass
-
-    def advance(self, nbytes: int) -> None:
-        pass
-
-    def stage(self, text: str) -> None:
         pass
 
     def file_done(self, result: FileResult) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from sqlalchemy import select
 from evidence.catalogue import custody
 from evidence.catalogue.models import Frame, Item
 from evidence.core.custody import ChainRecord, walk_chain
+from evidence.core.progress import SILENT, Progress
 from evidence.core.types import MediaKind
 from evidence.errors import ExitCode
 from evidence.store.files import hash_path
@@ -38,9 +39,6 @@ HUMAN = "human"  # integrity: a person must look (exit 5)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _WRITABLE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 _FRAMED_KINDS = (MediaKind.VIDEO.value, MediaKind.IMAGE.value)
-
-StartFn = Callable[[int], None]
-AdvanceFn = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +116,7 @@ def fsck(
     actor: str,
     repair: bool = False,
     deep: bool = False,
-    start: StartFn | None = None,
-    advance: AdvanceFn | None = None,
+    progress: Progress = SILENT,
 ) -> FsckReport:
     report = FsckReport(repair=repair, deep=deep)
     run = _Run(ws, report, actor)
@@ -146,7 +143,7 @@ def fsck(
         report.quarantined = len(ws.store.orphan_files())
     _chain(run)
     if deep:
-        _rehash(run, rows, start, advance)
+        _rehash(run, rows, progress)
     return report
 
 
@@ -328,7 +325,7 @@ def _counting(records: Iterator[ChainRecord], report: FsckReport) -> Iterator[Ch
         yield record
 
 
-def _rehash(run: _Run, rows: dict[str, _Row], start: StartFn | None, advance: AdvanceFn | None) -> None:
+def _rehash(run: _Run, rows: dict[str, _Row], progress: Progress) -> None:
     store = run.ws.store
     flagged = {p.subject for p in run.report.problems if p.action == HUMAN}
     present = {
@@ -336,11 +333,10 @@ def _rehash(run: _Run, rows: dict[str, _Row], start: StartFn | None, advance: Ad
         for sha, row in rows.items()
         if f"item:{sha}" not in flagged and store.path_for(sha).is_file()
     }
-    if start is not None:
-        start(sum(row.size for row in present.values()))
+    progress.start(len(present), sum(row.size for row in present.values()))
     for sha, row in present.items():
         try:
-            actual = store.hash_object(sha, progress=advance)
+            actual = store.hash_object(sha, progress=progress.advance)
         except OSError as exc:
             message = f"object of #{row.id} ({sha}) cannot be read: {exc.strerror}"
             run.add(Finding("unreadable", f"item:{sha}", message, HUMAN))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from evidence.catalogue import custody, record_state
 from evidence.catalogue.models import Frame, Item
 from evidence.core.custody import ChainProblem, ChainRecord
+from evidence.core.progress import SILENT, Progress
 from evidence.core.record_digest import EMPTY_DERIVED, Ledger, compare, parse_key
 from evidence.integrity.anchor import Anchor, check_anchor, walk
 from evidence.workspace import Workspace
@@ -52,17 +53,12 @@ class VerifyReport:
         return not self.problems
 
 
-StartFn = Callable[[int], None]
-AdvanceFn = Callable[[int], None]
-
-
 def verify(
     ws: Workspace,
     *,
     actor: str,
     anchor: Anchor | None = None,
-    start: StartFn | None = None,
-    advance: AdvanceFn | None = None,
+    progress: Progress = SILENT,
     deep: bool = False,
 ) -> VerifyReport:
     """Re-hash every object, re-walk the custody chain (and check it extends `anchor`), compare the
@@ -73,12 +69,11 @@ def verify(
         items = [
             (sha, size) for sha, size in session.execute(select(Item.sha256, Item.size).order_by(Item.id))
         ]
-    if start is not None:
-        start(sum(size for _, size in items))
+    progress.start(len(items), sum(size for _, size in items))
     known = set()
     for sha, size in items:
         known.add(sha)
-        _check_object(ws, sha, size, report, advance)
+        _check_object(ws, sha, size, report, progress.advance)
     _check_uncatalogued(ws, [o.sha256 for o in ws.store.iter_objects() if o.sha256 not in known], report)
     ledger = Ledger()
     with ws.db.read() as session:
@@ -173,7 +168,7 @@ def _not_catalogued(ws: Workspace, shas: list[str]) -> list[str]:
 
 
 def _check_object(
-    ws: Workspace, sha: str, size: int, report: VerifyReport, advance: AdvanceFn | None
+    ws: Workspace, sha: str, size: int, report: VerifyReport, advance: Callable[[int], None]
 ) -> None:
     path = ws.store.path_for(sha)
     report.objects_checked += 1
