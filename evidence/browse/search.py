@@ -7,37 +7,30 @@ case on both backends: SQLite gets a Python `lower` function, PostgreSQL has its
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement
 
-from evidence.catalogue import queries, withdrawals
 from evidence.catalogue import vocab as vocab_db
-from evidence.catalogue.annotation_models import (
-    Annotation,
-    Claim,
-    Claimant,
-    ClaimItem,
-    Description,
-    Place,
+from evidence.catalogue.models import Item
+from evidence.catalogue.search import (
+    Matcher,
+    SearchHit,
+    at_place,
+    claimed_by,
+    dated,
+    find_hits,
+    mentioning,
+    tagged,
 )
-from evidence.catalogue.models import Acquisition, Item
 from evidence.core.bounds import whole
-from evidence.core.text import strings_in
 from evidence.core.timeutil import Instant, parse_instant, period_end
 from evidence.core.types import MediaKind
 from evidence.core.vocab import Vocabulary
 from evidence.errors import UsageError
 from evidence.workspace import Workspace
 
-ESCAPE = "\\"
 MAX_RESULTS = 10_000
-# a query for item ids, used as `Item.id IN (…)`
-IdQuery = Select[Any] | CompoundSelect[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,38 +52,9 @@ class SearchQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class SearchHit:
-    item: Item
-    original_name: str | None
-    posted_at: datetime | None
-    matched_terms: tuple[str, ...] = ()
-    claimants: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class SearchResult:
     hits: list[SearchHit] = field(default_factory=list)
     terms: dict[str, list[str]] = field(default_factory=dict)  # each --tag → the term paths it covers
-
-
-def like_pattern(text: str) -> str:
-    """`%text%` with the LIKE wildcards in `text` escaped (used with ESCAPE '\\')."""
-    escaped = text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
-    return f"%{escaped}%"
-
-
-class _Matcher:
-    """Builds case-insensitive literal substring conditions for the session's backend."""
-
-    def __init__(self, session: Session) -> None:
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
-
-    def lower(self, column: Any) -> Any:
-        return func.evidence_lower(column) if self.sqlite else func.lower(column)
-
-    def contains(self, column: Any, text: str) -> ColumnElement[bool]:
-        condition: ColumnElement[bool] = self.lower(column).like(like_pattern(text.lower()), escape=ESCAPE)
-        return condition
 
 
 def _required(text: str, option: str) -> str:
@@ -116,7 +80,7 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
     until = _instant(query.until, "--until")
     limit = MAX_RESULTS if query.limit is None else whole(query.limit, "--limit", minimum=1)
     with ws.db.read() as session:
-        m = _Matcher(session)
+        m = Matcher(session)
         conditions: list[ColumnElement[bool]] = []
         terms: dict[str, list[str]] = {}
         term_ids: set[int] = set()
@@ -130,181 +94,17 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
                 covered = set().union(*(vocab.descendants(i) for i in ids))
                 term_ids |= covered
                 terms[text] = sorted(vocab.path_text(i) for i in covered)
-                conditions.append(Item.id.in_(_tagged(covered)))
+                conditions.append(Item.id.in_(tagged(covered)))
         for who in query.claimed_by:
-            conditions.append(Item.id.in_(_claimed_by(m, _required(who, "--claimed-by"))))
+            conditions.append(Item.id.in_(claimed_by(m, _required(who, "--claimed-by"))))
         for name in query.places:
-            conditions.append(Item.id.in_(_at_place(m, _required(name, "--place"))))
+            conditions.append(Item.id.in_(at_place(m, _required(name, "--place"))))
         for text in query.texts:
-            conditions.append(Item.id.in_(_mentioning(session, m, _required(text, "--text"))))
+            conditions.append(Item.id.in_(mentioning(session, m, _required(text, "--text"))))
         if since is not None or until is not None:
             end = period_end(until) if until is not None else None
-            conditions.append(Item.id.in_(_dated(since.at if since else None, end)))
+            conditions.append(Item.id.in_(dated(since.at if since else None, end)))
         if query.kind is not None:
             conditions.append(Item.kind == query.kind)
-        hits = _hits(session, conditions, vocab, term_ids, limit)
+        hits = find_hits(session, conditions, vocab, term_ids, limit)
     return SearchResult(hits=hits, terms=terms)
-
-
-def _tagged(term_ids: set[int]) -> IdQuery:
-    return select(Annotation.item_id).where(
-        Annotation.term_id.in_(sorted(term_ids)), withdrawals.standing("tag", Annotation.id)
-    )
-
-
-def _claimed_by(m: _Matcher, who: str) -> IdQuery:
-    by_claim = (
-        select(ClaimItem.item_id)
-        .join(Claim, Claim.id == ClaimItem.claim_id)
-        .join(Claimant, Claimant.id == Claim.claimant_id)
-        .where(m.contains(Claimant.name, who))
-    )
-    by_acquisition = select(Acquisition.item_id).where(m.contains(Acquisition.claimed_by, who))
-    return by_claim.union(by_acquisition)
-
-
-def _at_place(m: _Matcher, name: str) -> IdQuery:
-    return (
-        select(ClaimItem.item_id)
-        .join(Claim, Claim.id == ClaimItem.claim_id)
-        .join(Place, Place.id == Claim.place_id)
-        .where(m.contains(Place.name, name))
-    )
-
-
-def _mentioning(session: Session, m: _Matcher, text: str) -> IdQuery:
-    """Items whose tags' notes, claims, acquisitions (names, notes, URLs, claimed-by), descriptions or
-    probed metadata (titles, comments, EXIF) contain `text`."""
-    parts: list[Select[Any]] = [
-        select(Annotation.item_id).where(m.contains(Annotation.note, text)),
-        select(ClaimItem.item_id)
-        .join(Claim, Claim.id == ClaimItem.claim_id)
-        .where(m.contains(Claim.statement, text)),
-        select(Acquisition.item_id).where(
-            or_(
-                m.contains(Acquisition.original_name, text),
-                m.contains(Acquisition.note, text),
-                m.contains(Acquisition.source_url, text),
-            )
-        ),
-        select(Description.item_id).where(
-            or_(m.contains(Description.source, text), m.contains(Description.note, text))
-        ),
-    ]
-    in_metadata = _metadata_mentioning(session, m, text)
-    if in_metadata:
-        parts.append(select(Item.id).where(Item.id.in_(in_metadata)))
-    first, *rest = parts
-    return first.union(*rest)
-
-
-def _metadata_mentioning(session: Session, m: _Matcher, text: str) -> list[int]:
-    """Items whose probed metadata has a value (not a key) containing `text`. The JSON text narrows
-    the candidates in SQL; the values are then checked one by one."""
-    needle = text.lower()
-    # the column holds JSON, where `"`, `\` and control characters are escaped: look for the escaped form
-    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
-    rows = session.execute(select(Item.id, Item.probe).where(m.contains(Item.probe, escaped))).all()
-    return [item_id for item_id, probe in rows if any(needle in v.lower() for v in strings_in(probe))]
-
-
-def _dated(since: datetime | None, until: datetime | None) -> IdQuery:
-    """Items posted, captured (by us) or claimed to show an event within [since, until)."""
-
-    def window(column: Any) -> ColumnElement[bool]:
-        clauses = [column.is_not(None)]
-        if since is not None:
-            clauses.append(column >= since)
-        if until is not None:
-            clauses.append(column < until)
-        return and_(*clauses)
-
-    posted = select(Acquisition.item_id).where(
-        or_(window(Acquisition.posted_at), window(Acquisition.captured_at))
-    )
-    claimed = (
-        select(ClaimItem.item_id)
-        .join(Claim, Claim.id == ClaimItem.claim_id)
-        .where(window(Claim.claimed_date))
-    )
-    return posted.union(claimed)
-
-
-def _hits(
-    session: Session,
-    conditions: list[ColumnElement[bool]],
-    vocab: Vocabulary | None,
-    term_ids: set[int],
-    limit: int,
-) -> list[SearchHit]:
-    query = queries.items_with_first_name().where(*conditions).limit(limit)
-    rows = session.execute(query).all()
-    ids = [item.id for item, _ in rows]
-    posted = _earliest_posted(session, ids)
-    matched = _matched_terms(session, vocab, ids, term_ids) if vocab is not None else {}
-    claimants = _claimants(session, ids)
-    return [
-        SearchHit(
-            item=item,
-            original_name=name,
-            posted_at=posted.get(item.id),
-            matched_terms=tuple(matched.get(item.id, ())),
-            claimants=tuple(claimants.get(item.id, ())),
-        )
-        for item, name in rows
-    ]
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-def _earliest_posted(session: Session, ids: list[int]) -> dict[int, datetime]:
-    out: dict[int, datetime] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(Acquisition.item_id, func.min(Acquisition.posted_at))
-            .where(Acquisition.item_id.in_(chunk), Acquisition.posted_at.is_not(None))
-            .group_by(Acquisition.item_id)
-        ).all()
-        out.update({item_id: at for item_id, at in rows if at is not None})
-    return out
-
-
-def _matched_terms(
-    session: Session, vocab: Vocabulary, ids: list[int], term_ids: set[int]
-) -> dict[int, list[str]]:
-    """For each item, the paths of the searched terms it is tagged with (the vocabulary the --tag
-    values were resolved in)."""
-    if not term_ids or not ids:
-        return {}
-    out: dict[int, list[str]] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(Annotation.item_id, Annotation.term_id).where(
-                Annotation.item_id.in_(chunk),
-                Annotation.term_id.in_(sorted(term_ids)),
-                withdrawals.standing("tag", Annotation.id),
-            )
-        ).all()
-        for item_id, term_id in rows:
-            path = vocab.path_text(term_id)
-            if path not in out.setdefault(item_id, []):
-                out[item_id].append(path)
-    return out
-
-
-def _claimants(session: Session, ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(ClaimItem.item_id, Claimant.name)
-            .join(Claim, Claim.id == ClaimItem.claim_id)
-            .join(Claimant, Claimant.id == Claim.claimant_id)
-            .where(ClaimItem.item_id.in_(chunk))
-            .order_by(Claim.id)
-        ).all()
-        for item_id, name in rows:
-            if name not in out.setdefault(item_id, []):
-                out[item_id].append(name)
-    return out

@@ -20,9 +20,10 @@ from pathlib import Path
 from evidence import faults
 from evidence.catalogue import custody
 from evidence.catalogue.models import Item
+from evidence.catalogue.snapshot import gather
 from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, IntegrityFailure, UsageError
-from evidence.exports.records import build_document, gather, scope_details
+from evidence.exports.records import build_document, scope_details
 from evidence.exports.render import bag
 from evidence.exports.render.records import custody_jsonl
 from evidence.store.files import CHUNK, check_room, environment_error

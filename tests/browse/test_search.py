@@ -9,7 +9,7 @@ import pytest
 from conftest import Catalogue
 from mediagen import make_image
 
-from evidence.browse.search import like_pattern
+from evidence.catalogue.search import like_pattern
 
 NOTES = {
     "percent": "100% sure",

@@ -15,8 +15,8 @@ from exports import FORMULA, STATEMENT, Seeded, add, chain, logged_events, two_i
 from mediagen import make_image
 
 from evidence.catalogue.engine import Database
+from evidence.catalogue.snapshot import gather
 from evidence.core.custody import walk_chain
-from evidence.exports.records import gather
 from evidence.exports.render.tables import COLUMNS, table_rows
 
 

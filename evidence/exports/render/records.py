@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from evidence.catalogue.models import (
-    Acquisition,
     Annotation,
     Claim,
     Claimant,
-    ClaimItem,
     Description,
     Event,
     Frame,
@@ -26,9 +23,9 @@ from evidence.catalogue.models import (
     Place,
     Term,
     TermAlias,
-    Withdrawal,
 )
 from evidence.catalogue.relations import RelationState
+from evidence.catalogue.snapshot import Records
 from evidence.catalogue.views import acquisition_dict, event_dict, frame_dict, item_dict, relation_dict
 from evidence.core.fragment import Box, tag_fragment
 from evidence.core.timeutil import iso
@@ -36,29 +33,6 @@ from evidence.core.vocab import TermNode, Vocabulary
 
 FORMAT = "evidence-export"
 VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Records:
-    """What one export holds, read in one transaction. `refs` is empty for a whole-catalogue export."""
-
-    chain_head: str | None
-    event_count: int
-    refs: tuple[str, ...]
-    items: list[Item]
-    acquisitions: list[Acquisition] = field(default_factory=list)
-    frames: list[Frame] = field(default_factory=list)
-    terms: list[Term] = field(default_factory=list)
-    aliases: list[TermAlias] = field(default_factory=list)
-    tags: list[Annotation] = field(default_factory=list)
-    withdrawals: dict[int, Withdrawal] = field(default_factory=dict)  # by tag id
-    claimants: list[Claimant] = field(default_factory=list)
-    places: list[Place] = field(default_factory=list)
-    claims: list[Claim] = field(default_factory=list)
-    claim_items: list[ClaimItem] = field(default_factory=list)
-    descriptions: list[Description] = field(default_factory=list)
-    relations: list[RelationState] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
 
 
 class Index:

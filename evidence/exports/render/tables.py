@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from evidence.catalogue.snapshot import Records
 from evidence.catalogue.views import acquisition_dict, item_dict
 from evidence.core.csvsafe import json_cell, row
 from evidence.core.csvsafe import neutralise as neutralise  # re-exported: the cell rule lives there
 from evidence.core.timeutil import iso
 from evidence.exports.render.records import (
     Index,
-    Records,
     claim_record,
     description_record,
     event_record,

@@ -1,0 +1,227 @@
+"""The queries behind `evidence search`: item ids by tag, claimant, place, text and date, and the hits
+with what matched. User text is always a bound parameter; in substring matches `%`, `_` and the
+escape character are escaped so they match only themselves; case is ignored (Unicode case on both
+backends: SQLite gets a Python `lower` function, PostgreSQL has its own). Functions take a Session
+and never commit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from evidence.catalogue import queries, withdrawals
+from evidence.catalogue.annotation_models import (
+    Annotation,
+    Claim,
+    Claimant,
+    ClaimItem,
+    Description,
+    Place,
+)
+from evidence.catalogue.models import Acquisition, Item
+from evidence.core.text import strings_in
+from evidence.core.vocab import Vocabulary
+
+ESCAPE = "\\"
+
+
+# a query for item ids, used as `Item.id IN (…)`
+IdQuery = Select[Any] | CompoundSelect[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    item: Item
+    original_name: str | None
+    posted_at: datetime | None
+    matched_terms: tuple[str, ...] = ()
+    claimants: tuple[str, ...] = ()
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with the LIKE wildcards in `text` escaped (used with ESCAPE '\\')."""
+    escaped = text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+class Matcher:
+    """Builds case-insensitive literal substring conditions for the session's backend."""
+
+    def __init__(self, session: Session) -> None:
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def lower(self, column: Any) -> Any:
+        return func.evidence_lower(column) if self.sqlite else func.lower(column)
+
+    def contains(self, column: Any, text: str) -> ColumnElement[bool]:
+        condition: ColumnElement[bool] = self.lower(column).like(like_pattern(text.lower()), escape=ESCAPE)
+        return condition
+
+
+def tagged(term_ids: set[int]) -> IdQuery:
+    return select(Annotation.item_id).where(
+        Annotation.term_id.in_(sorted(term_ids)), withdrawals.standing("tag", Annotation.id)
+    )
+
+
+def claimed_by(m: Matcher, who: str) -> IdQuery:
+    by_claim = (
+        select(ClaimItem.item_id)
+        .join(Claim, Claim.id == ClaimItem.claim_id)
+        .join(Claimant, Claimant.id == Claim.claimant_id)
+        .where(m.contains(Claimant.name, who))
+    )
+    by_acquisition = select(Acquisition.item_id).where(m.contains(Acquisition.claimed_by, who))
+    return by_claim.union(by_acquisition)
+
+
+def at_place(m: Matcher, name: str) -> IdQuery:
+    return (
+        select(ClaimItem.item_id)
+        .join(Claim, Claim.id == ClaimItem.claim_id)
+        .join(Place, Place.id == Claim.place_id)
+        .where(m.contains(Place.name, name))
+    )
+
+
+def mentioning(session: Session, m: Matcher, text: str) -> IdQuery:
+    """Items whose tags' notes, claims, acquisitions (names, notes, URLs, claimed-by), descriptions or
+    probed metadata (titles, comments, EXIF) contain `text`."""
+    parts: list[Select[Any]] = [
+        select(Annotation.item_id).where(m.contains(Annotation.note, text)),
+        select(ClaimItem.item_id)
+        .join(Claim, Claim.id == ClaimItem.claim_id)
+        .where(m.contains(Claim.statement, text)),
+        select(Acquisition.item_id).where(
+            or_(
+                m.contains(Acquisition.original_name, text),
+                m.contains(Acquisition.note, text),
+                m.contains(Acquisition.source_url, text),
+            )
+        ),
+        select(Description.item_id).where(
+            or_(m.contains(Description.source, text), m.contains(Description.note, text))
+        ),
+    ]
+    in_metadata = _metadata_mentioning(session, m, text)
+    if in_metadata:
+        parts.append(select(Item.id).where(Item.id.in_(in_metadata)))
+    first, *rest = parts
+    return first.union(*rest)
+
+
+def _metadata_mentioning(session: Session, m: Matcher, text: str) -> list[int]:
+    """Items whose probed metadata has a value (not a key) containing `text`. The JSON text narrows
+    the candidates in SQL; the values are then checked one by one."""
+    needle = text.lower()
+    # the column holds JSON, where `"`, `\` and control characters are escaped: look for the escaped form
+    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+    rows = session.execute(select(Item.id, Item.probe).where(m.contains(Item.probe, escaped))).all()
+    return [item_id for item_id, probe in rows if any(needle in v.lower() for v in strings_in(probe))]
+
+
+def dated(since: datetime | None, until: datetime | None) -> IdQuery:
+    """Items posted, captured (by us) or claimed to show an event within [since, until)."""
+
+    def window(column: Any) -> ColumnElement[bool]:
+        clauses = [column.is_not(None)]
+        if since is not None:
+            clauses.append(column >= since)
+        if until is not None:
+            clauses.append(column < until)
+        return and_(*clauses)
+
+    posted = select(Acquisition.item_id).where(
+        or_(window(Acquisition.posted_at), window(Acquisition.captured_at))
+    )
+    claimed = (
+        select(ClaimItem.item_id)
+        .join(Claim, Claim.id == ClaimItem.claim_id)
+        .where(window(Claim.claimed_date))
+    )
+    return posted.union(claimed)
+
+
+def find_hits(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    vocab: Vocabulary | None,
+    term_ids: set[int],
+    limit: int,
+) -> list[SearchHit]:
+    query = queries.items_with_first_name().where(*conditions).limit(limit)
+    rows = session.execute(query).all()
+    ids = [item.id for item, _ in rows]
+    posted = _earliest_posted(session, ids)
+    matched = _matched_terms(session, vocab, ids, term_ids) if vocab is not None else {}
+    claimants = _claimants(session, ids)
+    return [
+        SearchHit(
+            item=item,
+            original_name=name,
+            posted_at=posted.get(item.id),
+            matched_terms=tuple(matched.get(item.id, ())),
+            claimants=tuple(claimants.get(item.id, ())),
+        )
+        for item, name in rows
+    ]
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _earliest_posted(session: Session, ids: list[int]) -> dict[int, datetime]:
+    out: dict[int, datetime] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(Acquisition.item_id, func.min(Acquisition.posted_at))
+            .where(Acquisition.item_id.in_(chunk), Acquisition.posted_at.is_not(None))
+            .group_by(Acquisition.item_id)
+        ).all()
+        out.update({item_id: at for item_id, at in rows if at is not None})
+    return out
+
+
+def _matched_terms(
+    session: Session, vocab: Vocabulary, ids: list[int], term_ids: set[int]
+) -> dict[int, list[str]]:
+    """For each item, the paths of the searched terms it is tagged with (the vocabulary the --tag
+    values were resolved in)."""
+    if not term_ids or not ids:
+        return {}
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(Annotation.item_id, Annotation.term_id).where(
+                Annotation.item_id.in_(chunk),
+                Annotation.term_id.in_(sorted(term_ids)),
+                withdrawals.standing("tag", Annotation.id),
+            )
+        ).all()
+        for item_id, term_id in rows:
+            path = vocab.path_text(term_id)
+            if path not in out.setdefault(item_id, []):
+                out[item_id].append(path)
+    return out
+
+
+def _claimants(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(ClaimItem.item_id, Claimant.name)
+            .join(Claim, Claim.id == ClaimItem.claim_id)
+            .join(Claimant, Claimant.id == Claim.claimant_id)
+            .where(ClaimItem.item_id.in_(chunk))
+            .order_by(Claim.id)
+        ).all()
+        for item_id, name in rows:
+            if name not in out.setdefault(item_id, []):
+                out[item_id].append(name)
+    return out
