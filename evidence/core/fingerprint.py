@@ -9,7 +9,6 @@ Stdlib and numpy only.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -118,46 +117,3 @@ class Fingerprint:
 
     def __str__(self) -> str:
         return self.tagged
-
-
-def pack_many(fingerprints: Sequence[Fingerprint]) -> npt.NDArray[np.uint64]:
-    """Pack comparable fingerprints into an (n, nbits/64) uint64 matrix (big-endian 8-byte words).
-
-    Column-major, so that each word column is contiguous for `hamming_many`. Returns shape (0, 4)
-    for an empty sequence (the PDQ width).
-    """
-    if not fingerprints:
-        return np.empty((0, 4), dtype=np.uint64)
-    first = fingerprints[0]
-    if len(first.value) % 8:
-        raise ValueError(f"{first.algorithm}.v{first.version} values are not a whole number of 64-bit words")
-    for fp in fingerprints:
-        if not first.is_comparable(fp):
-            raise ValueError(
-                f"cannot pack {fp.algorithm}.v{fp.version} with {first.algorithm}.v{first.version}"
-            )
-    words = len(first.value) // 8
-    raw = np.frombuffer(b"".join(fp.value for fp in fingerprints), dtype=">u8")
-    return np.asfortranarray(raw.reshape(len(fingerprints), words), dtype=np.uint64)
-
-
-def _popcount(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
-    if hasattr(np, "bitwise_count"):  # numpy >= 2
-        counts: npt.NDArray[np.uint8] = np.bitwise_count(x)
-        return counts
-    table = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)  # numpy 1.x fallback
-    as_bytes = np.ascontiguousarray(x).view(np.uint8).reshape(*x.shape, 8)
-    fallback: npt.NDArray[np.uint8] = table[as_bytes].sum(axis=-1, dtype=np.uint8)
-    return fallback
-
-
-def hamming_many(query_row: npt.NDArray[np.uint64], matrix: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
-    """Hamming distances from one packed row (shape (w,)) to every row of a packed (n, w) matrix."""
-    if matrix.ndim != 2 or query_row.shape != (matrix.shape[1],):
-        raise ValueError(f"query of shape {query_row.shape} does not match matrix of shape {matrix.shape}")
-    if query_row.dtype != np.uint64 or matrix.dtype != np.uint64:
-        raise ValueError("hamming_many expects uint64 arrays from pack_many")
-    distances = np.zeros(matrix.shape[0], dtype=np.int32)
-    for word in range(matrix.shape[1]):  # column by column: ~5x faster than a row-wise sum
-        distances += _popcount(np.bitwise_xor(matrix[:, word], query_row[word]))
-    return distances

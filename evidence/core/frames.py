@@ -49,11 +49,14 @@ class FrameRecord:
 
 @dataclass(frozen=True, slots=True)
 class QueryRecord:
-    """A frame fingerprinted to look the media up (denser than what is stored; never stored)."""
+    """A frame fingerprinted to look the media up (denser than what is stored; never stored): the one
+    query-frame type, what the analysis sends and the matcher reads. Many of them are held compactly
+    in a `core.query.QueryTable`, which is a sequence of these."""
 
-    t: float
+    t: float  # seconds
     informative: bool
-    hashes: tuple[tuple[str, bytes], ...]  # (variant, 32-byte PDQ): canonical, mirror, raw, rotate90, ...
+    # (variant, 32-byte PDQ): canonical, mirror, raw, rotate90, ...
+    hashes: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,14 +27,13 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.fingerprint import hamming_many
-from evidence.core.frames import CENTER, REGION_NAMES
-from evidence.core.query import HASH_BYTES, QueryTable
+from evidence.core import hamming
+from evidence.core.frames import CENTER, REGION_NAMES, QueryRecord
+from evidence.core.query import QueryTable
 
 MATCHER_VERSION = "pdq-offset-2"
 
@@ -50,26 +49,6 @@ class MatchParams:
     common_items: int = 6  # a query frame hitting more unrelated items than this is common (bumper, black)
     aligned_threshold: int = 48  # looser distance for frames at an alignment strict hits established
     aligned_window: float = 0.07  # seconds around the aligned time to look for the query frame
-
-
-@dataclass(frozen=True, slots=True)
-class QueryFrame:
-    t: float  # seconds
-    informative: bool
-    hashes: tuple[tuple[str, bytes], ...] = ()  # (variant, 32-byte PDQ), for the aligned comparison
-
-
-class QueryLike(Protocol):
-    """A query frame as the matcher reads it: a `QueryFrame`, or a `QueryRecord` of a `QueryTable`."""
-
-    @property
-    def t(self) -> float: ...
-
-    @property
-    def informative(self) -> bool: ...
-
-    @property
-    def hashes(self) -> tuple[tuple[str, bytes], ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +143,7 @@ def _segments(hits: Sequence[tuple[float, float]], gap: float) -> list[Segment]:
 
 
 def match_items(
-    frames: Sequence[QueryLike],
+    frames: Sequence[QueryRecord],
     hits: Iterable[FrameHit],
     targets: dict[int, Target],
     params: MatchParams | None = None,
@@ -174,7 +153,8 @@ def match_items(
     to one group id: a frame hitting many copies of the same footage is not common, a frame hitting
     many unrelated items (a bumper, black) is."""
     params = params or MatchParams()
-    times, informative = _columns(frames)
+    table = QueryTable.of(frames)
+    times, informative = table.times().tolist(), table.informative().tolist()
     hits = [h for h in hits if h.distance <= params.threshold and informative[h.query]]
     groups = groups or {}
     items_per_query: dict[int, set[int]] = defaultdict(set)
@@ -186,7 +166,7 @@ def match_items(
         if h.query not in common and h.item_id in targets:
             per_item[h.item_id].append(h)
     informative_seconds = {int(t) for t, usable in zip(times, informative, strict=True) if usable}
-    aligner = _Aligner(frames, times, informative, params)
+    aligner = _Aligner(table, times, informative, params)
     results = []
     for item_id, item_hits in per_item.items():
         found = _match_one(times, item_hits, targets[item_id], informative_seconds, params, aligner)
@@ -194,13 +174,6 @@ def match_items(
             results.append(found)
     results.sort(key=lambda m: (-m.score, m.item_id))
     return results
-
-
-def _columns(frames: Sequence[QueryLike]) -> tuple[list[float], list[bool]]:
-    """The query frames' times and informative flags."""
-    if isinstance(frames, QueryTable):
-        return frames.times().tolist(), frames.informative().tolist()
-    return [f.t for f in frames], [f.informative for f in frames]
 
 
 def _match_one(
@@ -263,36 +236,18 @@ class _Aligner:
     """Compares a candidate's stored frames with the query frames at an established alignment."""
 
     def __init__(
-        self, frames: Sequence[QueryLike], times: list[float], informative: list[bool], params: MatchParams
+        self, table: QueryTable, times: list[float], informative: list[bool], params: MatchParams
     ) -> None:
         self.params = params
         self.times = times
         self.matrices: dict[str, npt.NDArray[np.uint64]] = {}
         self.present: dict[str, npt.NDArray[np.bool_]] = {}
-        if isinstance(frames, QueryTable):
-            self._from_table(frames, informative)
-            return
-        self.usable = [usable and bool(f.hashes) for usable, f in zip(informative, frames, strict=True)]
-        variants = sorted({v for f in frames for v, _ in f.hashes})
-        for variant in variants:
-            rows = np.zeros((len(frames), 4), dtype=np.uint64)
-            present = np.zeros(len(frames), dtype=bool)
-            for i, f in enumerate(frames):
-                value = dict(f.hashes).get(variant)
-                if value is not None and len(value) == 32:
-                    rows[i] = np.frombuffer(value, dtype=">u8")
-                    present[i] = True
-            self.matrices[variant] = np.asfortranarray(rows)
-            self.present[variant] = present
-
-    def _from_table(self, table: QueryTable, informative: list[bool]) -> None:
-        """The same matrices, from the table's arrays instead of a record at a time."""
         self.usable = (np.array(informative, dtype=bool) & (table.hash_counts() > 0)).tolist()
         row_frame, row_code, row_hashes = table.hash_rows()
-        words = row_hashes.view(">u8").astype(np.uint64).reshape(len(row_hashes), HASH_BYTES // 8)
+        words = hamming.pack(row_hashes)
         for variant in sorted({table.variants[c] for c in np.unique(row_code).tolist()}):
             chosen = row_code == table.variants.index(variant)
-            rows = np.zeros((len(table), 4), dtype=np.uint64)
+            rows = np.zeros((len(table), hamming.WORDS), dtype=np.uint64)
             present = np.zeros(len(table), dtype=bool)
             rows[row_frame[chosen]] = words[chosen]
             present[row_frame[chosen]] = True
@@ -320,11 +275,11 @@ class _Aligner:
                 continue
             best: tuple[int, int, str] | None = None
             for variant, value in stored_hashes:
-                stored = np.frombuffer(value, dtype=">u8").astype(np.uint64)
+                stored = hamming.pack([value])[0]
                 for via in vias:
                     if not comparable(variant, via):
                         continue
-                    distances = hamming_many(stored, self.matrices[via][rows])
+                    distances = hamming.distances(stored, self.matrices[via][rows])
                     distances = np.where(self.present[via][rows], distances, 1 << 16)
                     k = int(np.argmin(distances))
                     if best is None or int(distances[k]) < best[0]:

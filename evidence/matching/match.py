@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +16,7 @@ from evidence.analysis.pipeline import AnalysisOutcome, base_timeout, time_limit
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
 from evidence.catalogue.models import Frame, FrameHash, Item
-from evidence.core.fingerprint import hamming_many
+from evidence.core import hamming
 from evidence.core.frames import CENTER, MIN_QUALITY, REGION_NAMES, MediaResult, QueryRecord
 from evidence.core.matching import (
     REGIONS,
@@ -185,7 +184,7 @@ def match_still(
         if h.item_id in videos and (h.item_id, times[h.frame_id]) not in candidates:
             candidates.append((h.item_id, times[h.frame_id]))
     best: dict[int, tuple[int, float, str]] = {}
-    packed = [(v, np.frombuffer(h, dtype=">u8").astype(np.uint64)) for v, h in variants]
+    packed = hamming.pack([h for _, h in variants])
     for item_id, t in candidates[:STILL_CANDIDATES]:
         sha, summary = videos[item_id]
         try:
@@ -202,9 +201,9 @@ def match_still(
         for frame_t, value, quality in window:
             if quality < MIN_QUALITY:
                 continue
-            stored = np.frombuffer(value, dtype=">u8").astype(np.uint64)
-            for variant, row in packed:
-                distance = int(hamming_many(row, stored[None, :].copy(order="F"))[0])
+            stored = hamming.pack([value])[0]
+            apart = hamming.distances(stored, packed).tolist()
+            for (variant, _), distance in zip(variants, apart, strict=True):
                 if distance <= params.threshold and (item_id not in best or distance < best[item_id][0]):
                     best[item_id] = (distance, frame_t, variant)
     found = []

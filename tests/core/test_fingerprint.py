@@ -1,4 +1,4 @@
-"""Fingerprint values: text round-trip, distance, refusal of incomparable hashes, packed matching."""
+"""Fingerprint values: text round-trip, distance, refusal of incomparable hashes."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from evidence.core.fingerprint import (
     PDQ_ALGORITHM,
     PDQ_VERSION,
     Fingerprint,
-    hamming_many,
-    pack_many,
 )
 
 PDQ_HEX = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
@@ -172,39 +170,3 @@ def test_subtracting_a_non_fingerprint_is_a_type_error() -> None:
         _ = pdq(PDQ_HEX) - 3
     with pytest.raises(TypeError):
         pdq(PDQ_HEX).distance(PDQ_HEX)  # type: ignore[arg-type]
-
-
-@given(st.lists(pdq_fingerprints, min_size=1, max_size=40), pdq_fingerprints)
-def test_packed_distances_match_scalar_distances(fps: list[Fingerprint], query: Fingerprint) -> None:
-    matrix = pack_many(fps)
-    assert matrix.shape == (len(fps), 4)
-    assert matrix.dtype == np.uint64
-    distances = hamming_many(pack_many([query])[0], matrix)
-    assert distances.tolist() == [query - fp for fp in fps]
-
-
-def test_pack_many_word_order_is_big_endian() -> None:
-    row = pack_many([pdq(PDQ_HEX)])[0]
-    assert [f"{int(w):016x}" for w in row] == [PDQ_HEX[i : i + 16] for i in range(0, 64, 16)]
-
-
-def test_pack_many_empty_and_mixed() -> None:
-    assert pack_many([]).shape == (0, 4)
-    with pytest.raises(ValueError):
-        pack_many([pdq(PDQ_HEX), Fingerprint("pdq", 2, bytes(32))])
-    with pytest.raises(ValueError):
-        pack_many([Fingerprint("odd", 1, bytes(5))])
-
-
-def test_hamming_many_checks_shapes() -> None:
-    matrix = pack_many([pdq(PDQ_HEX)] * 3)
-    with pytest.raises(ValueError):
-        hamming_many(matrix[0][:2], matrix)
-    with pytest.raises(ValueError):
-        hamming_many(matrix[0].astype(np.int64), matrix.astype(np.int64))
-
-
-def test_hamming_many_without_bitwise_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    fps = [pdq(PDQ_HEX), Fingerprint(PDQ_ALGORITHM, PDQ_VERSION, bytes(32)), pdq("ff" * 32)]
-    monkeypatch.delattr(np, "bitwise_count", raising=False)  # the numpy 1.x path
-    assert hamming_many(pack_many(fps)[0], pack_many(fps)).tolist() == [0, fps[0] - fps[1], fps[0] - fps[2]]
