@@ -16,7 +16,6 @@ from evidence.core.frames import MIN_QUALITY, FrameRecord, HashRecord, MediaResu
 from evidence.core.media_parts import MediaCollector, MediaPart, PartBuilder
 from evidence.core.query import QueryTable
 from evidence.core.types import MediaKind
-from evidence.media.image.geometry import Box
 
 if TYPE_CHECKING:
     from evidence.media.video.results import QueryFrame, SampledFrame
@@ -24,10 +23,6 @@ if TYPE_CHECKING:
 
 def _pdq(variant: str, value: bytes, quality: int | None) -> HashRecord:
     return HashRecord(variant, PDQ_ALGORITHM, PDQ_VERSION, value.hex(), quality)
-
-
-def _box(box: Box | None) -> dict[str, int] | None:
-    return None if box is None else {"x": box.x, "y": box.y, "w": box.w, "h": box.h}
 
 
 # the query side is sampled densely: in hand-held footage frames half a second apart can be unrelated,
@@ -96,7 +91,7 @@ def _image(path: Path) -> MediaResult:
         "width": result.width,
         "height": result.height,
         "orientation": result.orientation,
-        "border": _box(result.border),
+        "border": None if result.border is None else result.border.to_json(),
         "frames_in_file": result.frames,
         "sampled": 1,
         "keyframes": 1,
@@ -164,7 +159,7 @@ def _video(
         "sampled": sampled,
         "keyframes": keyframes,
         "informative": 0,  # counted by MediaCollector, which sees every frame
-        "border": _box(result.border),
+        "border": None if result.border is None else result.border.to_json(),
         "warnings": list(result.warnings),
     }
     return MediaResult(summary=summary)

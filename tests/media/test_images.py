@@ -24,6 +24,7 @@ from mediagen import (
 )
 from PIL import Image, ImageOps
 
+from evidence.core.box import Box
 from evidence.errors import EvidenceError, ExitCode
 from evidence.media.image.analyse import (
     BACKGROUND,
@@ -39,7 +40,6 @@ from evidence.media.image.analyse import (
     luma_of,
     normalise,
 )
-from evidence.media.image.geometry import Box
 from evidence.media.pdq import DIHEDRAL_NAMES, pdq_from_rgb
 
 SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "media" / "pdq").resolve()

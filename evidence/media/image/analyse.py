@@ -48,9 +48,10 @@ from typing import IO, TYPE_CHECKING, Final
 
 import numpy as np
 
+from evidence.core.box import Box
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION, Fingerprint
 from evidence.errors import EvidenceError, ExitCode
-from evidence.media.image.geometry import Box, find_border, is_flat
+from evidence.media.image.geometry import find_border, is_flat
 from evidence.media.image.pixels import BACKGROUND, RGB, UnsupportedMode, to_rgb
 from evidence.media.pdq import pdq_dihedral_from_rgb, pdq_from_rgb
 from evidence.media.probe import png_text

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from evidence.media.image.geometry import Box
+from evidence.core.box import Box
 
 
 @dataclass(frozen=True, slots=True)
