@@ -66,7 +66,7 @@ from evidence.catalogue.hashindex_sql import (
 from evidence.catalogue.models import FrameHash, HashBand
 from evidence.core import hamming
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
-from evidence.core.frames import CENTER, REGION_NAMES
+from evidence.core.names import REGION_NAMES, HashVariant
 
 __all__ = [
     "BANDS",
@@ -88,7 +88,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INDEXED_ALGORITHM: Final = (PDQ_ALGORITHM, PDQ_VERSION)
-INDEXED_VARIANTS: Final = frozenset({"canonical", "raw", CENTER, *REGION_NAMES})
+INDEXED_VARIANTS: Final = frozenset(
+    {HashVariant.CANONICAL, HashVariant.RAW, HashVariant.CENTER, *REGION_NAMES}
+)
 #: `search` probes one-bit neighbours of every band by default for at most this many query hashes
 NEAR_MAX_QUERIES: Final = 32
 DEFAULT_THRESHOLD: Final = 31

@@ -32,7 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core import hamming
-from evidence.core.frames import CENTER, REGION_NAMES, QueryRecord
+from evidence.core.frames import QueryRecord
+from evidence.core.names import REGION_NAMES, HashVariant, RelationKind
 from evidence.core.query import QueryTable
 
 MATCHER_VERSION = "pdq-offset-2"
@@ -57,7 +58,7 @@ class FrameHit:
     item_id: int
     target_t: float
     distance: int
-    via: str = "canonical"  # which query variant hit: canonical, raw, mirror, rotate90, ...
+    via: str = HashVariant.CANONICAL  # which query variant hit: canonical, raw, mirror, rotate90, ...
 
 
 REGIONS = frozenset(REGION_NAMES)
@@ -69,10 +70,10 @@ def comparable(stored_variant: str, query_variant: str) -> bool:
     with each other."""
     if stored_variant in REGIONS or query_variant in REGIONS:
         return stored_variant == query_variant
-    if stored_variant == CENTER:
-        return query_variant == "canonical"
-    if query_variant == CENTER:
-        return stored_variant in ("canonical", "raw")
+    if stored_variant == HashVariant.CENTER:
+        return query_variant == HashVariant.CANONICAL
+    if query_variant == HashVariant.CENTER:
+        return stored_variant in (HashVariant.CANONICAL, HashVariant.RAW)
     return True
 
 
@@ -98,7 +99,7 @@ class Segment:
 @dataclass(frozen=True, slots=True)
 class ItemMatch:
     item_id: int
-    classification: str  # duplicate | excerpt-of | contains | partial
+    classification: RelationKind
     score: float
     query_share: float
     target_share: float
@@ -202,15 +203,16 @@ def _match_one(
     )
     longest = max(s.query_end - s.query_start for s in segments)
     if query_share >= params.share and target_share >= params.share:
-        classification = "duplicate"
+        classification = RelationKind.DUPLICATE
     elif query_share >= params.share:
-        classification = "excerpt-of"
+        classification = RelationKind.EXCERPT_OF
     elif target_share >= params.share:
-        classification = "contains"
+        classification = RelationKind.CONTAINS
     elif min(query_share, target_share) >= params.share - 0.15 and abs(query_share - target_share) <= 0.15:
-        classification = "duplicate"  # both sides mostly matched, evenly: a copy with frames hard to hash
+        # both sides mostly matched, evenly: a copy with frames hard to hash
+        classification = RelationKind.DUPLICATE
     elif longest >= params.partial_seconds:
-        classification = "partial"
+        classification = RelationKind.PARTIAL
     else:
         return None
     offsets = tuple(round(g[len(g) // 2].offset, 3) for g in kept)

@@ -17,7 +17,7 @@ from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
 from evidence.catalogue.models import Frame, FrameHash, Item
 from evidence.core import hamming
-from evidence.core.frames import CENTER, MIN_QUALITY, REGION_NAMES, MediaResult, QueryRecord
+from evidence.core.frames import MIN_QUALITY, MediaResult, QueryRecord
 from evidence.core.matching import (
     REGIONS,
     FrameHit,
@@ -28,6 +28,7 @@ from evidence.core.matching import (
     comparable,
     match_items,
 )
+from evidence.core.names import REGION_NAMES, HashVariant, RelationKind
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
@@ -38,7 +39,7 @@ from evidence.store.files import open_regular
 from evidence.workspace import Workspace
 
 CHUNK = 900  # bound parameters per statement, well under SQLite's limit
-ALIGNED_VARIANTS = ("canonical", CENTER, *REGION_NAMES)
+ALIGNED_VARIANTS = (HashVariant.CANONICAL, HashVariant.CENTER, *REGION_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,7 @@ def _targets(session: Session, item_ids: set[int]) -> dict[int, Target]:
 
 
 def _canonical_first(entry: tuple[str, bytes]) -> tuple[bool, str]:
-    return entry[0] != "canonical", entry[0]
+    return entry[0] != HashVariant.CANONICAL, entry[0]
 
 
 def match_new_item(
@@ -211,7 +212,7 @@ def match_still(
         t = round(frame_t, 3)
         match = ItemMatch(
             item_id=item_id,
-            classification="excerpt-of",
+            classification=RelationKind.EXCERPT_OF,
             score=1.0,
             query_share=1.0,
             target_share=0.0,

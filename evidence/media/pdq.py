@@ -30,21 +30,10 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION, Fingerprint
+from evidence.core.names import DIHEDRAL_NAMES  # the order of `pdq_dihedral_*` results
 
 PdqHash = tuple[bytes, int]
 """(32 hash bytes in the reference's hex order, quality 0..100)"""
-
-DIHEDRAL_NAMES: Final = (
-    "original",
-    "rotate90",
-    "rotate180",
-    "rotate270",
-    "flipx",
-    "flipy",
-    "flipplus1",
-    "flipminus1",
-)
-"""Order of `pdq_dihedral_*` results, as in the reference's `pdqDihedralHash256esFromFloatLuma`."""
 
 MIN_HASHABLE_DIM: Final = 5
 _SIDE: Final = 64

@@ -25,6 +25,7 @@ from mediagen import (
 from PIL import Image, ImageOps
 
 from evidence.core.box import Box
+from evidence.core.names import DIHEDRAL_NAMES
 from evidence.errors import EvidenceError, ExitCode
 from evidence.media.image.analyse import (
     BACKGROUND,
@@ -40,7 +41,7 @@ from evidence.media.image.analyse import (
     luma_of,
     normalise,
 )
-from evidence.media.pdq import DIHEDRAL_NAMES, pdq_from_rgb
+from evidence.media.pdq import pdq_from_rgb
 
 SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "media" / "pdq").resolve()
 needs_shared = pytest.mark.skipif(

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION, Fingerprint
+from evidence.core.names import DIHEDRAL_NAMES
 from evidence.media.pdq import (
-    DIHEDRAL_NAMES,
     downsample_luma,
     downsample_rgb,
     pdq_dihedral_fingerprints,

@@ -111,7 +111,7 @@ class ImageAnalysis:
     quality: int
     pdq_raw: bytes | None  # upright, uncropped; only when a border was removed
     quality_raw: int | None
-    dihedral: list[bytes]  # of the canonical picture, in `pdq.DIHEDRAL_NAMES` order
+    dihedral: list[bytes]  # of the canonical picture, in `core.names.DIHEDRAL_NAMES` order
     flat: bool
     thumbnail_jpeg: bytes  # upright, uncropped, at most THUMB_WIDTH wide
     frames: int  # 1, or the frame count of an animated image
