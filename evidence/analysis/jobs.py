@@ -96,11 +96,10 @@ def window_job(
     path: str, start: float, end: float, border: dict[str, int] | None
 ) -> list[tuple[float, bytes, int]]:
     """Every frame's canonical hash between two times of a stored video."""
-    from evidence.media.image.geometry import Box
+    from evidence.core.box import Box
     from evidence.media.video.window import hash_window
 
-    box = None if border is None else Box(border["x"], border["y"], border["w"], border["h"])
-    return hash_window(Path(path), start, end, box)
+    return hash_window(Path(path), start, end, None if border is None else Box.from_json(border))
 
 
 def stills_job(path: str, times: list[float]) -> list[tuple[float, bytes]]:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
 from evidence.core.frames import MIN_QUALITY, FrameRecord, HashRecord, MediaResult, QueryRecord
 from evidence.core.media_parts import MediaCollector, MediaPart, PartBuilder
+from evidence.core.names import DIHEDRAL_NAMES, HashVariant
 from evidence.core.query import QueryTable
 from evidence.core.types import MediaKind
-from evidence.media.image.geometry import Box
 
 if TYPE_CHECKING:
     from evidence.media.video.results import QueryFrame, SampledFrame
@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 
 def _pdq(variant: str, value: bytes, quality: int | None) -> HashRecord:
     return HashRecord(variant, PDQ_ALGORITHM, PDQ_VERSION, value.hex(), quality)
-
-
-def _box(box: Box | None) -> dict[str, int] | None:
-    return None if box is None else {"x": box.x, "y": box.y, "w": box.w, "h": box.h}
 
 
 # the query side is sampled densely: in hand-held footage frames half a second apart can be unrelated,
@@ -67,19 +63,18 @@ def stream(
 
 def _image(path: Path) -> MediaResult:
     from evidence.media.image.analyse import ImageError, analyse_image
-    from evidence.media.pdq import DIHEDRAL_NAMES
 
     try:
         result = analyse_image(path)
     except ImageError as exc:
         return MediaResult(error=str(exc))
-    hashes = [_pdq("canonical", result.pdq, result.quality)]
+    hashes = [_pdq(HashVariant.CANONICAL, result.pdq, result.quality)]
     if result.pdq_raw is not None:
-        hashes.append(_pdq("raw", result.pdq_raw, result.quality_raw))
+        hashes.append(_pdq(HashVariant.RAW, result.pdq_raw, result.quality_raw))
     hashes.extend(
         _pdq(name, value, result.quality)
         for name, value in zip(DIHEDRAL_NAMES, result.dihedral, strict=True)
-        if name != "original"
+        if name != HashVariant.ORIGINAL
     )
     frame = FrameRecord(
         idx=0,
@@ -96,7 +91,7 @@ def _image(path: Path) -> MediaResult:
         "width": result.width,
         "height": result.height,
         "orientation": result.orientation,
-        "border": _box(result.border),
+        "border": None if result.border is None else result.border.to_json(),
         "frames_in_file": result.frames,
         "sampled": 1,
         "keyframes": 1,
@@ -132,7 +127,9 @@ def _video(
                 sampled += 1
                 part.sampled.append(_sampled(record))
                 if quick:  # the key frames stand in for the dense query
-                    part.query.append(float(record.pts), _informative(record), (("canonical", record.pdq),))
+                    part.query.append(
+                        float(record.pts), _informative(record), ((HashVariant.CANONICAL, record.pdq),)
+                    )
             elif isinstance(record, Keyframe):
                 keyframes += 1
                 part.keyframes.append(
@@ -164,16 +161,16 @@ def _video(
         "sampled": sampled,
         "keyframes": keyframes,
         "informative": 0,  # counted by MediaCollector, which sees every frame
-        "border": _box(result.border),
+        "border": None if result.border is None else result.border.to_json(),
         "warnings": list(result.warnings),
     }
     return MediaResult(summary=summary)
 
 
 def _sampled(s: SampledFrame) -> FrameRecord:
-    hashes = [_pdq("canonical", s.pdq, s.quality)]
+    hashes = [_pdq(HashVariant.CANONICAL, s.pdq, s.quality)]
     if s.pdq_raw is not None:
-        hashes.append(_pdq("raw", s.pdq_raw, s.quality_raw))
+        hashes.append(_pdq(HashVariant.RAW, s.pdq_raw, s.quality_raw))
     hashes.extend(_pdq(name, value, quality) for name, value, quality in s.regions)
     return FrameRecord(
         idx=s.index, pts=s.pts, sampled=True, quality=s.quality, flat=s.flat, hashes=tuple(hashes)
@@ -186,4 +183,4 @@ def _informative(frame: SampledFrame | QueryFrame) -> bool:
 
 def _query_hashes(q: QueryFrame) -> tuple[tuple[str, bytes], ...]:
     regions = ((name, value) for name, value, quality in q.regions if quality >= MIN_QUALITY)
-    return (("canonical", q.pdq), ("mirror", q.pdq_mirror), *regions)
+    return ((HashVariant.CANONICAL, q.pdq), (HashVariant.MIRROR, q.pdq_mirror), *regions)

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from evidence.catalogue.models import Frame, Item
 from evidence.catalogue.views import media_size
 from evidence.core.bounds import INT_MAX, whole
-from evidence.core.fragment import Box, check_box, format_clock
+from evidence.core.box import Box
+from evidence.core.fragment import check_box, format_clock
 from evidence.core.text import printable
 from evidence.errors import UsageError
 

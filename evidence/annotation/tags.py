@@ -17,7 +17,7 @@ from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation, Withdrawal
 from evidence.catalogue.models import Item
 from evidence.catalogue.tags import TagView, tag_views
-from evidence.core.fragment import Box
+from evidence.core.box import Box
 from evidence.core.text import printable, required_text, user_text
 from evidence.core.timeutil import iso
 from evidence.core.vocab import Vocabulary

@@ -16,6 +16,7 @@ from evidence.catalogue.annotation_models import Annotation, Claim, Claimant, De
 from evidence.catalogue.models import Item
 from evidence.catalogue.relations import CLUSTER_KINDS
 from evidence.catalogue.tags import TagView, tag_views
+from evidence.core.names import RelationStatus
 from evidence.core.timeutil import iso
 from evidence.core.vocab import SEPARATOR, Vocabulary
 
@@ -40,8 +41,11 @@ def linked_copies(session: Session, item_id: int) -> dict[int, str]:
             frontier = found
         return seen - {item_id}
 
-    confirmed = reach(("confirmed",))
-    return {i: "confirmed" if i in confirmed else "suggested" for i in reach(("confirmed", "suggested"))}
+    confirmed = reach((RelationStatus.CONFIRMED,))
+    return {
+        i: RelationStatus.CONFIRMED if i in confirmed else RelationStatus.SUGGESTED
+        for i in reach((RelationStatus.CONFIRMED, RelationStatus.SUGGESTED))
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +166,7 @@ def described(session: Session, vocab: Vocabulary, item: Item) -> list[Described
             )
         )
     tags = [t for t in tags if t.term_id in wanted]
-    order = {"same": 0, "confirmed": 1, "suggested": 2}
+    order = {"same": 0, RelationStatus.CONFIRMED: 1, RelationStatus.SUGGESTED: 2}
     views = sorted(tag_views(session, vocab, tags), key=lambda t: (order[links[t.item_id]], t.item_id, t.id))
     result = [
         Described(

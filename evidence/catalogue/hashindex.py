@@ -64,8 +64,9 @@ from evidence.catalogue.hashindex_sql import (
     _hashes,
 )
 from evidence.catalogue.models import FrameHash, HashBand
+from evidence.core import hamming
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
-from evidence.core.frames import CENTER, REGION_NAMES
+from evidence.core.names import REGION_NAMES, HashVariant
 
 __all__ = [
     "BANDS",
@@ -87,7 +88,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INDEXED_ALGORITHM: Final = (PDQ_ALGORITHM, PDQ_VERSION)
-INDEXED_VARIANTS: Final = frozenset({"canonical", "raw", CENTER, *REGION_NAMES})
+INDEXED_VARIANTS: Final = frozenset(
+    {HashVariant.CANONICAL, HashVariant.RAW, HashVariant.CENTER, *REGION_NAMES}
+)
 #: `search` probes one-bit neighbours of every band by default for at most this many query hashes
 NEAR_MAX_QUERIES: Final = 32
 DEFAULT_THRESHOLD: Final = 31
@@ -317,7 +320,7 @@ def _search_distinct(
     where = slot[inverse.ravel()]
     known = where >= 0
     pair_query, where = pair_query[known], where[known]
-    distances = _pair_distances(matrix.view(">u8").astype(np.uint64)[pair_query], words[where])
+    distances = hamming.distances(hamming.pack(matrix)[pair_query], words[where])
     close = distances <= threshold
     # the same pair may have come through several bands: keep one
     _, first = np.unique(pair_query[close] * span + ids[where[close]], return_index=True)
@@ -388,14 +391,3 @@ def _details(
             stmt = stmt.where(FrameHash.variant.in_(sorted(set(variants))))
         out.update((i, (item, frame, variant)) for i, item, frame, variant in session.execute(stmt))
     return out
-
-
-def _pair_distances(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-    """Row-wise Hamming distances between two (n, 4) packed hash matrices."""
-    x = np.bitwise_xor(a, b)
-    if hasattr(np, "bitwise_count"):  # numpy >= 2
-        counts: npt.NDArray[np.int64] = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
-        return counts
-    bits = np.unpackbits(np.ascontiguousarray(x).view(np.uint8), axis=1)  # numpy 1.x
-    fallback: npt.NDArray[np.int64] = bits.sum(axis=1, dtype=np.int64)
-    return fallback

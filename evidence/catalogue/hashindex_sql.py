@@ -11,6 +11,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
+from evidence.core import hamming
+
 BANDS: Final = 16
 BAND_BITS: Final = 16
 HASH_BYTES: Final = BANDS * BAND_BITS // 8
@@ -72,8 +74,7 @@ def _hashes(
             size = _padded(len(chunk))
             rows.extend(_fetch(session, _sqlite_hashes(size), chunk + [-1] * (size - len(chunk))))
     rows.sort()
-    words = np.frombuffer(bytes.fromhex("".join(r[1] for r in rows)), dtype=">u8").astype(np.uint64)
-    return np.array([r[0] for r in rows], dtype=np.int64), words.reshape(len(rows), HASH_BYTES // 8)
+    return np.array([r[0] for r in rows], dtype=np.int64), hamming.pack([r[1] for r in rows])
 
 
 def _fetch(session: Session, sql: str, params: list[Any]) -> list[Any]:

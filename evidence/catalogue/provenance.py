@@ -30,6 +30,7 @@ from evidence.catalogue.relations import LIVE, RelationState, kind_from
 from evidence.catalogue.tags import tag_views
 from evidence.catalogue.views import acquisition_dict, event_dict, item_dict
 from evidence.core.custody import walk_chain
+from evidence.core.names import RelationKind
 from evidence.core.timeutil import iso
 from evidence.core.vocab import Vocabulary
 
@@ -218,7 +219,9 @@ def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
                 seen.add(other)
                 queue.append(other)
     state = rel_db.STATE.c
-    partial_rows = rel_db.touching(session, [item_id], state.status.in_(LIVE), state.kind == "partial")
+    partial_rows = rel_db.touching(
+        session, [item_id], state.status.in_(LIVE), state.kind == RelationKind.PARTIAL
+    )
     partial = {r.b_id if r.a_id == item_id else r.a_id for r in partial_rows} - seen
     return seen, partial
 

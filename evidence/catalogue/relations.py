@@ -13,10 +13,10 @@ from sqlalchemy import ColumnElement, Subquery, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from evidence.catalogue.models import Item, Relation, RelationDecision
+from evidence.core.names import RelationKind, RelationStatus
 
-SUGGESTED, CONFIRMED, REJECTED = "suggested", "confirmed", "rejected"
-LIVE = (SUGGESTED, CONFIRMED)  # a rejected pair is no link
-CLUSTER_KINDS = frozenset({"duplicate", "excerpt-of", "contains"})
+LIVE = (RelationStatus.SUGGESTED, RelationStatus.CONFIRMED)  # a rejected pair is no link
+CLUSTER_KINDS = frozenset({RelationKind.DUPLICATE, RelationKind.EXCERPT_OF, RelationKind.CONTAINS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ def _state() -> Subquery:
             Relation.a_id,
             Relation.b_id,
             func.coalesce(decision.kind, Relation.kind).label("kind"),
-            func.coalesce(decision.status, literal(SUGGESTED)).label("status"),
+            func.coalesce(decision.status, literal(RelationStatus.SUGGESTED.value)).label("status"),
             Relation.score,
             Relation.matcher,
             Relation.evidence,
@@ -109,10 +109,10 @@ def live_links(session: Session, item_ids: Collection[int] | None = None) -> lis
     return [(r.a_id, r.b_id) for r in touching(session, item_ids, *where)]
 
 
-KINDS = ("duplicate", "excerpt-of", "contains", "partial")
-
-
-_INVERSE = {"excerpt-of": "contains", "contains": "excerpt-of"}
+_INVERSE: dict[str, str] = {
+    RelationKind.EXCERPT_OF: RelationKind.CONTAINS,
+    RelationKind.CONTAINS: RelationKind.EXCERPT_OF,
+}
 
 
 def inverse(kind: str) -> str:
@@ -127,7 +127,11 @@ def oriented(a_id: int, b_id: int, kind: str) -> tuple[int, int, str]:
 def relations_of(session: Session, item_id: int) -> list[tuple[RelationState, Item]]:
     """Every relation of an item with the other item, confirmed first, then suggested, then rejected."""
     rows = touching(session, [item_id])
-    order = {CONFIRMED: 0, SUGGESTED: 1, REJECTED: 2}
+    order: dict[str, int] = {
+        RelationStatus.CONFIRMED: 0,
+        RelationStatus.SUGGESTED: 1,
+        RelationStatus.REJECTED: 2,
+    }
     out = []
     for rel in sorted(rows, key=lambda r: (order.get(r.status, 3), -(r.score or 0), r.id)):
         other_id = rel.b_id if rel.a_id == item_id else rel.a_id

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from evidence.catalogue import withdrawals
 from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Frame, Item
-from evidence.core.fragment import Box, MediaFragment, format_clock, tag_fragment
+from evidence.core.box import Box
+from evidence.core.fragment import MediaFragment, format_clock, tag_fragment
 from evidence.core.timeutil import iso
 from evidence.core.vocab import Vocabulary
 

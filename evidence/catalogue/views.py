@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
-from evidence.catalogue.relations import RelationState
+from evidence.catalogue.relations import RelationState, kind_from
 from evidence.core.custody import format_time
 from evidence.core.timeutil import iso
 
@@ -91,11 +91,7 @@ def frame_dict(frame: Frame, hashes: list[FrameHash] | None = None) -> dict[str,
 
 def relation_dict(rel: RelationState, other: Item, item_id: int) -> dict[str, Any]:
     """A relation seen from `item_id`: what this item is to the other one."""
-    kind = (
-        rel.kind
-        if rel.a_id == item_id
-        else {"excerpt-of": "contains", "contains": "excerpt-of"}.get(rel.kind, rel.kind)
-    )
+    kind = kind_from(rel, item_id)
     return {
         "other": {"id": other.id, "sha256": other.sha256},
         "kind": kind,

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from evidence.cli.app import app, state
 from evidence.cli.output import emit_json, message, stdout
+from evidence.core.names import HashVariant
 
 
 @app.command()
@@ -51,7 +52,7 @@ def frames(
     for title in ("index", "time", "keyframe", "sampled", "quality", "pdq (canonical)", "thumbnail"):
         table.add_column(title, no_wrap=True)
     for v in views:
-        canonical = next((h.value for h in v.hashes if h.variant == "canonical"), "")
+        canonical = next((h.value for h in v.hashes if h.variant == HashVariant.CANONICAL), "")
         flags = "flat" if v.frame.flat else ("" if v.frame.quality is None else str(v.frame.quality))
         table.add_row(
             str(v.frame.idx),

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from evidence.core.names import HashVariant
 from evidence.core.text import human_size as human_size  # used by the commands that print sizes
 from evidence.core.text import printable
 
@@ -68,7 +69,7 @@ def match_json(found: Any) -> dict[str, Any]:
 def match_line(found: Any) -> str:
     m = found.match
     offsets = ", ".join(f"{o:+.2f}s" for o in m.offsets)
-    via = "" if m.via == ("canonical",) else f"  via {'/'.join(m.via)}"
+    via = "" if m.via == (HashVariant.CANONICAL,) else f"  via {'/'.join(m.via)}"
     return (
         f"{m.classification} of #{m.item_id} {found.sha256[:12]}  score {m.score:.2f}  "
         f"(query {m.query_share:.0%}, target {m.target_share:.0%}, offset {offsets}){via}"

@@ -22,6 +22,7 @@ from fractions import Fraction
 from urllib.parse import unquote
 
 from evidence.core.bounds import INT_MAX
+from evidence.core.box import Box
 
 _SECONDS = re.compile(r"^\d+(?:\.\d*)?$|^\.\d+$")
 _CLOCK = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d(?:\.\d*)?)$")
@@ -82,20 +83,6 @@ def format_clock(value: Fraction | float) -> str:
     hours, minutes = divmod(minutes, 60)
     clock = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
     return f"{clock}.{millis:03d}"
-
-
-@dataclass(frozen=True, slots=True)
-class Box:
-    """A rectangle: pixels of the displayed frame unless `unit` is "percent"."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-    unit: str = "pixel"
-
-    def to_json(self) -> dict[str, int]:
-        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h}
 
 
 def parse_box(text: str) -> Box:

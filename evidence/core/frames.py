@@ -9,17 +9,14 @@ from typing import Any
 
 # PDQ frames below this quality carry no weight in matching (Meta's recommendation)
 MIN_QUALITY = 50
-# the quarters of a picture that get their own hash (a large logo or caption box spares some of them)
-REGION_NAMES = ("top-left", "top-right", "bottom-left", "bottom-right")
-# the central part of a picture (5 % off each side): compared with whole pictures, so that a copy
-# cropped by about a tenth and scaled back matches the original, and the other way round
-CENTER = "center"
+# what `HashVariant.CENTER` leaves off each side of a picture: compared with whole pictures, so that a
+# copy cropped by about a tenth and scaled back matches the original, and the other way round
 CENTER_MARGIN = 0.05
 
 
 @dataclass(frozen=True, slots=True)
 class HashRecord:
-    variant: str  # "canonical" | "raw" | a dihedral name such as "rotate90"
+    variant: str  # a `HashVariant`: canonical, raw, a region, center, a dihedral name such as rotate90
     algorithm: str
     version: int
     hex: str
@@ -49,11 +46,14 @@ class FrameRecord:
 
 @dataclass(frozen=True, slots=True)
 class QueryRecord:
-    """A frame fingerprinted to look the media up (denser than what is stored; never stored)."""
+    """A frame fingerprinted to look the media up (denser than what is stored; never stored): the one
+    query-frame type, what the analysis sends and the matcher reads. Many of them are held compactly
+    in a `core.query.QueryTable`, which is a sequence of these."""
 
-    t: float
+    t: float  # seconds
     informative: bool
-    hashes: tuple[tuple[str, bytes], ...]  # (variant, 32-byte PDQ): canonical, mirror, raw, rotate90, ...
+    # (variant, 32-byte PDQ): canonical, mirror, raw, rotate90, ...
+    hashes: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

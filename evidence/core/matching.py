@@ -27,14 +27,14 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.fingerprint import hamming_many
-from evidence.core.frames import CENTER, REGION_NAMES
-from evidence.core.query import HASH_BYTES, QueryTable
+from evidence.core import hamming
+from evidence.core.frames import QueryRecord
+from evidence.core.names import REGION_NAMES, HashVariant, RelationKind
+from evidence.core.query import QueryTable
 
 MATCHER_VERSION = "pdq-offset-2"
 
@@ -53,32 +53,12 @@ class MatchParams:
 
 
 @dataclass(frozen=True, slots=True)
-class QueryFrame:
-    t: float  # seconds
-    informative: bool
-    hashes: tuple[tuple[str, bytes], ...] = ()  # (variant, 32-byte PDQ), for the aligned comparison
-
-
-class QueryLike(Protocol):
-    """A query frame as the matcher reads it: a `QueryFrame`, or a `QueryRecord` of a `QueryTable`."""
-
-    @property
-    def t(self) -> float: ...
-
-    @property
-    def informative(self) -> bool: ...
-
-    @property
-    def hashes(self) -> tuple[tuple[str, bytes], ...]: ...
-
-
-@dataclass(frozen=True, slots=True)
 class FrameHit:
     query: int  # index into the query's frames
     item_id: int
     target_t: float
     distance: int
-    via: str = "canonical"  # which query variant hit: canonical, raw, mirror, rotate90, ...
+    via: str = HashVariant.CANONICAL  # which query variant hit: canonical, raw, mirror, rotate90, ...
 
 
 REGIONS = frozenset(REGION_NAMES)
@@ -90,10 +70,10 @@ def comparable(stored_variant: str, query_variant: str) -> bool:
     with each other."""
     if stored_variant in REGIONS or query_variant in REGIONS:
         return stored_variant == query_variant
-    if stored_variant == CENTER:
-        return query_variant == "canonical"
-    if query_variant == CENTER:
-        return stored_variant in ("canonical", "raw")
+    if stored_variant == HashVariant.CENTER:
+        return query_variant == HashVariant.CANONICAL
+    if query_variant == HashVariant.CENTER:
+        return stored_variant in (HashVariant.CANONICAL, HashVariant.RAW)
     return True
 
 
@@ -119,7 +99,7 @@ class Segment:
 @dataclass(frozen=True, slots=True)
 class ItemMatch:
     item_id: int
-    classification: str  # duplicate | excerpt-of | contains | partial
+    classification: RelationKind
     score: float
     query_share: float
     target_share: float
@@ -164,7 +144,7 @@ def _segments(hits: Sequence[tuple[float, float]], gap: float) -> list[Segment]:
 
 
 def match_items(
-    frames: Sequence[QueryLike],
+    frames: Sequence[QueryRecord],
     hits: Iterable[FrameHit],
     targets: dict[int, Target],
     params: MatchParams | None = None,
@@ -174,7 +154,8 @@ def match_items(
     to one group id: a frame hitting many copies of the same footage is not common, a frame hitting
     many unrelated items (a bumper, black) is."""
     params = params or MatchParams()
-    times, informative = _columns(frames)
+    table = QueryTable.of(frames)
+    times, informative = table.times().tolist(), table.informative().tolist()
     hits = [h for h in hits if h.distance <= params.threshold and informative[h.query]]
     groups = groups or {}
     items_per_query: dict[int, set[int]] = defaultdict(set)
@@ -186,7 +167,7 @@ def match_items(
         if h.query not in common and h.item_id in targets:
             per_item[h.item_id].append(h)
     informative_seconds = {int(t) for t, usable in zip(times, informative, strict=True) if usable}
-    aligner = _Aligner(frames, times, informative, params)
+    aligner = _Aligner(table, times, informative, params)
     results = []
     for item_id, item_hits in per_item.items():
         found = _match_one(times, item_hits, targets[item_id], informative_seconds, params, aligner)
@@ -194,13 +175,6 @@ def match_items(
             results.append(found)
     results.sort(key=lambda m: (-m.score, m.item_id))
     return results
-
-
-def _columns(frames: Sequence[QueryLike]) -> tuple[list[float], list[bool]]:
-    """The query frames' times and informative flags."""
-    if isinstance(frames, QueryTable):
-        return frames.times().tolist(), frames.informative().tolist()
-    return [f.t for f in frames], [f.informative for f in frames]
 
 
 def _match_one(
@@ -229,15 +203,16 @@ def _match_one(
     )
     longest = max(s.query_end - s.query_start for s in segments)
     if query_share >= params.share and target_share >= params.share:
-        classification = "duplicate"
+        classification = RelationKind.DUPLICATE
     elif query_share >= params.share:
-        classification = "excerpt-of"
+        classification = RelationKind.EXCERPT_OF
     elif target_share >= params.share:
-        classification = "contains"
+        classification = RelationKind.CONTAINS
     elif min(query_share, target_share) >= params.share - 0.15 and abs(query_share - target_share) <= 0.15:
-        classification = "duplicate"  # both sides mostly matched, evenly: a copy with frames hard to hash
+        # both sides mostly matched, evenly: a copy with frames hard to hash
+        classification = RelationKind.DUPLICATE
     elif longest >= params.partial_seconds:
-        classification = "partial"
+        classification = RelationKind.PARTIAL
     else:
         return None
     offsets = tuple(round(g[len(g) // 2].offset, 3) for g in kept)
@@ -263,36 +238,18 @@ class _Aligner:
     """Compares a candidate's stored frames with the query frames at an established alignment."""
 
     def __init__(
-        self, frames: Sequence[QueryLike], times: list[float], informative: list[bool], params: MatchParams
+        self, table: QueryTable, times: list[float], informative: list[bool], params: MatchParams
     ) -> None:
         self.params = params
         self.times = times
         self.matrices: dict[str, npt.NDArray[np.uint64]] = {}
         self.present: dict[str, npt.NDArray[np.bool_]] = {}
-        if isinstance(frames, QueryTable):
-            self._from_table(frames, informative)
-            return
-        self.usable = [usable and bool(f.hashes) for usable, f in zip(informative, frames, strict=True)]
-        variants = sorted({v for f in frames for v, _ in f.hashes})
-        for variant in variants:
-            rows = np.zeros((len(frames), 4), dtype=np.uint64)
-            present = np.zeros(len(frames), dtype=bool)
-            for i, f in enumerate(frames):
-                value = dict(f.hashes).get(variant)
-                if value is not None and len(value) == 32:
-                    rows[i] = np.frombuffer(value, dtype=">u8")
-                    present[i] = True
-            self.matrices[variant] = np.asfortranarray(rows)
-            self.present[variant] = present
-
-    def _from_table(self, table: QueryTable, informative: list[bool]) -> None:
-        """The same matrices, from the table's arrays instead of a record at a time."""
         self.usable = (np.array(informative, dtype=bool) & (table.hash_counts() > 0)).tolist()
         row_frame, row_code, row_hashes = table.hash_rows()
-        words = row_hashes.view(">u8").astype(np.uint64).reshape(len(row_hashes), HASH_BYTES // 8)
+        words = hamming.pack(row_hashes)
         for variant in sorted({table.variants[c] for c in np.unique(row_code).tolist()}):
             chosen = row_code == table.variants.index(variant)
-            rows = np.zeros((len(table), 4), dtype=np.uint64)
+            rows = np.zeros((len(table), hamming.WORDS), dtype=np.uint64)
             present = np.zeros(len(table), dtype=bool)
             rows[row_frame[chosen]] = words[chosen]
             present[row_frame[chosen]] = True
@@ -320,11 +277,11 @@ class _Aligner:
                 continue
             best: tuple[int, int, str] | None = None
             for variant, value in stored_hashes:
-                stored = np.frombuffer(value, dtype=">u8").astype(np.uint64)
+                stored = hamming.pack([value])[0]
                 for via in vias:
                     if not comparable(variant, via):
                         continue
-                    distances = hamming_many(stored, self.matrices[via][rows])
+                    distances = hamming.distances(stored, self.matrices[via][rows])
                     distances = np.where(self.present[via][rows], distances, 1 << 16)
                     k = int(np.argmin(distances))
                     if best is None or int(distances[k]) < best[0]:

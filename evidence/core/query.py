@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core.frames import QueryRecord
+from evidence.core.hamming import HASH_BYTES
 
-HASH_BYTES = 32
 MAX_VARIANTS = 256  # variant names are coded in one byte
 
 

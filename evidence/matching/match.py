@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,8 +16,8 @@ from evidence.analysis.pipeline import AnalysisOutcome, base_timeout, time_limit
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
 from evidence.catalogue.models import Frame, FrameHash, Item
-from evidence.core.fingerprint import hamming_many
-from evidence.core.frames import CENTER, MIN_QUALITY, REGION_NAMES, MediaResult, QueryRecord
+from evidence.core import hamming
+from evidence.core.frames import MIN_QUALITY, MediaResult, QueryRecord
 from evidence.core.matching import (
     REGIONS,
     FrameHit,
@@ -29,6 +28,7 @@ from evidence.core.matching import (
     comparable,
     match_items,
 )
+from evidence.core.names import REGION_NAMES, HashVariant, RelationKind
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
@@ -39,7 +39,7 @@ from evidence.store.files import open_regular
 from evidence.workspace import Workspace
 
 CHUNK = 900  # bound parameters per statement, well under SQLite's limit
-ALIGNED_VARIANTS = ("canonical", CENTER, *REGION_NAMES)
+ALIGNED_VARIANTS = (HashVariant.CANONICAL, HashVariant.CENTER, *REGION_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +121,7 @@ def _targets(session: Session, item_ids: set[int]) -> dict[int, Target]:
 
 
 def _canonical_first(entry: tuple[str, bytes]) -> tuple[bool, str]:
-    return entry[0] != "canonical", entry[0]
+    return entry[0] != HashVariant.CANONICAL, entry[0]
 
 
 def match_new_item(
@@ -185,7 +185,7 @@ def match_still(
         if h.item_id in videos and (h.item_id, times[h.frame_id]) not in candidates:
             candidates.append((h.item_id, times[h.frame_id]))
     best: dict[int, tuple[int, float, str]] = {}
-    packed = [(v, np.frombuffer(h, dtype=">u8").astype(np.uint64)) for v, h in variants]
+    packed = hamming.pack([h for _, h in variants])
     for item_id, t in candidates[:STILL_CANDIDATES]:
         sha, summary = videos[item_id]
         try:
@@ -202,9 +202,9 @@ def match_still(
         for frame_t, value, quality in window:
             if quality < MIN_QUALITY:
                 continue
-            stored = np.frombuffer(value, dtype=">u8").astype(np.uint64)
-            for variant, row in packed:
-                distance = int(hamming_many(row, stored[None, :].copy(order="F"))[0])
+            stored = hamming.pack([value])[0]
+            apart = hamming.distances(stored, packed).tolist()
+            for (variant, _), distance in zip(variants, apart, strict=True):
                 if distance <= params.threshold and (item_id not in best or distance < best[item_id][0]):
                     best[item_id] = (distance, frame_t, variant)
     found = []
@@ -212,7 +212,7 @@ def match_still(
         t = round(frame_t, 3)
         match = ItemMatch(
             item_id=item_id,
-            classification="excerpt-of",
+            classification=RelationKind.EXCERPT_OF,
             score=1.0,
             query_share=1.0,
             target_share=0.0,

@@ -13,12 +13,9 @@ from sqlalchemy.orm import Session
 from evidence.catalogue import custody
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue.models import Item, Relation, RelationDecision
-from evidence.catalogue.relations import (
-    KINDS,
-    RelationState,
-    oriented,
-)
+from evidence.catalogue.relations import RelationState, oriented
 from evidence.core.matching import MATCHER_VERSION, ItemMatch
+from evidence.core.names import RelationKind, RelationStatus
 from evidence.errors import UsageError
 
 
@@ -53,8 +50,8 @@ def suggest(session: Session, item: Item, matches: list[ItemMatch], *, actor: st
         ).first()
         if existing is not None:
             status = rel_db.state_of(session, existing.id).status
-            if status != rel_db.SUGGESTED:
-                if status == rel_db.CONFIRMED:
+            if status != RelationStatus.SUGGESTED:
+                if status == RelationStatus.CONFIRMED:
                     kept.append(match)
                 continue
         evidence = match_evidence(match)
@@ -106,9 +103,9 @@ def decide(
     row (the relation's earlier decisions stay), logged."""
     if a.id == b.id:
         raise UsageError("an item cannot be related to itself")
-    if kind is not None and kind not in KINDS:
-        raise UsageError(f"--as must be one of {', '.join(KINDS)}")
-    a_id, b_id, stored_kind = oriented(a.id, b.id, kind or "duplicate")
+    if kind is not None and kind not in tuple(RelationKind):
+        raise UsageError(f"--as must be one of {', '.join(RelationKind)}")
+    a_id, b_id, stored_kind = oriented(a.id, b.id, kind or RelationKind.DUPLICATE)
     relation = session.scalars(select(Relation).where(Relation.a_id == a_id, Relation.b_id == b_id)).first()
     now = datetime.now(UTC)
     records: list[tuple[str, int]] = []
@@ -122,7 +119,7 @@ def decide(
     current = rel_db.state_of(session, relation.id)
     row = RelationDecision(
         relation_id=relation.id,
-        status=rel_db.CONFIRMED if confirm else rel_db.REJECTED,
+        status=RelationStatus.CONFIRMED if confirm else RelationStatus.REJECTED,
         kind=stored_kind if kind is not None else current.kind,
         note=note,
         decided_at=now,

@@ -29,22 +29,10 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION, Fingerprint
+from evidence.core.names import DIHEDRAL_NAMES  # the order of `pdq_dihedral_*` results
 
 PdqHash = tuple[bytes, int]
 """(32 hash bytes in the reference's hex order, quality 0..100)"""
-
-DIHEDRAL_NAMES: Final = (
-    "original",
-    "rotate90",
-    "rotate180",
-    "rotate270",
-    "flipx",
-    "flipy",
-    "flipplus1",
-    "flipminus1",
-)
-"""Order of `pdq_dihedral_*` results, as in the reference's `pdqDihedralHash256esFromFloatLuma`."""
 
 MIN_HASHABLE_DIM: Final = 5
 _SIDE: Final = 64
@@ -239,21 +227,6 @@ def pdq_dihedral_from_rgb(rgb: npt.NDArray[np.generic]) -> list[PdqHash]:
     if _too_small(rgb.shape):
         return [(_ZERO_HASH, 0)] * len(DIHEDRAL_NAMES)
     return _dihedral_buffer(downsample_rgb(rgb))
-
-
-def _as_fingerprint(result: PdqHash) -> Fingerprint:
-    return Fingerprint(PDQ_ALGORITHM, PDQ_VERSION, result[0], result[1])
-
-
-def pdq_fingerprint(image: npt.NDArray[np.generic]) -> Fingerprint:
-    """PDQ fingerprint of a 2-D luminance plane or an H x W x 3 RGB array."""
-    return _as_fingerprint(pdq_from_luma(image) if image.ndim == 2 else pdq_from_rgb(image))
-
-
-def pdq_dihedral_fingerprints(image: npt.NDArray[np.generic]) -> list[Fingerprint]:
-    """The 8 dihedral PDQ fingerprints (`DIHEDRAL_NAMES` order) of a luminance plane or RGB array."""
-    results = pdq_dihedral_from_luma(image) if image.ndim == 2 else pdq_dihedral_from_rgb(image)
-    return [_as_fingerprint(r) for r in results]
 
 
 def pdq_and_mirror_from_luma(y: npt.NDArray[np.generic]) -> tuple[bytes, bytes, int]:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from evidence.core.box import Box
 from evidence.core.fragment import (
-    Box,
     MediaFragment,
     check_box,
     format_clock,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 
-from evidence.core.matching import FrameHit, MatchParams, QueryFrame, Target, match_items
+from evidence.core.frames import QueryRecord
+from evidence.core.matching import FrameHit, MatchParams, Target, match_items
 
 FPS = 15
 
 
-def _query(seconds: float, informative: bool = True) -> list[QueryFrame]:
-    return [QueryFrame(i / FPS, informative) for i in range(int(seconds * FPS))]
+def _query(seconds: float, informative: bool = True) -> list[QueryRecord]:
+    return [QueryRecord(i / FPS, informative) for i in range(int(seconds * FPS))]
 
 
 def _target(item_id: int, seconds: int) -> Target:
@@ -18,7 +19,7 @@ def _target(item_id: int, seconds: int) -> Target:
 
 
 def _aligned_hits(
-    frames: list[QueryFrame], item_id: int, offset: float, q_from: float, q_to: float, target_len: int
+    frames: list[QueryRecord], item_id: int, offset: float, q_from: float, q_to: float, target_len: int
 ) -> list[FrameHit]:
     """Stored frames at whole seconds hit the query frame nearest to (t - offset)."""
     hits = []
@@ -88,7 +89,7 @@ def test_frames_that_hit_many_items_are_common_and_ignored() -> None:
 
 
 def test_a_still_matches_the_video_it_was_taken_from() -> None:
-    still = [QueryFrame(0.0, True)]
+    still = [QueryRecord(0.0, True)]
     [m] = match_items(still, [FrameHit(0, 5, 17.0, 12, "rotate90")], {5: _target(5, 40)})
     assert m.classification == "excerpt-of" and m.closest[0] == (0.0, 17.0, 12) and m.via == ("rotate90",)
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evidence.core.frames import QueryRecord
-from evidence.core.matching import FrameHit, QueryFrame, Target, match_items
+from evidence.core.matching import FrameHit, Target, match_items
 from evidence.core.query import QueryTable
 
 VARIANTS = ("canonical", "mirror", "top-left", "center", "rotate90")
@@ -83,7 +83,7 @@ def test_the_matcher_reads_a_table_as_it_reads_the_frames() -> None:
         hashes = [("canonical", value), ("mirror", value[::-1])]
         if i % 3 == 0:
             hashes.append(("top-left", value[1:] + value[:1]))
-        frames.append(QueryFrame(i / 15, i % 50 != 7, tuple(hashes)))
+        frames.append(QueryRecord(i / 15, i % 50 != 7, tuple(hashes)))
 
     def stored(second: int) -> tuple[tuple[str, bytes], ...]:  # the query's second, 5 s later
         value = base[second]

@@ -24,6 +24,8 @@ from mediagen import (
 )
 from PIL import Image, ImageOps
 
+from evidence.core.box import Box
+from evidence.core.names import DIHEDRAL_NAMES
 from evidence.errors import EvidenceError, ExitCode
 from evidence.media.image.analyse import (
     BACKGROUND,
@@ -39,8 +41,7 @@ from evidence.media.image.analyse import (
     luma_of,
     normalise,
 )
-from evidence.media.image.geometry import Box
-from evidence.media.pdq import DIHEDRAL_NAMES, pdq_from_rgb
+from evidence.media.pdq import pdq_from_rgb
 
 SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "media" / "pdq").resolve()
 needs_shared = pytest.mark.skipif(
@@ -564,12 +565,10 @@ def test_thumbnail_is_an_upright_jpeg_at_most_320_wide(tmp_path: Path) -> None:
         assert thumb.size == (100, 60)  # never enlarged
 
 
-def test_fingerprints_carry_algorithm_and_version() -> None:
+def test_the_raw_hash_is_there_only_when_a_border_was_cut() -> None:
     got = analyse_rgb(framed(card(), 40, 40, 0, 0))
-    assert got.fingerprint.tagged.startswith("pdq.v1:") and got.fingerprint.quality == got.quality
-    assert got.fingerprint_raw is not None and got.fingerprint_raw.value == got.pdq_raw
-    assert [f.value for f in got.dihedral_fingerprints] == got.dihedral
-    assert analyse_rgb(card()).fingerprint_raw is None
+    assert got.pdq_raw is not None and len(got.pdq_raw) == 32 and got.dihedral[0] == got.pdq
+    assert analyse_rgb(card()).pdq_raw is None
 
 
 # ---------------------------------------------------------------- golden hashes
@@ -589,7 +588,7 @@ GOLDEN_ALPHA = ("fc4042ffbd01bd10ec11bd00e916bd15bd41bd147c6efc49ec0bad11bc89697
 @pytest.mark.parametrize(("name", "tagged"), sorted(GOLDEN_SHARED.items()))
 def test_golden_shared(name: str, tagged: str) -> None:
     got = shared(name)
-    assert (got.fingerprint.tagged, got.quality, got.border, got.orientation) == (tagged, 100, None, 1)
+    assert (f"pdq.v1:{got.pdq.hex()}", got.quality, got.border, got.orientation) == (tagged, 100, None, 1)
 
 
 def test_golden_16_bit_rotated_letterboxed(tmp_path: Path) -> None:

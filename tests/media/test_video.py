@@ -22,7 +22,7 @@ from mediagen import (
     video_frame,
 )
 
-from evidence.media.image.geometry import Box
+from evidence.core.box import Box
 from evidence.media.pdq import pdq_from_rgb
 from evidence.media.video.analyse import MediaError, VideoAnalysis, analyse_video
 from evidence.media.video.borders import BorderStats, rotate_box

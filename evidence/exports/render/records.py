@@ -27,7 +27,8 @@ from evidence.catalogue.models import (
 from evidence.catalogue.relations import RelationState
 from evidence.catalogue.snapshot import Records
 from evidence.catalogue.views import acquisition_dict, event_dict, frame_dict, item_dict, relation_dict
-from evidence.core.fragment import Box, tag_fragment
+from evidence.core.box import Box
+from evidence.core.fragment import tag_fragment
 from evidence.core.timeutil import iso
 from evidence.core.vocab import TermNode, Vocabulary
 

@@ -48,9 +48,9 @@ from typing import IO, TYPE_CHECKING, Final
 
 import numpy as np
 
-from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION, Fingerprint
+from evidence.core.box import Box
 from evidence.errors import EvidenceError, ExitCode
-from evidence.media.image.geometry import Box, find_border, is_flat
+from evidence.media.image.geometry import find_border, is_flat
 from evidence.media.image.pixels import BACKGROUND, RGB, UnsupportedMode, to_rgb
 from evidence.media.pdq import pdq_dihedral_from_rgb, pdq_from_rgb
 from evidence.media.probe import png_text
@@ -100,7 +100,7 @@ class ImageError(EvidenceError):
 
 @dataclass(frozen=True, slots=True)
 class ImageAnalysis:
-    """What analysing one still image yields. Hashes are PDQ v1 (`PDQ_ALGORITHM`, `PDQ_VERSION`)."""
+    """What analysing one still image yields. Hashes are PDQ v1 (`core.fingerprint`)."""
 
     width: int  # upright
     height: int
@@ -110,7 +110,7 @@ class ImageAnalysis:
     quality: int
     pdq_raw: bytes | None  # upright, uncropped; only when a border was removed
     quality_raw: int | None
-    dihedral: list[bytes]  # of the canonical picture, in `pdq.DIHEDRAL_NAMES` order
+    dihedral: list[bytes]  # of the canonical picture, in `core.names.DIHEDRAL_NAMES` order
     flat: bool
     thumbnail_jpeg: bytes  # upright, uncropped, at most THUMB_WIDTH wide
     frames: int  # 1, or the frame count of an animated image
@@ -119,20 +119,6 @@ class ImageAnalysis:
     def informative(self) -> bool:
         """Whether the canonical hash may count as match evidence (not flat, quality >= MIN_QUALITY)."""
         return not self.flat and self.quality >= MIN_QUALITY
-
-    @property
-    def fingerprint(self) -> Fingerprint:
-        return Fingerprint(PDQ_ALGORITHM, PDQ_VERSION, self.pdq, self.quality)
-
-    @property
-    def fingerprint_raw(self) -> Fingerprint | None:
-        if self.pdq_raw is None:
-            return None
-        return Fingerprint(PDQ_ALGORITHM, PDQ_VERSION, self.pdq_raw, self.quality_raw)
-
-    @property
-    def dihedral_fingerprints(self) -> list[Fingerprint]:
-        return [Fingerprint(PDQ_ALGORITHM, PDQ_VERSION, value) for value in self.dihedral]
 
 
 # ---------------------------------------------------------------- decoding

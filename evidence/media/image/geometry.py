@@ -1,4 +1,4 @@
-"""Pixel rectangles and per-picture geometry shared by image and video analysis (numpy only).
+"""Per-picture geometry shared by image and video analysis (numpy only).
 
 `find_border` finds a uniform black or white frame around a picture (letterbox, pillarbox, padding)
 on its luma; `is_flat` tells black, white and single-colour pictures, whose hashes carry no
@@ -7,13 +7,14 @@ information. Both work on a 2-D luma plane (uint8, or float on the same 0..255 s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BORDER_LINE_FILL", "FLAT_SPREAD", "MIN_CONTENT", "Box", "find_border", "is_flat"]
+from evidence.core.box import Box
+
+__all__ = ["BORDER_LINE_FILL", "FLAT_SPREAD", "MIN_CONTENT", "find_border", "is_flat"]
 
 FLAT_SPREAD: Final = 10
 """Flat: the 1st and 99th luma percentiles lie at most this far apart (0..255)."""
@@ -21,34 +22,6 @@ BORDER_LINE_FILL: Final = 0.95
 """A row or column is border when at least this fraction of its pixels is border-dark (or -light)."""
 MIN_CONTENT: Final = 16
 """A border is only removed if at least this many pixels, and 1/8 of each side, remain."""
-
-
-@dataclass(frozen=True, slots=True)
-class Box:
-    """A rectangle in pixels: left column `x`, top row `y`, width `w`, height `h`."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @property
-    def right(self) -> int:
-        """One past the last column."""
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> int:
-        """One past the last row."""
-        return self.y + self.h
-
-    @property
-    def area(self) -> int:
-        return self.w * self.h
-
-    def crop(self, array: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        """The rows and columns of `array` (H x W or H x W x C) inside the box, as a view."""
-        return array[self.y : self.bottom, self.x : self.right]
 
 
 def _border_run(dark: npt.NDArray[np.floating[Any]], light: npt.NDArray[np.floating[Any]]) -> int:

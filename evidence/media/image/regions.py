@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.frames import CENTER, CENTER_MARGIN, REGION_NAMES
+from evidence.core.frames import CENTER_MARGIN
+from evidence.core.names import REGION_NAMES, HashVariant
 from evidence.media.pdq import pdq_from_luma
 
 
@@ -19,7 +20,7 @@ def region_hashes(picture: npt.NDArray[np.uint8]) -> tuple[tuple[str, bytes, int
     dy, dx = round(height * CENTER_MARGIN), round(width * CENTER_MARGIN)
     centre = picture[dy : height - dy, dx : width - dx]
     parts = tuple((name, *pdq_from_luma(half)) for name, half in zip(REGION_NAMES, halves, strict=True))
-    return (*parts, (CENTER, *pdq_from_luma(centre)))
+    return (*parts, (HashVariant.CENTER, *pdq_from_luma(centre)))
 
 
 REDUCED_SIDE = 240  # the short side of the picture that query and part hashes are computed from

@@ -40,7 +40,7 @@ from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
-from evidence.media.image.geometry import Box
+from evidence.core.box import Box
 from evidence.media.video.borders import FLAT_SPREAD, close_boxes, is_flat, prescan
 from evidence.media.video.decode import MediaError
 from evidence.media.video.keyframes import DEFAULT_MIN_SHOT, DEFAULT_SCENE_THRESHOLD

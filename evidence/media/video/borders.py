@@ -22,7 +22,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from evidence.media.image.geometry import Box
+from evidence.core.box import Box
 from evidence.media.video.decode import Plane, header_duration, iter_frames, luma_plane, open_video, seconds
 
 __all__ = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from evidence.media.image.geometry import Box
+from evidence.core.box import Box
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,10 @@ class SampledFrame:
 
 @dataclass(frozen=True, slots=True)
 class QueryFrame:
-    """A densely sampled frame used to look a video up (never stored): canonical and mirrored hash."""
+    """A densely sampled frame used to look a video up (never stored): canonical and mirrored hash.
+
+    The decode pass's raw record, like `SampledFrame` (quality and flatness not yet judged);
+    `analysis.media_job` turns it into the one query-frame type, `core.frames.QueryRecord`."""
 
     index: int
     pts: Fraction

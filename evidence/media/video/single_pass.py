@@ -12,7 +12,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from evidence.media.image.geometry import Box
+from evidence.core.box import Box
 from evidence.media.image.regions import reduced, region_hashes
 from evidence.media.pdq import pdq_and_mirror_from_luma, pdq_from_luma
 from evidence.media.video.borders import BorderStats, add_border_sample, is_flat, rotate_box

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evidence.media.image.geometry import Box
+from evidence.core.box import Box
 from evidence.media.pdq import pdq_from_luma
 from evidence.media.video.decode import (
     iter_frames,

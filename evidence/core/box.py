@@ -1,0 +1,51 @@
+"""A rectangle on a picture: a tag's box (annotation, media fragments) and the content box inside a
+black or white border (image and video analysis) are the same value.
+
+Stdlib and numpy only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy.typing as npt
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """Left column `x`, top row `y`, width `w`, height `h`: pixels of the displayed (upright) frame,
+    unless `unit` is "percent" (a media fragment may give one; the geometry below is for pixels)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    unit: str = "pixel"
+
+    @property
+    def right(self) -> int:
+        """One past the last column."""
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        """One past the last row."""
+        return self.y + self.h
+
+    @property
+    def area(self) -> int:
+        return self.w * self.h
+
+    def crop(self, array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """The rows and columns of `array` (H x W or H x W x C) inside the box, as a view."""
+        return array[self.y : self.bottom, self.x : self.right]
+
+    def to_json(self) -> dict[str, int]:
+        """`{"x", "y", "w", "h"}`, as stored in an item's summary and shown in JSON output."""
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h}
+
+    @classmethod
+    def from_json(cls, document: dict[str, int]) -> Box:
+        """The pixel box of a `to_json` document."""
+        return cls(document["x"], document["y"], document["w"], document["h"])
