@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
-from typing import Any
 
 from sqlalchemy import select
 
 from evidence import faults
-from evidence.analysis.jobs import analyse_media
+from evidence.analysis import jobs
+from evidence.analysis.jobs import ProbeResult
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody
 from evidence.catalogue.frames import record_frames
@@ -62,8 +62,8 @@ def _claimed_kind(declared_ext: str) -> str | None:
     return major if major in ("video", "audio", "image") else None
 
 
-def time_limit(probed: dict[str, Any], size: int) -> float:
-    duration = (probed.get("metadata") or {}).get("duration")
+def time_limit(probed: ProbeResult, size: int) -> float:
+    duration = (probed.metadata or {}).get("duration")
     seconds = float(duration) if isinstance(duration, int | float) and duration > 0 else 0.0
     per_second = timeout_per_media_second()
     return base_timeout() + max(seconds * per_second, size / 1e6 * TIMEOUT_PER_MEGABYTE * min(per_second, 1))
@@ -73,7 +73,7 @@ def time_limit(probed: dict[str, Any], size: int) -> float:
 class Derivation:
     """What probing and analysing an original gives, before anything is recorded."""
 
-    probed: dict[str, Any] | None
+    probed: ProbeResult | None
     media: MediaResult | None
     status: AnalysisStatus
 
@@ -104,18 +104,18 @@ def derive(
 ) -> Derivation:
     """Probe and analyse a preserved original in the worker; writes nothing."""
     path = str(ws.store.path_for(sha256))
-    probed: dict[str, Any] | None = None
+    probed: ProbeResult | None = None
     media: MediaResult | None = None
     try:
         name = f"item.{declared_ext}" if declared_ext else ""
-        probed = worker.call("evidence.analysis.jobs:probe_job", path, name, timeout=base_timeout())
+        probed = jobs.probe(worker, path, name, timeout=base_timeout())
         faults.checkpoint("probed")
         status = _judge(probed, declared_ext)
-        if status.state.value == "ok" and probed["kind"] in (MediaKind.VIDEO.value, MediaKind.IMAGE.value):
-            media = analyse_media(
+        if status.state.value == "ok" and probed.kind in (MediaKind.VIDEO, MediaKind.IMAGE):
+            media = jobs.analyse_media(
                 worker,
                 path,
-                probed["kind"],
+                str(probed.kind),
                 options.quick,
                 options.sample_interval,
                 timeout=time_limit(probed, size),
@@ -144,9 +144,9 @@ def analyse(
     with ws.db.write() as session:
         item = session.get_one(Item, item_id)
         if probed is not None:
-            item.kind = str(probed["kind"])
-            item.mime = probed.get("mime") or item.mime
-            item.probe = probed.get("metadata") or {}
+            item.kind = str(probed.kind)
+            item.mime = probed.mime or item.mime
+            item.probe = probed.metadata or {}
         if media is not None and not media.error:
             record_frames(session, item.id, frames, thumbnails)
             faults.checkpoint("index")
@@ -180,14 +180,14 @@ def analyse(
     return AnalysisOutcome(item_id, sha256, status, kind, query)
 
 
-def _judge(probed: dict[str, Any], declared_ext: str) -> AnalysisStatus:
-    if probed.get("error"):
-        return AnalysisStatus.failed(str(probed["error"]))
+def _judge(probed: ProbeResult, declared_ext: str) -> AnalysisStatus:
+    if probed.error:
+        return AnalysisStatus.failed(str(probed.error))
     claimed = _claimed_kind(declared_ext)
-    if probed.get("kind") == MediaKind.OTHER.value and claimed is not None:
-        detected = probed.get("mime") or "unknown content"
+    if probed.kind == MediaKind.OTHER and claimed is not None:
+        detected = probed.mime or "unknown content"
         return AnalysisStatus.failed(f"not a media file: content is {detected}, name says .{declared_ext}")
-    if probed.get("kind") == MediaKind.AUDIO.value and claimed == "video":
+    if probed.kind == MediaKind.AUDIO and claimed == "video":
         return AnalysisStatus.failed(f"no video stream: audio only, name says .{declared_ext}")
     return AnalysisStatus.ok()
 

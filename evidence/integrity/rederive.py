@@ -113,7 +113,7 @@ def _differences(past: Recorded, again: Derivation, probe: Any, summary: Any) ->
         found.append(f"analysis {again.status} instead of {past.status}")
     if past.derived is not None and record_state.derived_from(again.frames) != past.derived:
         found.append("frames or fingerprints")
-    if again.probed is not None and not _same_json(again.probed.get("metadata") or {}, probe or {}):
+    if again.probed is not None and not _same_json(again.probed.metadata or {}, probe or {}):
         found.append("probe")
     if again.media is not None and not again.media.error and not _same_json(again.media.summary, summary):
         found.append("summary")

@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.analysis.jobs import analyse_media
+from evidence.analysis import jobs
 from evidence.analysis.pipeline import AnalysisOutcome, base_timeout, time_limit
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
@@ -189,8 +189,8 @@ def match_still(
     for item_id, t in candidates[:STILL_CANDIDATES]:
         sha, summary = videos[item_id]
         try:
-            window = worker.call(
-                "evidence.analysis.jobs:window_job",
+            window = jobs.frame_window(
+                worker,
                 str(ws.store.path_for(sha)),
                 max(0.0, t - STILL_WINDOW),
                 t + STILL_WINDOW,
@@ -258,14 +258,12 @@ def match_file(
     kind, analysis = MediaKind.OTHER.value, "ok"
     with Worker() as worker:
         try:
-            probed = worker.call(
-                "evidence.analysis.jobs:probe_job", str(path), path.name, timeout=base_timeout()
-            )
-            kind = str(probed["kind"])
-            if probed.get("error"):
-                analysis = f"failed:{probed['error']}"
+            probed = jobs.probe(worker, str(path), path.name, timeout=base_timeout())
+            kind = str(probed.kind)
+            if probed.error:
+                analysis = f"failed:{probed.error}"
             elif kind in (MediaKind.VIDEO.value, MediaKind.IMAGE.value):
-                media = analyse_media(
+                media = jobs.analyse_media(
                     worker,
                     str(path),
                     kind,
