@@ -42,6 +42,7 @@ def timeout_per_media_second() -> float:
 class AnalysisOptions:
     quick: bool = False
     sample_interval: str = "1"  # seconds between sampled frames, as a fraction string
+    query_interval: str | None = None  # seconds between query frames ("0": every frame); None: the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,10 @@ class Derivation:
     def frames(self) -> Sequence[FrameRecord]:
         return self.media.frames if self.media is not None and not self.media.error else []
 
+    @property
+    def query(self) -> Sequence[QueryRecord]:
+        return self.media.query if self.media is not None and not self.media.error else []
+
 
 def analyser_versions() -> dict[str, str]:
     """The versions of what decodes and fingerprints, recorded with each analysis: re-deriving with
@@ -103,11 +108,19 @@ def derive(
     ws: Workspace, worker: Worker, sha256: str, declared_ext: str, size: int, options: AnalysisOptions
 ) -> Derivation:
     """Probe and analyse a preserved original in the worker; writes nothing."""
+    name = f"item.{declared_ext}" if declared_ext else ""
     path = str(ws.store.path_for(sha256))
+    return derive_file(worker, path, name, size, options, declared_ext=declared_ext)
+
+
+def derive_file(
+    worker: Worker, path: str, name: str, size: int, options: AnalysisOptions, *, declared_ext: str = ""
+) -> Derivation:
+    """Probe and analyse any file in the worker; writes nothing. `name` only helps sniffing;
+    `declared_ext` is what a catalogued name says the content is, judged against it ("" says nothing)."""
     probed: ProbeResult | None = None
     media: MediaResult | None = None
     try:
-        name = f"item.{declared_ext}" if declared_ext else ""
         probed = jobs.probe(worker, path, name, timeout=base_timeout())
         faults.checkpoint("probed")
         status = _judge(probed, declared_ext)
@@ -118,6 +131,7 @@ def derive(
                 str(probed.kind),
                 options.quick,
                 options.sample_interval,
+                options.query_interval,
                 timeout=time_limit(probed, size),
             )
             if media.error:
@@ -176,8 +190,7 @@ def analyse(
         )
         kind = MediaKind(item.kind)
         faults.checkpoint("analysis-commit")
-    query = media.query if media is not None and not media.error else []
-    return AnalysisOutcome(item_id, sha256, status, kind, query)
+    return AnalysisOutcome(item_id, sha256, status, kind, derivation.query)
 
 
 def _judge(probed: ProbeResult, declared_ext: str) -> AnalysisStatus:
