@@ -18,6 +18,7 @@ from evidence import TOOL_NAME, __version__
 from evidence.catalogue import custody, schema, seal, starter
 from evidence.catalogue.engine import Database, require_database_file
 from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, sqlite_url
+from evidence.core.custody import CustodyAction
 from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, UsageError
 from evidence.store.files import environment_error
@@ -123,7 +124,7 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
                 custody.append(
                     session,
                     actor=actor or default_actor(),
-                    action="init",
+                    action=CustodyAction.INIT,
                     subject="catalogue",
                     details={"tool": tool_version(), "schema": schema.SCHEMA_HEAD},
                 )

@@ -19,6 +19,7 @@ from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody
 from evidence.catalogue.frames import record_frames
 from evidence.catalogue.models import Item
+from evidence.core.custody import CustodyAction
 from evidence.core.frames import FrameRecord, MediaResult, QueryRecord
 from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.workspace import Workspace
@@ -173,7 +174,7 @@ def analyse(
         custody.append(
             session,
             actor=actor,
-            action="analyse",
+            action=CustodyAction.ANALYSE,
             subject=f"item:{sha256}",
             details={
                 "status": str(status),

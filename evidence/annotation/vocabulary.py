@@ -13,6 +13,7 @@ from evidence.catalogue import custody, starter
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.vocab_import import ImportResult, import_entries, log_import
 from evidence.core import vocab_io
+from evidence.core.custody import CustodyAction
 from evidence.core.text import printable
 from evidence.core.vocab import SEPARATOR, Vocabulary, normalise, split_path
 from evidence.errors import InputRefused, UsageError
@@ -265,7 +266,7 @@ def export(
         custody.append(
             session,
             actor=actor,
-            action="export",
+            action=CustodyAction.EXPORT,
             subject="vocabulary",
             details={
                 "format": f"vocabulary-{fmt}",

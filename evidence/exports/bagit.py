@@ -20,6 +20,7 @@ from pathlib import Path
 from evidence import faults
 from evidence.catalogue import custody
 from evidence.catalogue.models import Item
+from evidence.core.custody import CustodyAction
 from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, IntegrityFailure, UsageError
 from evidence.exports.records import build_document, gather, scope_details
@@ -108,7 +109,7 @@ def export_bag(
     try:
         with ws.db.write() as session:
             event = custody.append(
-                session, actor=actor, action="export", subject="catalogue", details=details
+                session, actor=actor, action=CustodyAction.EXPORT, subject="catalogue", details=details
             )
             seq = event.seq
     except EnvironmentFailure as exc:

@@ -31,6 +31,7 @@ from evidence.catalogue.models import (
     TermAlias,
     Withdrawal,
 )
+from evidence.core.custody import CustodyAction
 from evidence.errors import UsageError
 from evidence.exports.render import records as rec
 from evidence.exports.render.tables import COLUMNS, csv_bytes
@@ -200,6 +201,8 @@ def export_records(
         "chain_head": records.chain_head,
     }
     with ws.db.write() as session:
-        event = custody.append(session, actor=actor, action="export", subject="catalogue", details=details)
+        event = custody.append(
+            session, actor=actor, action=CustodyAction.EXPORT, subject="catalogue", details=details
+        )
         seq = event.seq
     return ExportResult(data, output, digest, len(records.items), seq)

@@ -19,6 +19,7 @@ from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Frame, Item
 from evidence.catalogue.provenance import provenance
 from evidence.catalogue.views import media_size
+from evidence.core.custody import CustodyAction
 from evidence.core.timeutil import iso
 from evidence.exports.render.html import Picture, render_report
 from evidence.workspace import Workspace, tool_version
@@ -78,7 +79,7 @@ def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportR
         custody.append(
             session,
             actor=actor,
-            action="export",
+            action=CustodyAction.EXPORT,
             subject=f"item:{subject.sha256}",
             details={
                 "format": "html-report",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from evidence.catalogue import custody, queries
 from evidence.catalogue.frames import frames_of
+from evidence.core.custody import CustodyAction
 from evidence.core.text import printable
 from evidence.errors import UsageError
 from evidence.exports.render.sheet import SheetCell, contact_sheet
@@ -50,7 +51,7 @@ def make_sheet(ws: Workspace, ref: str, output: Path, *, actor: str, columns: in
         custody.append(
             session,
             actor=actor,
-            action="export",
+            action=CustodyAction.EXPORT,
             subject=f"item:{item.sha256}",
             details={
                 "format": "contact-sheet",

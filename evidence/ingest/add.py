@@ -20,6 +20,7 @@ from evidence.analysis.worker import Worker
 from evidence.catalogue import custody
 from evidence.catalogue.models import Acquisition, Item
 from evidence.config import DIRNAME
+from evidence.core.custody import CustodyAction
 from evidence.core.text import printable, storable
 from evidence.core.timeutil import Instant
 from evidence.core.types import AnalysisStatus, MediaKind
@@ -336,7 +337,7 @@ def _record(ws: Workspace, path: Path, stored: Stored, options: AddOptions) -> F
             custody.append(
                 session,
                 actor=options.actor,
-                action="preserve",
+                action=CustodyAction.PRESERVE,
                 subject=subject,
                 details={"sha256": stored.sha256, "size": stored.size, "store": "objects"},
                 records=[("item", item.id)],
@@ -361,7 +362,7 @@ def _record(ws: Workspace, path: Path, stored: Stored, options: AddOptions) -> F
         custody.append(
             session,
             actor=options.actor,
-            action="acquire",
+            action=CustodyAction.ACQUIRE,
             subject=subject,
             details={
                 "acquisition": acquisition.id,

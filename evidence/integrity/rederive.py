@@ -23,6 +23,7 @@ from evidence.analysis.pipeline import AnalysisOptions, Derivation, analyser_ver
 from evidence.analysis.worker import Worker
 from evidence.catalogue import custody, hashindex, record_state
 from evidence.catalogue.models import Item
+from evidence.core.custody import CustodyAction
 from evidence.workspace import Workspace
 
 ProblemFn = Callable[[str, str, str], None]  # kind, subject, message
@@ -43,7 +44,7 @@ def _newest_analyses(ws: Workspace) -> dict[str, Recorded]:
     found: dict[str, Recorded] = {}
     with ws.db.read() as session:
         for event in custody.records(session):
-            if event.action != "analyse":
+            if event.action != CustodyAction.ANALYSE:
                 continue
             d = event.details
             derived = d.get("derived") if isinstance(d.get("derived"), dict) else {}

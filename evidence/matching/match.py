@@ -17,6 +17,7 @@ from evidence.analysis.pipeline import AnalysisOptions, AnalysisOutcome, base_ti
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
 from evidence.catalogue.models import Frame, FrameHash, Item
+from evidence.core.custody import CustodyAction
 from evidence.core.fingerprint import hamming_many
 from evidence.core.frames import CENTER, MIN_QUALITY, REGION_NAMES, QueryRecord
 from evidence.core.matching import (
@@ -297,5 +298,7 @@ def rebuild_index(ws: Workspace, *, actor: str) -> int:
     with ws.db.write() as session:
         rows = hashindex.rebuild(session)
         details = {"band_rows": rows}
-        custody.append(session, actor=actor, action="reindex", subject="catalogue", details=details)
+        custody.append(
+            session, actor=actor, action=CustodyAction.REINDEX, subject="catalogue", details=details
+        )
     return rows
