@@ -20,6 +20,7 @@ from evidence import TOOL_NAME, __version__
 from evidence.catalogue import custody, schema, seal, starter
 from evidence.catalogue.engine import Database, require_database_file
 from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, sqlite_url
+from evidence.core.custody import CustodyAction
 from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, UsageError
 from evidence.store.files import environment_error
@@ -72,7 +73,11 @@ class Workspace:
         where = {"path": str(output.resolve()) if output is not None else None, "sha256": digest}
         with self.db.write() as session:
             event = custody.append(
-                session, actor=actor, action="export", subject=subject, details={**details, **where}
+                session,
+                actor=actor,
+                action=CustodyAction.EXPORT,
+                subject=subject,
+                details={**details, **where},
             )
             return digest, event.seq
 
@@ -139,7 +144,7 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
                 custody.append(
                     session,
                     actor=actor or default_actor(),
-                    action="init",
+                    action=CustodyAction.INIT,
                     subject="catalogue",
                     details={"tool": tool_version(), "schema": schema.SCHEMA_HEAD},
                 )

@@ -1,9 +1,16 @@
-"""What the analysis worker runs. Kept apart from the use cases so the worker imports media code
-only (no database, no CLI); `analyse_media` is the parent's side of `media_stream_job`."""
+"""What the analysis worker runs, and the typed calls that run it.
+
+Each job has two sides. The child's side (`*_job`) is what the worker imports by its `module:function`
+string and runs; it imports media code only (no database, no CLI). The parent's side takes the
+`Worker` and returns a typed result: `probe`, `analyse_media`, `frame_window` and `stills`. `Job` holds
+every target string the package sends to the worker: callers use the typed functions, never a string.
+All of them raise `WorkerFailure` as `Worker.call` does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,22 +18,112 @@ from evidence import faults
 from evidence.core.frames import MediaResult
 from evidence.core.media_parts import MediaCollector, MediaPart
 from evidence.core.types import MediaKind
+from evidence.media.probe.common import ProbeResult
 
 if TYPE_CHECKING:
     from evidence.analysis.worker import Worker
 
+__all__ = [
+    "Job",
+    "ProbeResult",
+    "StillFrame",
+    "WindowFrame",
+    "analyse_media",
+    "frame_window",
+    "media_job",
+    "media_stream_job",
+    "probe",
+    "probe_job",
+    "stills",
+    "stills_job",
+    "window_job",
+]
 
-def probe_job(path: str, name: str) -> dict[str, Any]:
+WindowFrame = tuple[float, bytes, int]
+"""(time in seconds, canonical PDQ hash, quality) of one frame of a stored video."""
+StillFrame = tuple[float, bytes]
+"""(time asked, upright JPEG) of one frame of a stored video."""
+
+
+class Job(StrEnum):
+    """The registry: every job the worker runs, by the `module:function` it imports."""
+
+    PROBE = "evidence.analysis.jobs:probe_job"
+    MEDIA = "evidence.analysis.jobs:media_job"
+    MEDIA_STREAM = "evidence.analysis.jobs:media_stream_job"
+    WINDOW = "evidence.analysis.jobs:window_job"
+    STILLS = "evidence.analysis.jobs:stills_job"
+
+
+def _call(
+    worker: Worker,
+    job: Job,
+    *args: Any,
+    timeout: float,
+    on_part: Callable[[Any], None] | None = None,
+) -> Any:
+    return worker.call(job.value, *args, timeout=timeout, on_part=on_part)
+
+
+# --- the parent's side: typed calls -------------------------------------------------------------
+
+
+def probe(worker: Worker, path: str, name: str, *, timeout: float) -> ProbeResult:
+    """Probe one stored object (`name`, an original file name, only helps sniffing)."""
+    result: ProbeResult = _call(worker, Job.PROBE, path, name, timeout=timeout)
+    return result
+
+
+def analyse_media(
+    worker: Worker,
+    path: str,
+    kind: str,
+    quick: bool,
+    sample_interval: str,
+    query_interval: str | None = None,
+    *,
+    timeout: float,
+) -> MediaResult:
+    """Run `media_stream_job` in the worker and gather its parts here: the result `media_job` would
+    return, with the dense query in a compact `QueryTable`."""
+    collector = MediaCollector()
+    final: MediaResult = _call(
+        worker,
+        Job.MEDIA_STREAM,
+        path,
+        kind,
+        quick,
+        sample_interval,
+        query_interval,
+        timeout=timeout,
+        on_part=collector.add,
+    )
+    return collector.result(final)
+
+
+def frame_window(
+    worker: Worker, path: str, start: float, end: float, border: dict[str, int] | None, *, timeout: float
+) -> list[WindowFrame]:
+    """Every frame's canonical hash between two times of a stored video (`border`: the box analysis
+    found, as in the item's summary)."""
+    window: list[WindowFrame] = _call(worker, Job.WINDOW, path, start, end, border, timeout=timeout)
+    return window
+
+
+def stills(worker: Worker, path: str, times: list[float], *, timeout: float) -> list[StillFrame]:
+    """Upright JPEGs of the frames shown at these times of a stored video."""
+    found: list[StillFrame] = _call(worker, Job.STILLS, path, times, timeout=timeout)
+    return found
+
+
+# --- the child's side: what the worker imports and runs -----------------------------------------
+
+
+def probe_job(path: str, name: str) -> ProbeResult:
     """Probe one stored object."""
-    from evidence.media.probe.dispatch import probe
+    from evidence.media.probe.dispatch import probe as probe_file
 
-    result = probe(Path(path), name=name)
-    return {
-        "kind": result.kind.value,
-        "mime": result.mime,
-        "metadata": result.metadata,
-        "error": result.error,
-    }
+    return probe_file(Path(path), name=name)
 
 
 def media_job(
@@ -66,35 +163,7 @@ def media_stream_job(
     )
 
 
-def analyse_media(
-    worker: Worker,
-    path: str,
-    kind: str,
-    quick: bool,
-    sample_interval: str,
-    query_interval: str | None = None,
-    *,
-    timeout: float,
-) -> MediaResult:
-    """Run `media_stream_job` in the worker and gather its parts here: the result `media_job` would
-    return, with the dense query in a compact `QueryTable`. Raises `WorkerFailure` as `Worker.call`."""
-    collector = MediaCollector()
-    final = worker.call(
-        "evidence.analysis.jobs:media_stream_job",
-        path,
-        kind,
-        quick,
-        sample_interval,
-        query_interval,
-        timeout=timeout,
-        on_part=collector.add,
-    )
-    return collector.result(final)
-
-
-def window_job(
-    path: str, start: float, end: float, border: dict[str, int] | None
-) -> list[tuple[float, bytes, int]]:
+def window_job(path: str, start: float, end: float, border: dict[str, int] | None) -> list[WindowFrame]:
     """Every frame's canonical hash between two times of a stored video."""
     from evidence.core.box import Box
     from evidence.media.video.window import hash_window
@@ -102,7 +171,7 @@ def window_job(
     return hash_window(Path(path), start, end, None if border is None else Box.from_json(border))
 
 
-def stills_job(path: str, times: list[float]) -> list[tuple[float, bytes]]:
+def stills_job(path: str, times: list[float]) -> list[StillFrame]:
     """Upright JPEGs of the frames shown at these times of a stored video."""
     from evidence.media.video.stills import stills_at
 

@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
-from typing import Any
 
 from sqlalchemy import select
 
 from evidence import faults
-from evidence.analysis.jobs import analyse_media
+from evidence.analysis import jobs
+from evidence.analysis.jobs import ProbeResult
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody
 from evidence.catalogue.frames import record_frames
 from evidence.catalogue.models import Item
+from evidence.core.custody import CustodyAction
 from evidence.core.frames import FrameRecord, MediaResult, QueryRecord
 from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.workspace import Workspace
@@ -42,6 +43,7 @@ def timeout_per_media_second() -> float:
 class AnalysisOptions:
     quick: bool = False
     sample_interval: str = "1"  # seconds between sampled frames, as a fraction string
+    query_interval: str | None = None  # seconds between query frames ("0": every frame); None: the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +64,8 @@ def _claimed_kind(declared_ext: str) -> str | None:
     return major if major in ("video", "audio", "image") else None
 
 
-def time_limit(probed: dict[str, Any], size: int) -> float:
-    duration = (probed.get("metadata") or {}).get("duration")
+def time_limit(probed: ProbeResult, size: int) -> float:
+    duration = (probed.metadata or {}).get("duration")
     seconds = float(duration) if isinstance(duration, int | float) and duration > 0 else 0.0
     per_second = timeout_per_media_second()
     return base_timeout() + max(seconds * per_second, size / 1e6 * TIMEOUT_PER_MEGABYTE * min(per_second, 1))
@@ -73,13 +75,17 @@ def time_limit(probed: dict[str, Any], size: int) -> float:
 class Derivation:
     """What probing and analysing an original gives, before anything is recorded."""
 
-    probed: dict[str, Any] | None
+    probed: ProbeResult | None
     media: MediaResult | None
     status: AnalysisStatus
 
     @property
     def frames(self) -> Sequence[FrameRecord]:
         return self.media.frames if self.media is not None and not self.media.error else []
+
+    @property
+    def query(self) -> Sequence[QueryRecord]:
+        return self.media.query if self.media is not None and not self.media.error else []
 
 
 def analyser_versions() -> dict[str, str]:
@@ -103,21 +109,30 @@ def derive(
     ws: Workspace, worker: Worker, sha256: str, declared_ext: str, size: int, options: AnalysisOptions
 ) -> Derivation:
     """Probe and analyse a preserved original in the worker; writes nothing."""
+    name = f"item.{declared_ext}" if declared_ext else ""
     path = str(ws.store.path_for(sha256))
-    probed: dict[str, Any] | None = None
+    return derive_file(worker, path, name, size, options, declared_ext=declared_ext)
+
+
+def derive_file(
+    worker: Worker, path: str, name: str, size: int, options: AnalysisOptions, *, declared_ext: str = ""
+) -> Derivation:
+    """Probe and analyse any file in the worker; writes nothing. `name` only helps sniffing;
+    `declared_ext` is what a catalogued name says the content is, judged against it ("" says nothing)."""
+    probed: ProbeResult | None = None
     media: MediaResult | None = None
     try:
-        name = f"item.{declared_ext}" if declared_ext else ""
-        probed = worker.call("evidence.analysis.jobs:probe_job", path, name, timeout=base_timeout())
+        probed = jobs.probe(worker, path, name, timeout=base_timeout())
         faults.checkpoint("probed")
         status = _judge(probed, declared_ext)
-        if status.state.value == "ok" and probed["kind"] in (MediaKind.VIDEO.value, MediaKind.IMAGE.value):
-            media = analyse_media(
+        if status.state.value == "ok" and probed.kind in (MediaKind.VIDEO, MediaKind.IMAGE):
+            media = jobs.analyse_media(
                 worker,
                 path,
-                probed["kind"],
+                str(probed.kind),
                 options.quick,
                 options.sample_interval,
+                options.query_interval,
                 timeout=time_limit(probed, size),
             )
             if media.error:
@@ -144,9 +159,9 @@ def analyse(
     with ws.db.write() as session:
         item = session.get_one(Item, item_id)
         if probed is not None:
-            item.kind = str(probed["kind"])
-            item.mime = probed.get("mime") or item.mime
-            item.probe = probed.get("metadata") or {}
+            item.kind = str(probed.kind)
+            item.mime = probed.mime or item.mime
+            item.probe = probed.metadata or {}
         if media is not None and not media.error:
             record_frames(session, item.id, frames, thumbnails)
             faults.checkpoint("index")
@@ -159,7 +174,7 @@ def analyse(
         custody.append(
             session,
             actor=actor,
-            action="analyse",
+            action=CustodyAction.ANALYSE,
             subject=f"item:{sha256}",
             details={
                 "status": str(status),
@@ -176,18 +191,17 @@ def analyse(
         )
         kind = MediaKind(item.kind)
         faults.checkpoint("analysis-commit")
-    query = media.query if media is not None and not media.error else []
-    return AnalysisOutcome(item_id, sha256, status, kind, query)
+    return AnalysisOutcome(item_id, sha256, status, kind, derivation.query)
 
 
-def _judge(probed: dict[str, Any], declared_ext: str) -> AnalysisStatus:
-    if probed.get("error"):
-        return AnalysisStatus.failed(str(probed["error"]))
+def _judge(probed: ProbeResult, declared_ext: str) -> AnalysisStatus:
+    if probed.error:
+        return AnalysisStatus.failed(str(probed.error))
     claimed = _claimed_kind(declared_ext)
-    if probed.get("kind") == MediaKind.OTHER.value and claimed is not None:
-        detected = probed.get("mime") or "unknown content"
+    if probed.kind == MediaKind.OTHER and claimed is not None:
+        detected = probed.mime or "unknown content"
         return AnalysisStatus.failed(f"not a media file: content is {detected}, name says .{declared_ext}")
-    if probed.get("kind") == MediaKind.AUDIO.value and claimed == "video":
+    if probed.kind == MediaKind.AUDIO and claimed == "video":
         return AnalysisStatus.failed(f"no video stream: audio only, name says .{declared_ext}")
     return AnalysisStatus.ok()
 

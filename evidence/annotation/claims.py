@@ -24,6 +24,7 @@ from evidence.catalogue.claims import ClaimView, claim_views, claims_of, date_te
 from evidence.catalogue.descriptions import Described as Described
 from evidence.catalogue.descriptions import described as described
 from evidence.catalogue.models import Item
+from evidence.core.custody import CustodyAction
 from evidence.core.text import printable, required_text, user_text
 from evidence.core.timeutil import Instant
 from evidence.core.vocab import normalise
@@ -64,7 +65,7 @@ def _claimant(session: Session, name: str, actor: str) -> tuple[Claimant, bool]:
     custody.append(
         session,
         actor=actor,
-        action="claimant-add",
+        action=CustodyAction.CLAIMANT_ADD,
         subject=f"claimant:{row.id}",
         details={"name": row.name},
         records=[("claimant", row.id)],
@@ -99,7 +100,7 @@ def _place(
         custody.append(
             session,
             actor=actor,
-            action="place-add",
+            action=CustodyAction.PLACE_ADD,
             subject=f"place:{row.id}",
             details={"name": row.name, **coords},
             records=[("place", row.id)],
@@ -113,7 +114,7 @@ def _place(
         custody.append(
             session,
             actor=actor,
-            action="place-locate",
+            action=CustodyAction.PLACE_LOCATE,
             subject=f"place:{row.id}",
             details=coords,
             records=[("place", row.id)],
@@ -135,7 +136,7 @@ def _place(
         custody.append(
             session,
             actor=actor,
-            action="place-locate",
+            action=CustodyAction.PLACE_LOCATE,
             subject=f"place:{row.id}",
             details=coords,
             records=[("place", row.id)],
@@ -221,7 +222,7 @@ def record_claim(
             custody.append(
                 session,
                 actor=actor,
-                action="claim",
+                action=CustodyAction.CLAIM,
                 subject=f"item:{item.sha256}",
                 details={
                     "claim": row.id,

@@ -18,6 +18,7 @@ from evidence.catalogue.descriptions import (
     described,
 )
 from evidence.catalogue.models import Item
+from evidence.core.custody import CustodyAction
 from evidence.core.text import required_text, user_text
 from evidence.core.vocab import Vocabulary
 from evidence.errors import NotFound
@@ -61,7 +62,7 @@ def record_description(
     custody.append(
         session,
         actor=actor,
-        action="describe",
+        action=CustodyAction.DESCRIBE,
         subject=f"item:{item.sha256}",
         details={
             "description": row.id,

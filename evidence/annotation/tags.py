@@ -18,6 +18,7 @@ from evidence.catalogue.annotation_models import Annotation, Withdrawal
 from evidence.catalogue.models import Item
 from evidence.catalogue.tags import TagView, tag_views
 from evidence.core.box import Box
+from evidence.core.custody import CustodyAction
 from evidence.core.text import printable, required_text, user_text
 from evidence.core.timeutil import iso
 from evidence.core.vocab import Vocabulary
@@ -90,7 +91,7 @@ def tag(
         custody.append(
             session,
             actor=actor_text,
-            action="tag",
+            action=CustodyAction.TAG,
             subject=f"item:{item.sha256}",
             details={
                 "tag": row.id,
@@ -138,7 +139,7 @@ def untag(ws: Workspace, tag_id: int, *, note: str | None = None, actor: str) ->
         custody.append(
             session,
             actor=actor_text,
-            action="untag",
+            action=CustodyAction.UNTAG,
             subject=f"item:{view.sha256}",
             details={"tag": row.id, "term": list(view.path), "fragment": view.fragment, "note": note},
             records=[("withdrawal", taken.id)],

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue import record_state
 from evidence.catalogue.models import Event
-from evidence.core.custody import GENESIS, ChainRecord, event_hash
+from evidence.core.custody import GENESIS, ChainRecord, CustodyAction, event_hash
 
 
 def now() -> datetime:
@@ -26,7 +26,7 @@ def append(
     session: Session,
     *,
     actor: str,
-    action: str,
+    action: CustodyAction,
     subject: str,
     details: dict[str, Any],
     records: Iterable[tuple[str, int]] = (),
@@ -44,14 +44,13 @@ def append(
     head = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     at = now()
-    digest = event_hash(
-        seq=seq, at=at, actor=actor, action=action, subject=subject, details=details, prev=prev
-    )
+    name = str(action)  # stored and hashed as its plain value
+    digest = event_hash(seq=seq, at=at, actor=actor, action=name, subject=subject, details=details, prev=prev)
     row = Event(
         seq=seq,
         at=at,
         actor=actor,
-        action=action,
+        action=name,
         subject=subject,
         details=details,
         prev_hash=prev,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, record_state
+from evidence.core.custody import CustodyAction
 from evidence.core.record_digest import EMPTY_DERIVED
 
 DIGESTS_PER_EVENT = 500
@@ -40,7 +41,7 @@ def _append(session: Session, actor: str, reason: str, digests: dict[str, Any]) 
     custody.append(
         session,
         actor=actor,
-        action="seal",
+        action=CustodyAction.SEAL,
         subject="catalogue",
         details={"reason": reason, "count": len(next(iter(digests.values()))), **digests},
     )

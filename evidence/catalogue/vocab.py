@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, withdrawals
 from evidence.catalogue.annotation_models import Annotation, Term, TermAlias
+from evidence.core.custody import CustodyAction
 from evidence.core.vocab import (
     AliasEntry,
     TermNode,
@@ -104,7 +105,7 @@ def create_term(
     custody.append(
         session,
         actor=actor,
-        action="term-add",
+        action=CustodyAction.TERM_ADD,
         subject=f"term:{row.id}",
         details={"path": vocab.path(row.id), "free": free, "note": note, "origin": origin},
         records=[("term", row.id)],
@@ -182,7 +183,7 @@ def add_alias(
     custody.append(
         session,
         actor=actor,
-        action="term-alias",
+        action=CustodyAction.TERM_ALIAS,
         subject=f"term:{term_id}",
         details={"path": vocab.path(term_id), "alias": cleaned, "language": language},
         records=[("alias", row.id)],
@@ -251,7 +252,7 @@ def set_note(session: Session, vocab: Vocabulary, term_id: int, note: str | None
     custody.append(
         session,
         actor=actor,
-        action="term-note",
+        action=CustodyAction.TERM_NOTE,
         subject=f"term:{term_id}",
         details={"path": vocab.path(term_id), "note": note},
         records=[("term", term_id)],
@@ -284,7 +285,7 @@ def move_term(
     custody.append(
         session,
         actor=actor,
-        action="term-move",
+        action=CustodyAction.TERM_MOVE,
         subject=f"term:{term_id}",
         details={"from": before, "to": vocab.path(term_id)},
         records=[("term", term_id)],

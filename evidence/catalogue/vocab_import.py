@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from evidence.catalogue import custody
 from evidence.catalogue.annotation_models import Term, TermAlias
 from evidence.catalogue.vocab import check_label, check_language
+from evidence.core.custody import CustodyAction
 from evidence.core.vocab import SEPARATOR, AliasEntry, TermNode, Vocabulary, normalise
 from evidence.core.vocab_io import VocabEntry
 from evidence.errors import UsageError
@@ -216,7 +217,7 @@ def log_import(session: Session, counts: ImportCounts, *, actor: str, details: d
     custody.append(
         session,
         actor=actor,
-        action="vocabulary-import",
+        action=CustodyAction.VOCABULARY_IMPORT,
         subject="vocabulary",
         details={
             **details,

@@ -22,7 +22,9 @@ LARGE = 64 << 20
 def exit_code_for(statuses: list[str], analyses: list[str | None]) -> int:
     """2 if any path was refused, else 3 if any analysis failed, else 0 (pending after --quick or
     --no-analysis is what was asked for)."""
-    if any(s == "failed" for s in statuses):
+    from evidence.ingest.add import AddStatus
+
+    if any(s == AddStatus.FAILED for s in statuses):
         return int(ExitCode.USAGE)
     if any(a is not None and a.startswith("failed") for a in analyses):
         return int(ExitCode.ANALYSIS_INCOMPLETE)
@@ -32,9 +34,11 @@ def exit_code_for(statuses: list[str], analyses: list[str | None]) -> int:
 def problem_lines(results: list[FileResult]) -> list[str]:
     """One line for stderr per problem, in --json mode too: each refused path, each preserved file
     whose analysis failed (with what to do next)."""
+    from evidence.ingest.add import AddStatus
+
     lines: list[str] = []
     for r in results:
-        if r.status == "failed":
+        if r.status == AddStatus.FAILED:
             lines.append(f"refused {r.error}")
         elif r.analysis is not None and r.analysis.startswith("failed"):
             reason = one_line(r.analysis.removeprefix("failed:"))
@@ -110,7 +114,7 @@ def _add(
     json_out: bool,
 ) -> None:
     from evidence.core.timeutil import parse_instant
-    from evidence.ingest.add import AddOptions, add_paths
+    from evidence.ingest.add import AddOptions, AddStatus, add_paths
     from evidence.workspace import default_actor, open_workspace
 
     try:
@@ -159,14 +163,17 @@ def _add(
         )
     else:
         for r in results:
-            if r.status == "failed":
+            if r.status == AddStatus.FAILED:
                 continue
             analysis = "" if r.analysis in (None, "ok") else f"  analysis {r.analysis}"
             typer.echo(
                 f"{r.status:<9} {r.id:>5}  {(r.sha256 or '')[:12]}  {r.kind or '':<6} {r.path}{analysis}"
             )
-        counts = {s: sum(1 for r in results if r.status == s) for s in ("added", "duplicate", "failed")}
-        message(f"{counts['added']} added, {counts['duplicate']} duplicate, {counts['failed']} refused")
+        counts = {s: sum(1 for r in results if r.status == s) for s in AddStatus}
+        added, duplicate, failed = (
+            counts[s] for s in (AddStatus.ADDED, AddStatus.DUPLICATE, AddStatus.FAILED)
+        )
+        message(f"{added} added, {duplicate} duplicate, {failed} refused")
     code = exit_code_for([r.status for r in results], [r.analysis for r in results])
     if code:
         raise typer.Exit(code)

@@ -12,9 +12,40 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 GENESIS = "0" * 64
+
+
+class CustodyAction(StrEnum):
+    """What a custody event records. The values are stored and hashed: they never change."""
+
+    INIT = "init"
+    PRESERVE = "preserve"
+    ACQUIRE = "acquire"
+    ANALYSE = "analyse"
+    SUGGEST_RELATION = "suggest-relation"
+    CONFIRM_RELATION = "confirm-relation"
+    REJECT_RELATION = "reject-relation"
+    REINDEX = "reindex"
+    TAG = "tag"
+    UNTAG = "untag"
+    DESCRIBE = "describe"
+    CLAIM = "claim"
+    CLAIMANT_ADD = "claimant-add"
+    PLACE_ADD = "place-add"
+    PLACE_LOCATE = "place-locate"
+    TERM_ADD = "term-add"
+    TERM_ALIAS = "term-alias"
+    TERM_NOTE = "term-note"
+    TERM_MOVE = "term-move"
+    VOCABULARY_IMPORT = "vocabulary-import"
+    EXPORT = "export"
+    VERIFY = "verify"
+    FSCK_REPAIR = "fsck-repair"
+    ANCHOR = "anchor"
+    SEAL = "seal"
 
 
 def format_time(at: datetime) -> str:

@@ -21,6 +21,7 @@ from evidence import faults
 from evidence.catalogue import custody
 from evidence.catalogue.models import Item
 from evidence.catalogue.snapshot import gather
+from evidence.core.custody import CustodyAction
 from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, IntegrityFailure, UsageError
 from evidence.exports.records import build_document, scope_details
@@ -109,7 +110,7 @@ def export_bag(
     try:
         with ws.db.write() as session:
             event = custody.append(
-                session, actor=actor, action="export", subject="catalogue", details=details
+                session, actor=actor, action=CustodyAction.EXPORT, subject="catalogue", details=details
             )
             seq = event.seq
     except EnvironmentFailure as exc:

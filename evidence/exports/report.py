@@ -160,6 +160,7 @@ def _stills(
             wanted.setdefault(item_id, []).append(t)
     if not wanted:
         return {}
+    from evidence.analysis import jobs
     from evidence.analysis.pipeline import base_timeout
     from evidence.analysis.worker import Worker, WorkerFailure
 
@@ -167,11 +168,8 @@ def _stills(
     with Worker() as worker:
         for item_id, times in wanted.items():
             try:
-                found = worker.call(
-                    "evidence.analysis.jobs:stills_job",
-                    str(ws.store.path_for(items[item_id].sha256)),
-                    times,
-                    timeout=base_timeout(),
+                found = jobs.stills(
+                    worker, str(ws.store.path_for(items[item_id].sha256)), times, timeout=base_timeout()
                 )
             except WorkerFailure:
                 continue

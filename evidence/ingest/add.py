@@ -9,6 +9,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +21,7 @@ from evidence.analysis.worker import Worker
 from evidence.catalogue import custody
 from evidence.catalogue.models import Acquisition, Item
 from evidence.config import DIRNAME
+from evidence.core.custody import CustodyAction
 from evidence.core.progress import Progress, Silent
 from evidence.core.text import printable, storable
 from evidence.core.timeutil import Instant
@@ -62,10 +64,16 @@ class Skipped:
     reason: str
 
 
+class AddStatus(StrEnum):  # what adding one path did, as printed and in `--json`
+    ADDED = "added"  # new bytes, preserved
+    DUPLICATE = "duplicate"  # bytes already catalogued: a new acquisition of that item
+    FAILED = "failed"  # refused: nothing preserved
+
+
 @dataclass(frozen=True, slots=True)
 class FileResult:
     path: str  # printable
-    status: str  # "added" | "duplicate" | "failed"
+    status: AddStatus
     id: int | None = None
     sha256: str | None = None
     size: int | None = None
@@ -74,6 +82,10 @@ class FileResult:
     acquisition_id: int | None = None
     error: str | None = None
     near_duplicates: tuple[FoundMatch, ...] = ()
+
+    @classmethod
+    def refused(cls, path: str, error: str) -> FileResult:
+        return cls(path, AddStatus.FAILED, error=error)
 
 
 @dataclass
@@ -121,22 +133,20 @@ def collect(
         try:
             st = os.stat(given)
         except FileNotFoundError:
-            refused.append(FileResult(shown, "failed", error=f"{shown}: no such file or directory"))
+            refused.append(FileResult.refused(shown, f"{shown}: no such file or directory"))
             continue
         except OSError as exc:
-            refused.append(FileResult(shown, "failed", error=f"{shown}: cannot access: {exc.strerror}"))
+            refused.append(FileResult.refused(shown, f"{shown}: cannot access: {exc.strerror}"))
             continue
         if _inside(given, catalogue_root):
-            refused.append(FileResult(shown, "failed", error=f"{shown}: is inside the catalogue itself"))
+            refused.append(FileResult.refused(shown, f"{shown}: is inside the catalogue itself"))
             continue
         if not stat.S_ISDIR(st.st_mode):
             consider(given, st)
             continue
         for path, found in walk_folder(given, include_hidden=include_hidden):
             if isinstance(found, str):
-                refused.append(
-                    FileResult(printable(str(path)), "failed", error=f"{printable(str(path))}: {found}")
-                )
+                refused.append(FileResult.refused(printable(str(path)), f"{printable(str(path))}: {found}"))
             elif stat.S_ISLNK(found.st_mode):
                 skipped.append(Skipped(printable(str(path)), "symbolic link inside a folder (not followed)"))
             else:
@@ -215,8 +225,8 @@ def add_paths(
                 )
                 faults.checkpoint("committed")
             except InputRefused as refusal:
-                result = FileResult(shown, "failed", error=refusal.message)
-            if options.analyse and result.id is not None and result.status == "added":
+                result = FileResult.refused(shown, refusal.message)
+            if options.analyse and result.id is not None and result.status == AddStatus.ADDED:
                 progress.stage(f"analysing {shown}")
                 outcome, found = analyse_and_match(
                     ws,
@@ -327,7 +337,7 @@ def _record(ws: Workspace, path: Path, stored: Stored, options: AddOptions) -> F
             custody.append(
                 session,
                 actor=options.actor,
-                action="preserve",
+                action=CustodyAction.PRESERVE,
                 subject=subject,
                 details={"sha256": stored.sha256, "size": stored.size, "store": "objects"},
                 records=[("item", item.id)],
@@ -352,7 +362,7 @@ def _record(ws: Workspace, path: Path, stored: Stored, options: AddOptions) -> F
         custody.append(
             session,
             actor=options.actor,
-            action="acquire",
+            action=CustodyAction.ACQUIRE,
             subject=subject,
             details={
                 "acquisition": acquisition.id,
@@ -369,7 +379,7 @@ def _record(ws: Workspace, path: Path, stored: Stored, options: AddOptions) -> F
         faults.checkpoint("commit")
         result = FileResult(
             path=shown,
-            status="added" if new else "duplicate",
+            status=AddStatus.ADDED if new else AddStatus.DUPLICATE,
             id=item.id,
             sha256=item.sha256,
             size=item.size,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evidence.catalogue import custody
-from evidence.core.custody import ChainProblem, ChainRecord, format_time, walk_chain
+from evidence.core.custody import ChainProblem, ChainRecord, CustodyAction, format_time, walk_chain
 from evidence.core.text import printable
 from evidence.errors import IntegrityFailure, UsageError
 from evidence.workspace import Workspace
@@ -157,7 +157,7 @@ def take_anchor(ws: Workspace, *, actor: str, output: Path | None = None) -> Anc
         logged = custody.append(
             session,
             actor=actor,
-            action="anchor",
+            action=CustodyAction.ANCHOR,
             subject="catalogue",
             details={
                 "seq": anchor.seq,

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from evidence.catalogue import custody
 from evidence.catalogue.models import Frame, Item
-from evidence.core.custody import ChainRecord, walk_chain
+from evidence.core.custody import ChainRecord, CustodyAction, walk_chain
 from evidence.core.progress import SILENT, Progress
 from evidence.core.types import MediaKind
 from evidence.errors import ExitCode
@@ -101,7 +101,7 @@ class _Run:
             custody.append(
                 session,
                 actor=self.actor,
-                action="fsck-repair",
+                action=CustodyAction.FSCK_REPAIR,
                 subject=finding.subject,
                 details={"problem": finding.kind, "repair": repair, **details},
             )

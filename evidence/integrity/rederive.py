@@ -23,6 +23,7 @@ from evidence.analysis.pipeline import AnalysisOptions, Derivation, analyser_ver
 from evidence.analysis.worker import Worker
 from evidence.catalogue import custody, hashindex, record_state
 from evidence.catalogue.models import Item
+from evidence.core.custody import CustodyAction
 from evidence.workspace import Workspace
 
 ProblemFn = Callable[[str, str, str], None]  # kind, subject, message
@@ -43,7 +44,7 @@ def _newest_analyses(ws: Workspace) -> dict[str, Recorded]:
     found: dict[str, Recorded] = {}
     with ws.db.read() as session:
         for event in custody.records(session):
-            if event.action != "analyse":
+            if event.action != CustodyAction.ANALYSE:
                 continue
             d = event.details
             derived = d.get("derived") if isinstance(d.get("derived"), dict) else {}
@@ -113,7 +114,7 @@ def _differences(past: Recorded, again: Derivation, probe: Any, summary: Any) ->
         found.append(f"analysis {again.status} instead of {past.status}")
     if past.derived is not None and record_state.derived_from(again.frames) != past.derived:
         found.append("frames or fingerprints")
-    if again.probed is not None and not _same_json(again.probed.get("metadata") or {}, probe or {}):
+    if again.probed is not None and not _same_json(again.probed.metadata or {}, probe or {}):
         found.append("probe")
     if again.media is not None and not again.media.error and not _same_json(again.media.summary, summary):
         found.append("summary")

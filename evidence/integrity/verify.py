@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, record_state
 from evidence.catalogue.models import Frame, Item
-from evidence.core.custody import ChainProblem, ChainRecord
+from evidence.core.custody import ChainProblem, ChainRecord, CustodyAction
 from evidence.core.progress import SILENT, Progress
 from evidence.core.record_digest import EMPTY_DERIVED, Ledger, compare, parse_key
 from evidence.integrity.anchor import Anchor, check_anchor, walk
@@ -107,7 +107,9 @@ def verify(
             details["rederived"] = report.rederived
         if anchor is not None:
             details["anchor"] = {"seq": anchor.seq, "hash": anchor.hash, "ok": report.anchor_ok}
-        custody.append(session, actor=actor, action="verify", subject="catalogue", details=details)
+        custody.append(
+            session, actor=actor, action=CustodyAction.VERIFY, subject="catalogue", details=details
+        )
     return report
 
 

@@ -11,13 +11,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.analysis.jobs import analyse_media
-from evidence.analysis.pipeline import AnalysisOutcome, base_timeout, time_limit
+from evidence.analysis import jobs
+from evidence.analysis.pipeline import AnalysisOptions, AnalysisOutcome, base_timeout, derive_file
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
 from evidence.catalogue.models import Frame, FrameHash, Item
 from evidence.core import hamming
-from evidence.core.frames import MIN_QUALITY, MediaResult, QueryRecord
+from evidence.core.custody import CustodyAction
+from evidence.core.frames import MIN_QUALITY, QueryRecord
 from evidence.core.matching import (
     REGIONS,
     FrameHit,
@@ -189,8 +190,8 @@ def match_still(
     for item_id, t in candidates[:STILL_CANDIDATES]:
         sha, summary = videos[item_id]
         try:
-            window = worker.call(
-                "evidence.analysis.jobs:window_job",
+            window = jobs.frame_window(
+                worker,
                 str(ws.store.path_for(sha)),
                 max(0.0, t - STILL_WINDOW),
                 t + STILL_WINDOW,
@@ -254,36 +255,16 @@ def match_file(
     """Fingerprint a file that is not added (nothing is written) and look it up."""
     shown = printable(str(path))
     digest = _sha256(path)
-    media: MediaResult | None = None
-    kind, analysis = MediaKind.OTHER.value, "ok"
+    options = AnalysisOptions(query_interval="0" if dense else None)
     with Worker() as worker:
-        try:
-            probed = worker.call(
-                "evidence.analysis.jobs:probe_job", str(path), path.name, timeout=base_timeout()
-            )
-            kind = str(probed["kind"])
-            if probed.get("error"):
-                analysis = f"failed:{probed['error']}"
-            elif kind in (MediaKind.VIDEO.value, MediaKind.IMAGE.value):
-                media = analyse_media(
-                    worker,
-                    str(path),
-                    kind,
-                    False,
-                    "1",
-                    "0" if dense else None,
-                    timeout=time_limit(probed, path.stat().st_size),
-                )
-                if media.error:
-                    analysis = f"failed:{media.error}"
-        except WorkerFailure as failure:
-            analysis = f"failed:{failure.reason}"
+        derivation = derive_file(worker, str(path), path.name, path.stat().st_size, options)
+    kind = MediaKind.OTHER.value if derivation.probed is None else str(derivation.probed.kind)
+    analysis, query = str(derivation.status), derivation.query
     if kind == MediaKind.OTHER.value and analysis == "ok":
         analysis = "failed:not a video or image: nothing to match"
     with ws.db.read() as session:
         exact_item = session.execute(select(Item.id, Item.sha256).where(Item.sha256 == digest)).first()
         exact = (exact_item[0], exact_item[1]) if exact_item else None
-        query = media.query if media is not None and not media.error else []
         found = lookup(session, query, exclude_item=exact[0] if exact else None, params=params)
     with Worker() as worker:
         found += match_still(
@@ -317,5 +298,7 @@ def rebuild_index(ws: Workspace, *, actor: str) -> int:
     with ws.db.write() as session:
         rows = hashindex.rebuild(session)
         details = {"band_rows": rows}
-        custody.append(session, actor=actor, action="reindex", subject="catalogue", details=details)
+        custody.append(
+            session, actor=actor, action=CustodyAction.REINDEX, subject="catalogue", details=details
+        )
     return rows

@@ -14,6 +14,7 @@ from evidence.catalogue import custody
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue.models import Item, Relation, RelationDecision
 from evidence.catalogue.relations import RelationState, oriented
+from evidence.core.custody import CustodyAction
 from evidence.core.matching import MATCHER_VERSION, ItemMatch
 from evidence.core.names import RelationKind, RelationStatus
 from evidence.errors import UsageError
@@ -74,7 +75,7 @@ def suggest(session: Session, item: Item, matches: list[ItemMatch], *, actor: st
         custody.append(
             session,
             actor=actor,
-            action="suggest-relation",
+            action=CustodyAction.SUGGEST_RELATION,
             subject=f"item:{item.sha256}",
             details={
                 "other": other.sha256,
@@ -132,7 +133,7 @@ def decide(
     custody.append(
         session,
         actor=actor,
-        action="confirm-relation" if confirm else "reject-relation",
+        action=CustodyAction.CONFIRM_RELATION if confirm else CustodyAction.REJECT_RELATION,
         subject=f"item:{low.sha256}",
         details={"other": high.sha256, "kind": row.kind, "note": note},
         records=records,
