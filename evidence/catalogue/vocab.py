@@ -17,15 +17,12 @@ from evidence.core.vocab import (
     AliasEntry,
     TermNode,
     Vocabulary,
-    clean_label,
-    has_separator,
+    check_label,
+    check_language,
     normalise,
-    normalise_language,
     split_path,
 )
 from evidence.errors import UsageError
-
-MAX_LABEL = 200
 
 
 def load(session: Session) -> Vocabulary:
@@ -49,25 +46,6 @@ class TermChoice:
     path: str
     created: tuple[str, ...] = ()
     free: bool = False
-
-
-def check_label(label: str, *, term: bool = False) -> str:
-    cleaned = clean_label(label)
-    if not cleaned:
-        raise UsageError("a term needs a label that is not empty")
-    if len(cleaned) > MAX_LABEL:
-        raise UsageError(f"a term label is at most {MAX_LABEL} characters")
-    if term and has_separator(cleaned):
-        raise UsageError(f"the label {cleaned!r} holds a path separator (›, > or /); give a path instead")
-    return cleaned
-
-
-def check_language(language: str) -> str:
-    """A language tag as stored ("" for none), or a UsageError."""
-    try:
-        return normalise_language(language)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def create_term(

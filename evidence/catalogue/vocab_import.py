@@ -12,9 +12,16 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody
 from evidence.catalogue.annotation_models import Term, TermAlias
-from evidence.catalogue.vocab import check_label, check_language
 from evidence.core.custody import CustodyAction
-from evidence.core.vocab import SEPARATOR, AliasEntry, TermNode, Vocabulary, normalise
+from evidence.core.vocab import (
+    SEPARATOR,
+    AliasEntry,
+    TermNode,
+    Vocabulary,
+    check_label,
+    check_language,
+    normalise,
+)
 from evidence.core.vocab_io import VocabEntry
 from evidence.errors import UsageError
 

@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from evidence.errors import UsageError
+
 SEPARATOR = " › "
 # a path may be typed with ›, > or / between the labels
 _SPLIT = re.compile(r"\s*(?:›|>|/)\s*")
@@ -266,3 +268,25 @@ class Vocabulary:
     def would_cycle(self, term_id: int, new_parent_id: int | None) -> bool:
         """Whether putting `term_id` under `new_parent_id` would make a term its own ancestor."""
         return new_parent_id is not None and new_parent_id in self.descendants(term_id)
+
+
+MAX_LABEL = 200
+
+
+def check_label(label: str, *, term: bool = False) -> str:
+    cleaned = clean_label(label)
+    if not cleaned:
+        raise UsageError("a term needs a label that is not empty")
+    if len(cleaned) > MAX_LABEL:
+        raise UsageError(f"a term label is at most {MAX_LABEL} characters")
+    if term and has_separator(cleaned):
+        raise UsageError(f"the label {cleaned!r} holds a path separator (›, > or /); give a path instead")
+    return cleaned
+
+
+def check_language(language: str) -> str:
+    """A language tag as stored ("" for none), or a UsageError."""
+    try:
+        return normalise_language(language)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
