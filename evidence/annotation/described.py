@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evidence.catalogue import claims as claims_db
 from evidence.catalogue import custody, queries
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Claim, Description
@@ -21,7 +22,7 @@ from evidence.catalogue.models import Item
 from evidence.core.custody import CustodyAction
 from evidence.core.text import required_text, user_text
 from evidence.core.vocab import Vocabulary
-from evidence.errors import NotFound
+from evidence.errors import NotFound, UsageError
 from evidence.workspace import Workspace
 
 
@@ -88,6 +89,19 @@ class DescribeResult:
     free_terms: tuple[str, ...]  # paths of free terms made for it
 
 
+def _check_claim_is_about(session: Session, claim_id: int, item: Item) -> None:
+    """A description attributed to a claim must be of an item the claim is about."""
+    if queries.by_id(session, Claim, claim_id) is None:
+        raise NotFound(f"no claim with id {claim_id}: see `evidence claims {item.id}`")
+    about = claims_db.items_of(session, claim_id)
+    if item.id not in about:
+        items = ", ".join(f"#{i}" for i in about)
+        raise UsageError(
+            f"claim {claim_id} is about {items}, not #{item.id}: describe one of those, or give --source "
+            "instead of --claim"
+        )
+
+
 def describe(
     ws: Workspace,
     ref: str,
@@ -105,8 +119,8 @@ def describe(
     note = user_text(note, what="--note")
     with ws.db.write() as session:
         item = queries.resolve_ref(session, ref)
-        if claim_id is not None and queries.by_id(session, Claim, claim_id) is None:
-            raise NotFound(f"no claim with id {claim_id}: see `evidence claims {item.id}`")
+        if claim_id is not None:
+            _check_claim_is_about(session, claim_id, item)
         vocab = catalogue_vocab.load(session)
         choice = catalogue_vocab.ensure_term(session, vocab, term, strict=strict, actor=actor)
         row, recorded = record_description(

@@ -78,6 +78,9 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
         raise UsageError(f"--kind must be one of {', '.join(k.value for k in MediaKind)}")
     since = _instant(query.since, "--since")
     until = _instant(query.until, "--until")
+    end = period_end(until) if until is not None else None
+    if since is not None and end is not None and since.at >= end:
+        raise UsageError(f"--since {query.since} is not before --until {query.until}: nothing can match")
     limit = MAX_RESULTS if query.limit is None else whole(query.limit, "--limit", minimum=1)
     with ws.db.read() as session:
         m = Matcher(session)

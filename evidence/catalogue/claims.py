@@ -156,3 +156,8 @@ def claims_of(session: Session, vocab: Vocabulary, item_id: int) -> list[ClaimVi
         .order_by(Claim.id)
     )
     return claim_views(session, vocab, list(rows))
+
+
+def items_of(session: Session, claim_id: int) -> list[int]:
+    """The ids of the items a claim is about."""
+    return sorted(session.scalars(select(ClaimItem.item_id).where(ClaimItem.claim_id == claim_id)))

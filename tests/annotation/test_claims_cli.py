@@ -198,6 +198,10 @@ def test_described_contents_against_what_was_observed(catalogue: Catalogue, medi
     assert "note: 'zorblax' is not in the vocabulary; added as a free term" in zorblax.stderr
     assert catalogue.run("describe", video["id"], "zorblaxx-9", "--strict").exit_code == 2
     assert catalogue.run("describe", video["id"], "zorblax", "--claim", "99").exit_code == 2
+    # a claim about the video does not speak for another item, even a copy of it
+    elsewhere = catalogue.run("describe", copy["id"], "compass", "--claim", said["id"])
+    assert elsewhere.exit_code == 2
+    assert f"claim {said['id']} is about #{video['id']}, not #{copy['id']}" in elsewhere.stderr
     assert len(events(catalogue, "describe")) == 4  # rifle, compass, bandage packet, zorblax
 
     ak = catalogue.json("tag", video["id"], "AK-74M", "--frame", "30", "--box", "10,10,50,20")

@@ -74,7 +74,13 @@ def test_dates_include_whole_days_and_combine(catalogue: Catalogue, noted: dict[
 
 
 def test_bad_criteria_are_usage_errors(catalogue: Catalogue, noted: dict[str, str]) -> None:
-    for args in (["--since", "yesterday"], ["--kind", "film"], ["--text", "  "], ["--tag", "no-such-thing"]):
+    for args in (
+        ["--since", "yesterday"],
+        ["--kind", "film"],
+        ["--text", "  "],
+        ["--tag", "no-such-thing"],
+        ["--since", "2016-03-23", "--until", "2016-03-22"],  # a period that ends before it begins
+    ):
         result = catalogue.run("search", *args)
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
