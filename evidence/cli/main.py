@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from evidence.cli import (  # noqa: F401  (registers the commands)
-    add,
-    anchor,
-    annotate,
-    browse,
-    claims,
-    export,
-    frames,
-    fsck,
-    matching,
-    provenance,
-    report,
-    search,
-    setup,
-    terms,
-    verify,
-)
+# importing the command modules registers their commands
+from evidence.cli import ingest, matching, setup  # noqa: F401
+from evidence.cli.annotation import claims, tags, terms  # noqa: F401
 from evidence.cli.app import app
+from evidence.cli.browse import frames, items, provenance, search  # noqa: F401
+from evidence.cli.exports import records, report  # noqa: F401
+from evidence.cli.integrity import anchor, fsck, verify  # noqa: F401
 
 
 def run() -> None:

@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from evidence.cli.export import Table
+from evidence.cli.exports.records import Table
 from evidence.exports.render import bag
 from evidence.exports.render.tables import COLUMNS, csv_cell, neutralise
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from evidence.cli.annotate import BY_HELP, free_term_note
+from evidence.cli.annotation.tags import BY_HELP, free_term_note
 from evidence.cli.app import app, state
 from evidence.cli.output import emit_json, message
 from evidence.core.text import printable

@@ -1,0 +1,1 @@
+"""Commands of annotation: terms, tag, untag, tags, claim, claims, describe."""

@@ -1,0 +1,1 @@
+"""Commands for browsing: list, show, frames, sheet, search, provenance."""

@@ -1,0 +1,1 @@
+"""Commands that write exports: export, report."""

@@ -1,0 +1,1 @@
+"""Commands of integrity: verify, fsck, anchor."""
