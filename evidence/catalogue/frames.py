@@ -1,4 +1,5 @@
-"""Writing and reading an item's frames and fingerprints. Callers own the transaction."""
+"""Writing and reading an item's frames and fingerprints, and the stored frames the matcher aligns a query
+with (`frame_times`, `match_targets`). Callers own the transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue.hashindex import index_fingerprints, unindex_items
 from evidence.catalogue.models import Frame, FrameHash
-from evidence.core.frames import FrameRecord, frame_row
+from evidence.core.frames import MIN_QUALITY, FrameRecord, frame_row
+from evidence.core.matching import (
+    Target,
+)
+from evidence.core.names import REGION_NAMES, HashVariant
 
 # frames written per statement batch: a long video's rows are never all built at once
 FRAME_BATCH = 1000
@@ -56,3 +61,48 @@ def frames_of(session: Session, item_id: int) -> list[tuple[Frame, list[FrameHas
     for h in session.scalars(select(FrameHash).where(FrameHash.item_id == item_id).order_by(FrameHash.id)):
         by_frame.setdefault(h.frame_id, []).append(h)
     return [(f, by_frame[f.id]) for f in frames]
+
+
+CHUNK = 900  # bound parameters per statement, well under SQLite's limit
+
+
+ALIGNED_VARIANTS = (HashVariant.CANONICAL, HashVariant.CENTER, *REGION_NAMES)
+
+
+def frame_times(session: Session, frame_ids: set[int]) -> dict[int, float]:
+    ids = sorted(frame_ids)
+    out: dict[int, float] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        out.update(session.execute(select(Frame.id, Frame.t).where(Frame.id.in_(chunk))).all())
+    return out
+
+
+def match_targets(session: Session, item_ids: set[int]) -> dict[int, Target]:
+    """Each candidate's informative stored frames with their canonical hashes."""
+    frames: dict[int, dict[float, list[tuple[str, bytes]]]] = {i: {} for i in item_ids}
+    ids = sorted(item_ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        query = (
+            select(Frame.item_id, Frame.t, FrameHash.variant, FrameHash.value)
+            .join(FrameHash, FrameHash.frame_id == Frame.id)
+            .where(
+                Frame.item_id.in_(chunk),
+                Frame.sampled.is_(True),
+                Frame.flat.is_(False),
+                Frame.quality >= MIN_QUALITY,
+                FrameHash.informative.is_(True),
+                FrameHash.variant.in_(ALIGNED_VARIANTS),
+            )
+        )
+        for item_id, t, variant, value in session.execute(query):
+            frames[item_id].setdefault(t, []).append((variant, bytes.fromhex(value)))
+    return {
+        i: Target(i, tuple((t, tuple(sorted(hs, key=_canonical_first))) for t, hs in sorted(by_t.items())))
+        for i, by_t in frames.items()
+    }
+
+
+def _canonical_first(entry: tuple[str, bytes]) -> tuple[bool, str]:
+    return entry[0] != HashVariant.CANONICAL, entry[0]

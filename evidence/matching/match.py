@@ -15,7 +15,8 @@ from evidence.analysis import jobs
 from evidence.analysis.pipeline import AnalysisOptions, AnalysisOutcome, base_timeout, derive_file
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
-from evidence.catalogue.models import Frame, FrameHash, Item
+from evidence.catalogue.frames import frame_times, match_targets
+from evidence.catalogue.models import Item
 from evidence.core import hamming
 from evidence.core.custody import CustodyAction
 from evidence.core.frames import MIN_QUALITY, QueryRecord
@@ -25,11 +26,10 @@ from evidence.core.matching import (
     ItemMatch,
     MatchParams,
     Segment,
-    Target,
     comparable,
     match_items,
 )
-from evidence.core.names import REGION_NAMES, HashVariant, RelationKind
+from evidence.core.names import RelationKind
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
@@ -38,9 +38,6 @@ from evidence.matching import relations
 from evidence.matching.relations import suggest
 from evidence.store.files import open_regular
 from evidence.workspace import Workspace
-
-CHUNK = 900  # bound parameters per statement, well under SQLite's limit
-ALIGNED_VARIANTS = (HashVariant.CANONICAL, HashVariant.CENTER, *REGION_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +64,7 @@ def lookup(
     hits = hashindex.search(session, row_hashes, threshold=params.threshold, exclude_items=excluded)
     if not hits:
         return []
-    times = _frame_times(session, {h.frame_id for h in hits})
+    times = frame_times(session, {h.frame_id for h in hits})
     best: dict[tuple[int, int, int], FrameHit] = {}
     names = table.variants
     for h in hits:
@@ -78,51 +75,12 @@ def lookup(
         if key not in best or h.distance < best[key].distance:
             best[key] = FrameHit(qi, h.item_id, times[h.frame_id], h.distance, variant)
     candidates = {h.item_id for h in best.values()}
-    targets = _targets(session, candidates)
+    targets = match_targets(session, candidates)
     matches = match_items(table, best.values(), targets, params, relations.groups_among(session, candidates))
     shas = dict(
         session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()
     )
     return [FoundMatch(m, shas[m.item_id]) for m in matches]
-
-
-def _frame_times(session: Session, frame_ids: set[int]) -> dict[int, float]:
-    ids = sorted(frame_ids)
-    out: dict[int, float] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        out.update(session.execute(select(Frame.id, Frame.t).where(Frame.id.in_(chunk))).all())
-    return out
-
-
-def _targets(session: Session, item_ids: set[int]) -> dict[int, Target]:
-    """Each candidate's informative stored frames with their canonical hashes."""
-    frames: dict[int, dict[float, list[tuple[str, bytes]]]] = {i: {} for i in item_ids}
-    ids = sorted(item_ids)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        query = (
-            select(Frame.item_id, Frame.t, FrameHash.variant, FrameHash.value)
-            .join(FrameHash, FrameHash.frame_id == Frame.id)
-            .where(
-                Frame.item_id.in_(chunk),
-                Frame.sampled.is_(True),
-                Frame.flat.is_(False),
-                Frame.quality >= MIN_QUALITY,
-                FrameHash.informative.is_(True),
-                FrameHash.variant.in_(ALIGNED_VARIANTS),
-            )
-        )
-        for item_id, t, variant, value in session.execute(query):
-            frames[item_id].setdefault(t, []).append((variant, bytes.fromhex(value)))
-    return {
-        i: Target(i, tuple((t, tuple(sorted(hs, key=_canonical_first))) for t, hs in sorted(by_t.items())))
-        for i, by_t in frames.items()
-    }
-
-
-def _canonical_first(entry: tuple[str, bytes]) -> tuple[bool, str]:
-    return entry[0] != HashVariant.CANONICAL, entry[0]
 
 
 def match_new_item(
@@ -172,7 +130,7 @@ def match_still(
             session, [h for _, h in variants], threshold=STILL_SEARCH_THRESHOLD, exclude_items=excluded
         )
         hits.sort(key=lambda h: h.distance)
-        times = _frame_times(session, {h.frame_id for h in hits})
+        times = frame_times(session, {h.frame_id for h in hits})
         videos = {
             i: (sha, summary)
             for i, sha, summary in session.execute(
