@@ -9,7 +9,7 @@ import typer
 
 from evidence.analysis.worker import Worker
 from evidence.cli.app import app, state
-from evidence.cli.output import BarProgress, emit_json, match_json, message
+from evidence.cli.output import BarProgress, emit_json, match_json, match_line, message
 from evidence.core.text import one_line
 from evidence.errors import ExitCode, UsageError
 
@@ -169,11 +169,15 @@ def _add(
             typer.echo(
                 f"{r.status:<9} {r.id:>5}  {(r.sha256 or '')[:12]}  {r.kind or '':<6} {r.path}{analysis}"
             )
+            for found in r.near_duplicates:
+                typer.echo(f"{'':<9} {'':>5}  {match_line(found)}")
         counts = {s: sum(1 for r in results if r.status == s) for s in AddStatus}
         added, duplicate, failed = (
             counts[s] for s in (AddStatus.ADDED, AddStatus.DUPLICATE, AddStatus.FAILED)
         )
-        message(f"{added} added, {duplicate} duplicate, {failed} refused")
+        copies = sum(1 for r in results if r.near_duplicates)
+        near = f", {copies} with copies already catalogued" if copies else ""
+        message(f"{added} added, {duplicate} duplicate, {failed} refused{near}")
     code = exit_code_for([r.status for r in results], [r.analysis for r in results])
     if code:
         raise typer.Exit(code)

@@ -20,6 +20,7 @@ from footage import (
     trim,
     write_clip,
 )
+from mediagen import make_video
 from PIL import Image
 
 FPS = 30
@@ -192,3 +193,17 @@ def test_turned_and_mirrored_photos_match_and_unrelated_ones_do_not(
         assert found[original["id"]]["via"] != ["canonical"], name  # through a turned or mirrored hash
         added.append(entry["id"])  # type: ignore[arg-type]
     assert len(sqlite_catalogue.json("dupes")["clusters"]) == 1
+
+
+def test_add_names_the_copies_it_found_in_its_human_output(catalogue: Catalogue, tmp_path: Path) -> None:
+    source = make_video(tmp_path / "source.mp4", seconds=3.0, scenes=3, seed=21)
+    copy = make_video(tmp_path / "copy.webm", seconds=3.0, scenes=3, seed=21, codec="libvpx-vp9")
+    unrelated = make_video(tmp_path / "other.mp4", seconds=3.0, scenes=3, seed=5)
+    first = catalogue.json("add", source)["results"][0]
+    plain = catalogue.ok("add", unrelated)
+    assert " of #" not in plain.stdout and "with copies" not in plain.stderr
+    found = catalogue.ok("add", copy)
+    lines = found.stdout.splitlines()
+    assert lines[0].startswith("added") and lines[0].endswith("copy.webm")
+    assert f"duplicate of #{first['id']} {first['sha256'][:12]}  score" in lines[1]
+    assert "1 added, 0 duplicate, 0 refused, 1 with copies already catalogued" in found.stderr
