@@ -12,7 +12,6 @@ could forge the record could also forge the versions, so it is never only a warn
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from evidence.analysis.worker import Worker
 from evidence.catalogue import custody, hashindex, record_state
 from evidence.catalogue.models import Item
 from evidence.core.custody import CustodyAction
+from evidence.core.record_digest import canonical
 from evidence.workspace import Workspace
 
 ProblemFn = Callable[[str, str, str], None]  # kind, subject, message
@@ -58,8 +58,8 @@ def _newest_analyses(ws: Workspace) -> dict[str, Recorded]:
 
 
 def _same_json(a: Any, b: Any) -> bool:
-    """Equal once both went through the catalogue's JSON columns (sorted keys, floats as JSON)."""
-    return bool(json.loads(json.dumps(a, sort_keys=True)) == json.loads(json.dumps(b, sort_keys=True)))
+    """Equal as the catalogue's JSON columns and record digests see them (`core.record_digest.canonical`)."""
+    return bool(canonical(a) == canonical(b))
 
 
 def _items(ws: Workspace) -> Iterator[tuple[int, str, str, int, Any, Any]]:
@@ -72,7 +72,7 @@ def _items(ws: Workspace) -> Iterator[tuple[int, str, str, int, Any, Any]]:
     yield from (tuple(row) for row in rows)  # type: ignore[misc]
 
 
-def rederive(ws: Workspace, *, problem: ProblemFn, done: Callable[[int], None] | None = None) -> int:
+def rederive(ws: Workspace, *, problem: ProblemFn) -> int:
     """Analyse every analysed item again and compare; check the similarity index. Returns how many
     items were re-derived."""
     recorded = _newest_analyses(ws)
@@ -86,8 +86,6 @@ def rederive(ws: Workspace, *, problem: ProblemFn, done: Callable[[int], None] |
                 continue  # never analysed, or its analysis failed: nothing to re-derive
             again = derive(ws, worker, sha, declared_ext, size, past.options)
             count += 1
-            if done is not None:
-                done(count)
             differences = _differences(past, again, probe, summary)
             if not differences:
                 continue
@@ -95,9 +93,9 @@ def rederive(ws: Workspace, *, problem: ProblemFn, done: Callable[[int], None] |
             if past.versions is not None and past.versions != current:
                 changed = ", ".join(sorted(k for k in current if past.versions.get(k) != current[k]))
                 why = (
-                    f"or {changed} changed since it was analysed: `evidence analyze {item_id}` re-derives it"
+                    f"{changed} changed since it was analysed: `evidence analyze {item_id}` re-derives it; "
+                    "else the derived data was changed or its record forged"
                 )
-                why = f"{why.removeprefix('or ')}; else the derived data was changed or its record forged"
             problem(
                 "rederived-differs",
                 subject,
