@@ -1,0 +1,213 @@
+"""Where the footage is inside the frame: the part of the picture that moves over the clip.
+
+A re-broadcast puts the footage somewhere inside a larger picture: a picture-in-picture window in a
+studio set, a filmed screen, a letterboxed or pillarboxed interior, the sharp copy over a blurred
+enlarged copy of itself (a "blurred-fill" repost). Over the sampled frames the footage changes and its
+surround does not (or far less), so the per-pixel standard deviation of luma over the clip marks it.
+Describing that region alone, instead of the whole frame, is what lets a copy match its source.
+
+`MotionAccumulator` keeps, per pixel of a copy of each frame shrunk to `WORK_WIDTH` columns
+(`cv2.INTER_AREA`), the sum and the sum of squares of luma as float64: constant memory whatever the
+length of the clip. `region()` then decides, conservatively (None is always safe: the caller
+describes the whole frame):
+
+1. At least `MIN_SAMPLES` frames, and the 99th percentile of the std at least `STATIC_STD` luma
+   levels: otherwise the clip is (almost) static and there is nothing to find.
+2. Moving pixels: std above the larger of Otsu's threshold over the std map (the std of footage and
+   of its surround form two populations: still backdrop or black bars near 0, a blurred copy low,
+   sharp footage high) and `NOISE_STD` (compression and sensor noise of a still picture).
+3. A morphological close with a `CLOSE_KERNEL` square (5 px of 160: it fills the specks and seams of
+   flat patches inside the footage but cannot bridge a gap of 5 px or more, so a ticker or a moving
+   name strip 10 px below a picture-in-picture window stays a separate component), then the largest
+   4-connected component and its bounding rectangle, mapped back to full-frame pixels.
+4. The rectangle is accepted only when all of these hold:
+   - it covers at most `MAX_AREA` (85 %) of the frame: otherwise the whole frame is the footage;
+   - it covers at least `MIN_AREA` (8 %) of the frame and `MIN_SIDE` (64) full pixels on each side:
+     a smaller moving part (a strip of a test pattern, a clock, a ticker) is not footage that could
+     stand for the picture, and replacing the whole frame by it would lose everything;
+   - at least `MIN_FILL` (60 %) of its pixels move: a hand-held full-frame clip whose textured parts
+     move more than its flat parts gives ragged components that fill their rectangle poorly;
+   - the median std outside is at most `MAX_OUTSIDE_RATIO` (½) of the median inside: the surround is
+     clearly stiller than the footage (a ticker outside does not move the outside's median).
+
+A nearly static clip with a small moving strip is refused by the size rule; a moving strip large
+enough to pass it is indistinguishable from a small picture-in-picture and is accepted.
+
+Frames are 8-bit-range pictures (uint8, or floats on 0..255): grey (H x W) or RGB(A) (H x W x 3|4).
+Layer 1: numpy, OpenCV and `Box` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from evidence.core.box import Box
+
+__all__ = [
+    "CLOSE_KERNEL",
+    "MAX_AREA",
+    "MAX_OUTSIDE_RATIO",
+    "MIN_AREA",
+    "MIN_FILL",
+    "MIN_SAMPLES",
+    "MIN_SIDE",
+    "NOISE_STD",
+    "STATIC_STD",
+    "WORK_WIDTH",
+    "MotionAccumulator",
+    "region_of",
+]
+
+WORK_WIDTH: Final = 160
+"""Frames are shrunk to this many columns (height in proportion) before the statistics."""
+MIN_SAMPLES: Final = 4
+"""Fewer frames than this say nothing about motion."""
+STATIC_STD: Final = 4.0
+"""A clip whose 99th-percentile std (luma levels, 0..255) is below this is static: no region."""
+NOISE_STD: Final = 3.0
+"""A pixel is never moving at or below this std, whatever Otsu says (noise of a still picture)."""
+CLOSE_KERNEL: Final = 5
+"""Side of the square closing element, in work pixels: bridges gaps of up to 4 of 160 columns."""
+MAX_AREA: Final = 0.85
+"""A rectangle larger than this fraction of the frame is the whole frame: no distinct region."""
+MIN_AREA: Final = 0.08
+"""A rectangle smaller than this fraction of the frame is too small to be the footage."""
+MIN_SIDE: Final = 64
+"""Nor may either side be shorter than this many full-frame pixels."""
+MIN_FILL: Final = 0.60
+"""At least this fraction of the rectangle's pixels must be moving."""
+MAX_OUTSIDE_RATIO: Final = 0.5
+"""The median std outside the rectangle may be at most this fraction of the median inside."""
+
+_Float = npt.NDArray[np.float64]
+
+
+class MotionAccumulator:
+    """Running per-pixel luma sums of shrunk frames of one size; `region()` is where the footage is."""
+
+    __slots__ = ("_count", "_sum", "_sumsq", "height", "width", "work_height", "work_width")
+
+    def __init__(self, width: int, height: int) -> None:
+        if width < 1 or height < 1:
+            raise ValueError(f"frame size must be positive, not {width}x{height}")
+        self.width, self.height = width, height
+        self.work_width = WORK_WIDTH
+        self.work_height = max(1, round(height * WORK_WIDTH / width))
+        shape = (self.work_height, self.work_width)
+        self._sum: _Float = np.zeros(shape, dtype=np.float64)
+        self._sumsq: _Float = np.zeros(shape, dtype=np.float64)
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        """How many frames were added."""
+        return self._count
+
+    def add(self, frame: npt.NDArray[Any]) -> None:
+        """Fold in one frame: grey (height x width) or RGB/RGBA (height x width x 3|4), 0..255."""
+        import cv2
+
+        picture = np.asarray(frame)
+        if picture.shape[:2] != (self.height, self.width):
+            raise ValueError(f"frame is {picture.shape[1::-1]}, expected {(self.width, self.height)}")
+        if picture.ndim == 3 and picture.shape[2] == 1:
+            picture = picture[:, :, 0]
+        if picture.ndim not in (2, 3) or (picture.ndim == 3 and picture.shape[2] not in (3, 4)):
+            raise ValueError(f"expected a grey or RGB(A) frame, got shape {picture.shape}")
+        if picture.dtype not in (np.uint8, np.float32):
+            picture = picture.astype(np.float32)
+        small = cv2.resize(picture, (self.work_width, self.work_height), interpolation=cv2.INTER_AREA)
+        if small.ndim == 3:
+            code = cv2.COLOR_RGB2GRAY if small.shape[2] == 3 else cv2.COLOR_RGBA2GRAY
+            small = cv2.cvtColor(small.astype(np.float32), code)
+        luma = small.astype(np.float64)
+        self._sum += luma
+        self._sumsq += luma * luma
+        self._count += 1
+
+    def std(self) -> _Float:
+        """The per-pixel standard deviation of luma over the frames so far (work size)."""
+        if self._count == 0:
+            return np.zeros_like(self._sum)
+        mean = self._sum / self._count
+        variance = self._sumsq / self._count - mean * mean
+        return np.sqrt(np.maximum(variance, 0.0))
+
+    def region(self) -> Box | None:
+        """The footage rectangle in full-frame pixels, or None when no distinct one is found."""
+        if self._count < MIN_SAMPLES:
+            return None
+        std = self.std()
+        if float(np.percentile(std, 99)) < STATIC_STD:
+            return None
+        moving = _moving_mask(std)
+        found = _largest_rectangle(moving)
+        if found is None:
+            return None
+        x, y, w, h = found
+        if not self._plausible(std, moving, x, y, w, h):
+            return None
+        return self._to_full(x, y, w, h)
+
+    def _plausible(self, std: _Float, moving: npt.NDArray[np.bool_], x: int, y: int, w: int, h: int) -> bool:
+        share = (w * h) / std.size
+        if not MIN_AREA <= share <= MAX_AREA:
+            return False
+        full = self._to_full(x, y, w, h)
+        if min(full.w, full.h) < MIN_SIDE:
+            return False
+        if float(moving[y : y + h, x : x + w].mean()) < MIN_FILL:
+            return False
+        outside = np.ones(std.shape, dtype=bool)
+        outside[y : y + h, x : x + w] = False
+        inside_median = float(np.median(std[y : y + h, x : x + w]))
+        outside_median = float(np.median(std[outside]))
+        return outside_median <= MAX_OUTSIDE_RATIO * inside_median
+
+    def _to_full(self, x: int, y: int, w: int, h: int) -> Box:
+        sx, sy = self.width / self.work_width, self.height / self.work_height
+        left, top = round(x * sx), round(y * sy)
+        right = min(self.width, round((x + w) * sx))
+        bottom = min(self.height, round((y + h) * sy))
+        return Box(left, top, right - left, bottom - top)
+
+
+def _moving_mask(std: _Float) -> npt.NDArray[np.bool_]:
+    """Pixels whose std is above Otsu's threshold (and the noise floor), closed with `CLOSE_KERNEL`."""
+    import cv2
+
+    top = float(np.max(std))
+    scaled = np.clip(std * (255.0 / top), 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    threshold = max(float(otsu) * top / 255.0, NOISE_STD)
+    mask = (std > threshold).astype(np.uint8)
+    kernel = np.ones((CLOSE_KERNEL, CLOSE_KERNEL), dtype=np.uint8)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
+    result: npt.NDArray[np.bool_] = closed.astype(bool)
+    return result
+
+
+def _largest_rectangle(mask: npt.NDArray[np.bool_]) -> tuple[int, int, int, int] | None:
+    """Bounding rectangle (x, y, w, h) of the largest 4-connected component of `mask`, if any."""
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=4)
+    if count < 2:
+        return None
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h = (int(v) for v in stats[best, :4])
+    return x, y, w, h
+
+
+def region_of(frames: Iterable[npt.NDArray[Any]]) -> Box | None:
+    """The footage rectangle of `frames` (all of one size), or None: see `MotionAccumulator.region`."""
+    accumulator: MotionAccumulator | None = None
+    for frame in frames:
+        if accumulator is None:
+            accumulator = MotionAccumulator(frame.shape[1], frame.shape[0])
+        accumulator.add(frame)
+    return None if accumulator is None else accumulator.region()

@@ -1,0 +1,195 @@
+"""Where the footage is inside the frame, on generated clips: picture-in-picture with a ticker, full-frame
+hand-held footage, letterbox and pillarbox, a blurred-fill repost, a nearly static test pattern."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+import pytest
+
+from evidence.core.box import Box
+from evidence.media.video.moving_region import MotionAccumulator, region_of
+
+FRAMES = 24
+W, H = 640, 360
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0, min(a.right, b.right) - max(a.x, b.x))
+    iy = max(0, min(a.bottom, b.bottom) - max(a.y, b.y))
+    inter = ix * iy
+    return inter / (a.area + b.area - inter)
+
+
+def handheld(width: int, height: int, frames: int = FRAMES, seed: int = 1) -> Iterator[np.ndarray]:
+    """RGB footage of a textured scene filmed by a shaking hand, with a ball crossing it."""
+    rng = np.random.default_rng(seed)
+    margin = 40
+    world_w, world_h = width + 2 * margin, height + 2 * margin
+    coarse = rng.integers(0, 256, size=(world_h // 12 + 1, world_w // 12 + 1, 3), dtype=np.uint8)
+    world = cv2.resize(coarse, (world_w, world_h), interpolation=cv2.INTER_CUBIC)
+    fine = rng.integers(-40, 40, size=(world_h, world_w, 1))
+    world = np.clip(world.astype(np.int16) + fine, 0, 255).astype(np.uint8)
+    dx = dy = 0.0
+    for i in range(frames):
+        dx = float(np.clip(dx + rng.normal(0, 6), -margin, margin))
+        dy = float(np.clip(dy + rng.normal(0, 6), -margin, margin))
+        x0, y0 = margin + round(dx), margin + round(dy)
+        frame = world[y0 : y0 + height, x0 : x0 + width].copy()
+        centre = (int(width * (0.1 + 0.8 * i / frames)), height // 2)
+        cv2.circle(frame, centre, max(4, height // 8), (250, 240, 30), -1)
+        yield frame
+
+
+def noisy(frame: np.ndarray, rng: np.random.Generator, sigma: float = 1.5) -> np.ndarray:
+    """`frame` with the noise of a lossy encode, so "static" is never exactly static."""
+    return np.clip(frame + rng.normal(0, sigma, frame.shape), 0, 255).astype(np.uint8)
+
+
+def studio() -> np.ndarray:
+    """A still programme backdrop with a static name strip under the window."""
+    frame = np.zeros((H, W, 3), dtype=np.uint8)
+    frame[:] = np.linspace(30, 90, W, dtype=np.uint8)[None, :, None]
+    cv2.rectangle(frame, (20, 30), (130, 300), (120, 40, 40), -1)
+    cv2.putText(frame, "NEWS 24", (500, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+    cv2.rectangle(frame, (160, 226), (480, 254), (230, 230, 230), -1)
+    cv2.putText(frame, "Reporter Name, City", (170, 246), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    return frame
+
+
+def ticker_text(i: int) -> np.ndarray:
+    """The bottom strip, its text scrolled left by 9 px a frame."""
+    strip = np.full((32, W * 3, 3), (20, 20, 140), dtype=np.uint8)
+    words = "BREAKING: markets fall 3% - storm warning for the coast - election results tonight - "
+    for k in range(3):
+        cv2.putText(strip, words, (k * 900, 23), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+    offset = (9 * i) % (W * 2)
+    return strip[:, offset : offset + W]
+
+
+PIP = Box(160, 40, 320, 180)
+TICKER = slice(262, 294)  # 42 px (10 px at 160 wide) below the window, past the name strip
+
+
+def picture_in_picture() -> Iterator[np.ndarray]:
+    rng = np.random.default_rng(7)
+    backdrop = studio()
+    for i, footage in enumerate(handheld(W, H)):
+        frame = backdrop.copy()
+        frame[PIP.y : PIP.bottom, PIP.x : PIP.right] = cv2.resize(
+            footage, (PIP.w, PIP.h), interpolation=cv2.INTER_AREA
+        )
+        frame[TICKER] = ticker_text(i)
+        yield noisy(frame, rng)
+
+
+def test_picture_in_picture_is_the_inner_window_not_the_ticker() -> None:
+    found = region_of(picture_in_picture())
+    assert found is not None
+    assert iou(found, PIP) >= 0.85, found
+    assert found.bottom < TICKER.start  # the ticker below is not merged in
+
+
+def test_full_frame_handheld_footage_has_no_region() -> None:
+    assert region_of(handheld(W, H, seed=3)) is None
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [Box(0, 52, 640, 256), Box(80, 0, 480, 360)],  # letterbox 2.5:1, pillarbox 4:3
+    ids=["letterbox", "pillarbox"],
+)
+def test_black_bars_give_the_interior(inner: Box) -> None:
+    rng = np.random.default_rng(5)
+
+    def frames() -> Iterator[np.ndarray]:
+        for footage in handheld(inner.w, inner.h, seed=4):
+            frame = np.zeros((H, W, 3), dtype=np.uint8)
+            frame[inner.y : inner.bottom, inner.x : inner.right] = footage
+            yield noisy(frame, rng)
+
+    found = region_of(frames())
+    assert found is not None
+    assert iou(found, inner) >= 0.9, found
+
+
+def test_blurred_fill_repost_gives_the_sharp_picture() -> None:
+    width, height = 360, 640  # portrait
+    sharp = Box(0, 218, 360, 203)  # a 16:9 clip across the middle
+
+    def frames() -> Iterator[np.ndarray]:
+        for footage in handheld(640, 360, seed=6):
+            cover_w = round(640 * height / 360)
+            enlarged = cv2.resize(footage, (cover_w, height), interpolation=cv2.INTER_LINEAR)
+            left = (cover_w - width) // 2
+            frame = cv2.GaussianBlur(enlarged[:, left : left + width], (0, 0), 25)
+            frame[sharp.y : sharp.bottom] = cv2.resize(
+                footage, (sharp.w, sharp.h), interpolation=cv2.INTER_AREA
+            )
+            yield frame
+
+    found = region_of(frames())
+    assert found is not None
+    assert iou(found, sharp) >= 0.8, found
+
+
+def test_nearly_static_test_pattern_with_a_moving_strip_has_no_region() -> None:
+    rng = np.random.default_rng(9)
+    bars = np.zeros((H, W, 3), dtype=np.uint8)
+    colours = [(192, 192, 192), (192, 192, 0), (0, 192, 192), (0, 192, 0), (192, 0, 192), (192, 0, 0)]
+    for k, colour in enumerate(colours):
+        bars[:, k * W // 6 : (k + 1) * W // 6] = colour
+    noise = rng.integers(0, 256, size=(20, W * 2, 3), dtype=np.uint8)
+
+    def frames() -> Iterator[np.ndarray]:
+        for i in range(FRAMES):
+            frame = bars.copy()
+            frame[300:320] = noise[:, 13 * i : 13 * i + W]  # a 20-px strip that scrolls
+            yield noisy(frame, rng)
+
+    assert region_of(frames()) is None
+
+
+def test_too_few_frames_give_no_region() -> None:
+    frames = list(picture_in_picture())
+    assert region_of(frames[:3]) is None
+    assert region_of(frames) is not None
+    assert region_of([]) is None
+
+
+def test_memory_does_not_grow_with_the_number_of_frames() -> None:
+    rng = np.random.default_rng(2)
+    pictures = [rng.integers(0, 256, size=(H, W), dtype=np.uint8) for _ in range(2)]
+
+    def footprint(n: int) -> tuple[list[tuple[tuple[int, ...], int]], int]:
+        tracemalloc.start()
+        accumulator = MotionAccumulator(W, H)
+        for i in range(n):
+            accumulator.add(pictures[i % 2])
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert accumulator.count == n
+        arrays = [getattr(accumulator, name) for name in accumulator.__slots__]
+        return [(a.shape, a.nbytes) for a in arrays if isinstance(a, np.ndarray)], held
+
+    (small, small_held), (large, large_held) = footprint(10), footprint(500)
+    assert small and small == large
+    assert large_held - small_held < 64 * 1024  # 490 more frames of 230 kB each would be 110 MB
+
+
+def test_grey_and_rgb_frames_give_the_same_region() -> None:
+    frames = list(picture_in_picture())
+    grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    from_rgb, from_grey = region_of(frames), region_of(grey)
+    assert from_rgb is not None and from_grey is not None
+    assert iou(from_rgb, from_grey) >= 0.95
+    assert iou(from_grey, PIP) >= 0.85
+
+
+def test_frames_of_another_size_are_refused() -> None:
+    accumulator = MotionAccumulator(W, H)
+    with pytest.raises(ValueError):
+        accumulator.add(np.zeros((H // 2, W // 2), dtype=np.uint8))
