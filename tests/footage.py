@@ -165,3 +165,71 @@ def trim(frames: Iterable[Frame], start: int, stop: int) -> Iterator[Frame]:
     for i, frame in enumerate(frames):
         if start <= i < stop:
             yield frame
+
+
+def zoom(factor: float, cx: float = 0.5, cy: float = 0.5) -> Edit:
+    """A 1/`factor` window around (cx, cy) (fractions of the frame) scaled back to the frame's size."""
+    import cv2
+
+    def apply(f: Frame) -> Frame:
+        h, w = f.shape[:2]
+        cw, ch = w / factor, h / factor
+        x0 = min(max(cx * w - cw / 2, 0), w - cw)
+        y0 = min(max(cy * h - ch / 2, 0), h - ch)
+        matrix = np.float32([[factor, 0, -x0 * factor], [0, factor, -y0 * factor]])
+        return cv2.warpAffine(f, matrix, (w, h), flags=cv2.INTER_LINEAR)
+
+    return apply
+
+
+def rotate(degrees: float, scale: float = 1.2) -> Edit:
+    """Turned about the centre and enlarged by `scale` so that no corner shows."""
+    import cv2
+
+    def apply(f: Frame) -> Frame:
+        h, w = f.shape[:2]
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, scale)
+        return cv2.warpAffine(f, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+    return apply
+
+
+def programme_frame(size: tuple[int, int], seed: int = 0) -> Frame:
+    """A news programme's still frame: a studio backdrop, a name strip and a channel box."""
+    import cv2
+
+    w, h = size
+    rng = np.random.default_rng(500 + seed)
+    backdrop = cv2.resize(
+        rng.uniform(20, 90, (6, 8, 3)).astype(np.float32), size, interpolation=cv2.INTER_CUBIC
+    )
+    out = np.clip(backdrop + np.linspace(0, 60, w)[None, :, None], 0, 255).astype(np.uint8)
+    cv2.rectangle(out, (0, int(h * 0.8)), (w, h), (150, 20, 20), -1)
+    cv2.putText(
+        out, "WORLD NEWS TONIGHT", (10, int(h * 0.93)), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2
+    )
+    cv2.rectangle(out, (int(w * 0.72), 12), (w - 12, 50), (240, 240, 240), -1)
+    cv2.putText(out, "24", (int(w * 0.78), 42), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (150, 20, 20), 2)
+    return out
+
+
+def inside_programme(scale: float, x: float, y: float, seed: int = 0) -> Edit:
+    """The footage scaled by `scale` and shown at (x, y) (fractions of the frame) inside a still
+    programme frame (picture in picture)."""
+    import cv2
+
+    def apply(f: Frame) -> Frame:
+        h, w = f.shape[:2]
+        out = programme_frame((w, h), seed).copy()
+        pw, ph = int(w * scale), int(h * scale)
+        left, top = int((w - pw) * x), int((h * 0.8 - ph) * y)
+        out[top : top + ph, left : left + pw] = cv2.resize(f, (pw, ph), interpolation=cv2.INTER_AREA)
+        return out
+
+    return apply
+
+
+def at_speed(frames: list[Frame], speed: float) -> list[Frame]:
+    """The frames played `speed` times as fast (frames dropped or repeated), same frame rate."""
+    count = int(len(frames) / speed)
+    return [frames[min(len(frames) - 1, int(i * speed))] for i in range(count)]

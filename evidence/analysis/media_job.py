@@ -12,11 +12,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
-from evidence.core.frames import MIN_QUALITY, FrameRecord, HashRecord, MediaResult, QueryRecord
+from evidence.core.frames import (
+    MIN_QUALITY,
+    DescriptorRecord,
+    FrameRecord,
+    HashRecord,
+    MediaResult,
+    QueryRecord,
+)
 from evidence.core.media_parts import MediaCollector, MediaPart, PartBuilder
 from evidence.core.names import DIHEDRAL_NAMES, HashVariant
 from evidence.core.query import QueryTable
 from evidence.core.types import MediaKind
+from evidence.media import sscd
 
 if TYPE_CHECKING:
     from evidence.media.video.results import QueryFrame, SampledFrame
@@ -54,7 +62,11 @@ def stream(
     if kind is MediaKind.IMAGE:
         result = _image(path)
         if result.error is None:
-            yield MediaPart(sampled=tuple(result.frames), query=QueryTable(result.query))
+            yield MediaPart(
+                sampled=tuple(result.frames),
+                query=QueryTable(result.query),
+                descriptors=tuple(result.descriptors),
+            )
         return MediaResult(summary=result.summary, error=result.error)
     interval = QUERY_INTERVAL if query_interval is None else Fraction(query_interval)
     video = _video(path, quick=quick, sample_interval=Fraction(sample_interval), query_interval=interval)
@@ -76,6 +88,9 @@ def _image(path: Path) -> MediaResult:
         for name, value in zip(DIHEDRAL_NAMES, result.dihedral, strict=True)
         if name != HashVariant.ORIGINAL
     )
+    descriptor = DescriptorRecord(
+        0, 0.0, HashVariant.CANONICAL, sscd.ALGORITHM, sscd.VERSION, result.descriptor, result.flat
+    )
     frame = FrameRecord(
         idx=0,
         pts=Fraction(0),
@@ -85,6 +100,7 @@ def _image(path: Path) -> MediaResult:
         flat=result.flat,
         jpeg=result.thumbnail_jpeg,
         hashes=tuple(hashes),
+        descriptors=(descriptor,),
     )
     summary: dict[str, Any] = {
         "mode": "full",
@@ -98,13 +114,20 @@ def _image(path: Path) -> MediaResult:
         "informative": int(frame.informative),
     }
     query = QueryRecord(0.0, frame.informative, tuple((h.variant, bytes.fromhex(h.hex)) for h in hashes))
-    return MediaResult([frame], [query], summary)
+    return MediaResult([frame], [query], [descriptor], summary)
 
 
 def _video(
     path: Path, *, quick: bool, sample_interval: Fraction, query_interval: Fraction
 ) -> Generator[MediaPart, None, MediaResult]:
-    from evidence.media.video.analyse import Keyframe, MediaError, Restart, SampledFrame, iter_video
+    from evidence.media.video.analyse import (
+        DescribedFrame,
+        Keyframe,
+        MediaError,
+        Restart,
+        SampledFrame,
+        iter_video,
+    )
 
     part, sampled, keyframes = PartBuilder(), 0, 0
     try:
@@ -130,6 +153,18 @@ def _video(
                     part.query.append(
                         float(record.pts), _informative(record), ((HashVariant.CANONICAL, record.pdq),)
                     )
+            elif isinstance(record, DescribedFrame):
+                part.descriptors.append(
+                    DescriptorRecord(
+                        record.index,
+                        float(record.pts),
+                        record.variant,
+                        sscd.ALGORITHM,
+                        sscd.VERSION,
+                        record.vector,
+                        record.flat,
+                    )
+                )
             elif isinstance(record, Keyframe):
                 keyframes += 1
                 part.keyframes.append(
@@ -162,6 +197,7 @@ def _video(
         "keyframes": keyframes,
         "informative": 0,  # counted by MediaCollector, which sees every frame
         "border": None if result.border is None else result.border.to_json(),
+        "footage_region": None if result.region is None else result.region.to_json(),
         "warnings": list(result.warnings),
     }
     return MediaResult(summary=summary)

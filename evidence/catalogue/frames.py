@@ -9,8 +9,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.hashindex import index_fingerprints, unindex_items
-from evidence.catalogue.models import Frame, FrameHash
-from evidence.core.frames import MIN_QUALITY, FrameRecord, frame_row
+from evidence.catalogue.models import Frame, FrameDescriptor, FrameHash
+from evidence.core.frames import MIN_QUALITY, FrameRecord, descriptor_row, frame_row
 from evidence.core.matching import (
     Target,
 )
@@ -26,6 +26,7 @@ def record_frames(
     """Replace the item's frames (derived data, re-computable) with these, and index their hashes."""
     unindex_items(session, [item_id])  # a bulk DELETE fires no ORM cascade: drop the band rows first
     session.execute(delete(FrameHash).where(FrameHash.item_id == item_id))
+    session.execute(delete(FrameDescriptor).where(FrameDescriptor.item_id == item_id))
     session.execute(delete(Frame).where(Frame.item_id == item_id))
     for start in range(0, len(frames), FRAME_BATCH):
         _insert_frames(session, item_id, frames[start : start + FRAME_BATCH], thumbnails)
@@ -53,6 +54,13 @@ def _insert_frames(
     if hashes:
         stmt = insert(FrameHash).returning(FrameHash.id, sort_by_parameter_order=True)
         index_fingerprints(session, list(session.scalars(stmt, hashes)))
+    descriptors = [
+        {"frame_id": frame_id, "item_id": item_id, **descriptor_row(d)}
+        for frame_id, f in zip(ids, frames, strict=True)
+        for d in f.descriptors
+    ]
+    if descriptors:
+        session.execute(insert(FrameDescriptor), descriptors)
 
 
 def frames_of(session: Session, item_id: int) -> list[tuple[Frame, list[FrameHash]]]:

@@ -130,6 +130,23 @@ class FrameHash(Base):
     informative: Mapped[bool] = mapped_column(Boolean, default=True)  # not flat, quality >= 50
 
 
+class FrameDescriptor(Base):
+    """A frame's copy-detection descriptor (`media.sscd`): 512 float16 of the picture matching compares
+    (variant "canonical": upright, border removed; "region": only where the footage moves). Derived
+    data, like the fingerprints; the descriptor search reads them (`catalogue.descriptors`)."""
+
+    __tablename__ = "frame_descriptor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    frame_id: Mapped[int] = mapped_column(ForeignKey("frame.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    algorithm: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer)
+    variant: Mapped[str] = mapped_column(String(24))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    flat: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class HashBand(Base):
     """The similarity index: each indexed 256-bit hash split into 16 bands of 16 bits. Candidates are
     found by band equality (plain indexed SQL on SQLite and PostgreSQL), then verified by the full

@@ -19,7 +19,7 @@ MIN_PREFIX = 6
 Record = TypeVar("Record")
 
 
-def by_id(session: Session, model: type[Record], record_id: int) -> Record | None:
+def by_id[Record](session: Session, model: type[Record], record_id: int) -> Record | None:
     """The record with this id, or None, also for an id no record can have (never bound in a query)."""
     return session.get(model, record_id) if can_be_id(record_id) else None
 

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Float, Table, select
+from sqlalchemy import Float, RowMapping, Table, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.annotation_models import (
@@ -28,8 +28,16 @@ from evidence.catalogue.annotation_models import (
     TermAlias,
     Withdrawal,
 )
-from evidence.catalogue.models import Acquisition, Frame, FrameHash, Item, Relation, RelationDecision
-from evidence.core.frames import FrameRecord, frame_row
+from evidence.catalogue.models import (
+    Acquisition,
+    Frame,
+    FrameDescriptor,
+    FrameHash,
+    Item,
+    Relation,
+    RelationDecision,
+)
+from evidence.core.frames import FrameRecord, descriptor_row, frame_row
 from evidence.core.record_digest import derived_digest, record_digest, record_key
 
 # the kinds of record, as custody events name them, and their tables
@@ -115,8 +123,10 @@ def all_digests(session: Session, kinds: Iterable[str] | None = None) -> Iterato
             last = rows[-1]["id"]
 
 
-def _frame_state(frame: Mapping[str, Any], hashes: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
+def _frame_state(
+    frame: Mapping[str, Any], hashes: list[dict[str, Any]], descriptors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    state = {
         "idx": frame["idx"],
         "pts": frame["pts"],
         "t": float(frame["t"]),
@@ -127,6 +137,20 @@ def _frame_state(frame: Mapping[str, Any], hashes: list[dict[str, Any]]) -> dict
         "quality": frame["quality"],
         "flat": bool(frame["flat"]),
         "hashes": sorted(hashes, key=_hash_order),
+    }
+    if descriptors:  # only then: digests of frames analysed before descriptors existed stay as they were
+        state["descriptors"] = sorted(descriptors, key=lambda d: (d["variant"], d["algorithm"], d["version"]))
+    return state
+
+
+def descriptor_state(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
+    """A descriptor in a frame's digested state: its vector by SHA-256 (a thumbnail's way)."""
+    return {
+        "algorithm": row["algorithm"],
+        "version": int(row["version"]),
+        "variant": row["variant"],
+        "vector": hashlib.sha256(bytes(row["vector"])).hexdigest(),
+        "flat": bool(row["flat"]),
     }
 
 
@@ -153,7 +177,9 @@ def derived_of(session: Session, item_ids: Sequence[int]) -> dict[int, str]:
     session.flush()
     frames: dict[int, list[Any]] = {i: [] for i in item_ids}
     hashes: dict[tuple[int, int], list[dict[str, Any]]] = {}  # by (item, frame)
+    descriptors: dict[tuple[int, int], list[dict[str, Any]]] = {}
     frame_table: Table = Frame.__table__  # type: ignore[assignment]
+    descriptor_table: Table = FrameDescriptor.__table__  # type: ignore[assignment]
     for start in range(0, len(item_ids), 200):
         chunk = list(item_ids[start : start + 200])
         query = select(frame_table).where(frame_table.c.item_id.in_(chunk))
@@ -175,8 +201,14 @@ def derived_of(session: Session, item_ids: Sequence[int]) -> dict[int, str]:
             hashes.setdefault((item_id, frame_id), []).append(
                 hash_state(algorithm, version, variant, value, quality, informative)
             )
+        described = session.execute(select(descriptor_table).where(descriptor_table.c.item_id.in_(chunk)))
+        for row in described.mappings():
+            descriptors.setdefault((row["item_id"], row["frame_id"]), []).append(descriptor_state(row))
     return {
-        item_id: derived_digest(_frame_state(f, hashes.get((item_id, f["id"]), [])) for f in rows)
+        item_id: derived_digest(
+            _frame_state(f, hashes.get((item_id, f["id"]), []), descriptors.get((item_id, f["id"])))
+            for f in rows
+        )
         for item_id, rows in frames.items()
     }
 
@@ -190,7 +222,8 @@ def derived_from(frames: Sequence[FrameRecord]) -> str:
         hashes = [
             hash_state(h.algorithm, h.version, h.variant, h.hex, h.quality, f.counts(h)) for h in f.hashes
         ]
-        states.append(_frame_state(row, hashes))
+        described = [descriptor_state(descriptor_row(d)) for d in f.descriptors]
+        states.append(_frame_state(row, hashes, described))
     return derived_digest(states)
 
 

@@ -5,14 +5,14 @@ The append-only triggers stop mistakes, not people: the owner of a table (and an
 disable them. So on PostgreSQL two roles are used:
 
 - the **owner** role runs `evidence db upgrade` (it owns every table, the triggers and their function);
-- the **application** role, which everyday `evidence` commands connect as, gets SELECT and INSERT on
-  every table and nothing more, except: UPDATE and DELETE on the derived data that analysis re-makes
-  (`frame`, `fingerprint`, `hash_band`, and TRUNCATE on `hash_band` for `evidence db reindex`), and
-  UPDATE of exactly the columns evidence changes, each change logged with the record's new digest:
-  an item's analysis results, a relation's matcher suggestion, a term's place and note, a place's
+- the **application** role, which everyday `evidence` commands connect as, gets SELECT and INSERT on every
+  table and nothing more, except: UPDATE and DELETE on the derived data that analysis re-makes (`frame`,
+  `fingerprint`, `frame_descriptor`, `hash_band`, and TRUNCATE on `hash_band` for `evidence db reindex`),
+  and UPDATE of exactly the columns evidence changes, each change logged with the record's new digest: an
+  item's analysis results, a relation's matcher suggestion, a term's place and note, a place's
   coordinates. Only SELECT on `alembic_version`, USAGE on the sequences. It owns nothing, so it cannot
-  disable or drop the triggers; it cannot UPDATE, DELETE or TRUNCATE the custody log or any other
-  record (corrections and withdrawals are new rows).
+  disable or drop the triggers; it cannot UPDATE, DELETE or TRUNCATE the custody log or any other record
+  (corrections and withdrawals are new rows).
 
 `grant_statements` is the SQL (run it as the owner); `apply_app_role` runs it after checking that the
 role exists, is not a superuser and owns no catalogue table. Run it again after each `db upgrade`
@@ -30,7 +30,12 @@ from evidence.catalogue.engine import make_engine
 from evidence.errors import UsageError
 
 READ_ONLY = ("alembic_version",)
-DERIVED = ("frame", "fingerprint", "hash_band")  # re-made by analysis; `db reindex` truncates hash_band
+DERIVED = (
+    "frame",
+    "fingerprint",
+    "frame_descriptor",
+    "hash_band",
+)  # re-made by analysis; `db reindex` truncates hash_band
 TRUNCATABLE = ("hash_band",)
 # the only columns of records that evidence changes (each change appends an event with the new digest)
 UPDATABLE = {

@@ -41,6 +41,13 @@ class Box:
         """The rows and columns of `array` (H x W or H x W x C) inside the box, as a view."""
         return array[self.y : self.bottom, self.x : self.right]
 
+    def scaled(self, fx: float, fy: float | None = None) -> Box:
+        """The box on a picture scaled by `fx` across and `fy` down (`fx` both ways when omitted)."""
+        fy = fx if fy is None else fy
+        return Box(
+            round(self.x * fx), round(self.y * fy), max(1, round(self.w * fx)), max(1, round(self.h * fy))
+        )
+
     def to_json(self) -> dict[str, int]:
         """`{"x", "y", "w", "h"}`, as stored in an item's summary and shown in JSON output."""
         return {"x": self.x, "y": self.y, "w": self.w, "h": self.h}

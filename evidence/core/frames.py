@@ -24,6 +24,20 @@ class HashRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DescriptorRecord:
+    """A frame's copy-detection descriptor (`media.sscd`): stored with the sampled frames, and on the
+    denser descriptor grid the query side of matching."""
+
+    idx: int  # the frame's index
+    t: float  # seconds
+    variant: str  # "canonical" (the whole picture, border removed) or "region" (where the footage moves)
+    algorithm: str
+    version: int
+    vector: bytes  # 512 little-endian float16
+    flat: bool = False  # a single colour: never match evidence
+
+
+@dataclass(frozen=True, slots=True)
 class FrameRecord:
     idx: int
     pts: Fraction  # seconds
@@ -34,6 +48,7 @@ class FrameRecord:
     flat: bool = False
     jpeg: bytes | None = None  # thumbnail of a keyframe
     hashes: tuple[HashRecord, ...] = ()
+    descriptors: tuple[DescriptorRecord, ...] = ()
 
     @property
     def informative(self) -> bool:
@@ -60,6 +75,7 @@ class QueryRecord:
 class MediaResult:
     frames: list[FrameRecord] = field(default_factory=list)
     query: Sequence[QueryRecord] = field(default_factory=list)  # a `QueryTable` from the analysis
+    descriptors: Sequence[DescriptorRecord] = field(default_factory=list)  # every described frame, by time
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
@@ -84,4 +100,15 @@ def frame_row(f: FrameRecord, thumbnail: str | None) -> dict[str, Any]:
         "thumbnail": thumbnail,
         "quality": f.quality,
         "flat": f.flat,
+    }
+
+
+def descriptor_row(d: DescriptorRecord) -> dict[str, Any]:
+    """A stored descriptor's columns (all but its ids)."""
+    return {
+        "algorithm": d.algorithm,
+        "version": d.version,
+        "variant": d.variant,
+        "vector": d.vector,
+        "flat": d.flat,
     }

@@ -108,6 +108,8 @@ class ItemMatch:
     closest: tuple[tuple[float, float, int], ...]  # (query t, target t, distance), best first
     matched_frames: int
     via: tuple[str, ...] = field(default=())
+    # descriptor evidence (`core.descriptor_match`): (query t, target t, similarity), best first
+    similar: tuple[tuple[float, float, float], ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,18 +204,8 @@ def _match_one(
         sorted(s for g in kept for s in _segments([(a.query_t, a.target_t) for a in g], params.segment_gap))
     )
     longest = max(s.query_end - s.query_start for s in segments)
-    if query_share >= params.share and target_share >= params.share:
-        classification = RelationKind.DUPLICATE
-    elif query_share >= params.share:
-        classification = RelationKind.EXCERPT_OF
-    elif target_share >= params.share:
-        classification = RelationKind.CONTAINS
-    elif min(query_share, target_share) >= params.share - 0.15 and abs(query_share - target_share) <= 0.15:
-        # both sides mostly matched, evenly: a copy with frames hard to hash
-        classification = RelationKind.DUPLICATE
-    elif longest >= params.partial_seconds:
-        classification = RelationKind.PARTIAL
-    else:
+    classification = classify(query_share, target_share, longest, params.share, params.partial_seconds)
+    if classification is None:
         return None
     offsets = tuple(round(g[len(g) // 2].offset, 3) for g in kept)
     closest = tuple(
@@ -232,6 +224,24 @@ def _match_one(
         matched_frames=len(matched_targets),
         via=tuple(sorted({a.hit.via for a in chosen})),
     )
+
+
+def classify(
+    query_share: float, target_share: float, longest: float, share: float, partial_seconds: float
+) -> RelationKind | None:
+    """What the query is to a candidate, from the shares of each side matched and the longest matched
+    run (query seconds); None when it is no match at all."""
+    if query_share >= share and target_share >= share:
+        return RelationKind.DUPLICATE
+    if query_share >= share:
+        return RelationKind.EXCERPT_OF
+    if target_share >= share:
+        return RelationKind.CONTAINS
+    if min(query_share, target_share) >= share - 0.15 and abs(query_share - target_share) <= 0.15:
+        return RelationKind.DUPLICATE  # both sides mostly matched, evenly: a copy with frames hard to hash
+    if longest >= partial_seconds:
+        return RelationKind.PARTIAL
+    return None
 
 
 class _Aligner:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from evidence.core.frames import FrameRecord, MediaResult
+from evidence.core.frames import DescriptorRecord, FrameRecord, MediaResult
 from evidence.core.query import QueryTable
 
 PART_FRAMES = 64  # stored frame records per part (a keyframe carries a thumbnail of a few tens of KB)
@@ -23,6 +23,7 @@ class MediaPart:
     keyframes: tuple[FrameRecord, ...] = ()  # idx, pts, keyframe, cut_score and jpeg only
     query: QueryTable = field(default_factory=QueryTable)
     restart: bool = False
+    descriptors: tuple[DescriptorRecord, ...] = ()  # a region's replaces the whole picture's of a frame
 
 
 @dataclass(slots=True)
@@ -32,16 +33,20 @@ class PartBuilder:
     sampled: list[FrameRecord] = field(default_factory=list)
     keyframes: list[FrameRecord] = field(default_factory=list)
     query: QueryTable = field(default_factory=QueryTable)
+    descriptors: list[DescriptorRecord] = field(default_factory=list)
 
     def full(self) -> bool:
-        return len(self.sampled) + len(self.keyframes) >= PART_FRAMES or len(self.query) >= PART_QUERY
+        frames = len(self.sampled) + len(self.keyframes) + len(self.descriptors) // 2
+        return frames >= PART_FRAMES or len(self.query) >= PART_QUERY
 
     def __bool__(self) -> bool:
-        return bool(self.sampled or self.keyframes or len(self.query))
+        return bool(self.sampled or self.keyframes or len(self.query) or self.descriptors)
 
     def take(self) -> MediaPart:
-        part = MediaPart(tuple(self.sampled), tuple(self.keyframes), self.query)
-        self.sampled, self.keyframes, self.query = [], [], QueryTable()
+        part = MediaPart(
+            tuple(self.sampled), tuple(self.keyframes), self.query, False, tuple(self.descriptors)
+        )
+        self.sampled, self.keyframes, self.query, self.descriptors = [], [], QueryTable(), []
         return part
 
 
@@ -53,12 +58,15 @@ class MediaCollector:
         self._sampled: dict[int, FrameRecord] = {}  # a later frame with the same index replaces one
         self._keyframes: list[FrameRecord] = []
         self._query = QueryTable()
+        self._descriptors: dict[int, DescriptorRecord] = {}
 
     def add(self, part: MediaPart) -> None:
         if part.restart:
-            self._sampled, self._keyframes, self._query = {}, [], QueryTable()
+            self._sampled, self._keyframes, self._query, self._descriptors = {}, [], QueryTable(), {}
         for frame in part.sampled:
             self._sampled[frame.idx] = frame
+        for d in part.descriptors:
+            self._descriptors[d.idx] = d
         self._keyframes.extend(part.keyframes)
         self._query.extend(part.query)
 
@@ -67,7 +75,10 @@ class MediaCollector:
         summary's `informative` count needs every frame, so it is made here."""
         if final.error is not None:
             return final
-        frames = self._sampled
+        frames, described = self._sampled, self._descriptors
+        for idx, frame in frames.items():  # a sampled frame is on the descriptor grid too
+            if idx in described:
+                frames[idx] = replace(frame, descriptors=(described[idx],))
         for k in self._keyframes:  # a keyframe that is also a sampled frame gets its hashes
             s = frames.get(k.idx)
             frames[k.idx] = replace(
@@ -76,10 +87,12 @@ class MediaCollector:
                 quality=s.quality if s else None,
                 flat=s.flat if s else False,
                 hashes=s.hashes if s else (),
+                descriptors=s.descriptors if s else (),
             )
         ordered = sorted(frames.values(), key=lambda f: (f.pts, f.idx))
-        self._sampled, self._keyframes = {}, []
+        query_descriptors = sorted(described.values(), key=lambda d: (d.t, d.idx))
+        self._sampled, self._keyframes, self._descriptors = {}, [], {}
         summary = dict(final.summary)
         if "informative" in summary:
             summary["informative"] = sum(1 for f in ordered if f.sampled and f.informative)
-        return MediaResult(ordered, self._query, summary)
+        return MediaResult(ordered, self._query, query_descriptors, summary)

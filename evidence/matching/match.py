@@ -15,11 +15,19 @@ from evidence.analysis import jobs
 from evidence.analysis.pipeline import AnalysisOptions, AnalysisOutcome, base_timeout, derive_file
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
+from evidence.catalogue import descriptors as descriptor_index
 from evidence.catalogue.frames import frame_times, match_targets
 from evidence.catalogue.models import Item
 from evidence.core import hamming
 from evidence.core.custody import CustodyAction
-from evidence.core.frames import MIN_QUALITY, QueryRecord
+from evidence.core.descriptor_match import (
+    DescribedQuery,
+    DescriptorParams,
+    match_descriptors,
+    merge_matches,
+    pairs_of,
+)
+from evidence.core.frames import MIN_QUALITY, DescriptorRecord, QueryRecord
 from evidence.core.matching import (
     REGIONS,
     FrameHit,
@@ -36,6 +44,7 @@ from evidence.core.types import MediaKind
 from evidence.errors import InputRefused
 from evidence.matching import relations
 from evidence.matching.relations import suggest
+from evidence.media import sscd
 from evidence.store.files import open_regular
 from evidence.workspace import Workspace
 
@@ -52,15 +61,50 @@ def lookup(
     *,
     exclude_item: int | None = None,
     params: MatchParams | None = None,
+    descriptors: Sequence[DescriptorRecord] = (),
 ) -> list[FoundMatch]:
-    """Catalogued items that the query frames match, best first."""
-    params = params or MatchParams()
+    """Catalogued items that the query frames (their PDQ hashes, and their copy-detection
+    descriptors when given) match, best first."""
+    excluded = () if exclude_item is None else (exclude_item,)
+    by_pdq = _lookup_pdq(session, query, excluded, params or MatchParams())
+    by_descriptor = _lookup_descriptors(session, descriptors, excluded)
+    matches = merge_matches(by_pdq, by_descriptor)
+    shas = dict(
+        session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()
+    )
+    return [FoundMatch(m, shas[m.item_id]) for m in matches]
+
+
+def _lookup_descriptors(
+    session: Session, descriptors: Sequence[DescriptorRecord], excluded: tuple[int, ...]
+) -> list[ItemMatch]:
+    params = DescriptorParams()
+    if not descriptors:
+        return []
+    algorithm = (sscd.ALGORITHM, sscd.VERSION)
+    described = [d for d in descriptors if (d.algorithm, d.version) == algorithm]
+    vectors = sscd.unpack([d.vector for d in described])
+    hits = descriptor_index.search(
+        session, vectors, algorithm=algorithm, threshold=params.pair, exclude_items=excluded
+    )
+    if not hits:
+        return []
+    candidates = {h.item_id for h in hits}
+    targets = descriptor_index.descriptors_of(session, candidates, algorithm)
+    pairs = pairs_of(vectors, targets, params)
+    query = DescribedQuery(tuple(d.t for d in described), tuple(not d.flat for d in described))
+    times = {item: t for item, (t, _) in targets.items()}
+    return match_descriptors(query, pairs, times, params, relations.groups_among(session, candidates))
+
+
+def _lookup_pdq(
+    session: Session, query: Sequence[QueryRecord], excluded: tuple[int, ...], params: MatchParams
+) -> list[ItemMatch]:
     table = QueryTable.of(query)
     # every hash of the informative frames, in order: row r is hash r of the search
     row_frame, row_code, row_hashes = table.hash_rows(informative_only=True)
     if not len(row_hashes):
         return []
-    excluded = () if exclude_item is None else (exclude_item,)
     hits = hashindex.search(session, row_hashes, threshold=params.threshold, exclude_items=excluded)
     if not hits:
         return []
@@ -76,21 +120,17 @@ def lookup(
             best[key] = FrameHit(qi, h.item_id, times[h.frame_id], h.distance, variant)
     candidates = {h.item_id for h in best.values()}
     targets = match_targets(session, candidates)
-    matches = match_items(table, best.values(), targets, params, relations.groups_among(session, candidates))
-    shas = dict(
-        session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()
-    )
-    return [FoundMatch(m, shas[m.item_id]) for m in matches]
+    return match_items(table, best.values(), targets, params, relations.groups_among(session, candidates))
 
 
 def match_new_item(
     ws: Workspace, outcome: AnalysisOutcome, *, actor: str, worker: Worker | None = None
 ) -> list[FoundMatch]:
     """After a new item's analysis: look it up, and record what it matches as suggested relations."""
-    if not outcome.query:
+    if not outcome.query and not outcome.descriptors:
         return []
     with ws.db.read() as session:
-        found = lookup(session, outcome.query, exclude_item=outcome.item_id)
+        found = lookup(session, outcome.query, exclude_item=outcome.item_id, descriptors=outcome.descriptors)
     if worker is not None:
         found += match_still(
             ws, worker, outcome.query, exclude_item=outcome.item_id, skip={f.match.item_id for f in found}
@@ -217,13 +257,19 @@ def match_file(
     with Worker() as worker:
         derivation = derive_file(worker, str(path), path.name, path.stat().st_size, options)
     kind = MediaKind.OTHER.value if derivation.probed is None else str(derivation.probed.kind)
-    analysis, query = str(derivation.status), derivation.query
+    analysis, query, descriptors = str(derivation.status), derivation.query, derivation.descriptors
     if kind == MediaKind.OTHER.value and analysis == "ok":
         analysis = "failed:not a video or image: nothing to match"
     with ws.db.read() as session:
         exact_item = session.execute(select(Item.id, Item.sha256).where(Item.sha256 == digest)).first()
         exact = (exact_item[0], exact_item[1]) if exact_item else None
-        found = lookup(session, query, exclude_item=exact[0] if exact else None, params=params)
+        found = lookup(
+            session,
+            query,
+            exclude_item=exact[0] if exact else None,
+            params=params,
+            descriptors=descriptors,
+        )
     with Worker() as worker:
         found += match_still(
             ws,

@@ -37,6 +37,7 @@ def match_evidence(match: ItemMatch) -> dict[str, Any]:
         "closest": [{"query_t": q, "target_t": t, "distance": d} for q, t, d in match.closest],
         "matched_frames": match.matched_frames,
         "via": list(match.via),
+        "similar": [{"query_t": q, "target_t": t, "similarity": v} for q, t, v in match.similar],
     }
 
 

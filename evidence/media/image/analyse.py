@@ -50,6 +50,7 @@ import numpy as np
 
 from evidence.core.box import Box
 from evidence.errors import EvidenceError, ExitCode
+from evidence.media import sscd
 from evidence.media.image.geometry import find_border, is_flat
 from evidence.media.image.pixels import BACKGROUND, RGB, UnsupportedMode, to_rgb
 from evidence.media.pdq import pdq_dihedral_from_rgb, pdq_from_rgb
@@ -114,6 +115,7 @@ class ImageAnalysis:
     flat: bool
     thumbnail_jpeg: bytes  # upright, uncropped, at most THUMB_WIDTH wide
     frames: int  # 1, or the frame count of an animated image
+    descriptor: bytes = b""  # the canonical picture's copy-detection descriptor (`media.sscd.pack`)
 
     @property
     def informative(self) -> bool:
@@ -330,6 +332,7 @@ def analyse_rgb(rgb: RGB, *, orientation: int = 1, frames: int = 1) -> ImageAnal
         flat=is_flat(luma if border is None else border.crop(luma)),
         thumbnail_jpeg=thumbnail_jpeg(rgb),
         frames=frames,
+        descriptor=sscd.pack(sscd.describe([np.ascontiguousarray(canonical)])[0]),
     )
 
 

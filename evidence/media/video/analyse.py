@@ -15,6 +15,10 @@ How `analyse_video` works (pure library: no prints, no database):
    overstate a border (fewer frames, fewer bright pixels), so the box rarely moves; when it moves by
    more than 2 px (0.5 %) the main pass runs again with the confirmed box (twice the time, but hashes
    always match the reported border).
+4. Copy-detection descriptors (`describe`, SSCD) of the canonical picture on a half-second grid, made
+   in the main pass from RGB converted straight at the model's input size; where the footage moves
+   only inside part of the picture (a programme frame, a filmed screen), a descriptor-only pass
+   describes that region (`DescribedFrame` records with variant "region", after the main pass's).
 
 Quick mode decodes key frames only (`skip_frame="NONKEY"`): every decoded key frame is hashed, and is
 a keyframe when it is the first, differs from the previous key frame by the scene threshold ("scene-cut")
@@ -43,8 +47,10 @@ from pathlib import Path
 from evidence.core.box import Box
 from evidence.media.video.borders import FLAT_SPREAD, close_boxes, is_flat, prescan
 from evidence.media.video.decode import MediaError
+from evidence.media.video.describe import Geometry, describe_region
 from evidence.media.video.keyframes import DEFAULT_MIN_SHOT, DEFAULT_SCENE_THRESHOLD
 from evidence.media.video.results import (
+    DescribedFrame,
     Keyframe,
     QueryFrame,
     Restart,
@@ -59,6 +65,7 @@ __all__ = [
     "DEFAULT_SCENE_THRESHOLD",
     "FLAT_SPREAD",
     "Box",
+    "DescribedFrame",
     "Keyframe",
     "MediaError",
     "QueryFrame",
@@ -84,6 +91,7 @@ def analyse_video(
     static_interval: Fraction = Fraction(30),
     progress: Callable[[float], None] | None = None,
     query_interval: Fraction | None = None,
+    describe: bool = True,
 ) -> VideoAnalysis:
     """Analyse the video at `path` (see the module notes). Raises `MediaError` if it cannot be analysed.
 
@@ -92,19 +100,25 @@ def analyse_video(
     `query_interval` also yields `query` frames on a denser grid (`Fraction(0)`: every frame) with their
     mirrored hashes, for looking the video up; they cost one PDQ each and are not meant to be stored.
     """
-    options = _options(sample_interval, quick, query_interval, scene_threshold, min_shot, static_interval)
+    options = _options(
+        sample_interval, quick, query_interval, scene_threshold, min_shot, static_interval, describe
+    )
     records = _analyse(Path(path), options, progress)
     sampled: list[SampledFrame] = []
     keyframes: list[Keyframe] = []
     query: list[QueryFrame] = []
+    described: dict[int, DescribedFrame] = {}  # a region's descriptor replaces the whole picture's
     while True:
         try:
             record = next(records)
         except StopIteration as done:
             result: VideoAnalysis = done.value
-            return replace(result, sampled=sampled, keyframes=keyframes, query=query)
+            ordered = sorted(described.values(), key=lambda d: d.index)
+            return replace(result, sampled=sampled, keyframes=keyframes, query=query, described=ordered)
         if isinstance(record, Restart):
-            sampled, keyframes, query = [], [], []
+            sampled, keyframes, query, described = [], [], [], {}
+        elif isinstance(record, DescribedFrame):
+            described[record.index] = record
         elif isinstance(record, SampledFrame):
             sampled.append(record)
         elif isinstance(record, Keyframe):
@@ -123,12 +137,15 @@ def iter_video(
     static_interval: Fraction = Fraction(30),
     progress: Callable[[float], None] | None = None,
     query_interval: Fraction | None = None,
+    describe: bool = True,
 ) -> Generator[VideoRecord, None, VideoAnalysis]:
     """`analyse_video` as a stream (same arguments): yields the sampled frames, keyframes and query
     frames as they are made, each kind in the order `analyse_video` lists it, and `Restart` when the
     pass runs again; returns the analysis with empty lists. Arguments are checked at once; `MediaError`
     comes from the iteration."""
-    options = _options(sample_interval, quick, query_interval, scene_threshold, min_shot, static_interval)
+    options = _options(
+        sample_interval, quick, query_interval, scene_threshold, min_shot, static_interval, describe
+    )
     return _analyse(Path(path), options, progress)
 
 
@@ -139,6 +156,7 @@ def _options(
     scene_threshold: float,
     min_shot: Fraction,
     static_interval: Fraction,
+    describe: bool,
 ) -> PassOptions:
     if sample_interval is not None and sample_interval <= 0:
         raise ValueError("sample_interval must be positive or None")
@@ -151,6 +169,7 @@ def _options(
         float(scene_threshold),
         Fraction(min_shot),
         Fraction(static_interval),
+        describe,
     )
 
 
@@ -169,6 +188,11 @@ def _analyse(
         log.info("border moved from %s to %s after the main pass; hashing again", crop, confirmed)
         yield Restart(f"border moved from {crop} to {confirmed}")
         result = yield from DecodePass(options, confirmed, None).run(path)
+    if result.region is not None and options.describe:
+        log.info("footage moves only inside %s: describing that region", result.region)
+        crop = None if result.crop is None else result.crop
+        geometry = Geometry(result.width, result.height, crop, result.quarter_turns, result.region)
+        yield from describe_region(path, geometry)
     if progress is not None:
         progress(1.0)
     return result.analysis()

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -94,7 +94,7 @@ class _Entry:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision(Generic[T]):
+class Decision[T]:
     """A frame once the detector has seen enough after it."""
 
     index: int
@@ -104,7 +104,7 @@ class Decision(Generic[T]):
     payload: T
 
 
-class CutDetector(Generic[T]):
+class CutDetector[T]:
     """Streaming hard-cut detector; `push` returns the decision for the frame `LOOKAHEAD` frames back."""
 
     def __init__(

@@ -41,6 +41,19 @@ class QueryFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class DescribedFrame:
+    """A frame on the descriptor grid with its copy-detection descriptor (`media.sscd`, packed):
+    the picture that matching compares, upright with the border removed, or only the part of it where
+    the footage moves (`variant` "region": a picture inside a programme frame, a filmed screen)."""
+
+    index: int
+    pts: Fraction
+    variant: str  # "canonical" or "region"
+    vector: bytes  # `sscd.pack`: 512 float16
+    flat: bool  # a single colour: never match evidence
+
+
+@dataclass(frozen=True, slots=True)
 class Keyframe:
     """A frame for people to look at: the first, a scene cut, or one in a long static shot."""
 
@@ -66,6 +79,8 @@ class VideoAnalysis:
     quick: bool
     warnings: list[str]
     query: list[QueryFrame] = field(default_factory=list)  # only when asked for with `query_interval`
+    region: Box | None = None  # where the footage moves inside the upright canonical picture, if apart
+    described: list[DescribedFrame] = field(default_factory=list)  # by frame index
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,4 +90,4 @@ class Restart:
     reason: str
 
 
-VideoRecord = SampledFrame | QueryFrame | Keyframe | Restart
+VideoRecord = SampledFrame | QueryFrame | Keyframe | DescribedFrame | Restart

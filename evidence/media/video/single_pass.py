@@ -29,6 +29,7 @@ from evidence.media.video.decode import (
     to_uint8,
     upright,
 )
+from evidence.media.video.describe import DESCRIBE_INTERVAL, Describer, Geometry
 from evidence.media.video.keyframes import CutDetector, Decision, change, signature, thumbnail_jpeg
 from evidence.media.video.results import Keyframe, QueryFrame, SampledFrame, VideoAnalysis, VideoRecord
 
@@ -49,6 +50,7 @@ class PassOptions:
     threshold: float
     min_shot: Fraction
     static_interval: Fraction
+    describe: bool = True  # copy-detection descriptors on `DESCRIBE_INTERVAL`'s grid
 
 
 @dataclass(slots=True)
@@ -61,6 +63,7 @@ class PassResult:
     crop: Box | None
     stats: BorderStats
     quick: bool
+    region: Box | None = None  # where the footage moves inside the upright canonical picture
     warnings: list[str] = field(default_factory=list)
 
     def analysis(self) -> VideoAnalysis:
@@ -79,6 +82,7 @@ class PassResult:
             keyframes=[],
             quick=self.quick,
             warnings=self.warnings,
+            region=self.region,
         )
 
 
@@ -96,6 +100,7 @@ class DecodePass:
         self.last_key: Fraction | None = None
         self.last_cut: Fraction | None = None
         self.previous_sig: npt.NDArray[np.float32] | None = None
+        self.describer: Describer | None = None
 
     def run(self, path: Path) -> Generator[VideoRecord, None, PassResult]:
         with single_threaded_blas(), open_video(path) as (container, stream):
@@ -119,7 +124,7 @@ class DecodePass:
         size = (0, 0)
         count, t, end = 0, Fraction(0), Fraction(0)
         next_sample, next_border, next_query, reported = Fraction(0), Fraction(0), Fraction(0), 0.0
-        next_region = Fraction(0)
+        next_region, next_describe = Fraction(0), Fraction(0)
         select = _is_key_packet if options.quick else None
         for frame in iter_frames(container, stream, self.warnings, select=select, ordinals=ordinals):
             if stats is None:
@@ -152,6 +157,9 @@ class DecodePass:
                 self._query(index, t, to_uint8(luma, shift), with_regions)
                 if options.query_interval:
                     next_query = (t // options.query_interval + 1) * options.query_interval
+            if options.describe and (options.quick or t >= next_describe):
+                self._describe(index, t, frame)
+                next_describe = (t // DESCRIBE_INTERVAL + 1) * DESCRIBE_INTERVAL
             if options.quick:
                 self._quick_candidate(index, t, sig, frame)
             else:
@@ -165,6 +173,8 @@ class DecodePass:
             yield from self._made()
         for decided in self.detector.finish():
             self._keyframe(decided)
+        if self.describer is not None:
+            self.made.extend(self.describer.flush())
         yield from self._made()
         if stats is None:
             first = "; ".join(self.warnings)
@@ -179,6 +189,7 @@ class DecodePass:
             self.crop,
             stats,
             options.quick,
+            None if self.describer is None else self.describer.region(),
             self.warnings,
         )
 
@@ -199,6 +210,12 @@ class DecodePass:
         if found is not None:
             return found
         return round(t * rate) if rate else 0
+
+    def _describe(self, index: int, t: Fraction, frame: Any) -> None:
+        if self.describer is None:
+            geometry = Geometry(frame.width, frame.height, self.crop, self.turns)
+            self.describer = Describer(geometry, track_motion=not self.options.quick)
+        self.made.extend(self.describer.add(index, t, frame))
 
     def _sample(self, index: int, t: Fraction, luma: U8) -> None:
         canonical = luma if self.crop is None else self.crop.crop(luma)

@@ -1,0 +1,351 @@
+"""The matching rule on copy-detection descriptors (SSCD): from frame pairs to item-level verdicts.
+Pure: no database, no media.
+
+A query's described frames (two a second) are compared with the stored described frames of other
+items (one a second); a pair counts when the two descriptors' similarity (dot product of unit vectors)
+is at least `pair`. Copies show the same pictures in the same order, so per candidate item the pairs
+are explained by straight lines, target time = speed x query time + offset:
+
+- each query frame votes, for every speed in `speeds` (0.5x to 2x), for the offsets its pairs imply
+  (bins of twice `tolerance`, once per bin with its most similar pair, weighted by that similarity);
+  the heaviest (speed, offset) wins, and another speed must beat normal speed by `SPEED_MARGIN`;
+- its inliers (target time within `tolerance` of the line; one pair per query frame) are split where
+  the query has no inlier for `segment_gap` seconds; a run is a segment when it holds at least
+  `min_pairs` query frames and its three best pairs average at least `strong`;
+- those query frames are taken out and the next line is sought, so a re-edit (sections reordered or
+  cut), a compilation (pieces at several offsets) and a speed change each come out as their segments.
+
+The shares, the classification (duplicate, excerpt-of, contains, partial) and the query frames that are
+"common" (they resemble many unrelated items: black, a bumper, a channel ident) follow the PDQ rule in
+`core.matching`. A partial needs `partial_seconds` of query time, less than PDQ's, because a descriptor
+run of four frames over 1.5 s is already strong evidence. A single picture (a photo, a screenshot) is
+an excerpt of the items with a stored frame at least `still` similar.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from evidence.core.matching import ItemMatch, Segment, classify
+from evidence.core.names import RelationKind
+
+DESCRIPTOR_MATCHER = "sscd-lines-1"
+SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptorParams:
+    pair: float = 0.40  # similarity for a frame pair to count (unrelated footage measured at <= 0.28)
+    strong: float = 0.50  # a segment's three best pairs average at least this, when they are specific
+    specific: float = 0.10  # a segment's median specificity from which `strong` suffices
+    strong_flat: float = 0.80  # otherwise (a static shot, look-alike scenes) they must average this
+    per_frame: int = 3  # stored frames per query frame and candidate taken as pairs
+    speeds: tuple[float, ...] = (1.0, 0.5, 2 / 3, 0.75, 0.8, 0.9, 1.1, 1.25, 4 / 3, 1.5, 2.0)
+    tolerance: float = 0.75  # seconds of target time off the line
+    min_pairs: int = 3  # query frames in a segment (a 2 s piece has four)
+    segment_gap: float = 2.0  # query seconds without an inlier that split a segment
+    share: float = 0.85
+    partial_seconds: float = 1.4
+    still: float = 0.55  # a single picture (a photo, a screenshot) against a stored frame
+    common_items: int = 6
+    max_lines: int = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    query: int  # row of the query's described frames
+    item_id: int
+    target_t: float
+    similarity: float
+    # how much more similar than the query frame is to the candidate's frames at large (the median):
+    # high for footage that changes; about 0 for look-alike content (every frame like every other)
+    specificity: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class DescribedQuery:
+    times: tuple[float, ...]  # each described frame's time, in order
+    usable: tuple[bool, ...]  # not flat
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    speed: float
+    offset: float
+    rows: tuple[int, ...]  # pair rows (into the candidate's arrays), one per query frame
+
+
+def match_descriptors(
+    query: DescribedQuery,
+    pairs: Iterable[Pair],
+    target_times: Mapping[int, Sequence[float]],
+    params: DescriptorParams | None = None,
+    groups: dict[int, int] | None = None,
+) -> list[ItemMatch]:
+    """Item-level matches, best first. `target_times`: each candidate's usable described times;
+    `groups`: items already known to be copies of each other (as for `core.matching.match_items`)."""
+    params = params or DescriptorParams()
+    groups = groups or {}
+    kept = [p for p in pairs if p.similarity >= params.pair and query.usable[p.query]]
+    items_per_query: dict[int, set[int]] = defaultdict(set)
+    for p in kept:
+        items_per_query[p.query].add(groups.get(p.item_id, -p.item_id))
+    common = {q for q, items in items_per_query.items() if len(items) > params.common_items}
+    per_item: dict[int, list[Pair]] = defaultdict(list)
+    for p in kept:
+        if p.query not in common and p.item_id in target_times:
+            per_item[p.item_id].append(p)
+    usable_times = [t for t, ok in zip(query.times, query.usable, strict=True) if ok]
+    if len(query.times) == 1:
+        return _stills(per_item, params)
+    results = []
+    for item_id, item_pairs in per_item.items():
+        found = _match_one(query, usable_times, item_pairs, sorted(target_times[item_id]), params)
+        if found is not None:
+            results.append(found)
+    results.sort(key=lambda m: (-m.score, m.item_id))
+    return results
+
+
+def _stills(per_item: Mapping[int, list[Pair]], params: DescriptorParams) -> list[ItemMatch]:
+    """A single picture is an excerpt of the items with a stored frame at least `still` similar."""
+    found = []
+    for item_id, pairs in per_item.items():
+        best = max(pairs, key=lambda p: (p.similarity, -p.target_t))
+        if best.similarity < params.still or not _convincing([best.similarity], [best.specificity], params):
+            continue
+        t = round(best.target_t, 3)
+        found.append(
+            ItemMatch(
+                item_id=item_id,
+                classification=RelationKind.EXCERPT_OF,
+                score=1.0,
+                query_share=1.0,
+                target_share=0.0,
+                offsets=(t,),
+                segments=(Segment(0.0, 0.0, t, t),),
+                closest=(),
+                matched_frames=1,
+                via=("sscd",),
+                similar=((0.0, t, round(best.similarity, 3)),),
+            )
+        )
+    found.sort(key=lambda m: (-m.similar[0][2], m.item_id))
+    return found
+
+
+def _match_one(
+    query: DescribedQuery,
+    usable_times: list[float],
+    pairs: list[Pair],
+    target_times: list[float],
+    params: DescriptorParams,
+) -> ItemMatch | None:
+    q = np.array([p.query for p in pairs], dtype=np.int64)
+    tq = np.array([query.times[p.query] for p in pairs], dtype=np.float64)
+    ts = np.array([p.target_t for p in pairs], dtype=np.float64)
+    sim = np.array([p.similarity for p in pairs], dtype=np.float64)
+    spec = np.array([p.specificity for p in pairs], dtype=np.float64)
+    alive = np.ones(len(pairs), dtype=bool)
+    segments: list[tuple[Segment, list[int]]] = []
+    for _ in range(params.max_lines):
+        line = _best_line(q, tq, ts, sim, alive, params)
+        if line is None:
+            break
+        found = _runs(line, tq, ts, sim, spec, params)
+        if not found:
+            break
+        for segment, rows in found:
+            segments.append((segment, rows))
+            alive[np.isin(q, q[rows])] = False
+    if not segments:
+        return None
+    chosen = [r for _, rows in segments for r in rows]
+    query_share = _covered(usable_times, [(s.query_start, s.query_end) for s, _ in segments], 0.3)
+    target_share = _covered(target_times, [_target_span(s) for s, _ in segments], params.tolerance)
+    ordered = sorted(s for s, _ in segments)
+    longest = max(s.query_end - s.query_start for s in ordered)
+    classification = classify(query_share, target_share, longest, params.share, params.partial_seconds)
+    if classification is None:
+        return None
+    best = sorted(chosen, key=lambda r: (-sim[r], tq[r]))
+    offsets = tuple(round(s.target_start - s.query_start, 3) for s in ordered)
+    return ItemMatch(
+        item_id=pairs[0].item_id,
+        classification=classification,
+        score=round(max(query_share, target_share), 3),
+        query_share=round(query_share, 3),
+        target_share=round(target_share, 3),
+        offsets=offsets,
+        segments=tuple(ordered),
+        closest=(),
+        matched_frames=len({round(float(ts[r]), 3) for r in chosen}),
+        via=("sscd",),
+        similar=tuple(
+            (round(float(tq[r]), 3), round(float(ts[r]), 3), round(float(sim[r]), 3)) for r in best[:5]
+        ),
+    )
+
+
+def _best_line(
+    q: npt.NDArray[np.int64],
+    tq: F64,
+    ts: F64,
+    sim: F64,
+    alive: npt.NDArray[np.bool_],
+    params: DescriptorParams,
+) -> _Line | None:
+    """The (speed, offset) line that the most query frames agree on: each query frame votes once per
+    offset bin (with its most similar pair there), on two bin grids half a bin apart; another speed
+    must beat normal speed by `SPEED_MARGIN` (neighbouring frames of one shot look alike, so slanted
+    lines through a shot collect votes too)."""
+    rows = np.flatnonzero(alive)
+    if len(rows) < params.min_pairs:
+        return None
+    width = 2 * params.tolerance
+    best: tuple[float, float, float] | None = None  # (weight, speed, offset)
+    for speed in params.speeds:
+        offsets = ts[rows] - speed * tq[rows]
+        for shift in (0.0, width / 2):
+            bins = np.floor((offsets - shift) / width).astype(np.int64)
+            # one vote per (bin, query frame): its most similar pair
+            keys = (bins - bins.min()) * (int(q.max()) + 1) + q[rows]
+            order = np.lexsort((-sim[rows], keys))
+            unique_keys, first = np.unique(keys[order], return_index=True)
+            weights = np.bincount(unique_keys // (int(q.max()) + 1), weights=sim[rows][order][first])
+            k = int(np.argmax(weights))
+            weight = float(weights[k]) / (1.0 if speed == 1.0 else SPEED_MARGIN)
+            if best is None or weight > best[0] + 1e-9:
+                best = (weight, speed, (k + int(bins.min()) + 0.5) * width + shift)
+    if best is None or best[0] < params.min_pairs * params.pair:
+        return None
+    _, speed, offset = best
+    near = rows[np.abs(ts[rows] - (speed * tq[rows] + offset)) <= width]
+    if len(near) < params.min_pairs:
+        return None
+    # refine the offset to the inliers' median weighted towards the most similar pairs (the stored grid
+    # is one frame a second, the query's two: the closest pairs are those on both grids), then keep one
+    # pair (the most similar) per query frame
+    offset = _weighted_median(ts[near] - speed * tq[near], sim[near] ** 8)
+    near = rows[np.abs(ts[rows] - (speed * tq[rows] + offset)) <= params.tolerance]
+    order = near[np.lexsort((-sim[near], q[near]))]
+    _, first = np.unique(q[order], return_index=True)
+    return _Line(speed, offset, tuple(int(r) for r in order[first]))
+
+
+def _weighted_median(values: F64, weights: F64) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][int(np.searchsorted(cumulative, cumulative[-1] / 2))])
+
+
+def _convincing(
+    similarities: Sequence[float] | F64, specificity: Sequence[float] | F64, params: DescriptorParams
+) -> bool:
+    """Whether a run of pairs is evidence of a copy: its three best pairs average `strong_flat`, or
+    `strong` when the run is specific (the frames resemble their aligned frames more than the rest)."""
+    top = float(np.mean(sorted(similarities, reverse=True)[:3]))
+    return top >= params.strong_flat or (
+        top >= params.strong and float(np.median(specificity)) >= params.specific
+    )
+
+
+def _runs(
+    line: _Line, tq: F64, ts: F64, sim: F64, spec: F64, params: DescriptorParams
+) -> list[tuple[Segment, list[int]]]:
+    rows = sorted(line.rows, key=lambda r: tq[r])
+    runs: list[list[int]] = [[rows[0]]] if rows else []
+    for r in rows[1:]:
+        if tq[r] - tq[runs[-1][-1]] > params.segment_gap:
+            runs.append([r])
+        else:
+            runs[-1].append(r)
+    out = []
+    for run in runs:
+        if len(run) < params.min_pairs or not _convincing(sim[run], spec[run], params):
+            continue
+        qs, qe = float(tq[run[0]]), float(tq[run[-1]])
+        segment = Segment(
+            round(qs, 3),
+            round(qe, 3),
+            round(line.speed * qs + line.offset, 3),
+            round(line.speed * qe + line.offset, 3),
+        )
+        out.append((segment, run))
+    return out
+
+
+def _target_span(s: Segment) -> tuple[float, float]:
+    return (min(s.target_start, s.target_end), max(s.target_start, s.target_end))
+
+
+def _covered(times: Sequence[float], spans: Sequence[tuple[float, float]], slack: float) -> float:
+    if not times:
+        return 0.0
+    inside = sum(1 for t in times if any(lo - slack <= t <= hi + slack for lo, hi in spans))
+    return min(1.0, inside / len(times))
+
+
+_STRENGTH = {
+    RelationKind.DUPLICATE: 3,
+    RelationKind.EXCERPT_OF: 2,
+    RelationKind.CONTAINS: 2,
+    RelationKind.PARTIAL: 1,
+}
+
+
+def merge_matches(by_hash: Sequence[ItemMatch], by_descriptor: Sequence[ItemMatch]) -> list[ItemMatch]:
+    """One match per item from the PDQ and the descriptor matches: the stronger verdict (duplicate over
+    excerpt/contains over partial; on a par, PDQ's, whose dense query times the segments more finely)
+    with the other's frame evidence beside it."""
+    by_item: dict[int, list[ItemMatch]] = defaultdict(list)
+    for m in [*by_hash, *by_descriptor]:
+        by_item[m.item_id].append(m)
+    merged = []
+    for found in by_item.values():
+        primary = max(found, key=lambda m: (_STRENGTH[m.classification], bool(m.closest), m.score))
+        merged.append(
+            replace(
+                primary,
+                closest=next((m.closest for m in found if m.closest), ()),
+                similar=next((m.similar for m in found if m.similar), ()),
+                matched_frames=max(m.matched_frames for m in found),
+                via=tuple(sorted({v for m in found for v in m.via})),
+            )
+        )
+    merged.sort(key=lambda m: (-m.score, m.item_id))
+    return merged
+
+
+def pairs_of(
+    query: npt.NDArray[np.float32],
+    targets: Mapping[int, tuple[Sequence[float], npt.NDArray[np.float32]]],
+    params: DescriptorParams | None = None,
+) -> list[Pair]:
+    """The frame pairs between a query's descriptors (n x 512) and each candidate's stored ones (its
+    times and m x 512 descriptors): per query frame the `per_frame` most similar stored frames at
+    least `pair` similar, with their specificity against the candidate's frames at large."""
+    params = params or DescriptorParams()
+    out: list[Pair] = []
+    for item_id, (times, vectors) in targets.items():
+        if not len(vectors):
+            continue
+        sims = query @ vectors.T  # (n, m)
+        background = np.median(sims, axis=1)
+        k = min(params.per_frame, sims.shape[1])
+        best = np.argsort(-sims, axis=1)[:, :k]
+        for row, columns in enumerate(best.tolist()):
+            for column in columns:
+                value = float(sims[row, column])
+                if value >= params.pair:
+                    out.append(
+                        Pair(row, item_id, float(times[column]), value, value - float(background[row]))
+                    )
+    return out

@@ -1,0 +1,138 @@
+"""Copy-detection descriptors of a video's frames on a steady grid (`DESCRIBE_INTERVAL`), made during
+the decode pass: each chosen frame is converted to RGB straight at the descriptor's input size (the
+scaler does the reduction, the full-size RGB picture is never made), its border cropped off, turned
+upright, and described in batches (`media.sscd`).
+
+Where the footage is only part of the picture (inside a news programme's frame, on a filmed screen, the
+sharp middle of a repost over a blurred fill), the whole picture's descriptor describes the programme
+as much as the footage: two unrelated clips in the same programme frame look alike. So the describer
+also accumulates where the picture moves (`moving_region`); when a distinct moving region is found,
+`describe_region` makes a second, descriptor-only pass and its "region" descriptors replace the whole
+picture's for matching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from evidence.core.box import Box
+from evidence.media import sscd
+from evidence.media.video.borders import is_flat
+from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_blas, upright
+from evidence.media.video.moving_region import MotionAccumulator
+from evidence.media.video.results import DescribedFrame
+
+DESCRIBE_INTERVAL: Final = Fraction(1, 2)
+"""Frames described per second of video: a 2 s excerpt or a 2 s piece of a compilation still has
+four, enough to line up; the stored sampled frames (one a second) are a subset of them."""
+
+U8 = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """How a decoded frame (stored orientation, `width` x `height`) becomes the described picture."""
+
+    width: int
+    height: int
+    crop: Box | None  # the content inside a border, stored coordinates
+    turns: int  # counter-clockwise quarter turns that make it upright
+    region: Box | None = None  # the footage inside the upright canonical picture, its pixels
+
+    def picture(self, frame: Any) -> U8:
+        """The upright canonical picture (or its region), scaled so that its short side is about the
+        descriptor's input size (never enlarged beyond the decoded size)."""
+        crop = self.crop or Box(0, 0, self.width, self.height)
+        part = self.region
+        upright_w, upright_h = (crop.h, crop.w) if self.turns % 2 else (crop.w, crop.h)
+        short = min(part.w, part.h) if part is not None else min(upright_w, upright_h)
+        scale = min(1.0, sscd.SHORT_SIDE / max(1, short))
+        w, h = max(2, round(self.width * scale)), max(2, round(self.height * scale))
+        rgb = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
+        sx, sy = w / self.width, h / self.height
+        picture = upright(np.ascontiguousarray(crop.scaled(sx, sy).crop(rgb)), self.turns)
+        if part is None:
+            return picture
+        ph, pw = picture.shape[:2]
+        fx, fy = pw / max(1, upright_w), ph / max(1, upright_h)
+        box = Box(
+            round(part.x * fx), round(part.y * fy), max(1, round(part.w * fx)), max(1, round(part.h * fy))
+        )
+        return np.ascontiguousarray(box.crop(picture))
+
+
+class Describer:
+    """Collects the grid's pictures and describes them a batch at a time."""
+
+    def __init__(self, geometry: Geometry, *, variant: str = "canonical", track_motion: bool = False) -> None:
+        self.geometry, self.variant, self.track_motion = geometry, variant, track_motion
+        self.pending: list[tuple[int, Fraction, U8]] = []
+        self.motion: MotionAccumulator | None = None
+
+    def add(self, index: int, t: Fraction, frame: Any) -> list[DescribedFrame]:
+        picture = self.geometry.picture(frame)
+        if self.track_motion:
+            if self.motion is None:
+                self.motion = MotionAccumulator(picture.shape[1], picture.shape[0])
+            self.motion.add(picture)
+        self.pending.append((index, t, picture))
+        return self.flush() if len(self.pending) >= sscd.BATCH else []
+
+    def region(self) -> Box | None:
+        """Where the footage moves, in pixels of the upright canonical picture at full size."""
+        found = None if self.motion is None else self.motion.region()
+        if found is None or self.motion is None:
+            return None
+        g = self.geometry
+        crop = g.crop or Box(0, 0, g.width, g.height)
+        full_w = crop.h if g.turns % 2 else crop.w
+        f = full_w / max(1, self.motion.width)
+        return Box(
+            round(found.x * f), round(found.y * f), max(1, round(found.w * f)), max(1, round(found.h * f))
+        )
+
+    def flush(self) -> list[DescribedFrame]:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return []
+        vectors = sscd.describe([p for _, _, p in pending])
+        return [
+            DescribedFrame(index, t, self.variant, sscd.pack(v), is_flat(_grey(p)))
+            for (index, t, p), v in zip(pending, vectors, strict=True)
+        ]
+
+
+def _grey(rgb: U8) -> U8:
+    import cv2
+
+    return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+
+
+def describe_region(
+    path: Path, geometry: Geometry, interval: Fraction = DESCRIBE_INTERVAL
+) -> Generator[DescribedFrame, None, None]:
+    """A descriptor-only pass: the region's descriptors on the same grid as the main pass's."""
+    describer = Describer(geometry, variant="region")
+    warnings: list[str] = []
+    with single_threaded_blas(), open_video(path) as (container, stream):
+        stream.codec_context.thread_type = "AUTO"
+        start: Fraction | None = seconds(stream.start_time, stream.time_base)
+        next_t = Fraction(0)
+        for count, frame in enumerate(iter_frames(container, stream, warnings)):
+            when = seconds(frame.pts, frame.time_base or stream.time_base)
+            if start is None:
+                start = when or Fraction(0)
+            t = (when - start) if when is not None else next_t
+            if t >= next_t:
+                if (frame.width, frame.height) != (geometry.width, geometry.height):
+                    frame = frame.reformat(geometry.width, geometry.height)
+                yield from describer.add(count, t, frame)
+                next_t = (t // interval + 1) * interval
+        yield from describer.flush()

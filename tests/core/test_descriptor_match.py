@@ -1,0 +1,181 @@
+"""The descriptor matching rule on synthetic frame pairs: lines through (query time, stored time)
+pairs become segments at the right offsets and speeds; weak, scattered or common pairs make nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evidence.core.descriptor_match import (
+    DescribedQuery,
+    DescriptorParams,
+    Pair,
+    match_descriptors,
+    merge_matches,
+    pairs_of,
+)
+from evidence.core.matching import ItemMatch, Segment
+from evidence.core.names import RelationKind
+
+GRID = 0.5  # the query's described frames, two a second
+
+
+def query(seconds: float, flat: frozenset[int] = frozenset()) -> DescribedQuery:
+    times = tuple(round(i * GRID, 3) for i in range(int(seconds / GRID)))
+    return DescribedQuery(times, tuple(i not in flat for i in range(len(times))))
+
+
+def copy_pairs(
+    q: DescribedQuery,
+    item: int,
+    q_from: float,
+    q_to: float,
+    offset: float,
+    speed: float = 1.0,
+    sim: float = 0.8,
+) -> list[Pair]:
+    """Pairs a real copy gives: each query frame in [q_from, q_to) with the stored frames (one a second)
+    nearest the time it shows, the nearest most similar."""
+    out = []
+    for row, t in enumerate(q.times):
+        if q_from <= t < q_to:
+            shown = speed * t + offset
+            for stored in (np.floor(shown), np.ceil(shown)):
+                if stored >= 0:
+                    out.append(Pair(row, item, float(stored), sim - 0.1 * abs(stored - shown)))
+    return out
+
+
+def stored(seconds: int) -> list[float]:
+    return [float(t) for t in range(seconds)]
+
+
+def test_a_whole_copy_is_a_duplicate_at_its_offset() -> None:
+    q = query(10)
+    [found] = match_descriptors(q, copy_pairs(q, 7, 0, 10, 0.0), {7: stored(10)})
+    assert found.item_id == 7
+    assert found.classification == RelationKind.DUPLICATE
+    assert found.offsets == (0.0,)
+    assert found.via == ("sscd",)
+    assert found.similar and found.similar[0][2] >= 0.79
+
+
+def test_each_two_second_piece_of_a_compilation_is_found_with_its_offset() -> None:
+    # 2 s of item 1 (its 3-5 s), 1.5 s of other footage, 2 s of item 2 (its 11-13 s), 2 s of item 3
+    q = query(10)
+    pairs = copy_pairs(q, 1, 0, 2, 3.0) + copy_pairs(q, 2, 3.5, 5.5, 7.5) + copy_pairs(q, 3, 7, 9, -5.0)
+    found = {m.item_id: m for m in match_descriptors(q, pairs, {1: stored(20), 2: stored(20), 3: stored(20)})}
+    assert set(found) == {1, 2, 3}
+    for item, offset in ((1, 3.0), (2, 7.5), (3, -5.0)):
+        assert found[item].classification == RelationKind.PARTIAL
+        assert found[item].offsets[0] == pytest.approx(offset, abs=0.5)
+
+
+def test_a_copy_played_at_another_speed_is_one_slanted_segment() -> None:
+    q = query(10)  # the query is the source played at 1.5x: 10 s of it show 15 s
+    [found] = match_descriptors(q, copy_pairs(q, 4, 0, 10, 0.0, speed=1.5), {4: stored(15)})
+    assert found.classification == RelationKind.DUPLICATE
+    [segment] = found.segments
+    speed = (segment.target_end - segment.target_start) / (segment.query_end - segment.query_start)
+    assert speed == pytest.approx(1.5, abs=0.1)
+
+
+def test_a_re_edit_with_sections_reordered_covers_both_sides() -> None:
+    q = query(12)  # the source's 6-12 s, then its 0-6 s
+    pairs = copy_pairs(q, 5, 0, 6, 6.0) + copy_pairs(q, 5, 6, 12, -6.0)
+    [found] = match_descriptors(q, pairs, {5: stored(12)})
+    assert found.classification == RelationKind.DUPLICATE
+    assert sorted(found.offsets) == pytest.approx([-6.0, 6.0], abs=0.5)
+
+
+def test_weak_or_scattered_pairs_make_no_match() -> None:
+    q = query(10)
+    weak = copy_pairs(q, 1, 0, 10, 0.0, sim=0.35)  # under the pair threshold
+    rng = np.random.default_rng(0)
+    scattered = [Pair(row, 2, float(rng.integers(0, 60)), 0.45) for row in range(0, 20, 4)]
+    assert match_descriptors(q, weak + scattered, {1: stored(10), 2: stored(60)}) == []
+
+
+def test_two_frames_in_line_are_not_enough() -> None:
+    q = query(10)
+    pairs = copy_pairs(q, 1, 0, 1, 3.0)  # two query frames
+    assert match_descriptors(q, pairs, {1: stored(20)}) == []
+
+
+def test_flat_query_frames_and_frames_like_many_items_carry_no_weight() -> None:
+    q = query(4, flat=frozenset(range(8)))
+    assert match_descriptors(q, copy_pairs(q, 1, 0, 4, 0.0), {1: stored(4)}) == []
+    # a bumper: the same 2 s resemble eight unrelated items
+    q = query(4)
+    bumper = [p for item in range(10, 18) for p in copy_pairs(q, item, 0, 4, 0.0)]
+    assert match_descriptors(q, bumper, {item: stored(4) for item in range(10, 18)}) == []
+    # ... unless they are known copies of each other (one group)
+    groups = {item: 1 for item in range(10, 18)}
+    assert len(match_descriptors(q, bumper, {i: stored(4) for i in range(10, 18)}, groups=groups)) == 8
+
+
+def test_a_lower_pair_threshold_admits_weaker_copies() -> None:
+    q = query(10)
+    pairs = copy_pairs(q, 1, 0, 10, 0.0, sim=0.55)
+    assert match_descriptors(q, pairs, {1: stored(10)}, DescriptorParams(pair=0.6)) == []
+    assert match_descriptors(q, pairs, {1: stored(10)}, DescriptorParams(pair=0.4))
+
+
+def _match(item: int, kind: RelationKind, score: float, closest: bool) -> ItemMatch:
+    return ItemMatch(
+        item_id=item,
+        classification=kind,
+        score=score,
+        query_share=score,
+        target_share=score,
+        offsets=(0.0,),
+        segments=(Segment(0, 1, 0, 1),),
+        closest=((0.0, 0.0, 3),) if closest else (),
+        matched_frames=3,
+        via=("canonical",) if closest else ("sscd",),
+        similar=() if closest else ((0.0, 0.0, 0.9),),
+    )
+
+
+def test_merging_keeps_the_stronger_verdict_and_both_kinds_of_evidence() -> None:
+    by_hash = [_match(1, RelationKind.PARTIAL, 0.4, True), _match(2, RelationKind.DUPLICATE, 0.9, True)]
+    by_descriptor = [
+        _match(1, RelationKind.DUPLICATE, 0.95, False),
+        _match(3, RelationKind.PARTIAL, 0.2, False),
+    ]
+    merged = {m.item_id: m for m in merge_matches(by_hash, by_descriptor)}
+    assert merged[1].classification == RelationKind.DUPLICATE
+    assert merged[1].closest and merged[1].similar
+    assert merged[1].via == ("canonical", "sscd")
+    assert merged[2].classification == RelationKind.DUPLICATE and not merged[2].similar
+    assert merged[3].classification == RelationKind.PARTIAL
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _footage(seconds: int, rng: np.random.Generator, drift: float = 1.0) -> np.ndarray:
+    """Descriptors of changing footage: a random walk on the sphere, one step a second."""
+    steps = rng.normal(0, drift, (seconds, 512)).cumsum(axis=0) + rng.normal(0, 4, 512)
+    return _unit(steps)
+
+
+def test_look_alike_scenes_need_near_identical_frames_and_changing_footage_does_not() -> None:
+    rng = np.random.default_rng(3)
+    stored_times = [float(t) for t in range(12)]
+    # look-alike: every query frame about 0.65 like every stored frame, whatever the time
+    base = _unit(rng.normal(0, 1, (1, 512)))
+    noise = rng.normal(0, 1, (12, 512))
+    look_alike = _unit(base + 0.9 * _unit(noise) * 0.9)
+    other = _unit(base + 0.9 * _unit(rng.normal(0, 1, (24, 512))) * 0.9)
+    q = DescribedQuery(tuple(i * 0.5 for i in range(24)), (True,) * 24)
+    pairs = pairs_of(other, {1: (stored_times, look_alike)})
+    sims = [p.similarity for p in pairs]
+    assert 0.4 < float(np.median(sims)) < 0.8 and max(p.specificity for p in pairs) < 0.1
+    assert match_descriptors(q, pairs, {1: stored_times}) == []
+    # changing footage: the query is the stored frames themselves (nearest second), lightly altered
+    footage = _footage(12, rng)
+    copy = _unit(footage[[min(11, round(t)) for t in q.times]] + rng.normal(0, 0.02, (24, 512)))
+    [found] = match_descriptors(q, pairs_of(copy, {2: (stored_times, footage)}), {2: stored_times})
+    assert found.classification == RelationKind.DUPLICATE

@@ -1,0 +1,116 @@
+"""Copies that PDQ cannot see, found through the copy-detection descriptors end to end: zoomed and
+rotated copies, a copy inside a news programme's frame, a copy at another speed, 2 s pieces of a
+compilation; and unrelated footage shown in the same programme frame is not a copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Catalogue
+from footage import at_speed, edited, inside_programme, pan_frames, photo, rotate, write_clip, zoom
+from PIL import Image
+
+FPS = 30
+SECONDS = 10
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("descriptor-footage")
+    source = list(pan_frames(photo(0), SECONDS, FPS, size=(480, 270), seed=11))
+    second = list(pan_frames(photo(1), SECONDS, FPS, size=(480, 270), seed=12))
+    third = list(pan_frames(photo(3), SECONDS, FPS, size=(480, 270), seed=13))
+    unrelated = list(pan_frames(photo(4), SECONDS, FPS, size=(480, 270), seed=14))
+    filler = list(pan_frames(photo(2), 2, FPS, size=(480, 270), seed=15))
+    clips = {
+        "source": write_clip(folder / "source.mp4", source),
+        "second": write_clip(folder / "second.mp4", second),
+        "third": write_clip(folder / "third.mp4", third),
+        "zoomed": write_clip(folder / "zoomed.mp4", edited(source, zoom(1.3, 0.45, 0.55))),
+        "rotated": write_clip(folder / "rotated.mp4", edited(source, rotate(7, 1.25))),
+        "programme": write_clip(folder / "programme.mp4", edited(source, inside_programme(0.55, 0.2, 0.4))),
+        "programme-other": write_clip(
+            folder / "programme-other.mp4", edited(unrelated, inside_programme(0.55, 0.8, 0.3))
+        ),
+        "faster": write_clip(folder / "faster.mp4", at_speed(source, 1.5)),
+        # 2 s of each source (source 2-4 s, second 5-7 s, third 1-3 s) between unrelated footage
+        "compilation": write_clip(
+            folder / "compilation.mp4",
+            source[60:120] + filler[:30] + second[150:210] + filler[30:] + third[30:90],
+        ),
+    }
+    still = folder / "still-cropped.jpg"  # a photo of one moment, cropped to its middle
+    frame = source[152]
+    h, w = frame.shape[:2]
+    Image.fromarray(frame[h // 8 : -h // 8, w // 8 : -w // 8]).save(still, quality=88)
+    clips["still"] = still
+    return clips
+
+
+def _add(cat: Catalogue, *paths: Path) -> list[dict[str, object]]:
+    return [cat.json("add", p)["results"][0] for p in paths]
+
+
+def _matches(cat: Catalogue, path: Path) -> dict[int, dict[str, object]]:
+    return {m["id"]: m for m in cat.json("match", path)["matches"]}
+
+
+def test_zoomed_rotated_programme_and_faster_copies_are_duplicates(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    cat = sqlite_catalogue
+    [source, _, _] = _add(cat, media["source"], media["second"], media["third"])
+    for name in ("zoomed", "rotated", "programme", "faster"):
+        found = _matches(cat, media[name])
+        assert set(found) == {source["id"]}, (name, found)
+        match = found[source["id"]]
+        assert match["classification"] == "duplicate", (name, match)
+        assert "sscd" in match["via"]
+        assert match["similar"] and match["similar"][0]["similarity"] >= 0.5
+    faster = _matches(cat, media["faster"])[source["id"]]
+    [segment] = faster["segments"]
+    speed = (segment["target_end"] - segment["target_start"]) / (
+        segment["query_end"] - segment["query_start"]
+    )
+    assert speed == pytest.approx(1.5, abs=0.15)
+
+
+def test_each_two_second_piece_of_a_compilation_is_found_with_its_offset(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    cat = sqlite_catalogue
+    [source, second, third] = _add(cat, media["source"], media["second"], media["third"])
+    found = _matches(cat, media["compilation"])
+    # query time of each piece, and where it comes from in its source
+    expected = {source["id"]: (0.0, 2.0), second["id"]: (3.0, 5.0), third["id"]: (6.5, 1.0)}
+    assert set(found) == set(expected)
+    for item, (query_start, source_start) in expected.items():
+        match = found[item]
+        assert match["classification"] == "partial", match
+        assert any(abs(o - (source_start - query_start)) <= 0.5 for o in match["offsets"]), match
+    assert cat.json("dupes")["clusters"] == []
+
+
+def test_unrelated_footage_in_the_same_programme_frame_is_not_a_copy(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    cat = sqlite_catalogue
+    [programme, other] = _add(cat, media["programme"], media["programme-other"])
+    assert other["near_duplicates"] == [], other
+    assert other["id"] not in _matches(cat, media["programme"])
+    assert cat.json("dupes")["clusters"] == []
+    [source] = _add(cat, media["source"])
+    assert {m["id"] for m in source["near_duplicates"]} == {programme["id"]}
+
+
+def test_a_cropped_still_matches_the_video_it_was_taken_from(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    cat = sqlite_catalogue
+    [source, _] = _add(cat, media["source"], media["second"])
+    found = _matches(cat, media["still"])
+    assert set(found) == {source["id"]}
+    [match] = found.values()
+    assert match["classification"] == "excerpt-of"
+    assert abs(match["similar"][0]["target_t"] - 152 / FPS) <= 1.0
