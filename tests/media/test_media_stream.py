@@ -5,6 +5,7 @@ exactly the one whole result (the frames, thumbnails, hashes, query and summary 
 from __future__ import annotations
 
 import tracemalloc
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,18 @@ from evidence.analysis.jobs import analyse_media
 from evidence.analysis.worker import Worker
 from evidence.core import media_parts
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
-from evidence.core.frames import MIN_QUALITY, FrameRecord, HashRecord, MediaResult, QueryRecord
+from evidence.core.frames import (
+    MIN_QUALITY,
+    DescriptorRecord,
+    FrameRecord,
+    HashRecord,
+    MediaResult,
+    QueryRecord,
+)
 from evidence.core.media_parts import MediaCollector, MediaPart
 from evidence.core.query import QueryTable
 from evidence.core.types import MediaKind
+from evidence.media import sscd
 from evidence.media.video.analyse import Restart, analyse_video, iter_video
 
 
@@ -42,6 +51,15 @@ def _whole(path: Path, *, quick: bool) -> tuple[list[FrameRecord], list[QueryRec
         frames[s.index] = FrameRecord(
             s.index, s.pts, True, quality=s.quality, flat=s.flat, hashes=tuple(hashes)
         )
+    described = {
+        d.index: DescriptorRecord(
+            d.index, float(d.pts), d.variant, sscd.ALGORITHM, sscd.VERSION, d.vector, d.flat
+        )
+        for d in result.described
+    }
+    for index, frame in frames.items():  # a sampled frame is on the descriptor grid too
+        if index in described:
+            frames[index] = replace(frame, descriptors=(described[index],))
     for k in result.keyframes:
         sampled = frames.get(k.index)
         frames[k.index] = FrameRecord(
@@ -54,6 +72,7 @@ def _whole(path: Path, *, quick: bool) -> tuple[list[FrameRecord], list[QueryRec
             flat=sampled.flat if sampled else False,
             jpeg=k.jpeg,
             hashes=sampled.hashes if sampled else (),
+            descriptors=sampled.descriptors if sampled else (),
         )
     ordered = sorted(frames.values(), key=lambda f: (f.pts, f.idx))
     if quick:
