@@ -19,7 +19,9 @@ The shares, the classification (duplicate, excerpt-of, contains, partial) and th
 "common" (they resemble many unrelated items: black, a bumper, a channel ident) follow the PDQ rule in
 `core.matching`. A partial needs `partial_seconds` of query time, less than PDQ's, because a descriptor
 run of four frames over 1.5 s is already strong evidence. A single picture (a photo, a screenshot) is
-an excerpt of the items with a stored frame at least `still` similar.
+an excerpt of the videos with a stored frame at least `still` similar (and as convincing); pictures
+are not compared with pictures here: two pictures with the same graphic on different content look
+alike to the descriptor, and PDQ with its turns and mirrors finds copies of a picture.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from evidence.core.names import RelationKind
 
 DESCRIPTOR_MATCHER = "sscd-lines-1"
 SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
+NEIGHBOURHOOD = (1.5, 6.0)  # seconds from a stored frame: the frames a pair's specificity is judged by
+SAME_SHOT = 0.5  # ... when they are at least this similar to it (the same shot)
 
 F64 = npt.NDArray[np.float64]
 
@@ -103,8 +107,9 @@ def match_descriptors(
         if p.query not in common and p.item_id in target_times:
             per_item[p.item_id].append(p)
     usable_times = [t for t, ok in zip(query.times, query.usable, strict=True) if ok]
-    if len(query.times) == 1:
-        return _stills(per_item, params)
+    if len(query.times) == 1:  # a picture is looked for in videos (pictures alike are PDQ's to find)
+        videos = {i: pairs for i, pairs in per_item.items() if len(target_times[i]) >= 2}
+        return _stills(videos, params)
     results = []
     for item_id, item_pairs in per_item.items():
         found = _match_one(query, usable_times, item_pairs, sorted(target_times[item_id]), params)
@@ -115,7 +120,7 @@ def match_descriptors(
 
 
 def _stills(per_item: Mapping[int, list[Pair]], params: DescriptorParams) -> list[ItemMatch]:
-    """A single picture is an excerpt of the items with a stored frame at least `still` similar."""
+    """A single picture is an excerpt of the videos with a stored frame at least `still` similar."""
     found = []
     for item_id, pairs in per_item.items():
         best = max(pairs, key=lambda p: (p.similarity, -p.target_t))
@@ -164,7 +169,11 @@ def _match_one(
             break
         for segment, rows in found:
             segments.append((segment, rows))
+            # a query frame belongs to one segment, and a stretch of the candidate is used once: a
+            # repeated view of the same scene must not count the same stored footage twice
+            lo, hi = _target_span(segment)
             alive[np.isin(q, q[rows])] = False
+            alive[(ts >= lo - params.tolerance) & (ts <= hi + params.tolerance)] = False
     if not segments:
         return None
     chosen = [r for _, rows in segments for r in rows]
@@ -331,21 +340,31 @@ def pairs_of(
 ) -> list[Pair]:
     """The frame pairs between a query's descriptors (n x 512) and each candidate's stored ones (its
     times and m x 512 descriptors): per query frame the `per_frame` most similar stored frames at
-    least `pair` similar, with their specificity against the candidate's frames at large."""
+    least `pair` similar, with their specificity: how much more similar than the candidate's frames of
+    the same shot a few seconds either side of it (`NEIGHBOURHOOD`, `SAME_SHOT`; the candidate's frames
+    at large when it has too few there), so that footage that looks alike throughout a shot does not
+    pass for a copy: a copy is most like the very moment it shows."""
     params = params or DescriptorParams()
     out: list[Pair] = []
+    low, high = NEIGHBOURHOOD
     for item_id, (times, vectors) in targets.items():
         if not len(vectors):
             continue
+        at = np.asarray(times, dtype=np.float64)
         sims = query @ vectors.T  # (n, m)
-        background = np.median(sims, axis=1)
+        overall = np.median(sims, axis=1)
         k = min(params.per_frame, sims.shape[1])
         best = np.argsort(-sims, axis=1)[:, :k]
         for row, columns in enumerate(best.tolist()):
             for column in columns:
                 value = float(sims[row, column])
-                if value >= params.pair:
-                    out.append(
-                        Pair(row, item_id, float(times[column]), value, value - float(background[row]))
-                    )
+                if value < params.pair:
+                    continue
+                apart = np.abs(at - at[column])
+                near = np.flatnonzero((apart >= low) & (apart <= high))
+                # only the neighbours in the same shot (like the stored frame itself): across a cut the
+                # candidate shows other things, which says nothing about this frame's specificity
+                near = near[vectors[near] @ vectors[column] >= SAME_SHOT]
+                background = float(np.median(sims[row, near])) if len(near) >= 2 else float(overall[row])
+                out.append(Pair(row, item_id, float(times[column]), value, value - background))
     return out
