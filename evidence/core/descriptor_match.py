@@ -49,7 +49,10 @@ class DescriptorParams:
     pair: float = 0.40  # similarity for a frame pair to count (unrelated footage measured at <= 0.28)
     strong: float = 0.50  # a segment's three best pairs average at least this, when they are specific
     specific: float = 0.10  # a segment's median specificity from which `strong` suffices
-    strong_flat: float = 0.80  # otherwise (a static shot, look-alike scenes) they must average this
+    # otherwise (a static shot, look-alike scenes) they must be all but identical: unrelated pictures of
+    # one kind (synthetic test patterns, one app's screens) reach 0.94 without being copies; a static
+    # copy with PDQ-visible edits is PDQ's to find
+    strong_flat: float = 0.97
     per_frame: int = 3  # stored frames per query frame and candidate taken as pairs
     speeds: tuple[float, ...] = (1.0, 0.5, 2 / 3, 0.75, 0.8, 0.9, 1.1, 1.25, 4 / 3, 1.5, 2.0)
     tolerance: float = 0.75  # seconds of target time off the line

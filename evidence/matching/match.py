@@ -132,15 +132,25 @@ def match_new_item(
     with ws.db.read() as session:
         found = lookup(session, outcome.query, exclude_item=outcome.item_id, descriptors=outcome.descriptors)
     if worker is not None:
-        found += match_still(
-            ws, worker, outcome.query, exclude_item=outcome.item_id, skip={f.match.item_id for f in found}
-        )
+        stills = match_still(ws, worker, outcome.query, exclude_item=outcome.item_id, skip=_by_hash(found))
+        found = _merged(found, stills)
     if not found:
         return []
     with ws.db.write() as session:
         item = session.get_one(Item, outcome.item_id)
         kept = {m.item_id for m in suggest(session, item, [f.match for f in found], actor=actor)}
     return [f for f in found if f.match.item_id in kept]
+
+
+def _by_hash(found: Sequence[FoundMatch]) -> set[int]:
+    """The items PDQ already found (a still the descriptors found is still timed frame by frame)."""
+    return {f.match.item_id for f in found if f.match.closest}
+
+
+def _merged(found: Sequence[FoundMatch], more: Sequence[FoundMatch]) -> list[FoundMatch]:
+    shas = {f.match.item_id: f.sha256 for f in (*found, *more)}
+    merged = merge_matches([f.match for f in more], [f.match for f in found])
+    return [FoundMatch(m, shas[m.item_id]) for m in merged]
 
 
 STILL_SEARCH_THRESHOLD = 64  # a still's neighbours in the index, checked frame by frame afterwards
@@ -271,14 +281,10 @@ def match_file(
             descriptors=descriptors,
         )
     with Worker() as worker:
-        found += match_still(
-            ws,
-            worker,
-            query,
-            exclude_item=exact[0] if exact else None,
-            skip={f.match.item_id for f in found},
-            params=params,
+        stills = match_still(
+            ws, worker, query, exclude_item=exact[0] if exact else None, skip=_by_hash(found), params=params
         )
+        found = _merged(found, stills)
     if not query and analysis == "ok":
         raise InputRefused(f"{shown}: no frame could be fingerprinted")
     return FileMatch(shown, digest, exact, kind, analysis, len(query), found)
