@@ -36,7 +36,6 @@ import numpy.typing as npt
 from evidence.core.matching import ItemMatch, Segment, classify
 from evidence.core.names import RelationKind
 
-DESCRIPTOR_MATCHER = "sscd-lines-1"
 SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
 NEIGHBOURHOOD = (1.5, 6.0)  # seconds from a stored frame: the frames a pair's specificity is judged by
 SAME_SHOT = 0.5  # ... when they are at least this similar to it (the same shot)

@@ -153,3 +153,27 @@ def test_bad_decisions_and_inputs_are_refused(catalogue: Catalogue, ws: Workspac
     assert (decision.relation.status, decision.relation.kind) == ("confirmed", "contains")
     assert actions(ws, after=before) == [("confirm-relation", f"item:{first.sha256}")]
     assert [[i.id for i in c] for c in duplicate_clusters(ws)] == [[first.id, second.id]]
+
+
+def test_analyze_all_re_scores_older_suggestions_and_keeps_decisions(
+    ws: Workspace, media: dict[str, Path]
+) -> None:
+    from evidence.catalogue.models import Relation
+    from evidence.core.matching import MATCHER_VERSION
+
+    paths = [media["source"], media["reencoded"], media["excerpt"]]
+    source, copy, excerpt = add_paths(ws, paths, AddOptions(actor=ACTOR)).results
+    decide_relation(ws, str(source.id), str(copy.id), confirm=True, kind=None, note="same", actor=ACTOR)
+    with ws.db.write() as session:  # as an older matcher left them
+        for relation in session.scalars(select(Relation)):
+            relation.matcher, relation.score = "pdq-offset-1", 0.01
+    before = head_seq(ws)
+    analyze_items(ws, [], pending=False, failed=False, everything=True, actor=ACTOR)
+    with ws.db.read() as session:
+        states = {(r.a_id, r.b_id): r for r in session.scalars(select(Relation))}
+        decided = {other.id: state for state, other in relations_of(session, source.id or 0)}
+    suggested = states[(min(source.id or 0, excerpt.id or 0), max(source.id or 0, excerpt.id or 0))]
+    assert (suggested.matcher, suggested.kind) == (MATCHER_VERSION, "contains")  # source contains excerpt
+    assert suggested.score > 0.5
+    assert (decided[copy.id].status, decided[copy.id].note) == ("confirmed", "same")  # not overwritten
+    assert "suggest-relation" in [a for a, _ in actions(ws, after=before)]
