@@ -282,6 +282,12 @@ def _runs(
     for run in runs:
         if len(run) < params.min_pairs or not _convincing(sim[run], spec[run], params):
             continue
+        # a run must walk through the candidate: one stored frame like every query frame is a
+        # picture like many others (a dim, blurred or plain frame), not an alignment
+        stored = {round(float(ts[r]), 3) for r in run}
+        expected = line.speed * (float(tq[run[-1]]) - float(tq[run[0]]))  # stored seconds it spans
+        if len(stored) < max(2, int(expected / 2)):
+            continue
         qs, qe = float(tq[run[0]]), float(tq[run[-1]])
         segment = Segment(
             round(qs, 3),
@@ -337,24 +343,23 @@ def merge_matches(by_hash: Sequence[ItemMatch], by_descriptor: Sequence[ItemMatc
 
 def pairs_of(
     query: npt.NDArray[np.float32],
+    query_times: Sequence[float],
     targets: Mapping[int, tuple[Sequence[float], npt.NDArray[np.float32]]],
     params: DescriptorParams | None = None,
 ) -> list[Pair]:
-    """The frame pairs between a query's descriptors (n x 512) and each candidate's stored ones (its
-    times and m x 512 descriptors): per query frame the `per_frame` most similar stored frames at
-    least `pair` similar, with their specificity: how much more similar than the candidate's frames of
-    the same shot a few seconds either side of it (`NEIGHBOURHOOD`, `SAME_SHOT`; the candidate's frames
-    at large when it has too few there), so that footage that looks alike throughout a shot does not
-    pass for a copy: a copy is most like the very moment it shows."""
+    """The frame pairs between a query's descriptors (n x 512, at `query_times`) and each candidate's
+    stored ones (its times and m x 512 descriptors): per query frame the `per_frame` most similar
+    stored frames at least `pair` similar, with their specificity (`_specificity`), the lower of the
+    two sides': a copy's frame is most like the very moment it shows, and that moment most like it;
+    footage that looks alike throughout a shot, or one plain frame like everything, is neither."""
     params = params or DescriptorParams()
     out: list[Pair] = []
-    low, high = NEIGHBOURHOOD
+    qt = np.asarray(query_times, dtype=np.float64)
     for item_id, (times, vectors) in targets.items():
         if not len(vectors):
             continue
         at = np.asarray(times, dtype=np.float64)
         sims = query @ vectors.T  # (n, m)
-        overall = np.median(sims, axis=1)
         k = min(params.per_frame, sims.shape[1])
         best = np.argsort(-sims, axis=1)[:, :k]
         for row, columns in enumerate(best.tolist()):
@@ -362,11 +367,25 @@ def pairs_of(
                 value = float(sims[row, column])
                 if value < params.pair:
                     continue
-                apart = np.abs(at - at[column])
-                near = np.flatnonzero((apart >= low) & (apart <= high))
-                # only the neighbours in the same shot (like the stored frame itself): across a cut the
-                # candidate shows other things, which says nothing about this frame's specificity
-                near = near[vectors[near] @ vectors[column] >= SAME_SHOT]
-                background = float(np.median(sims[row, near])) if len(near) >= 2 else float(overall[row])
-                out.append(Pair(row, item_id, float(times[column]), value, value - background))
+                specificity = min(
+                    _specificity(sims[row, :], at, column, vectors),
+                    _specificity(sims[:, column], qt, row, query),
+                )
+                out.append(Pair(row, item_id, float(times[column]), value, specificity))
     return out
+
+
+def _specificity(
+    values: npt.NDArray[np.float32], times: F64, centre: int, vectors: npt.NDArray[np.float32]
+) -> float:
+    """How much more similar the pair is than the pairs with the same side's frames of the same shot
+    (`SAME_SHOT`) a few seconds away (`NEIGHBOURHOOD`); 0 when there are fewer than two of those (a
+    frame unlike the rest of its video, a short shot): not specific."""
+    low, high = NEIGHBOURHOOD
+    apart = np.abs(times - times[centre])
+    near = np.flatnonzero((apart >= low) & (apart <= high))
+    # across a cut the video shows other things, which says nothing about this pair
+    near = near[vectors[near] @ vectors[centre] >= SAME_SHOT]
+    if len(near) < 2:
+        return 0.0
+    return float(values[centre]) - float(np.median(values[near]))

@@ -91,7 +91,7 @@ def _lookup_descriptors(
         return []
     candidates = {h.item_id for h in hits}
     targets = descriptor_index.descriptors_of(session, candidates, algorithm)
-    pairs = pairs_of(vectors, targets, params)
+    pairs = pairs_of(vectors, [d.t for d in described], targets, params)
     query = DescribedQuery(tuple(d.t for d in described), tuple(not d.flat for d in described))
     times = {item: t for item, (t, _) in targets.items()}
     return match_descriptors(query, pairs, times, params, relations.groups_among(session, candidates))

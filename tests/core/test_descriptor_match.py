@@ -170,12 +170,12 @@ def test_look_alike_scenes_need_near_identical_frames_and_changing_footage_does_
     look_alike = _unit(base + 0.9 * _unit(noise) * 0.9)
     other = _unit(base + 0.9 * _unit(rng.normal(0, 1, (24, 512))) * 0.9)
     q = DescribedQuery(tuple(i * 0.5 for i in range(24)), (True,) * 24)
-    pairs = pairs_of(other, {1: (stored_times, look_alike)})
+    pairs = pairs_of(other, q.times, {1: (stored_times, look_alike)})
     sims = [p.similarity for p in pairs]
     assert 0.4 < float(np.median(sims)) < 0.8 and max(p.specificity for p in pairs) < 0.1
     assert match_descriptors(q, pairs, {1: stored_times}) == []
     # changing footage: the query is the stored frames themselves (nearest second), lightly altered
     footage = _footage(12, rng, drift=3.0)
     copy = _unit(footage[[min(11, round(t)) for t in q.times]] + rng.normal(0, 0.02, (24, 512)))
-    [found] = match_descriptors(q, pairs_of(copy, {2: (stored_times, footage)}), {2: stored_times})
+    [found] = match_descriptors(q, pairs_of(copy, q.times, {2: (stored_times, footage)}), {2: stored_times})
     assert found.classification == RelationKind.DUPLICATE
