@@ -59,7 +59,7 @@ PHOTO_WORLDS: Final = {
     ("static", 1): "labelme-subset/q0122.jpg",
 }
 """The photographs, each used by exactly one source (the others are procedural)."""
-PORTRAITS: Final = {("handheld", 4), ("screen", 5), ("night", 3)}
+PORTRAITS: Final = {("handheld", 4), ("handheld", 5), ("screen", 2), ("screen", 5), ("night", 3)}
 
 
 @dataclass(frozen=True, slots=True)
