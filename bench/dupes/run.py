@@ -255,7 +255,8 @@ def run_half(suite: Suite, half: str, *, dry_run: bool, keep: Path | None) -> tu
             timings["dupes"] = round(time.perf_counter() - started, 1)
             failed = [k for k, r in added.items() if r.get("status") == "failed" or r.get("analysis") != "ok"]
             score = score_clusters(truth, clusters)
-            score.checks.append((not failed, f"every file added and analysed: {failed or 'yes'}"))
+            listed = f"{len(failed)} failed: {', '.join(failed[:5])}{' ...' if len(failed) > 5 else ''}"
+            score.checks.append((not failed, f"every file added and analysed: {listed if failed else 'yes'}"))
             matches = {}
             started = time.perf_counter()
             for comp in truth.compilations:
@@ -272,12 +273,22 @@ def run_half(suite: Suite, half: str, *, dry_run: bool, keep: Path | None) -> tu
         strangers_of[comp_id] = strangers
     targets(score, truth, clusters, strangers_of)
     detail = {
+        "false_pair_kinds": [false_kind(truth, p) for p in score.false_pairs],
         "timings_s": timings,
         "classification_by_add": {k: dict(v) for k, v in kinds.items()},
         "compilation_strangers": strangers_of,
         "clusters": clusters,
     }
     return score, detail
+
+
+def false_kind(truth: GroundTruth, pair: Pair) -> str:
+    """What a false pair joins: a compilation, a distractor, or copies of two different sources."""
+    if any(x in truth.compilations for x in pair):
+        return "with a compilation"
+    if any(x in truth.distractors for x in pair):
+        return "with a distractor"
+    return "different sources"
 
 
 def targets(
@@ -340,6 +351,9 @@ def report(half: str, score: Score, detail: dict[str, Any], truth_size: str) -> 
         f"pairs: {score.predicted} predicted, {score.true} true; "
         f"precision {score.precision:.3f}, recall {score.recall:.3f}"
     )
+    kinds_of_false = Counter(detail["false_pair_kinds"])
+    if kinds_of_false:
+        print("false pairs: " + ", ".join(f"{k} {v}" for k, v in kinds_of_false.most_common()))
     for pair in score.false_pairs[:12]:
         print(f"  false pair: {' ~ '.join(sorted(pair))}")
     if len(score.false_pairs) > 12:

@@ -831,6 +831,19 @@ def build_suite(
     manifest = folder / "suite.json"
     if manifest.exists():
         return load_suite(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / ".generating"
+    try:
+        lock.touch(exist_ok=False)
+    except FileExistsError:
+        raise SystemExit(f"{lock} exists: another generation is running (delete it if none is)") from None
+    try:
+        return _build(folder, manifest, workers, log)
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _build(folder: Path, manifest: Path, workers: int | None, log: Callable[[str], None] | None) -> Suite:
     started = time.perf_counter()
     workers = workers or min(4, os.cpu_count() or 2)
     specs, comps, nears = plan()
