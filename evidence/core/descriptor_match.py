@@ -48,6 +48,10 @@ class DescriptorParams:
     pair: float = 0.40  # similarity for a frame pair to count (unrelated footage measured at <= 0.28)
     strong: float = 0.50  # a segment's three best pairs average at least this, when they are specific
     specific: float = 0.10  # a segment's median specificity from which `strong` suffices
+    # a descriptor-only match joins clusters (duplicate, excerpt-of, contains) from this level of its
+    # best pairs on; below it, it is suggested as `partial`: on the tune half of bench/dupes, slides of
+    # one template reached 0.90 between unrelated decks while true copies spread over 0.79-0.99
+    join: float = 0.93
     # otherwise (a static shot, look-alike scenes) they must be all but identical: unrelated pictures of
     # one kind (synthetic test patterns, one app's screens) reach 0.94 without being copies; a static
     # copy with PDQ-visible edits is PDQ's to find
@@ -187,6 +191,8 @@ def _match_one(
     if classification is None:
         return None
     best = sorted(chosen, key=lambda r: (-sim[r], tq[r]))
+    if float(np.mean([sim[r] for r in best[:3]])) < params.join:
+        classification = RelationKind.PARTIAL
     offsets = tuple(round(s.target_start - s.query_start, 3) for s in ordered)
     return ItemMatch(
         item_id=pairs[0].item_id,
@@ -367,10 +373,9 @@ def pairs_of(
                 value = float(sims[row, column])
                 if value < params.pair:
                     continue
-                specificity = min(
-                    _specificity(sims[row, :], at, column, vectors),
-                    _specificity(sims[:, column], qt, row, query),
-                )
+                specificity = _specificity(sims[row, :], at, column, vectors)
+                if len(qt) > 1:  # a single picture has no moments of its own to compare
+                    specificity = min(specificity, _specificity(sims[:, column], qt, row, query))
                 out.append(Pair(row, item_id, float(times[column]), value, specificity))
     return out
 
