@@ -253,3 +253,16 @@ def descriptors_of(
         rows.sort()
         out[item_id] = ([t for t, _ in rows], unpack([v for _, v in rows]))
     return out
+
+
+def described_items(session: Session, item_ids: Collection[int]) -> set[int]:
+    """Those of these items that have stored descriptors (analysed since descriptors exist)."""
+    ids, out = sorted(set(item_ids)), set[int]()
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        out.update(
+            session.scalars(
+                select(FrameDescriptor.item_id).where(FrameDescriptor.item_id.in_(chunk)).distinct()
+            )
+        )
+    return out

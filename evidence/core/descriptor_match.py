@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.matching import ItemMatch, Segment, classify
+from evidence.core.matching import ItemMatch, Segment, classify, per_candidate
 from evidence.core.names import RelationKind
 
 SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
@@ -102,16 +102,8 @@ def match_descriptors(
     """Item-level matches, best first. `target_times`: each candidate's usable described times;
     `groups`: items already known to be copies of each other (as for `core.matching.match_items`)."""
     params = params or DescriptorParams()
-    groups = groups or {}
-    kept = [p for p in pairs if p.similarity >= params.pair and query.usable[p.query]]
-    items_per_query: dict[int, set[int]] = defaultdict(set)
-    for p in kept:
-        items_per_query[p.query].add(groups.get(p.item_id, -p.item_id))
-    common = {q for q, items in items_per_query.items() if len(items) > params.common_items}
-    per_item: dict[int, list[Pair]] = defaultdict(list)
-    for p in kept:
-        if p.query not in common and p.item_id in target_times:
-            per_item[p.item_id].append(p)
+    kept = (p for p in pairs if p.similarity >= params.pair and query.usable[p.query])
+    per_item = per_candidate(kept, groups or {}, params.common_items, target_times)
     usable_times = [t for t, ok in zip(query.times, query.usable, strict=True) if ok]
     if len(query.times) == 1:  # a picture is looked for in videos (pictures alike are PDQ's to find)
         videos = {i: pairs for i, pairs in per_item.items() if len(target_times[i]) >= 2}
@@ -356,8 +348,9 @@ def pairs_of(
     """The frame pairs between a query's descriptors (n x 512, at `query_times`) and each candidate's
     stored ones (its times and m x 512 descriptors): per query frame the `per_frame` most similar
     stored frames at least `pair` similar, with their specificity (`_specificity`), the lower of the
-    two sides': a copy's frame is most like the very moment it shows, and that moment most like it;
-    footage that looks alike throughout a shot, or one plain frame like everything, is neither."""
+    two sides' (0 when the stored side cannot be judged): a copy's frame is most like the very moment
+    it shows, and that moment most like it; footage that looks alike throughout a shot, or one plain
+    frame like everything, is neither."""
     params = params or DescriptorParams()
     out: list[Pair] = []
     qt = np.asarray(query_times, dtype=np.float64)
@@ -373,24 +366,28 @@ def pairs_of(
                 value = float(sims[row, column])
                 if value < params.pair:
                     continue
-                specificity = _specificity(sims[row, :], at, column, vectors)
-                if len(qt) > 1:  # a single picture has no moments of its own to compare
-                    specificity = min(specificity, _specificity(sims[:, column], qt, row, query))
+                # the stored side must show it; the query side too where it can (a single picture, or a
+                # 2 s piece of a compilation between cuts, has no moments of its own to compare)
+                stored_side = _specificity(sims[row, :], at, column, vectors)
+                query_side = _specificity(sims[:, column], qt, row, query)
+                specificity = 0.0 if stored_side is None else stored_side
+                if query_side is not None:
+                    specificity = min(specificity, query_side)
                 out.append(Pair(row, item_id, float(times[column]), value, specificity))
     return out
 
 
 def _specificity(
     values: npt.NDArray[np.float32], times: F64, centre: int, vectors: npt.NDArray[np.float32]
-) -> float:
+) -> float | None:
     """How much more similar the pair is than the pairs with the same side's frames of the same shot
-    (`SAME_SHOT`) a few seconds away (`NEIGHBOURHOOD`); 0 when there are fewer than two of those (a
-    frame unlike the rest of its video, a short shot): not specific."""
+    (`SAME_SHOT`) a few seconds away (`NEIGHBOURHOOD`); None when there are fewer than two of those (a
+    frame unlike the rest of its video, a short shot): nothing to judge by."""
     low, high = NEIGHBOURHOOD
     apart = np.abs(times - times[centre])
     near = np.flatnonzero((apart >= low) & (apart <= high))
     # across a cut the video shows other things, which says nothing about this pair
     near = near[vectors[near] @ vectors[centre] >= SAME_SHOT]
     if len(near) < 2:
-        return 0.0
+        return None
     return float(values[centre]) - float(np.median(values[near]))

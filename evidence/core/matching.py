@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -162,15 +163,7 @@ def match_items(
     table = QueryTable.of(frames)
     times, informative = table.times().tolist(), table.informative().tolist()
     hits = [h for h in hits if h.distance <= params.threshold and informative[h.query]]
-    groups = groups or {}
-    items_per_query: dict[int, set[int]] = defaultdict(set)
-    for h in hits:
-        items_per_query[h.query].add(groups.get(h.item_id, -h.item_id))
-    common = {q for q, items in items_per_query.items() if len(items) > params.common_items}
-    per_item: dict[int, list[FrameHit]] = defaultdict(list)
-    for h in hits:
-        if h.query not in common and h.item_id in targets:
-            per_item[h.item_id].append(h)
+    per_item = per_candidate(hits, groups or {}, params.common_items, targets)
     informative_seconds = {int(t) for t, usable in zip(times, informative, strict=True) if usable}
     aligner = _Aligner(table, times, informative, params)
     results = []
@@ -180,6 +173,34 @@ def match_items(
             results.append(found)
     results.sort(key=lambda m: (-m.score, m.item_id))
     return results
+
+
+class QueryHit(Protocol):
+    """A query frame's hit on a stored item (a PDQ `FrameHit`, a descriptor `Pair`)."""
+
+    @property
+    def query(self) -> int: ...
+
+    @property
+    def item_id(self) -> int: ...
+
+
+def per_candidate[H: QueryHit](
+    hits: Iterable[H], groups: dict[int, int], common_items: int, candidates: Container[int]
+) -> dict[int, list[H]]:
+    """The hits by candidate item, without those of query frames that hit more than `common_items`
+    unrelated items (black, a bumper, a channel ident): copies of one footage (one group in `groups`)
+    count once, so many copies do not make a frame common."""
+    kept = list(hits)
+    items_per_query: dict[int, set[int]] = defaultdict(set)
+    for h in kept:
+        items_per_query[h.query].add(groups.get(h.item_id, -h.item_id))
+    common = {q for q, items in items_per_query.items() if len(items) > common_items}
+    per_item: dict[int, list[H]] = defaultdict(list)
+    for h in kept:
+        if h.query not in common and h.item_id in candidates:
+            per_item[h.item_id].append(h)
+    return per_item
 
 
 def _match_one(

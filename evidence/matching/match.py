@@ -68,6 +68,13 @@ def lookup(
     excluded = () if exclude_item is None else (exclude_item,)
     by_pdq = _lookup_pdq(session, query, excluded, params or MatchParams())
     by_descriptor = _lookup_descriptors(session, descriptors, excluded)
+    if descriptors:
+        # a match on the quarters of the picture alone may be a programme frame or a channel's graphics
+        # that two clips share: where both sides are described, the descriptors must have found it too
+        quarters_only = [m.item_id for m in by_pdq if set(m.via) <= REGIONS]
+        described = descriptor_index.described_items(session, quarters_only)
+        found = {m.item_id for m in by_descriptor}
+        by_pdq = [m for m in by_pdq if m.item_id not in described or m.item_id in found]
     matches = merge_matches(by_pdq, by_descriptor)
     shas = dict(
         session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()

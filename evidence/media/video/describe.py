@@ -88,7 +88,7 @@ class Describer:
     def region(self) -> Box | None:
         """Where the footage moves, in pixels of the upright canonical picture at full size."""
         found = None if self.motion is None else self.motion.region()
-        if found is None or self.motion is None:
+        if found is None or self.motion is None or not _inset(found, self.motion.width, self.motion.height):
             return None
         g = self.geometry
         crop = g.crop or Box(0, 0, g.width, g.height)
@@ -107,6 +107,19 @@ class Describer:
             DescribedFrame(index, t, self.variant, sscd.pack(v), is_flat(_grey(p)))
             for (index, t, p), v in zip(pending, vectors, strict=True)
         ]
+
+
+def _inset(box: Box, width: int, height: int) -> bool:
+    """Whether a moving region is a picture placed inside the frame: it touches at most two edges of
+    the frame, and two only at a corner. A band from edge to edge (footage under a still sky, above a
+    still foreground) is the footage itself with a quiet part; describing the band alone would make
+    the clip unlike its own copies, whose quiet parts differ."""
+    slack_x, slack_y = max(2, width // 50), max(2, height // 50)
+    left, top = box.x <= slack_x, box.y <= slack_y
+    right, bottom = box.right >= width - slack_x, box.bottom >= height - slack_y
+    if (left and right) or (top and bottom):
+        return False
+    return sum((left, top, right, bottom)) <= 2
 
 
 def _grey(rgb: U8) -> U8:
