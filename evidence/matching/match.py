@@ -67,13 +67,15 @@ def lookup(
     descriptors when given) match, best first."""
     excluded = () if exclude_item is None else (exclude_item,)
     by_pdq = _lookup_pdq(session, query, excluded, params or MatchParams())
-    by_descriptor = _lookup_descriptors(session, descriptors, excluded)
+    by_descriptor, resemblance = _lookup_descriptors(session, descriptors, excluded)
     if descriptors:
         # a match on the quarters of the picture alone may be a programme frame or a channel's graphics
-        # that two clips share: where both sides are described, the descriptors must have found it too
+        # that two clips share: where both sides are described, the descriptors must see a likeness too
         quarters_only = [m.item_id for m in by_pdq if set(m.via) <= REGIONS]
         described = descriptor_index.described_items(session, quarters_only)
-        found = {m.item_id for m in by_descriptor}
+        found = {m.item_id for m in by_descriptor} | {
+            i for i, value in resemblance.items() if value >= CORROBORATES
+        }
         by_pdq = [m for m in by_pdq if m.item_id not in described or m.item_id in found]
     matches = merge_matches(by_pdq, by_descriptor)
     shas = dict(
@@ -82,12 +84,20 @@ def lookup(
     return [FoundMatch(m, shas[m.item_id]) for m in matches]
 
 
+CORROBORATES = 0.6
+"""How like a candidate the query must look to the descriptors (its three best frames' similarity) for
+a PDQ match on quarters alone to stand (a large logo or caption box over the same footage: 0.67–0.79
+on the tune half of bench/dupes; unrelated clips in one programme frame, described apart: below)."""
+
+
 def _lookup_descriptors(
     session: Session, descriptors: Sequence[DescriptorRecord], excluded: tuple[int, ...]
-) -> list[ItemMatch]:
+) -> tuple[list[ItemMatch], dict[int, float]]:
+    """The descriptor matches, and each candidate's resemblance: the mean similarity of the three
+    query frames most like it."""
     params = DescriptorParams()
     if not descriptors:
-        return []
+        return [], {}
     algorithm = (sscd.ALGORITHM, sscd.VERSION)
     described = [d for d in descriptors if (d.algorithm, d.version) == algorithm]
     vectors = sscd.unpack([d.vector for d in described])
@@ -95,13 +105,21 @@ def _lookup_descriptors(
         session, vectors, algorithm=algorithm, threshold=params.pair, exclude_items=excluded
     )
     if not hits:
-        return []
+        return [], {}
+    best: dict[tuple[int, int], float] = {}
+    for h in hits:
+        best[h.item_id, h.query] = max(best.get((h.item_id, h.query), 0.0), h.similarity)
+    per_item: dict[int, list[float]] = {}
+    for (item_id, _), value in best.items():
+        per_item.setdefault(item_id, []).append(value)
+    resemblance = {i: sum(sorted(v, reverse=True)[:3]) / min(3, len(v)) for i, v in per_item.items()}
     candidates = {h.item_id for h in hits}
     targets = descriptor_index.descriptors_of(session, candidates, algorithm)
     pairs = pairs_of(vectors, [d.t for d in described], targets, params)
     query = DescribedQuery(tuple(d.t for d in described), tuple(not d.flat for d in described))
     times = {item: t for item, (t, _) in targets.items()}
-    return match_descriptors(query, pairs, times, params, relations.groups_among(session, candidates))
+    groups = relations.groups_among(session, candidates)
+    return match_descriptors(query, pairs, times, params, groups), resemblance
 
 
 def _lookup_pdq(
