@@ -8,11 +8,27 @@ from pathlib import Path
 
 import pytest
 from conftest import Catalogue
-from footage import at_speed, edited, inside_programme, pan_frames, photo, rotate, write_clip, zoom
+from footage import (
+    SHARED_PDQ,
+    at_speed,
+    edited,
+    inside_programme,
+    pan_frames,
+    photo,
+    rotate,
+    write_clip,
+    zoom,
+)
 from PIL import Image
 
 FPS = 30
 SECONDS = 10
+
+pytestmark = pytest.mark.skipif(
+    not SHARED_PDQ.is_dir(),
+    reason="needs the photographs in ../shared/media/pdq: the generated stand-ins are pictures of one "
+    "kind, which the copy-detection descriptors rightly find alike",
+)
 
 
 @pytest.fixture(scope="module")
