@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.matching import ItemMatch, Segment, classify, per_candidate
+from evidence.core.matching import ItemMatch, Segment, classify, per_candidate, still_match
 from evidence.core.names import RelationKind
 
 SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
@@ -125,21 +125,7 @@ def _stills(per_item: Mapping[int, list[Pair]], params: DescriptorParams) -> lis
         if best.similarity < params.still or not _convincing([best.similarity], [best.specificity], params):
             continue
         t = round(best.target_t, 3)
-        found.append(
-            ItemMatch(
-                item_id=item_id,
-                classification=RelationKind.EXCERPT_OF,
-                score=1.0,
-                query_share=1.0,
-                target_share=0.0,
-                offsets=(t,),
-                segments=(Segment(0.0, 0.0, t, t),),
-                closest=(),
-                matched_frames=1,
-                via=("sscd",),
-                similar=((0.0, t, round(best.similarity, 3)),),
-            )
-        )
+        found.append(still_match(item_id, t, "sscd", similar=((0.0, t, round(best.similarity, 3)),)))
     found.sort(key=lambda m: (-m.similar[0][2], m.item_id))
     return found
 

@@ -116,6 +116,30 @@ class ItemMatch:
     similar: tuple[tuple[float, float, float], ...] = field(default=())
 
 
+def still_match(
+    item_id: int,
+    t: float,
+    via: str,
+    *,
+    closest: tuple[tuple[float, float, int], ...] = (),
+    similar: tuple[tuple[float, float, float], ...] = (),
+) -> ItemMatch:
+    """A single picture found at time `t` (seconds, rounded to ms) of a video: an excerpt of it."""
+    return ItemMatch(
+        item_id=item_id,
+        classification=RelationKind.EXCERPT_OF,
+        score=1.0,
+        query_share=1.0,
+        target_share=0.0,
+        offsets=(t,),
+        segments=(Segment(0.0, 0.0, t, t),),
+        closest=closest,
+        matched_frames=1,
+        via=(via,),
+        similar=similar,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Aligned:
     offset: float  # target time minus query time

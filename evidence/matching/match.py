@@ -33,11 +33,10 @@ from evidence.core.matching import (
     FrameHit,
     ItemMatch,
     MatchParams,
-    Segment,
     comparable,
     match_items,
+    still_match,
 )
-from evidence.core.names import RelationKind
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
@@ -244,18 +243,7 @@ def match_still(
     found = []
     for item_id, (distance, frame_t, variant) in sorted(best.items(), key=lambda kv: kv[1][0]):
         t = round(frame_t, 3)
-        match = ItemMatch(
-            item_id=item_id,
-            classification=RelationKind.EXCERPT_OF,
-            score=1.0,
-            query_share=1.0,
-            target_share=0.0,
-            offsets=(t,),
-            segments=(Segment(0.0, 0.0, t, t),),
-            closest=((0.0, t, distance),),
-            matched_frames=1,
-            via=(variant,),
-        )
+        match = still_match(item_id, t, variant, closest=((0.0, t, distance),))
         found.append(FoundMatch(match, videos[item_id][0]))
     return found
 

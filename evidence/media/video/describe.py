@@ -93,10 +93,7 @@ class Describer:
         g = self.geometry
         crop = g.crop or Box(0, 0, g.width, g.height)
         full_w = crop.h if g.turns % 2 else crop.w
-        f = full_w / max(1, self.motion.width)
-        return Box(
-            round(found.x * f), round(found.y * f), max(1, round(found.w * f)), max(1, round(found.h * f))
-        )
+        return found.scaled(full_w / max(1, self.motion.width))
 
     def flush(self) -> list[DescribedFrame]:
         pending, self.pending = self.pending, []
