@@ -2,8 +2,9 @@
 
 Each job has two sides. The child's side (`*_job`) is what the worker imports by its `module:function`
 string and runs; it imports media code only (no database, no CLI). The parent's side takes the
-`Worker` and returns a typed result: `probe`, `analyse_media`, `frame_window` and `stills`. `Job` holds
-every target string the package sends to the worker: callers use the typed functions, never a string.
+`Worker` and returns a typed result: `probe`, `analyse_media`, `frame_window`, `stills` and
+`pictures`. `Job` holds every target string the package sends to the worker: callers use the typed
+functions, never a string.
 All of them raise `WorkerFailure` as `Worker.call` does.
 """
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Job",
+    "Picture",
     "ProbeResult",
     "StillFrame",
     "WindowFrame",
@@ -32,6 +34,8 @@ __all__ = [
     "frame_window",
     "media_job",
     "media_stream_job",
+    "pictures",
+    "pictures_job",
     "probe",
     "probe_job",
     "stills",
@@ -43,6 +47,8 @@ WindowFrame = tuple[float, bytes, int]
 """(time in seconds, canonical PDQ hash, quality) of one frame of a stored video."""
 StillFrame = tuple[float, bytes]
 """(time asked, upright JPEG) of one frame of a stored video."""
+Picture = tuple[float, Any]
+"""(time asked, grey uint8 picture as matching describes it) of one frame of a stored video."""
 
 
 class Job(StrEnum):
@@ -53,6 +59,7 @@ class Job(StrEnum):
     MEDIA_STREAM = "evidence.analysis.jobs:media_stream_job"
     WINDOW = "evidence.analysis.jobs:window_job"
     STILLS = "evidence.analysis.jobs:stills_job"
+    PICTURES = "evidence.analysis.jobs:pictures_job"
 
 
 def _call(
@@ -116,6 +123,21 @@ def stills(worker: Worker, path: str, times: list[float], *, timeout: float) -> 
     return found
 
 
+def pictures(
+    worker: Worker,
+    path: str,
+    times: list[float],
+    border: dict[str, int] | None,
+    region: dict[str, int] | None,
+    *,
+    timeout: float,
+) -> list[Picture]:
+    """Grey pictures of a stored video at these times, without its border and cut to its footage
+    region (both as in the item's summary), at `media.image.local_features.SHORT_SIDE`."""
+    found: list[Picture] = _call(worker, Job.PICTURES, path, times, border, region, timeout=timeout)
+    return found
+
+
 # --- the child's side: what the worker imports and runs -----------------------------------------
 
 
@@ -176,3 +198,15 @@ def stills_job(path: str, times: list[float]) -> list[StillFrame]:
     from evidence.media.video.stills import stills_at
 
     return stills_at(Path(path), times)
+
+
+def pictures_job(
+    path: str, times: list[float], border: dict[str, int] | None, region: dict[str, int] | None
+) -> list[Picture]:
+    """Grey pictures of a stored video at these times, as matching compares them."""
+    from evidence.core.box import Box
+    from evidence.media.image.local_features import SHORT_SIDE
+    from evidence.media.video.stills import pictures_at
+
+    boxes = [None if b is None else Box.from_json(b) for b in (border, region)]
+    return pictures_at(Path(path), times, boxes[0], boxes[1], SHORT_SIDE)

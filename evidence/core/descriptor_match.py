@@ -15,6 +15,15 @@ are explained by straight lines, target time = speed x query time + offset:
 - those query frames are taken out and the next line is sought, so a re-edit (sections reordered or
   cut), a compilation (pieces at several offsets) and a speed change each come out as their segments.
 
+Look-alike footage (one city's night skyline, one template's slides, pages of text) is as alike to
+the descriptor as a cropped or zoomed copy is to its source, and a slow single shot has no moments of
+its own to be specific about. Where the descriptors alone do not convince, the pictures are checked
+(a `Verifier`, given by the caller: `media.local_features`): the aligned frames of a copy show the same
+scene point for point, one plane mapped onto the other (a crop, a zoom, a rotation, a mirror, a
+picture inside a picture, a filmed screen), which unrelated look-alike footage does not. A run whose
+frame pairs mostly map (`checks` pairs, at least `mapped` of them with `inliers` matching points)
+counts as convincing, and a match with such a run joins clusters.
+
 The shares, the classification (duplicate, excerpt-of, contains, partial) and the query frames that are
 "common" (they resemble many unrelated items: black, a bumper, a channel ident) follow the PDQ rule in
 `core.matching`. A partial needs `partial_seconds` of query time, less than PDQ's, because a descriptor
@@ -29,6 +38,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -66,6 +76,20 @@ class DescriptorParams:
     still: float = 0.55  # a single picture (a photo, a screenshot) against a stored frame
     common_items: int = 6
     max_lines: int = 32
+    # the picture check (`Verifier`): frame pairs checked per run, how many must map, with how many
+    # matching points (ORB at 360 px; bench/dupes tune half: copies 25-450, look-alikes at most 44 in
+    # one pair of three), and the pictures a run must resemble at least this much to be checked
+    checks: int = 3
+    mapped: int = 2
+    inliers: int = 30
+    check_floor: float = 0.45
+
+
+class Verifier(Protocol):
+    """Checks frame pairs of a candidate on the pictures: for each (query time, candidate time), the
+    number of matching points one plane mapping explains (0 when it cannot be checked)."""
+
+    def __call__(self, item_id: int, pairs: Sequence[tuple[float, float]]) -> list[int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +122,12 @@ def match_descriptors(
     target_times: Mapping[int, Sequence[float]],
     params: DescriptorParams | None = None,
     groups: dict[int, int] | None = None,
+    verify: Verifier | None = None,
 ) -> list[ItemMatch]:
     """Item-level matches, best first. `target_times`: each candidate's usable described times;
-    `groups`: items already known to be copies of each other (as for `core.matching.match_items`)."""
+    `groups`: items already known to be copies of each other (as for `core.matching.match_items`);
+    `verify`: the picture check for runs the descriptors alone do not make convincing (candidates
+    are checked most similar first, so a caller's budget goes where a copy is likeliest)."""
     params = params or DescriptorParams()
     kept = (p for p in pairs if p.similarity >= params.pair and query.usable[p.query])
     per_item = per_candidate(kept, groups or {}, params.common_items, target_times)
@@ -109,8 +136,9 @@ def match_descriptors(
         videos = {i: pairs for i, pairs in per_item.items() if len(target_times[i]) >= 2}
         return _stills(videos, params)
     results = []
-    for item_id, item_pairs in per_item.items():
-        found = _match_one(query, usable_times, item_pairs, sorted(target_times[item_id]), params)
+    ranked = sorted(per_item.items(), key=lambda kv: (-max(p.similarity for p in kv[1]), kv[0]))
+    for item_id, item_pairs in ranked:
+        found = _match_one(query, usable_times, item_pairs, sorted(target_times[item_id]), params, verify)
         if found is not None:
             results.append(found)
     results.sort(key=lambda m: (-m.score, m.item_id))
@@ -136,6 +164,7 @@ def _match_one(
     pairs: list[Pair],
     target_times: list[float],
     params: DescriptorParams,
+    verify: Verifier | None = None,
 ) -> ItemMatch | None:
     q = np.array([p.query for p in pairs], dtype=np.int64)
     tq = np.array([query.times[p.query] for p in pairs], dtype=np.float64)
@@ -143,16 +172,20 @@ def _match_one(
     sim = np.array([p.similarity for p in pairs], dtype=np.float64)
     spec = np.array([p.specificity for p in pairs], dtype=np.float64)
     alive = np.ones(len(pairs), dtype=bool)
-    segments: list[tuple[Segment, list[int]]] = []
+    segments: list[tuple[Segment, list[int], _Line]] = []
+    checked = _Checks(pairs[0].item_id, verify, params)
     for _ in range(params.max_lines):
         line = _best_line(q, tq, ts, sim, alive, params)
         if line is None:
             break
-        found = _runs(line, tq, ts, sim, spec, params)
+        found = []
+        for segment, rows, convincing in _runs(line, tq, ts, sim, spec, params):
+            if convincing or checked.run(line, [(float(tq[r]), float(sim[r])) for r in rows]):
+                found.append((segment, rows))
         if not found:
             break
         for segment, rows in found:
-            segments.append((segment, rows))
+            segments.append((segment, rows, line))
             # a query frame belongs to one segment, and a stretch of the candidate is used once: a
             # repeated view of the same scene must not count the same stored footage twice
             lo, hi = _target_span(segment)
@@ -160,17 +193,20 @@ def _match_one(
             alive[(ts >= lo - params.tolerance) & (ts <= hi + params.tolerance)] = False
     if not segments:
         return None
-    chosen = [r for _, rows in segments for r in rows]
-    query_share = _covered(usable_times, [(s.query_start, s.query_end) for s, _ in segments], 0.3)
-    target_share = _covered(target_times, [_target_span(s) for s, _ in segments], params.tolerance)
-    ordered = sorted(s for s, _ in segments)
+    chosen = [r for _, rows, _ in segments for r in rows]
+    query_share = _covered(usable_times, [(s.query_start, s.query_end) for s, _, _ in segments], 0.3)
+    target_share = _covered(target_times, [_target_span(s) for s, _, _ in segments], params.tolerance)
+    ordered = sorted(s for s, _, _ in segments)
     longest = max(s.query_end - s.query_start for s in ordered)
     classification = classify(query_share, target_share, longest, params.share, params.partial_seconds)
     if classification is None:
         return None
     best = sorted(chosen, key=lambda r: (-sim[r], tq[r]))
-    if float(np.mean([sim[r] for r in best[:3]])) < params.join:
-        classification = RelationKind.PARTIAL
+    if float(np.mean([sim[r] for r in best[:3]])) < params.join and not checked.any_mapped:
+        # look-alike content reaches this level: only the pictures themselves can settle it
+        _, rows, line = max(segments, key=lambda sr: sr[0].query_end - sr[0].query_start)
+        if not checked.run(line, [(float(tq[r]), float(sim[r])) for r in rows]):
+            classification = RelationKind.PARTIAL
     offsets = tuple(round(s.target_start - s.query_start, 3) for s in ordered)
     return ItemMatch(
         item_id=pairs[0].item_id,
@@ -182,7 +218,7 @@ def _match_one(
         segments=tuple(ordered),
         closest=(),
         matched_frames=len({round(float(ts[r]), 3) for r in chosen}),
-        via=("sscd",),
+        via=("sscd", "points") if checked.any_mapped else ("sscd",),
         similar=tuple(
             (round(float(tq[r]), 3), round(float(ts[r]), 3), round(float(sim[r]), 3)) for r in best[:5]
         ),
@@ -252,9 +288,36 @@ def _convincing(
     )
 
 
+class _Checks:
+    """The picture checks of one candidate's runs (`Verifier`): a run is checked when its pictures
+    resemble enough (`check_floor`), on its `checks` most similar query frames, each against the
+    candidate's moment the run's line puts it at."""
+
+    def __init__(self, item_id: int, verify: Verifier | None, params: DescriptorParams) -> None:
+        self.item_id, self.verify, self.params = item_id, verify, params
+        self.any_mapped = False
+
+    def run(self, line: _Line, frames: Sequence[tuple[float, float]]) -> bool:
+        """`frames`: the run's (query time, similarity)."""
+        p = self.params
+        if self.verify is None or not frames:
+            return False
+        top = sorted((s for _, s in frames), reverse=True)[:3]
+        if sum(top) / len(top) < p.check_floor:
+            return False
+        chosen = sorted(frames, key=lambda f: (-f[1], f[0]))[: p.checks]
+        pairs = [(t, max(0.0, line.speed * t + line.offset)) for t, _ in sorted(chosen)]
+        counts = self.verify(self.item_id, pairs)
+        mapped = sum(1 for c in counts if c >= p.inliers) >= min(p.mapped, len(pairs))
+        self.any_mapped = self.any_mapped or mapped
+        return mapped
+
+
 def _runs(
     line: _Line, tq: F64, ts: F64, sim: F64, spec: F64, params: DescriptorParams
-) -> list[tuple[Segment, list[int]]]:
+) -> list[tuple[Segment, list[int], bool]]:
+    """The line's runs of query frames (split at `segment_gap`) that hold `min_pairs` frames and walk
+    through the candidate, each with whether the descriptors alone make it convincing."""
     rows = sorted(line.rows, key=lambda r: tq[r])
     runs: list[list[int]] = [[rows[0]]] if rows else []
     for r in rows[1:]:
@@ -264,7 +327,7 @@ def _runs(
             runs[-1].append(r)
     out = []
     for run in runs:
-        if len(run) < params.min_pairs or not _convincing(sim[run], spec[run], params):
+        if len(run) < params.min_pairs:
             continue
         # a run must walk through the candidate: one stored frame like every query frame is a
         # picture like many others (a dim, blurred or plain frame), not an alignment
@@ -279,7 +342,7 @@ def _runs(
             round(line.speed * qs + line.offset, 3),
             round(line.speed * qe + line.offset, 3),
         )
-        out.append((segment, run))
+        out.append((segment, run, _convincing(sim[run], spec[run], params)))
     return out
 
 

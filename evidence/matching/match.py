@@ -42,6 +42,7 @@ from evidence.core.text import printable
 from evidence.core.types import MediaKind
 from evidence.errors import InputRefused
 from evidence.matching import relations
+from evidence.matching.pictures import PictureCheck, QueryPictures
 from evidence.matching.relations import suggest
 from evidence.media import sscd
 from evidence.store.files import open_regular
@@ -61,12 +62,15 @@ def lookup(
     exclude_item: int | None = None,
     params: MatchParams | None = None,
     descriptors: Sequence[DescriptorRecord] = (),
+    pictures: QueryPictures | None = None,
 ) -> list[FoundMatch]:
     """Catalogued items that the query frames (their PDQ hashes, and their copy-detection
-    descriptors when given) match, best first."""
+    descriptors when given) match, best first. With `pictures` (a video query's own frames), the
+    descriptor matches that look-alike footage could explain are checked point by point."""
     excluded = () if exclude_item is None else (exclude_item,)
     by_pdq = _lookup_pdq(session, query, excluded, params or MatchParams())
-    by_descriptor, resemblance = _lookup_descriptors(session, descriptors, excluded)
+    check = None if pictures is None else PictureCheck(session, pictures)
+    by_descriptor, resemblance = _lookup_descriptors(session, descriptors, excluded, check)
     if descriptors:
         # a match on the quarters of the picture alone may be a programme frame or a channel's graphics
         # that two clips share: where both sides are described, the descriptors must see a likeness too
@@ -90,7 +94,10 @@ on the tune half of bench/dupes; unrelated clips in one programme frame, describ
 
 
 def _lookup_descriptors(
-    session: Session, descriptors: Sequence[DescriptorRecord], excluded: tuple[int, ...]
+    session: Session,
+    descriptors: Sequence[DescriptorRecord],
+    excluded: tuple[int, ...],
+    check: PictureCheck | None = None,
 ) -> tuple[list[ItemMatch], dict[int, float]]:
     """The descriptor matches, and each candidate's resemblance: the mean similarity of the three
     query frames most like it."""
@@ -118,7 +125,7 @@ def _lookup_descriptors(
     query = DescribedQuery(tuple(d.t for d in described), tuple(not d.flat for d in described))
     times = {item: t for item, (t, _) in targets.items()}
     groups = relations.groups_among(session, candidates)
-    return match_descriptors(query, pairs, times, params, groups), resemblance
+    return match_descriptors(query, pairs, times, params, groups, check), resemblance
 
 
 def _lookup_pdq(
@@ -154,7 +161,17 @@ def match_new_item(
     if not outcome.query and not outcome.descriptors:
         return []
     with ws.db.read() as session:
-        found = lookup(session, outcome.query, exclude_item=outcome.item_id, descriptors=outcome.descriptors)
+        pictures = None
+        if worker is not None and outcome.kind == MediaKind.VIDEO:
+            summary = session.get_one(Item, outcome.item_id).summary or {}
+            pictures = QueryPictures.of(ws, worker, str(ws.store.path_for(outcome.sha256)), summary)
+        found = lookup(
+            session,
+            outcome.query,
+            exclude_item=outcome.item_id,
+            descriptors=outcome.descriptors,
+            pictures=pictures,
+        )
     if worker is not None:
         stills = match_still(ws, worker, outcome.query, exclude_item=outcome.item_id, skip=_by_hash(found))
         found = _merged(found, stills)
@@ -283,17 +300,21 @@ def match_file(
     analysis, query, descriptors = str(derivation.status), derivation.query, derivation.descriptors
     if kind == MediaKind.OTHER.value and analysis == "ok":
         analysis = "failed:not a video or image: nothing to match"
-    with ws.db.read() as session:
-        exact_item = session.execute(select(Item.id, Item.sha256).where(Item.sha256 == digest)).first()
-        exact = (exact_item[0], exact_item[1]) if exact_item else None
-        found = lookup(
-            session,
-            query,
-            exclude_item=exact[0] if exact else None,
-            params=params,
-            descriptors=descriptors,
-        )
     with Worker() as worker:
+        with ws.db.read() as session:
+            exact_item = session.execute(select(Item.id, Item.sha256).where(Item.sha256 == digest)).first()
+            exact = (exact_item[0], exact_item[1]) if exact_item else None
+            summary = derivation.media.summary if derivation.media is not None else {}
+            video = kind == MediaKind.VIDEO.value
+            pictures = QueryPictures.of(ws, worker, str(path), summary) if video else None
+            found = lookup(
+                session,
+                query,
+                exclude_item=exact[0] if exact else None,
+                params=params,
+                descriptors=descriptors,
+                pictures=pictures,
+            )
         stills = match_still(
             ws, worker, query, exclude_item=exact[0] if exact else None, skip=_by_hash(found), params=params
         )

@@ -1,21 +1,36 @@
-"""Pictures of a stored video at given times (the frame shown at each time), as upright JPEG
-thumbnails: for reports that draw a tag's box on the frame it tags when that frame has no keyframe
-thumbnail."""
+"""Pictures of a stored video at given times (the frame shown at each time): upright JPEG thumbnails
+for reports that draw a tag's box on the frame it tags when that frame has no keyframe thumbnail
+(`stills_at`), and the grey pictures that matching compares point by point (`pictures_at`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from evidence.media.video.decode import iter_frames, open_video, quarter_turns, seconds
+import numpy as np
+import numpy.typing as npt
+
+from evidence.core.box import Box
+from evidence.media.video.decode import (
+    iter_frames,
+    luma_plane,
+    open_video,
+    quarter_turns,
+    seconds,
+    to_uint8,
+    upright,
+)
 from evidence.media.video.keyframes import thumbnail_jpeg
 
+U8 = npt.NDArray[np.uint8]
 
-def stills_at(path: Path, times: list[float]) -> list[tuple[float, bytes]]:
-    """(time asked, JPEG) for each time, in the order asked; a time past the end gets the last frame."""
-    wanted = sorted(set(times))
-    found: dict[float, bytes] = {}
+
+def _frames_at(path: Path, times: list[float]) -> Iterator[tuple[float, Any, int]]:
+    """(time asked, the frame shown then, its quarter turns) for each distinct time, in time order; a
+    time past the end gets the last frame."""
     warnings: list[str] = []
-    for target in wanted:
+    for target in sorted(set(times)):
         with open_video(path) as (container, stream):
             time_base = stream.time_base
             origin = seconds(stream.start_time, time_base) or 0
@@ -32,5 +47,34 @@ def stills_at(path: Path, times: list[float]) -> list[tuple[float, bytes]]:
                     break
                 last = frame
             if last is not None:
-                found[target] = thumbnail_jpeg(last, quarter_turns(last.rotation, warnings))
+                yield target, last, quarter_turns(last.rotation, warnings)
+
+
+def stills_at(path: Path, times: list[float]) -> list[tuple[float, bytes]]:
+    """(time asked, JPEG) for each time, in the order asked; a time past the end gets the last frame."""
+    found = {t: thumbnail_jpeg(frame, turns) for t, frame, turns in _frames_at(path, times)}
+    return [(t, found[t]) for t in times if t in found]
+
+
+def pictures_at(
+    path: Path, times: list[float], border: Box | None, region: Box | None, short_side: int
+) -> list[tuple[float, U8]]:
+    """(time asked, grey picture) for each time, in the order asked: the upright frame without its
+    `border` (upright pixels), cut to the footage `region` (pixels of the picture inside the border),
+    as matching describes it, reduced so that its short side is at most `short_side` pixels."""
+    import cv2
+
+    found: dict[float, U8] = {}
+    for t, frame, turns in _frames_at(path, times):
+        luma, shift = luma_plane(frame)
+        picture = upright(to_uint8(luma, shift), turns)
+        for box in (border, region):
+            if box is not None:
+                picture = box.crop(picture)
+        height, width = picture.shape[:2]
+        scale = short_side / max(1, min(width, height))
+        if scale < 1:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            picture = np.asarray(cv2.resize(picture, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        found[t] = np.ascontiguousarray(picture, dtype=np.uint8)
     return [(t, found[t]) for t in times if t in found]
