@@ -38,7 +38,7 @@ from evidence.core.names import REGION_NAMES, HashVariant, RelationKind
 from evidence.core.query import QueryTable
 
 PDQ_MATCHER = "pdq-offset-2"
-MATCHER_VERSION = "pdq-offset-2+sscd-lines-1"
+MATCHER_VERSION = "pdq-offset-2+sscd-lines-2+points-1"
 """What made a suggested relation: this rule on PDQ hashes and `core.descriptor_match` on descriptors.
 A relation suggested by another version is re-scored when its items are analysed again."""
 
@@ -159,6 +159,25 @@ def _groups(aligned: Sequence[_Aligned], tolerance: float) -> list[list[_Aligned
     return groups
 
 
+MAX_SPEED = 2.0
+"""A copy plays its source at most this much faster or slower (the descriptors' fastest line too)."""
+
+
+def _plausible(group: list[_Aligned], tolerance: float) -> list[_Aligned]:
+    """The group as an alignment a copy can have: one side's matched frames may span at most
+    `MAX_SPEED` times the other's (and a stored second). A still scene matches at every offset, so
+    2 s of a tripod shot would otherwise chain into an alignment covering the whole shot (a compilation
+    that borrows 2 s would "contain" it); such a group keeps the hits about its median offset."""
+    query_ts = [a.query_t for a in group]
+    target_ts = [a.target_t for a in group]
+    query_span, target_span = max(query_ts) - min(query_ts), max(target_ts) - min(target_ts)
+    slack = 1.0 + 2 * tolerance
+    if target_span <= MAX_SPEED * query_span + slack and query_span <= MAX_SPEED * target_span + slack:
+        return group
+    middle = sorted(a.offset for a in group)[len(group) // 2]
+    return [a for a in group if abs(a.offset - middle) <= tolerance]
+
+
 def _segments(hits: Sequence[tuple[float, float]], gap: float) -> list[Segment]:
     ordered = sorted(hits)
     segments: list[Segment] = []
@@ -237,9 +256,8 @@ def _match_one(
 ) -> ItemMatch | None:
     aligned = [_Aligned(h.target_t - times[h.query], times[h.query], h.target_t, h) for h in hits]
     need = max(1, min(params.min_frames, len(target.informative_times), len(informative_seconds)))
-    kept = [
-        g for g in _groups(aligned, params.offset_tolerance) if len({round(a.target_t, 3) for a in g}) >= need
-    ]
+    groups = [_plausible(g, params.offset_tolerance) for g in _groups(aligned, params.offset_tolerance)]
+    kept = [g for g in groups if len({round(a.target_t, 3) for a in g}) >= need]
     if not kept:
         return None
     kept = [aligner.extend(group, target) for group in kept]

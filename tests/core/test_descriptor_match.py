@@ -3,6 +3,8 @@ pairs become segments at the right offsets and speeds; weak, scattered or common
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
@@ -185,3 +187,63 @@ def test_look_alike_scenes_need_near_identical_frames_and_changing_footage_does_
     copy = _unit(footage[[min(11, round(t)) for t in q.times]] + rng.normal(0, 0.008, (24, 512)))
     [found] = match_descriptors(q, pairs_of(copy, q.times, {2: (stored_times, footage)}), {2: stored_times})
     assert found.classification == RelationKind.DUPLICATE
+
+
+class Pictures:
+    """A `Verifier` standing for the catalogue's pictures: each candidate maps (every checked pair
+    has `points` matching points) or not, and every call is recorded."""
+
+    def __init__(self, points: dict[int, int]) -> None:
+        self.points = points
+        self.calls: list[tuple[int, list[tuple[float, float]]]] = []
+
+    def __call__(self, item_id: int, pairs: Sequence[tuple[float, float]]) -> list[int]:
+        self.calls.append((item_id, list(pairs)))
+        return [self.points.get(item_id, 0)] * len(pairs)
+
+
+def _flat_copy_pairs(q: DescribedQuery, item: int, sim: float) -> list[Pair]:
+    """A slow single shot: the copy is as like the neighbouring moments as the one it shows."""
+    return [
+        Pair(p.query, p.item_id, p.target_t, p.similarity, 0.0)
+        for p in copy_pairs(q, item, 0, 10, 0.0, sim=sim)
+    ]
+
+
+def test_a_look_alike_run_is_kept_and_joins_only_when_its_pictures_map() -> None:
+    q = query(10)
+    pairs = _flat_copy_pairs(q, 1, 0.82) + _flat_copy_pairs(q, 2, 0.84)
+    assert match_descriptors(q, pairs, {1: stored(10), 2: stored(10)}) == []  # descriptors alone: no
+    check = Pictures({1: 120, 2: 12})
+    [found] = match_descriptors(q, pairs, {1: stored(10), 2: stored(10)}, verify=check)
+    assert found.item_id == 1 and found.classification == RelationKind.DUPLICATE
+    assert found.via == ("sscd", "points") and found.offsets == (0.0,)
+    # both were checked, the more similar first, on the run's three most similar moments, each against
+    # the moment the line puts it at
+    assert [item for item, _ in check.calls] == [2, 1]
+    for _, checked in check.calls:
+        assert len(checked) == DescriptorParams().checks
+        assert all(target == pytest.approx(t, abs=0.01) for t, target in checked)
+
+
+def test_a_convincing_match_below_the_join_level_is_checked_before_it_joins() -> None:
+    q = query(10)
+    pairs = copy_pairs(q, 7, 0, 10, 0.0, sim=0.85)  # specific, but not near-identical
+    [suggested] = match_descriptors(q, pairs, {7: stored(10)}, verify=Pictures({7: 5}))
+    assert suggested.classification == RelationKind.PARTIAL and suggested.via == ("sscd",)
+    [joined] = match_descriptors(q, pairs, {7: stored(10)}, verify=Pictures({7: 200}))
+    assert joined.classification == RelationKind.DUPLICATE and joined.via == ("sscd", "points")
+
+
+def test_one_mapped_pair_in_three_is_not_enough_and_faint_runs_are_not_checked() -> None:
+    q = query(10)
+    params = DescriptorParams()
+
+    def one_of_three(item_id: int, pairs: Sequence[tuple[float, float]]) -> list[int]:
+        return [params.inliers * 3] + [0] * (len(pairs) - 1)
+
+    assert match_descriptors(q, _flat_copy_pairs(q, 1, 0.82), {1: stored(10)}, verify=one_of_three) == []
+    faint = Pictures({1: 500})
+    low = params.check_floor - 0.05
+    assert match_descriptors(q, _flat_copy_pairs(q, 1, low), {1: stored(10)}, verify=faint) == []
+    assert faint.calls == []

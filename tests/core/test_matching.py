@@ -101,3 +101,37 @@ def test_many_copies_of_the_same_footage_are_not_common() -> None:
     same_footage = dict.fromkeys(range(10), 0)  # ten known copies of one video
     found = match_items(frames, hits, targets, MatchParams(common_items=6), same_footage)
     assert len(found) == 10 and {m.classification for m in found} == {"duplicate"}
+
+
+def _still_hits(
+    frames: list[QueryRecord], item_id: int, q_from: float, q_to: float, stored: int
+) -> list[FrameHit]:
+    """A still scene: every query frame in [q_from, q_to) hits every stored frame alike."""
+    return [
+        FrameHit(q, item_id, float(t), 8)
+        for q, f in enumerate(frames)
+        if q_from <= f.t < q_to
+        for t in range(stored)
+    ]
+
+
+def test_two_seconds_of_a_still_scene_do_not_contain_or_cover_the_whole_scene() -> None:
+    # a compilation borrows 2 s (at 4-6 s) of a 10 s tripod shot; and a 10 s tripod shot against the
+    # 2 s it lends a 12 s compilation: one moment can show one moment, not all of them
+    compilation = _query(12)
+    found = match_items(compilation, _still_hits(compilation, 5, 4, 6, 10), {5: _target(5, 10)})
+    assert all(m.classification not in ("contains", "duplicate", "excerpt-of") for m in found), found
+    still = _query(10)
+    hits = [FrameHit(q, 6, t, 8) for q in range(len(still)) for t in (4.0, 5.0)]
+    found = match_items(still, hits, {6: _target(6, 12)})
+    assert all(m.classification not in ("contains", "duplicate", "excerpt-of") for m in found), found
+
+
+def test_a_sped_up_copy_still_lines_up() -> None:
+    frames = _query(16)  # 20 s of source played in 16 s: the offset drifts along the copy
+    hits = [
+        FrameHit(min(range(len(frames)), key=lambda i: abs(frames[i].t - t / 1.25)), 8, float(t), 8)
+        for t in range(20)
+    ]
+    [m] = match_items(frames, hits, {8: _target(8, 20)})
+    assert m.classification == "duplicate", m

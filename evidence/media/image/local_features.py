@@ -4,13 +4,24 @@ another and a screen filmed at an angle are each one such mapping, and a mirrore
 flip. Unrelated pictures that merely look alike (another city's night skyline, another page set in
 the same type) share textures, not points in the same places.
 
-Measured on bench/dupes' tune half (grey pictures at 360 px on the short side, the best of three
-aligned frame pairs): copies 25-450 points, unrelated look-alikes at most 44 and then in one pair of
-three. The caller decides what count is enough (`core.descriptor_match.DescriptorParams.inliers`).
+Graphics laid over unrelated footage (a channel's lower third and logo, a news programme's studio
+around a picture) are points in the same places too, at the same pixels of both pictures: when both
+pictures are whole frames (`overlays_possible`), a mapping that leaves every point where it was is set
+aside and the points it explains are taken out before looking for another (the footage inside a
+programme frame, scaled and moved). An edited copy that PDQ cannot see has moved: cropped, zoomed,
+turned, mirrored, placed or filmed. A mapping whose points lie in a strip or a corner of both
+pictures (a ticker's text scrolled along, a logo) is set aside the same way (footage fills a
+picture), and so is one that shears or stretches the picture one way (`STRETCH`): that is two
+graphics explained at once (a logo in place above a ticker moved along), not an edit of footage.
+
+Measured on bench/dupes' tune half (grey pictures at 360 px on the short side, three aligned frame
+pairs): copies 25-450 points, unrelated look-alikes at most 44 and then in one pair of three. The
+caller decides what count is enough (`core.descriptor_match.DescriptorParams.inliers`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
 
@@ -23,8 +34,22 @@ RATIO: Final = 0.8  # a point's best match must be this much closer than its sec
 REPROJECTION: Final = 4.0  # pixels
 MIN_MATCHES: Final = 8
 SCALE_RANGE: Final = (0.1, 10.0)  # what a plausible mapping does to areas
+STILL: Final = 0.02  # a mapping that moves no point further than this share of the picture leaves it
+SPREAD: Final = 0.2  # the middle 80 % of a mapping's points spans this share of a picture both ways
+MODELS: Final = 3  # mappings tried, each on the points the ones set aside did not explain
+STRETCH: Final = 1.2  # the most a mapping may stretch one way more than the other (singular values)
 
 U8 = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    """A picture's ORB keypoints and descriptors, as it is and mirrored, and its size."""
+
+    width: int
+    height: int
+    direct: tuple[Any, Any]
+    mirrored: tuple[Any, Any]
 
 
 @cache
@@ -34,24 +59,39 @@ def _orb() -> Any:
     return cv2.ORB.create(FEATURES)
 
 
-def _features(picture: U8) -> tuple[Any, Any]:
-    return _orb().detectAndCompute(picture, None)  # type: ignore[no-any-return]
-
-
-def mapped_points(a: U8, b: U8) -> int:
-    """How many matching points of two grey pictures one plane mapping explains, trying `a` as it is
-    and mirrored (0 when too few points match to say)."""
+def points(picture: U8) -> Points:
+    """The points of a grey picture (computed once, compared with many)."""
     import cv2
 
-    if min(a.shape[:2]) < 16 or min(b.shape[:2]) < 16:
-        return 0
-    target = _features(b)
-    return max(
-        _inliers(_features(a), target), _inliers(_features(np.ascontiguousarray(cv2.flip(a, 1))), target)
+    height, width = picture.shape[:2]
+    if min(height, width) < 16:
+        return Points(width, height, ((), None), ((), None))
+    mirrored = np.ascontiguousarray(cv2.flip(picture, 1))
+    return Points(
+        width, height, _orb().detectAndCompute(picture, None), _orb().detectAndCompute(mirrored, None)
     )
 
 
-def _inliers(first: tuple[Any, Any], second: tuple[Any, Any]) -> int:
+def mapped(a: Points, b: Points, *, overlays_possible: bool = False) -> int:
+    """How many matching points of two pictures one plane mapping explains, trying `a` as it is and
+    mirrored (0 when too few points match to say). With `overlays_possible`, a mapping that leaves the
+    points in place is not counted (see the module's notes)."""
+    still = (
+        overlays_possible
+        and abs(a.width - b.width) <= STILL * b.width
+        and abs(a.height - b.height) <= STILL * b.height
+    )
+    return max(_inliers(a.direct, b.direct, a, b, still), _inliers(a.mirrored, b.direct, a, b, still))
+
+
+def mapped_points(a: U8, b: U8, *, overlays_possible: bool = False) -> int:
+    """`mapped` for two grey pictures."""
+    return mapped(points(a), points(b), overlays_possible=overlays_possible)
+
+
+def _inliers(
+    first: tuple[Any, Any], second: tuple[Any, Any], size_a: Points, size: Points, skip_still: bool
+) -> int:
     import cv2
 
     (ka, da), (kb, db) = first, second
@@ -62,15 +102,41 @@ def _inliers(first: tuple[Any, Any], second: tuple[Any, Any]) -> int:
         for m in cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(da, db, k=2)
         if len(m) == 2 and m[0].distance < RATIO * m[1].distance
     ]
-    if len(good) < MIN_MATCHES:
-        return 0
-    pa = np.array([ka[g.queryIdx].pt for g in good], dtype=np.float32)
-    pb = np.array([kb[g.trainIdx].pt for g in good], dtype=np.float32)
-    mapping, mask = cv2.findHomography(pa, pb, cv2.USAC_MAGSAC, REPROJECTION)
-    if mapping is None or mask is None:
-        return 0
-    linear = mapping[:2, :2] / (mapping[2, 2] if abs(mapping[2, 2]) > 1e-9 else 1.0)
-    area = float(np.linalg.det(linear))
-    if not SCALE_RANGE[0] <= area <= SCALE_RANGE[1]:  # a fold or a collapse, not a picture of the scene
-        return 0
-    return int(mask.sum())
+    pa = np.array([ka[g.queryIdx].pt for g in good], dtype=np.float32).reshape(-1, 2)
+    pb = np.array([kb[g.trainIdx].pt for g in good], dtype=np.float32).reshape(-1, 2)
+    for _ in range(MODELS):
+        if len(pa) < MIN_MATCHES:
+            return 0
+        mapping, mask = cv2.findHomography(pa, pb, cv2.USAC_MAGSAC, REPROJECTION)
+        if mapping is None or mask is None:
+            return 0
+        linear = mapping[:2, :2] / (mapping[2, 2] if abs(mapping[2, 2]) > 1e-9 else 1.0)
+        area = float(np.linalg.det(linear))
+        if not SCALE_RANGE[0] <= area <= SCALE_RANGE[1]:  # a fold or a collapse, not the scene
+            return 0
+        inside = mask.ravel() > 0
+        stretch = np.linalg.svd(linear, compute_uv=False)
+        graphics = stretch[0] > STRETCH * stretch[1] or (
+            skip_still and _in_place(pa[inside], pb[inside], size)
+        )
+        if not graphics and (_spread(pa[inside], size_a) or _spread(pb[inside], size)):
+            return int(inside.sum())
+        pa, pb = pa[~inside], pb[~inside]  # graphics: look for the footage among the rest
+    return 0
+
+
+def _spread(pts: npt.NDArray[np.float32], size: Points) -> bool:
+    """Whether the points fill the picture rather than a strip or a corner of it."""
+    if len(pts) < MIN_MATCHES:
+        return False
+    low, high = np.percentile(pts, [10, 90], axis=0)
+    extent = (high - low) / np.array([size.width, size.height], dtype=np.float32)
+    return bool(extent.min() >= SPREAD)
+
+
+def _in_place(pa: npt.NDArray[np.float32], pb: npt.NDArray[np.float32], size: Points) -> bool:
+    """Whether the points sit where they were (a graphic at the same pixels of both pictures)."""
+    if not len(pa):
+        return False
+    moved = np.abs(pa - pb) / np.array([size.width, size.height], dtype=np.float32)
+    return bool(np.median(moved.max(axis=1)) <= STILL)

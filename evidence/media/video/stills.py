@@ -26,28 +26,50 @@ from evidence.media.video.keyframes import thumbnail_jpeg
 U8 = npt.NDArray[np.uint8]
 
 
+SEEK_AHEAD = 3.0
+"""Seconds ahead of the decoder beyond which the next time asked is reached by seeking, not decoding."""
+
+
 def _frames_at(path: Path, times: list[float]) -> Iterator[tuple[float, Any, int]]:
     """(time asked, the frame shown then, its quarter turns) for each distinct time, in time order; a
-    time past the end gets the last frame."""
+    time past the end gets the last frame. One pass over the file: times close together are decoded
+    through, a time further ahead is sought (from a key frame a second before it)."""
+    wanted = sorted(set(times))
+    if not wanted:
+        return
     warnings: list[str] = []
-    for target in sorted(set(times)):
-        with open_video(path) as (container, stream):
-            time_base = stream.time_base
-            origin = seconds(stream.start_time, time_base) or 0
+    with open_video(path) as (container, stream):
+        time_base = stream.time_base
+        origin = seconds(stream.start_time, time_base) or 0
+        turns: int | None = None
+        i = 0
+        while i < len(wanted):
+            target = wanted[i]
             if target > 0 and time_base:
                 container.seek(
                     int((origin + max(0.0, target - 1.0)) / time_base), stream=stream, backward=True
                 )
-            last = None
+            last, start = None, i
             for frame in iter_frames(container, stream, warnings):
                 when = seconds(frame.pts, frame.time_base or time_base)
                 if when is None:
                     continue
-                if float(when - origin) > target + 1e-6 and last is not None:
+                t = float(when - origin)
+                while i < len(wanted) and t > wanted[i] + 1e-6 and last is not None:
+                    turns = quarter_turns(last.rotation, warnings) if turns is None else turns
+                    yield wanted[i], last, turns
+                    i += 1
+                if i >= len(wanted) or (i > start and wanted[i] - t > SEEK_AHEAD):
                     break
                 last = frame
-            if last is not None:
-                yield target, last, quarter_turns(last.rotation, warnings)
+            else:  # the end: the times left get the last frame
+                if last is not None:
+                    turns = quarter_turns(last.rotation, warnings) if turns is None else turns
+                    for rest in wanted[i:]:
+                        yield rest, last, turns
+                return
+            if last is None and i < len(wanted):  # nothing decodable from here on
+                return
 
 
 def stills_at(path: Path, times: list[float]) -> list[tuple[float, bytes]]:

@@ -1,0 +1,85 @@
+"""The point-by-point picture check behind descriptor matches: a cropped, rotated, mirrored or
+screen-filmed (perspective) copy of a picture, or the picture inside another, maps onto it; another
+picture of the same kind (which the descriptor finds about as alike as the copies) does not."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from footage import generated_photo
+
+from evidence.core.descriptor_match import DescriptorParams
+from evidence.media import sscd
+from evidence.media.image.local_features import SHORT_SIDE, mapped_points
+
+ENOUGH = DescriptorParams().inliers
+
+
+def grey(rgb: np.ndarray) -> np.ndarray:
+    picture = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    h, w = picture.shape
+    scale = SHORT_SIDE / min(h, w)
+    return cv2.resize(picture, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+
+
+def _edits(a: np.ndarray, other: np.ndarray) -> dict[str, np.ndarray]:
+    h, w = a.shape[:2]
+    turn = cv2.warpAffine(a, cv2.getRotationMatrix2D((w / 2, h / 2), 8, 1.2), (w, h))
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    moved = np.float32([[40, 30], [w - 10, 60], [w - 50, h - 20], [20, h - 40]])
+    filmed = cv2.warpPerspective(a, cv2.getPerspectiveTransform(corners, moved), (w, h))
+    inside = other.copy()
+    inside[100 : 100 + h // 2, 200 : 200 + w // 2] = cv2.resize(a, (w // 2, h // 2))
+    return {
+        "crop": a[int(h * 0.12) : int(h * 0.9), int(w * 0.1) : int(w * 0.85)],
+        "rotation": turn,
+        "mirror": np.ascontiguousarray(a[:, ::-1]),
+        "filmed": filmed,
+        "inside": inside,
+    }
+
+
+@pytest.mark.parametrize("edit", ["crop", "rotation", "mirror", "filmed", "inside"])
+def test_an_edited_copy_maps_onto_its_source(edit: str) -> None:
+    source, other = generated_photo(1), generated_photo(2)
+    copy = _edits(source, other)[edit]
+    assert mapped_points(grey(copy), grey(source)) >= 3 * ENOUGH
+
+
+def test_a_look_alike_picture_does_not_map_though_the_descriptor_finds_it_alike() -> None:
+    source = generated_photo(1)
+    crop = _edits(source, generated_photo(2))["crop"]
+    for n in (2, 3, 4):
+        other = generated_photo(n)
+        a, b, c = sscd.describe([source, other, crop])
+        assert float(a @ b) >= 0.9 * float(a @ c) - 0.2  # about as alike to the descriptor as the crop
+        assert mapped_points(grey(other), grey(source)) < ENOUGH
+
+
+def test_tiny_or_blank_pictures_map_nothing() -> None:
+    blank = np.full((360, 640), 90, dtype=np.uint8)
+    assert mapped_points(blank, blank) == 0
+    assert mapped_points(np.zeros((8, 8), dtype=np.uint8), grey(generated_photo(1))) == 0
+
+
+def _channel_graphics(picture: np.ndarray, phase: int) -> np.ndarray:
+    """A channel's lower third (with a ticker's text scrolled by `phase` pixels) and its logo."""
+    out = picture.copy()
+    h = out.shape[0]
+    out[int(h * 0.78) :] = (30, 40, 160)
+    text = "BREAKING NEWS  LIVE FROM THE SCENE  MORE TO FOLLOW  " * 4
+    cv2.putText(out, text, (20 - phase, int(h * 0.92)), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (255, 255, 255), 3)
+    out[20:150, 20:190] = (240, 200, 40)
+    cv2.putText(out, "NEWS24", (30, 100), cv2.FONT_HERSHEY_DUPLEX, 1.6, (20, 20, 20), 4)
+    return out
+
+
+def test_unrelated_pictures_under_the_same_channel_graphics_do_not_map() -> None:
+    # the graphics sit at the same pixels of both (and the ticker moved along): set aside when both
+    # are whole pictures; the footage under them decides
+    first = _channel_graphics(generated_photo(5), 0)
+    second = _channel_graphics(generated_photo(6), 140)
+    assert mapped_points(grey(first), grey(second), overlays_possible=True) < ENOUGH
+    copy = cv2.resize(first[40:-40, 60:-60], (first.shape[1], first.shape[0]))  # a zoomed copy
+    assert mapped_points(grey(copy), grey(first), overlays_possible=True) >= 3 * ENOUGH
