@@ -1,6 +1,6 @@
 """How far apart copies and unrelated footage are on the descriptor's two measures, per edit family:
 similarity (the mean of each pair's three best frame pairs) and specificity (their median; see
-`evidence.core.descriptor_match.pairs_of`). Reads a catalogue kept by `run.py --keep DIR` (its stored
+`evidence.core.descriptor_pairs.pairs_of`). Reads a catalogue kept by `run.py --keep DIR` (its stored
 descriptors, one a second) and the suite's ground truth; prints the distributions for true pairs
 (a copy and its source) and for unrelated pairs (a copy and every other source of its content family),
 so thresholds can be chosen on the tune half and checked, never tuned, on the held-out half.
@@ -22,7 +22,8 @@ from sqlalchemy import select
 from evidence.catalogue.descriptors import descriptors_of
 from evidence.catalogue.engine import Database
 from evidence.catalogue.models import Acquisition
-from evidence.core.descriptor_match import DescriptorParams, pairs_of
+from evidence.core.descriptor_match import DescriptorParams
+from evidence.core.descriptor_pairs import pairs_of
 from evidence.media import sscd
 
 HERE = Path(__file__).resolve().parent

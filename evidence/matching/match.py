@@ -25,8 +25,8 @@ from evidence.core.descriptor_match import (
     DescriptorParams,
     match_descriptors,
     merge_matches,
-    pairs_of,
 )
+from evidence.core.descriptor_pairs import pairs_of
 from evidence.core.frames import MIN_QUALITY, DescriptorRecord, QueryRecord
 from evidence.core.matching import (
     REGIONS,

@@ -14,8 +14,8 @@ from evidence.core.descriptor_match import (
     Pair,
     match_descriptors,
     merge_matches,
-    pairs_of,
 )
+from evidence.core.descriptor_pairs import pairs_of
 from evidence.core.matching import ItemMatch, Segment
 from evidence.core.names import RelationKind
 

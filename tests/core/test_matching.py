@@ -135,3 +135,11 @@ def test_a_sped_up_copy_still_lines_up() -> None:
     ]
     [m] = match_items(frames, hits, {8: _target(8, 20)})
     assert m.classification == "duplicate", m
+
+
+def test_the_matcher_version_fits_where_relations_record_it() -> None:
+    # PostgreSQL refuses a longer value (SQLite would store it): every suggestion would fail there
+    from evidence.catalogue.models import Relation
+    from evidence.core.matching import MATCHER_VERSION
+
+    assert len(MATCHER_VERSION) <= Relation.__table__.c.matcher.type.length

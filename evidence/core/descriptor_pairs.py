@@ -1,0 +1,69 @@
+"""From descriptors to the frame pairs `core.descriptor_match` explains: per query frame its most
+similar stored frames of each candidate, each with its specificity (how much more like the very moment
+it shows the pair is than like the same shot a few seconds away). Pure: no database, no media."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from evidence.core.descriptor_match import F64, DescriptorParams, Pair
+
+NEIGHBOURHOOD = (1.5, 6.0)  # seconds from a stored frame: the frames a pair's specificity is judged by
+SAME_SHOT = 0.5  # ... when they are at least this similar to it (the same shot)
+
+
+def pairs_of(
+    query: npt.NDArray[np.float32],
+    query_times: Sequence[float],
+    targets: Mapping[int, tuple[Sequence[float], npt.NDArray[np.float32]]],
+    params: DescriptorParams | None = None,
+) -> list[Pair]:
+    """The frame pairs between a query's descriptors (n x 512, at `query_times`) and each candidate's
+    stored ones (its times and m x 512 descriptors): per query frame the `per_frame` most similar
+    stored frames at least `pair` similar, with their specificity (`_specificity`), the lower of the
+    two sides' (0 when the stored side cannot be judged): a copy's frame is most like the very moment
+    it shows, and that moment most like it; footage that looks alike throughout a shot, or one plain
+    frame like everything, is neither."""
+    params = params or DescriptorParams()
+    out: list[Pair] = []
+    qt = np.asarray(query_times, dtype=np.float64)
+    for item_id, (times, vectors) in targets.items():
+        if not len(vectors):
+            continue
+        at = np.asarray(times, dtype=np.float64)
+        sims = query @ vectors.T  # (n, m)
+        k = min(params.per_frame, sims.shape[1])
+        best = np.argsort(-sims, axis=1)[:, :k]
+        for row, columns in enumerate(best.tolist()):
+            for column in columns:
+                value = float(sims[row, column])
+                if value < params.pair:
+                    continue
+                # the stored side must show it; the query side too where it can (a single picture, or a
+                # 2 s piece of a compilation between cuts, has no moments of its own to compare)
+                stored_side = _specificity(sims[row, :], at, column, vectors)
+                query_side = _specificity(sims[:, column], qt, row, query)
+                specificity = 0.0 if stored_side is None else stored_side
+                if query_side is not None:
+                    specificity = min(specificity, query_side)
+                out.append(Pair(row, item_id, float(times[column]), value, specificity))
+    return out
+
+
+def _specificity(
+    values: npt.NDArray[np.float32], times: F64, centre: int, vectors: npt.NDArray[np.float32]
+) -> float | None:
+    """How much more similar the pair is than the pairs with the same side's frames of the same shot
+    (`SAME_SHOT`) a few seconds away (`NEIGHBOURHOOD`); None when there are fewer than two of those (a
+    frame unlike the rest of its video, a short shot): nothing to judge by."""
+    low, high = NEIGHBOURHOOD
+    apart = np.abs(times - times[centre])
+    near = np.flatnonzero((apart >= low) & (apart <= high))
+    # across a cut the video shows other things, which says nothing about this pair
+    near = near[vectors[near] @ vectors[centre] >= SAME_SHOT]
+    if len(near) < 2:
+        return None
+    return float(values[centre]) - float(np.median(values[near]))
