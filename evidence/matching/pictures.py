@@ -92,5 +92,9 @@ class PictureCheck:
         counts = []
         for a, (_, t) in zip(mine, pairs, strict=True):
             b = theirs.get(t)
-            counts.append(0 if a is None or b is None else mapped(a, points(b), overlays_possible=overlays))
+            counts.append(
+                0
+                if a is None or b is None
+                else mapped(a, points(b, mirrored=False), overlays_possible=overlays)
+            )
         return counts

@@ -59,17 +59,18 @@ def _orb() -> Any:
     return cv2.ORB.create(FEATURES)
 
 
-def points(picture: U8) -> Points:
-    """The points of a grey picture (computed once, compared with many)."""
+def points(picture: U8, *, mirrored: bool = True) -> Points:
+    """The points of a grey picture (computed once, compared with many); the mirror image's only when
+    the picture is the first of `mapped` (the side that is tried both ways)."""
     import cv2
 
     height, width = picture.shape[:2]
     if min(height, width) < 16:
         return Points(width, height, ((), None), ((), None))
-    mirrored = np.ascontiguousarray(cv2.flip(picture, 1))
-    return Points(
-        width, height, _orb().detectAndCompute(picture, None), _orb().detectAndCompute(mirrored, None)
+    flipped = (
+        _orb().detectAndCompute(np.ascontiguousarray(cv2.flip(picture, 1)), None) if mirrored else ((), None)
     )
+    return Points(width, height, _orb().detectAndCompute(picture, None), flipped)
 
 
 def mapped(a: Points, b: Points, *, overlays_possible: bool = False) -> int:
@@ -86,7 +87,7 @@ def mapped(a: Points, b: Points, *, overlays_possible: bool = False) -> int:
 
 def mapped_points(a: U8, b: U8, *, overlays_possible: bool = False) -> int:
     """`mapped` for two grey pictures."""
-    return mapped(points(a), points(b), overlays_possible=overlays_possible)
+    return mapped(points(a), points(b, mirrored=False), overlays_possible=overlays_possible)
 
 
 def _inliers(

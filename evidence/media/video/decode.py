@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, Final
 import numpy as np
 import numpy.typing as npt
 
+from evidence.core.box import Box
 from evidence.core.types import MediaKind
 from evidence.errors import EvidenceError, ExitCode
 from evidence.media.probe.av import DEMUXERS, DENIED_DEMUXERS, NestedOpenRefused, open_locked
@@ -331,6 +332,14 @@ def upright(plane: npt.NDArray[np.uint8], quarter_turns: int) -> npt.NDArray[np.
     if quarter_turns == 0:
         return plane
     return np.asarray(cv2.rotate(plane, codes[quarter_turns]), dtype=np.uint8)
+
+
+def canonical_luma(frame: Any, turns: int, border: Box | None) -> npt.NDArray[np.uint8]:
+    """A decoded frame's 8-bit grey picture as analysis sees it: upright, without its `border` (a box in
+    upright pixels, as analysis reports it)."""
+    luma, shift = luma_plane(frame)
+    picture = upright(to_uint8(luma, shift), turns)
+    return picture if border is None else border.crop(picture)
 
 
 def quarter_turns(rotation: float | None, warnings: list[str]) -> int:

@@ -12,15 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core.box import Box
-from evidence.media.video.decode import (
-    iter_frames,
-    luma_plane,
-    open_video,
-    quarter_turns,
-    seconds,
-    to_uint8,
-    upright,
-)
+from evidence.media.video.decode import canonical_luma, iter_frames, open_video, quarter_turns, seconds
 from evidence.media.video.keyframes import thumbnail_jpeg
 
 U8 = npt.NDArray[np.uint8]
@@ -30,10 +22,10 @@ SEEK_AHEAD = 3.0
 """Seconds ahead of the decoder beyond which the next time asked is reached by seeking, not decoding."""
 
 
-def _frames_at(path: Path, times: list[float]) -> Iterator[tuple[float, Any, int]]:
-    """(time asked, the frame shown then, its quarter turns) for each distinct time, in time order; a
-    time past the end gets the last frame. One pass over the file: times close together are decoded
-    through, a time further ahead is sought (from a key frame a second before it)."""
+def _frames_at(path: Path, times: list[float]) -> Iterator[tuple[float, Any]]:
+    """(time asked, the frame shown then) for each distinct time, in time order; a time past the end
+    gets the last frame. One pass over the file: times close together are decoded through, a time
+    further ahead is sought (from a key frame a second before it)."""
     wanted = sorted(set(times))
     if not wanted:
         return
@@ -41,7 +33,6 @@ def _frames_at(path: Path, times: list[float]) -> Iterator[tuple[float, Any, int
     with open_video(path) as (container, stream):
         time_base = stream.time_base
         origin = seconds(stream.start_time, time_base) or 0
-        turns: int | None = None
         i = 0
         while i < len(wanted):
             target = wanted[i]
@@ -56,25 +47,27 @@ def _frames_at(path: Path, times: list[float]) -> Iterator[tuple[float, Any, int
                     continue
                 t = float(when - origin)
                 while i < len(wanted) and t > wanted[i] + 1e-6 and last is not None:
-                    turns = quarter_turns(last.rotation, warnings) if turns is None else turns
-                    yield wanted[i], last, turns
+                    yield wanted[i], last
                     i += 1
                 if i >= len(wanted) or (i > start and wanted[i] - t > SEEK_AHEAD):
                     break
                 last = frame
             else:  # the end: the times left get the last frame
                 if last is not None:
-                    turns = quarter_turns(last.rotation, warnings) if turns is None else turns
                     for rest in wanted[i:]:
-                        yield rest, last, turns
+                        yield rest, last
                 return
             if last is None and i < len(wanted):  # nothing decodable from here on
                 return
 
 
+def _turns(frame: Any) -> int:
+    return quarter_turns(frame.rotation, [])
+
+
 def stills_at(path: Path, times: list[float]) -> list[tuple[float, bytes]]:
     """(time asked, JPEG) for each time, in the order asked; a time past the end gets the last frame."""
-    found = {t: thumbnail_jpeg(frame, turns) for t, frame, turns in _frames_at(path, times)}
+    found = {t: thumbnail_jpeg(frame, _turns(frame)) for t, frame in _frames_at(path, times)}
     return [(t, found[t]) for t in times if t in found]
 
 
@@ -87,12 +80,10 @@ def pictures_at(
     import cv2
 
     found: dict[float, U8] = {}
-    for t, frame, turns in _frames_at(path, times):
-        luma, shift = luma_plane(frame)
-        picture = upright(to_uint8(luma, shift), turns)
-        for box in (border, region):
-            if box is not None:
-                picture = box.crop(picture)
+    for t, frame in _frames_at(path, times):
+        picture = canonical_luma(frame, _turns(frame), border)
+        if region is not None:
+            picture = region.crop(picture)
         height, width = picture.shape[:2]
         scale = short_side / max(1, min(width, height))
         if scale < 1:

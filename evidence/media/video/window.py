@@ -4,19 +4,10 @@ still that may have been taken from it between two stored (sampled) frames."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from evidence.core.box import Box
 from evidence.media.pdq import pdq_from_luma
-from evidence.media.video.decode import (
-    iter_frames,
-    luma_plane,
-    open_video,
-    quarter_turns,
-    seconds,
-    to_uint8,
-    upright,
-)
+from evidence.media.video.decode import canonical_luma, iter_frames, open_video, quarter_turns, seconds
 
 
 def hash_window(path: Path, start: float, end: float, border: Box | None) -> list[tuple[float, bytes, int]]:
@@ -43,13 +34,5 @@ def hash_window(path: Path, start: float, end: float, border: Box | None) -> lis
                 break
             if turns is None:
                 turns = quarter_turns(frame.rotation, warnings)
-            out.append((t, *_canonical_hash(frame, turns, border)))
+            out.append((t, *pdq_from_luma(canonical_luma(frame, turns, border))))
     return out
-
-
-def _canonical_hash(frame: Any, turns: int, border: Box | None) -> tuple[bytes, int]:
-    luma, shift = luma_plane(frame)
-    picture = upright(to_uint8(luma, shift), turns)
-    if border is not None:
-        picture = border.crop(picture)
-    return pdq_from_luma(picture)
