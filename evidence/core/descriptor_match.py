@@ -234,7 +234,7 @@ def _best_line(
     """The (speed, offset) line that the most query frames agree on: each query frame votes once per
     offset bin (with its most similar pair there), on two bin grids half a bin apart; another speed
     must beat normal speed by `SPEED_MARGIN` (neighbouring frames of one shot look alike, so slanted
-    lines through a shot collect votes too)."""
+    lines through a shot collect votes too), and needs `min_pairs` stored frames to measure it."""
     rows = np.flatnonzero(alive)
     if len(rows) < params.min_pairs:
         return None
@@ -248,7 +248,14 @@ def _best_line(
             keys = (bins - bins.min()) * (int(q.max()) + 1) + q[rows]
             order = np.lexsort((-sim[rows], keys))
             unique_keys, first = np.unique(keys[order], return_index=True)
-            weights = np.bincount(unique_keys // (int(q.max()) + 1), weights=sim[rows][order][first])
+            voted = unique_keys // (int(q.max()) + 1)
+            weights = np.bincount(voted, weights=sim[rows][order][first])
+            if speed != 1.0:
+                # a slope is measured by three stored frames or more: through two, every speed within
+                # the tolerance fits (2 s of a scene in a compilation against a longer excerpt of it)
+                stored = np.unique(np.stack([voted, np.round(ts[rows][order][first] * 1000)]), axis=1)
+                measured = np.bincount(stored[0].astype(np.int64), minlength=len(weights))
+                weights[measured < params.min_pairs] = 0
             k = int(np.argmax(weights))
             weight = float(weights[k]) / (1.0 if speed == 1.0 else SPEED_MARGIN)
             if best is None or weight > best[0] + 1e-9:

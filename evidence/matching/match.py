@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -37,6 +37,7 @@ from evidence.core.matching import (
     match_items,
     still_match,
 )
+from evidence.core.names import RelationKind
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
@@ -72,14 +73,9 @@ def lookup(
     check = None if pictures is None else PictureCheck(session, pictures)
     by_descriptor, resemblance = _lookup_descriptors(session, descriptors, excluded, check)
     if descriptors:
-        # a match on the quarters of the picture alone may be a programme frame or a channel's graphics
-        # that two clips share: where both sides are described, the descriptors must see a likeness too
         quarters_only = [m.item_id for m in by_pdq if set(m.via) <= REGIONS]
         described = descriptor_index.described_items(session, quarters_only)
-        found = {m.item_id for m in by_descriptor} | {
-            i for i, value in resemblance.items() if value >= CORROBORATES
-        }
-        by_pdq = [m for m in by_pdq if m.item_id not in described or m.item_id in found]
+        by_pdq = corroborated(by_pdq, by_descriptor, resemblance, described)
     matches = merge_matches(by_pdq, by_descriptor)
     shas = dict(
         session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()
@@ -91,6 +87,29 @@ CORROBORATES = 0.6
 """How like a candidate the query must look to the descriptors (its three best frames' similarity) for
 a PDQ match on quarters alone to stand (a large logo or caption box over the same footage: 0.67–0.79
 on the tune half of bench/dupes; unrelated clips in one programme frame, described apart: below)."""
+
+
+def corroborated(
+    by_pdq: Sequence[ItemMatch],
+    by_descriptor: Sequence[ItemMatch],
+    resemblance: dict[int, float],
+    described: Collection[int],
+) -> list[ItemMatch]:
+    """The PDQ matches that stand beside the descriptors. A match on quarters of the picture alone
+    may be a programme frame or a channel's graphics that two clips share: where both sides are
+    described, the descriptors must see a likeness too. On one quarter alone (three quarters of the
+    pictures differ), two clips in one programme frame with its ticker, or two slides under one
+    channel's logo and bar, look as alike as a copy under a large logo does to its source: unless the
+    descriptors found the match too, it is suggested as `partial` and joins no cluster."""
+    found = {m.item_id for m in by_descriptor}
+    resembling = {i for i, value in resemblance.items() if value >= CORROBORATES}
+    out = []
+    for m in by_pdq:
+        if not set(m.via) <= REGIONS or m.item_id not in described or m.item_id in found:
+            out.append(m)
+        elif m.item_id in resembling:
+            out.append(m if len(m.via) > 1 else replace(m, classification=RelationKind.PARTIAL))
+    return out
 
 
 def _lookup_descriptors(

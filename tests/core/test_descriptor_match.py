@@ -247,3 +247,23 @@ def test_one_mapped_pair_in_three_is_not_enough_and_faint_runs_are_not_checked()
     low = params.check_floor - 0.05
     assert match_descriptors(q, _flat_copy_pairs(q, 1, low), {1: stored(10)}, verify=faint) == []
     assert faint.calls == []
+
+
+@pytest.mark.parametrize("fade", [0.01, 0.08])  # a still scene (slides), a slowly moving one
+def test_two_seconds_of_a_scene_in_a_compilation_do_not_contain_a_longer_excerpt_of_it(fade: float) -> None:
+    # a 3.5 s excerpt (source 10-13.5 s) against a compilation holding 2 s of that scene (source
+    # 11-13 s at its 1.5-3.5 s, stored frames at 2 s and 3 s) among unrelated footage: every frame of the
+    # excerpt resembles the two stored frames, and a line at half speed runs through all of them; two
+    # stored frames cannot measure a speed, so this is the 2 s the two share, not a slowed copy
+    q = query(3.5)
+    shows = {2.0: 11.5, 3.0: 12.5}
+    pairs = [
+        Pair(row, 9, c, round(0.99 - fade * abs((10 + t) - s), 3))
+        for row, t in enumerate(q.times)
+        for c, s in shows.items()
+    ]
+    [found] = match_descriptors(q, pairs, {9: stored(14)})
+    assert found.classification == RelationKind.PARTIAL
+    assert found.offsets[0] == pytest.approx(0.5, abs=0.5)
+    [segment] = found.segments
+    assert segment.target_end - segment.target_start == pytest.approx(segment.query_end - segment.query_start)

@@ -1,0 +1,57 @@
+"""Which PDQ matches on quarters of the picture stand beside the copy-detection descriptors: shared
+graphics (a programme frame with its ticker, a channel's logo and bar) match one quarter of two
+unrelated clips as well as a large logo leaves one quarter of a copy, so one quarter alone joins no
+cluster unless the descriptors found the match too."""
+
+from __future__ import annotations
+
+from evidence.core.matching import ItemMatch, Segment
+from evidence.core.names import RelationKind
+from evidence.matching.match import CORROBORATES, corroborated
+
+
+def _pdq(item: int, *via: str) -> ItemMatch:
+    return ItemMatch(
+        item_id=item,
+        classification=RelationKind.DUPLICATE,
+        score=1.0,
+        query_share=1.0,
+        target_share=1.0,
+        offsets=(0.0,),
+        segments=(Segment(0.0, 9.0, 0.0, 9.0),),
+        closest=((1.0, 1.0, 12),),
+        matched_frames=10,
+        via=via,
+    )
+
+
+def _kinds(found: list[ItemMatch]) -> dict[int, RelationKind]:
+    return {m.item_id: m.classification for m in found}
+
+
+def test_one_quarter_alone_is_suggested_as_partial_unless_the_descriptors_found_it() -> None:
+    one, two, whole, found_too = (
+        _pdq(1, "bottom-right"),
+        _pdq(2, "top-left", "top-right"),
+        _pdq(3, "canonical"),
+        _pdq(4, "top-left"),
+    )
+    alike = {1: CORROBORATES + 0.1, 2: CORROBORATES + 0.1, 4: CORROBORATES + 0.1}
+    kinds = _kinds(corroborated([one, two, whole, found_too], [_pdq(4)], alike, described={1, 2, 3, 4}))
+    assert kinds == {
+        1: RelationKind.PARTIAL,  # three quarters differ: a shared graphic, or a copy under a large logo
+        2: RelationKind.DUPLICATE,  # two quarters (a caption box across the bottom)
+        3: RelationKind.DUPLICATE,  # the whole picture
+        4: RelationKind.DUPLICATE,  # the descriptors saw the copy too
+    }
+
+
+def test_quarters_the_descriptors_see_no_likeness_in_are_dropped_and_undescribed_items_keep_pdq() -> None:
+    one, two = _pdq(1, "bottom-right"), _pdq(2, "top-left", "top-right")
+    unlike = {1: CORROBORATES - 0.1, 2: CORROBORATES - 0.1}
+    assert corroborated([one, two], [], unlike, described={1, 2}) == []
+    # items analysed before descriptors existed: PDQ's verdict stands
+    assert _kinds(corroborated([one, two], [], {}, described=set())) == {
+        1: RelationKind.DUPLICATE,
+        2: RelationKind.DUPLICATE,
+    }
