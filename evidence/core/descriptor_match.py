@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -73,6 +73,7 @@ class DescriptorParams:
     partial_seconds: float = 1.4
     still: float = 0.55  # a single picture (a photo, a screenshot) against a stored frame
     common_items: int = 6
+    common_margin: float = 0.1  # items this close to a frame's best similarity count towards common
     max_lines: int = 32
     # the picture check (`Verifier`): frame pairs checked per run, how many must map, with how many
     # matching points (ORB at 360 px; bench/dupes tune half: copies 25-450, look-alikes at most 44 in
@@ -127,8 +128,20 @@ def match_descriptors(
     `verify`: the picture check for runs the descriptors alone do not make convincing (candidates
     are checked most similar first, so a caller's budget goes where a copy is likeliest)."""
     params = params or DescriptorParams()
-    kept = (p for p in pairs if p.similarity >= params.pair and query.usable[p.query])
-    per_item = per_candidate(kept, groups or {}, params.common_items, target_times)
+    kept = [p for p in pairs if p.similarity >= params.pair and query.usable[p.query]]
+    # a frame is common when many unrelated items hold a frame as like it as its best match (a bumper,
+    # black); look-alike footage merely resembles it (every frame of one renderer's landscapes is 0.4
+    # like dozens of items), and counting those would silence the copies of such footage
+    best: dict[int, float] = defaultdict(float)
+    for p in kept:
+        best[p.query] = max(best[p.query], p.similarity)
+    per_item = per_candidate(
+        kept,
+        groups or {},
+        params.common_items,
+        target_times,
+        counts=lambda p: p.similarity >= best[p.query] - params.common_margin,
+    )
     usable_times = [t for t, ok in zip(query.times, query.usable, strict=True) if ok]
     if len(query.times) == 1:  # a picture is looked for in videos (pictures alike are PDQ's to find)
         videos = {i: pairs for i, pairs in per_item.items() if len(target_times[i]) >= 2}
@@ -360,34 +373,3 @@ def _covered(times: Sequence[float], spans: Sequence[tuple[float, float]], slack
         return 0.0
     inside = sum(1 for t in times if any(lo - slack <= t <= hi + slack for lo, hi in spans))
     return min(1.0, inside / len(times))
-
-
-_STRENGTH = {
-    RelationKind.DUPLICATE: 3,
-    RelationKind.EXCERPT_OF: 2,
-    RelationKind.CONTAINS: 2,
-    RelationKind.PARTIAL: 1,
-}
-
-
-def merge_matches(by_hash: Sequence[ItemMatch], by_descriptor: Sequence[ItemMatch]) -> list[ItemMatch]:
-    """One match per item from the PDQ and the descriptor matches: the stronger verdict (duplicate over
-    excerpt/contains over partial; on a par, PDQ's, whose dense query times the segments more finely)
-    with the other's frame evidence beside it."""
-    by_item: dict[int, list[ItemMatch]] = defaultdict(list)
-    for m in [*by_hash, *by_descriptor]:
-        by_item[m.item_id].append(m)
-    merged = []
-    for found in by_item.values():
-        primary = max(found, key=lambda m: (_STRENGTH[m.classification], bool(m.closest), m.score))
-        merged.append(
-            replace(
-                primary,
-                closest=next((m.closest for m in found if m.closest), ()),
-                similar=next((m.similar for m in found if m.similar), ()),
-                matched_frames=max(m.matched_frames for m in found),
-                via=tuple(sorted({v for m in found for v in m.via})),
-            )
-        )
-    merged.sort(key=lambda m: (-m.score, m.item_id))
-    return merged

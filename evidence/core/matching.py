@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -229,15 +229,21 @@ class QueryHit(Protocol):
 
 
 def per_candidate[H: QueryHit](
-    hits: Iterable[H], groups: dict[int, int], common_items: int, candidates: Container[int]
+    hits: Iterable[H],
+    groups: dict[int, int],
+    common_items: int,
+    candidates: Container[int],
+    counts: Callable[[H], bool] | None = None,
 ) -> dict[int, list[H]]:
     """The hits by candidate item, without those of query frames that hit more than `common_items`
     unrelated items (black, a bumper, a channel ident): copies of one footage (one group in `groups`)
-    count once, so many copies do not make a frame common."""
+    count once, so many copies do not make a frame common; with `counts`, only the hits it accepts
+    count."""
     kept = list(hits)
     items_per_query: dict[int, set[int]] = defaultdict(set)
     for h in kept:
-        items_per_query[h.query].add(groups.get(h.item_id, -h.item_id))
+        if counts is None or counts(h):
+            items_per_query[h.query].add(groups.get(h.item_id, -h.item_id))
     common = {q for q, items in items_per_query.items() if len(items) > common_items}
     per_item: dict[int, list[H]] = defaultdict(list)
     for h in kept:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -20,12 +20,7 @@ from evidence.catalogue.frames import frame_times, match_targets
 from evidence.catalogue.models import Item
 from evidence.core import hamming
 from evidence.core.custody import CustodyAction
-from evidence.core.descriptor_match import (
-    DescribedQuery,
-    DescriptorParams,
-    match_descriptors,
-    merge_matches,
-)
+from evidence.core.descriptor_match import DescribedQuery, DescriptorParams, match_descriptors
 from evidence.core.descriptor_pairs import pairs_of
 from evidence.core.frames import MIN_QUALITY, DescriptorRecord, QueryRecord
 from evidence.core.matching import (
@@ -37,7 +32,7 @@ from evidence.core.matching import (
     match_items,
     still_match,
 )
-from evidence.core.names import RelationKind
+from evidence.core.merge import corroborated, merge_matches
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
@@ -81,35 +76,6 @@ def lookup(
         session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()
     )
     return [FoundMatch(m, shas[m.item_id]) for m in matches]
-
-
-CORROBORATES = 0.6
-"""How like a candidate the query must look to the descriptors (its three best frames' similarity) for
-a PDQ match on quarters alone to stand (a large logo or caption box over the same footage: 0.67–0.79
-on the tune half of bench/dupes; unrelated clips in one programme frame, described apart: below)."""
-
-
-def corroborated(
-    by_pdq: Sequence[ItemMatch],
-    by_descriptor: Sequence[ItemMatch],
-    resemblance: dict[int, float],
-    described: Collection[int],
-) -> list[ItemMatch]:
-    """The PDQ matches that stand beside the descriptors. A match on quarters of the picture alone
-    may be a programme frame or a channel's graphics that two clips share: where both sides are
-    described, the descriptors must see a likeness too. On one quarter alone (three quarters of the
-    pictures differ), two clips in one programme frame with its ticker, or two slides under one
-    channel's logo and bar, look as alike as a copy under a large logo does to its source: unless the
-    descriptors found the match too, it is suggested as `partial` and joins no cluster."""
-    found = {m.item_id for m in by_descriptor}
-    resembling = {i for i, value in resemblance.items() if value >= CORROBORATES}
-    out = []
-    for m in by_pdq:
-        if not set(m.via) <= REGIONS or m.item_id not in described or m.item_id in found:
-            out.append(m)
-        elif m.item_id in resembling:
-            out.append(m if len(m.via) > 1 else replace(m, classification=RelationKind.PARTIAL))
-    return out
 
 
 def _lookup_descriptors(

@@ -13,10 +13,10 @@ from evidence.core.descriptor_match import (
     DescriptorParams,
     Pair,
     match_descriptors,
-    merge_matches,
 )
 from evidence.core.descriptor_pairs import pairs_of
 from evidence.core.matching import ItemMatch, Segment
+from evidence.core.merge import merge_matches
 from evidence.core.names import RelationKind
 
 GRID = 0.5  # the query's described frames, two a second
@@ -267,3 +267,17 @@ def test_two_seconds_of_a_scene_in_a_compilation_do_not_contain_a_longer_excerpt
     assert found.offsets[0] == pytest.approx(0.5, abs=0.5)
     [segment] = found.segments
     assert segment.target_end - segment.target_start == pytest.approx(segment.query_end - segment.query_start)
+
+
+def test_frames_that_many_look_alikes_merely_resemble_still_find_their_copy() -> None:
+    # one renderer's landscapes: every frame of the query is 0.5 like ten unrelated items, and 0.96 like
+    # its source; the look-alikes do not make its frames common (a bumper's are as like every item)
+    q = query(10)
+    look_alikes = [
+        Pair(row, item, float(row // 2), 0.5) for item in range(20, 30) for row in range(len(q.times))
+    ]
+    targets = {7: stored(10)} | {item: stored(10) for item in range(20, 30)}
+    found = match_descriptors(q, copy_pairs(q, 7, 0, 10, 0.0) + look_alikes, targets)
+    copy = {m.item_id: m for m in found}[7]
+    assert copy.classification == RelationKind.DUPLICATE
+    assert all(m.classification == RelationKind.PARTIAL for m in found if m.item_id != 7)

@@ -83,3 +83,13 @@ def test_unrelated_pictures_under_the_same_channel_graphics_do_not_map() -> None
     assert mapped_points(grey(first), grey(second), overlays_possible=True) < ENOUGH
     copy = cv2.resize(first[40:-40, 60:-60], (first.shape[1], first.shape[0]))  # a zoomed copy
     assert mapped_points(grey(copy), grey(first), overlays_possible=True) >= 3 * ENOUGH
+
+
+def test_a_hazy_zoomed_copy_of_a_plain_scene_maps() -> None:
+    # a low-contrast scene (haze over the sea: grey levels within a narrow band), zoomed 1.25x, blurred
+    source = generated_photo(1)
+    hazy = (128 + (source.astype(np.float32) - 128) * 0.25).astype(np.uint8)
+    h, w = hazy.shape[:2]
+    zoomed = cv2.resize(hazy[h // 10 : h - h // 10, w // 10 : w - w // 10], (w, h))
+    copy = cv2.GaussianBlur(zoomed, (0, 0), 1.2)
+    assert mapped_points(grey(copy), grey(hazy)) >= ENOUGH

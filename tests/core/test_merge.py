@@ -6,8 +6,8 @@ cluster unless the descriptors found the match too."""
 from __future__ import annotations
 
 from evidence.core.matching import ItemMatch, Segment
+from evidence.core.merge import CORROBORATES, corroborated
 from evidence.core.names import RelationKind
-from evidence.matching.match import CORROBORATES, corroborated
 
 
 def _pdq(item: int, *via: str) -> ItemMatch:

@@ -1,0 +1,75 @@
+"""How PDQ's and the descriptors' verdicts on one candidate combine. Pure: no database, no media.
+
+PDQ hashes the whole picture and its quarters; the descriptors (`core.descriptor_match`) see the
+footage. A PDQ match on quarters alone is checked against what the descriptors saw (`corroborated`),
+then each candidate gets one verdict, the stronger, with both kinds of evidence beside it
+(`merge_matches`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+
+from evidence.core.matching import REGIONS, ItemMatch
+from evidence.core.names import RelationKind
+
+CORROBORATES = 0.6
+"""How like a candidate the query must look to the descriptors (its three best frames' similarity) for
+a PDQ match on quarters alone to stand (a large logo or caption box over the same footage: 0.67–0.79
+on the tune half of bench/dupes; unrelated clips in one programme frame, described apart: below)."""
+
+
+def corroborated(
+    by_pdq: Sequence[ItemMatch],
+    by_descriptor: Sequence[ItemMatch],
+    resemblance: dict[int, float],
+    described: Collection[int],
+) -> list[ItemMatch]:
+    """The PDQ matches that stand beside the descriptors. A match on quarters of the picture alone
+    may be a programme frame or a channel's graphics that two clips share: where both sides are
+    described, the descriptors must see a likeness too. On one quarter alone (three quarters of the
+    pictures differ), two clips in one programme frame with its ticker, or two slides under one
+    channel's logo and bar, look as alike as a copy under a large logo does to its source: unless the
+    descriptors found the match too, it is suggested as `partial` and joins no cluster."""
+    found = {m.item_id for m in by_descriptor}
+    resembling = {i for i, value in resemblance.items() if value >= CORROBORATES}
+    out = []
+    for m in by_pdq:
+        if not set(m.via) <= REGIONS or m.item_id not in described or m.item_id in found:
+            out.append(m)
+        elif m.item_id in resembling:
+            out.append(m if len(m.via) > 1 else replace(m, classification=RelationKind.PARTIAL))
+    return out
+
+
+_STRENGTH = {
+    RelationKind.DUPLICATE: 3,
+    RelationKind.EXCERPT_OF: 2,
+    RelationKind.CONTAINS: 2,
+    RelationKind.PARTIAL: 1,
+}
+
+
+def merge_matches(by_hash: Sequence[ItemMatch], by_descriptor: Sequence[ItemMatch]) -> list[ItemMatch]:
+    """One match per item from the PDQ and the descriptor matches: the stronger verdict (duplicate over
+    excerpt/contains over partial; on a par, PDQ's, whose dense query times the segments more finely)
+    with the other's frame evidence beside it."""
+    by_item: dict[int, list[ItemMatch]] = defaultdict(list)
+    for m in [*by_hash, *by_descriptor]:
+        by_item[m.item_id].append(m)
+    merged = []
+    for found in by_item.values():
+        primary = max(found, key=lambda m: (_STRENGTH[m.classification], bool(m.closest), m.score))
+        merged.append(
+            replace(
+                primary,
+                closest=next((m.closest for m in found if m.closest), ()),
+                similar=next((m.similar for m in found if m.similar), ()),
+                matched_frames=max(m.matched_frames for m in found),
+                via=tuple(sorted({v for m in found for v in m.via})),
+            )
+        )
+    merged.sort(key=lambda m: (-m.score, m.item_id))
+    return merged
