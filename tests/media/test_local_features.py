@@ -93,3 +93,22 @@ def test_a_hazy_zoomed_copy_of_a_plain_scene_maps() -> None:
     zoomed = cv2.resize(hazy[h // 10 : h - h // 10, w // 10 : w - w // 10], (w, h))
     copy = cv2.GaussianBlur(zoomed, (0, 0), 1.2)
     assert mapped_points(grey(copy), grey(hazy)) >= ENOUGH
+
+
+def test_the_same_footage_in_place_maps_and_other_footage_in_one_programme_frame_does_not() -> None:
+    # a compilation's piece of an unedited clip (re-encoded) sits at the same pixels as its source, as
+    # graphics do; the pictures agree everywhere, where graphics around other footage leave it unlike
+    source = generated_photo(1)
+    _, jpeg = cv2.imencode(".jpg", source, [cv2.IMWRITE_JPEG_QUALITY, 60])
+    piece = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    assert mapped_points(grey(piece), grey(source), overlays_possible=True) >= 3 * ENOUGH
+    studio = generated_photo(4)
+    first, second = studio.copy(), studio.copy()
+    h, w = studio.shape[:2]
+    first[h // 4 : h // 4 + h // 2, w // 3 : w // 3 + w // 2] = cv2.resize(
+        generated_photo(5), (w // 2, h // 2)
+    )
+    second[h // 4 : h // 4 + h // 2, w // 3 : w // 3 + w // 2] = cv2.resize(
+        generated_photo(6), (w // 2, h // 2)
+    )
+    assert mapped_points(grey(first), grey(second), overlays_possible=True) < ENOUGH
