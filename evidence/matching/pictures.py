@@ -16,12 +16,21 @@ from evidence.analysis import jobs
 from evidence.analysis.pipeline import base_timeout
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue.models import Item
+from evidence.core.descriptor_match import DescriptorParams
 from evidence.core.types import MediaKind
-from evidence.media.image.local_features import Points, mapped, points
+from evidence.media.image.local_features import Points, closest, mapped, points
 from evidence.workspace import Workspace
 
 CHECKS_PER_LOOKUP = 12
 """Candidate runs checked per lookup (each decodes a few frames of the candidate: about 0.1-0.3 s)."""
+
+ENOUGH = DescriptorParams().inliers  # a pair that maps with this many points needs no second look
+
+NEARBY = (-0.5, -0.25, 0.0, 0.25, 0.5)
+"""Seconds around the aligned moment where the candidate's frame is looked for: the stored frames are a
+second apart, so a line through them puts a moment up to a quarter second off or more, and a slide that
+changes or a page that scrolls is another picture by then; the candidate's frame there most like the
+query's picture is compared."""
 
 
 @dataclass(slots=True)
@@ -79,7 +88,7 @@ class PictureCheck:
                 jobs.pictures(
                     self.query.worker,
                     str(self.query.ws.store.path_for(sha)),
-                    [t for _, t in pairs],
+                    sorted({max(0.0, round(t + d, 3)) for _, t in pairs for d in NEARBY}),
                     summary.get("border"),
                     summary.get("footage_region"),
                     timeout=base_timeout(),
@@ -89,12 +98,22 @@ class PictureCheck:
             return []  # a frame that cannot be decoded now is not evidence either way
         # both whole pictures: a channel's graphics or a programme's studio may sit at the same pixels
         overlays = self.query.region is None and summary.get("footage_region") is None
-        counts = []
-        for a, (_, t) in zip(mine, pairs, strict=True):
-            b = theirs.get(t)
-            counts.append(
-                0
-                if a is None or b is None
-                else mapped(a, points(b, mirrored=False), overlays_possible=overlays)
-            )
-        return counts
+        return [
+            0 if a is None else _count(a, t, theirs, overlays) for a, (_, t) in zip(mine, pairs, strict=True)
+        ]
+
+
+def _count(query: Points, t: float, theirs: dict[float, Any], overlays: bool) -> int:
+    """The points mapped between the query's picture and the candidate's at the aligned moment `t`,
+    and failing that the candidate's frame near it (`NEARBY`) most like the query's at a glance."""
+
+    def check(picture: Any) -> int:
+        return mapped(query, points(picture, mirrored=False), overlays_possible=overlays)
+
+    at = theirs.get(round(max(0.0, t), 3))
+    count = 0 if at is None else check(at)
+    nearby = [theirs[m] for m in sorted({max(0.0, round(t + d, 3)) for d in NEARBY}) if m in theirs]
+    if count >= ENOUGH or query.picture is None or not nearby:
+        return count
+    likest = nearby[closest(query.picture, nearby)]
+    return count if likest is at else max(count, check(likest))

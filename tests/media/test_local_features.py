@@ -7,11 +7,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from footage import generated_photo
+from footage import generated_photo, pan_frames
 
 from evidence.core.descriptor_match import DescriptorParams
 from evidence.media import sscd
-from evidence.media.image.local_features import SHORT_SIDE, mapped_points
+from evidence.media.image.local_features import SHORT_SIDE, closest, mapped_points
 
 ENOUGH = DescriptorParams().inliers
 
@@ -112,3 +112,16 @@ def test_the_same_footage_in_place_maps_and_other_footage_in_one_programme_frame
         generated_photo(6), (w // 2, h // 2)
     )
     assert mapped_points(grey(first), grey(second), overlays_possible=True) < ENOUGH
+
+
+def test_the_frame_of_the_same_moment_is_picked_among_its_neighbours() -> None:
+    # frames a quarter second apart around an aligned moment: the one showing what the query shows is
+    # the likest at a glance, for a re-encoded copy as for one slightly cropped
+    frames = [grey(f) for f in pan_frames(generated_photo(2), 2, fps=8, size=(480, 270), seed=3)]
+    around = frames[4:13:2]  # 0.5 s to 1.5 s, the moment at index 2
+    moment = frames[8]
+    _, jpeg = cv2.imencode(".jpg", moment, [cv2.IMWRITE_JPEG_QUALITY, 50])
+    h, w = moment.shape
+    cropped = cv2.resize(moment[h // 20 : -h // 20, w // 20 : -w // 20], (w, h))
+    for query in (cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE), cropped):
+        assert closest(query, around) == 2

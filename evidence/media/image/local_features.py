@@ -30,6 +30,7 @@ enough (`core.descriptor_match.DescriptorParams.inliers`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
@@ -51,6 +52,7 @@ STRETCH: Final = 1.2  # the most a mapping may stretch one way more than the oth
 CELLS: Final = 8  # pictures in place are compared on a grid of CELLS x CELLS
 TEXTURED: Final = 8.0  # a cell says something when its grey levels spread this much (standard deviation)
 CORRELATED: Final = 0.5  # a cell agrees when the two pictures' grey levels correlate this much there
+GLANCE: Final = 32  # pictures are compared at a glance (which frame is the same moment) at this size
 AGREE: Final = 0.8  # the share of textured cells that must agree for a mapping in place to be footage
 
 U8 = npt.NDArray[np.uint8]
@@ -191,3 +193,18 @@ def _same_picture(a: U8 | None, b: U8 | None) -> bool:
         return False
     correlation = (ca * cb).mean(axis=1) / np.maximum(sa * sb, 1e-6)
     return bool((correlation[textured] >= CORRELATED).mean() >= AGREE)
+
+
+def closest(picture: U8, others: Sequence[U8]) -> int:
+    """Which of `others` (frames of one video around a moment) is most like `picture`: the grey levels
+    of both reduced to `GLANCE` x `GLANCE` correlate most (a crop or zoom of the scene still peaks at
+    the same moment; a still scene is alike throughout, and then any frame will do)."""
+    import cv2
+
+    def glance(p: U8) -> npt.NDArray[np.float32]:
+        small = cv2.resize(p, (GLANCE, GLANCE), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+        small -= small.mean()
+        return small / max(float(np.linalg.norm(small)), 1e-6)
+
+    mine = glance(picture)
+    return int(np.argmax([float(mine @ glance(o)) for o in others]))
