@@ -186,7 +186,7 @@ def _match_one(
     segments: list[tuple[Segment, list[int], _Line]] = []
     checked = _Checks(pairs[0].item_id, verify, params)
     for _ in range(params.max_lines):
-        line = _best_line(q, tq, ts, sim, alive, params)
+        line = _best_line(q, tq, ts, sim, spec, alive, params)
         if line is None:
             break
         found = []
@@ -241,32 +241,37 @@ def _best_line(
     tq: F64,
     ts: F64,
     sim: F64,
+    spec: F64,
     alive: npt.NDArray[np.bool_],
     params: DescriptorParams,
 ) -> _Line | None:
     """The (speed, offset) line that the most query frames agree on: each query frame votes once per
     offset bin (with its most similar pair there), on two bin grids half a bin apart; another speed
     must beat normal speed by `SPEED_MARGIN` (neighbouring frames of one shot look alike, so slanted
-    lines through a shot collect votes too), and needs `min_pairs` stored frames to measure it."""
+    lines through a shot collect votes too), and is measured only by pairs specific to their moment
+    (`specific`: in a still scene every slope fits) on `min_pairs` stored frames."""
     rows = np.flatnonzero(alive)
     if len(rows) < params.min_pairs:
         return None
     width = 2 * params.tolerance
     best: tuple[float, float, float] | None = None  # (weight, speed, offset)
     for speed in params.speeds:
-        offsets = ts[rows] - speed * tq[rows]
+        voters = rows if speed == 1.0 else rows[spec[rows] >= params.specific]
+        if len(voters) < params.min_pairs:
+            continue
+        offsets = ts[voters] - speed * tq[voters]
         for shift in (0.0, width / 2):
             bins = np.floor((offsets - shift) / width).astype(np.int64)
             # one vote per (bin, query frame): its most similar pair
-            keys = (bins - bins.min()) * (int(q.max()) + 1) + q[rows]
-            order = np.lexsort((-sim[rows], keys))
+            keys = (bins - bins.min()) * (int(q.max()) + 1) + q[voters]
+            order = np.lexsort((-sim[voters], keys))
             unique_keys, first = np.unique(keys[order], return_index=True)
             voted = unique_keys // (int(q.max()) + 1)
-            weights = np.bincount(voted, weights=sim[rows][order][first])
+            weights = np.bincount(voted, weights=sim[voters][order][first])
             if speed != 1.0:
                 # a slope is measured by three stored frames or more: through two, every speed within
                 # the tolerance fits (2 s of a scene in a compilation against a longer excerpt of it)
-                stored = np.unique(np.stack([voted, np.round(ts[rows][order][first] * 1000)]), axis=1)
+                stored = np.unique(np.stack([voted, np.round(ts[voters][order][first] * 1000)]), axis=1)
                 measured = np.bincount(stored[0].astype(np.int64), minlength=len(weights))
                 weights[measured < params.min_pairs] = 0
             k = int(np.argmax(weights))

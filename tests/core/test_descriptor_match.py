@@ -281,3 +281,21 @@ def test_frames_that_many_look_alikes_merely_resemble_still_find_their_copy() ->
     copy = {m.item_id: m for m in found}[7]
     assert copy.classification == RelationKind.DUPLICATE
     assert all(m.classification == RelationKind.PARTIAL for m in found if m.item_id != 7)
+
+
+def test_a_still_scene_measures_no_speed_and_its_few_seconds_in_a_compilation_contain_nothing() -> None:
+    # 8.5 s of a tripod shot against a compilation holding 3.5 s of it (stored frames 0-3 s): every frame
+    # is like every other (no pair is specific to its moment), so a half-speed line through all of them
+    # fits as well as any; only the seconds the two share at normal speed are evidence
+    q = query(8.5)
+    pairs = [
+        Pair(row, 9, float(c), round(0.99 - 0.002 * abs(row - 2 * c), 3), specificity=0.0)
+        for row in range(len(q.times))
+        for c in range(4)
+    ]
+    [found] = match_descriptors(q, pairs, {9: stored(14)})
+    assert found.classification == RelationKind.PARTIAL
+    for segment in found.segments:
+        assert segment.target_end - segment.target_start == pytest.approx(
+            segment.query_end - segment.query_start
+        )
