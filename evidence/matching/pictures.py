@@ -88,7 +88,7 @@ class PictureCheck:
                 jobs.pictures(
                     self.query.worker,
                     str(self.query.ws.store.path_for(sha)),
-                    sorted({max(0.0, round(t + d, 3)) for _, t in pairs for d in NEARBY}),
+                    sorted({m for _, t in pairs for m in _around(t)}),
                     summary.get("border"),
                     summary.get("footage_region"),
                     timeout=base_timeout(),
@@ -110,10 +110,15 @@ def _count(query: Points, t: float, theirs: dict[float, Any], overlays: bool) ->
     def check(picture: Any) -> int:
         return mapped(query, points(picture, mirrored=False), overlays_possible=overlays)
 
-    at = theirs.get(round(max(0.0, t), 3))
+    at = theirs.get(_around(t, (0.0,))[0])
     count = 0 if at is None else check(at)
-    nearby = [theirs[m] for m in sorted({max(0.0, round(t + d, 3)) for d in NEARBY}) if m in theirs]
+    nearby = [theirs[m] for m in _around(t) if m in theirs]
     if count >= ENOUGH or query.picture is None or not nearby:
         return count
     likest = nearby[closest(query.picture, nearby)]
     return count if likest is at else max(count, check(likest))
+
+
+def _around(t: float, offsets: Sequence[float] = NEARBY) -> list[float]:
+    """The candidate's times looked at around the aligned moment `t` (as asked of the worker)."""
+    return sorted({max(0.0, round(t + d, 3)) for d in offsets})
