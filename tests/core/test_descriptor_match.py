@@ -15,8 +15,6 @@ from evidence.core.descriptor_match import (
     match_descriptors,
 )
 from evidence.core.descriptor_pairs import pairs_of
-from evidence.core.matching import ItemMatch, Segment
-from evidence.core.merge import merge_matches
 from evidence.core.names import RelationKind
 
 GRID = 0.5  # the query's described frames, two a second
@@ -127,36 +125,6 @@ def test_a_lower_pair_threshold_admits_weaker_copies() -> None:
     pairs = copy_pairs(q, 1, 0, 10, 0.0, sim=0.55)
     assert match_descriptors(q, pairs, {1: stored(10)}, DescriptorParams(pair=0.6)) == []
     assert match_descriptors(q, pairs, {1: stored(10)}, DescriptorParams(pair=0.4))
-
-
-def _match(item: int, kind: RelationKind, score: float, closest: bool) -> ItemMatch:
-    return ItemMatch(
-        item_id=item,
-        classification=kind,
-        score=score,
-        query_share=score,
-        target_share=score,
-        offsets=(0.0,),
-        segments=(Segment(0, 1, 0, 1),),
-        closest=((0.0, 0.0, 3),) if closest else (),
-        matched_frames=3,
-        via=("canonical",) if closest else ("sscd",),
-        similar=() if closest else ((0.0, 0.0, 0.9),),
-    )
-
-
-def test_merging_keeps_the_stronger_verdict_and_both_kinds_of_evidence() -> None:
-    by_hash = [_match(1, RelationKind.PARTIAL, 0.4, True), _match(2, RelationKind.DUPLICATE, 0.9, True)]
-    by_descriptor = [
-        _match(1, RelationKind.DUPLICATE, 0.95, False),
-        _match(3, RelationKind.PARTIAL, 0.2, False),
-    ]
-    merged = {m.item_id: m for m in merge_matches(by_hash, by_descriptor)}
-    assert merged[1].classification == RelationKind.DUPLICATE
-    assert merged[1].closest and merged[1].similar
-    assert merged[1].via == ("canonical", "sscd")
-    assert merged[2].classification == RelationKind.DUPLICATE and not merged[2].similar
-    assert merged[3].classification == RelationKind.PARTIAL
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

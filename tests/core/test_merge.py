@@ -1,28 +1,42 @@
-"""Which PDQ matches on quarters of the picture stand beside the copy-detection descriptors: shared
-graphics (a programme frame with its ticker, a channel's logo and bar) match one quarter of two
-unrelated clips as well as a large logo leaves one quarter of a copy, so one quarter alone joins no
-cluster unless the descriptors found the match too."""
+"""How PDQ's and the descriptors' verdicts combine: which PDQ matches on quarters of the picture stand
+beside the copy-detection descriptors (shared graphics, a programme frame with its ticker or a
+channel's logo and bar, match one quarter of two unrelated clips as well as a large logo leaves one
+quarter of a copy, so one quarter alone joins no cluster unless the descriptors found the match too),
+and the one verdict per candidate kept from both."""
 
 from __future__ import annotations
 
 from evidence.core.matching import ItemMatch, Segment
-from evidence.core.merge import CORROBORATES, corroborated
+from evidence.core.merge import CORROBORATES, corroborated, merge_matches
 from evidence.core.names import RelationKind
 
 
-def _pdq(item: int, *via: str) -> ItemMatch:
+def _match(
+    item: int,
+    kind: RelationKind = RelationKind.DUPLICATE,
+    score: float = 1.0,
+    *,
+    pdq: bool = True,
+    via: tuple[str, ...] = (),
+) -> ItemMatch:
+    """A match as PDQ (frame distances in `closest`) or the descriptors (`similar`) report it."""
     return ItemMatch(
         item_id=item,
-        classification=RelationKind.DUPLICATE,
-        score=1.0,
-        query_share=1.0,
-        target_share=1.0,
+        classification=kind,
+        score=score,
+        query_share=score,
+        target_share=score,
         offsets=(0.0,),
-        segments=(Segment(0.0, 9.0, 0.0, 9.0),),
-        closest=((1.0, 1.0, 12),),
-        matched_frames=10,
-        via=via,
+        segments=(Segment(0, 1, 0, 1),),
+        closest=((0.0, 0.0, 3),) if pdq else (),
+        matched_frames=3,
+        via=via or (("canonical",) if pdq else ("sscd",)),
+        similar=() if pdq else ((0.0, 0.0, 0.9),),
     )
+
+
+def _pdq(item: int, *via: str) -> ItemMatch:
+    return _match(item, via=via)
 
 
 def _kinds(found: list[ItemMatch]) -> dict[int, RelationKind]:
@@ -55,3 +69,17 @@ def test_quarters_the_descriptors_see_no_likeness_in_are_dropped_and_undescribed
         1: RelationKind.DUPLICATE,
         2: RelationKind.DUPLICATE,
     }
+
+
+def test_merging_keeps_the_stronger_verdict_and_both_kinds_of_evidence() -> None:
+    by_hash = [_match(1, RelationKind.PARTIAL, 0.4), _match(2, RelationKind.DUPLICATE, 0.9)]
+    by_descriptor = [
+        _match(1, RelationKind.DUPLICATE, 0.95, pdq=False),
+        _match(3, RelationKind.PARTIAL, 0.2, pdq=False),
+    ]
+    merged = {m.item_id: m for m in merge_matches(by_hash, by_descriptor)}
+    assert merged[1].classification == RelationKind.DUPLICATE
+    assert merged[1].closest and merged[1].similar
+    assert merged[1].via == ("canonical", "sscd")
+    assert merged[2].classification == RelationKind.DUPLICATE and not merged[2].similar
+    assert merged[3].classification == RelationKind.PARTIAL
