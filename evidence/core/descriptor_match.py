@@ -184,14 +184,14 @@ def _match_one(
     spec = np.array([p.specificity for p in pairs], dtype=np.float64)
     alive = np.ones(len(pairs), dtype=bool)
     segments: list[tuple[Segment, list[int], _Line]] = []
-    checked = _Checks(pairs[0].item_id, verify, params)
+    checked = _Checks(pairs[0].item_id, verify, params, tq, sim)
     for _ in range(params.max_lines):
         line = _best_line(q, tq, ts, sim, spec, alive, params)
         if line is None:
             break
         found = []
         for segment, rows, convincing in _runs(line, tq, ts, sim, spec, params):
-            if convincing or checked.run(line, [(float(tq[r]), float(sim[r])) for r in rows]):
+            if convincing or checked.run(line, rows):
                 found.append((segment, rows))
         if not found:
             break
@@ -216,7 +216,7 @@ def _match_one(
     if float(np.mean([sim[r] for r in best[:3]])) < params.join and not checked.any_mapped:
         # look-alike content reaches this level: only the pictures themselves can settle it
         _, rows, line = max(segments, key=lambda sr: sr[0].query_end - sr[0].query_start)
-        if not checked.run(line, [(float(tq[r]), float(sim[r])) for r in rows]):
+        if not checked.run(line, rows):
             classification = RelationKind.PARTIAL
     offsets = tuple(round(s.target_start - s.query_start, 3) for s in ordered)
     return ItemMatch(
@@ -266,12 +266,12 @@ def _best_line(
             keys = (bins - bins.min()) * (int(q.max()) + 1) + q[voters]
             order = np.lexsort((-sim[voters], keys))
             unique_keys, first = np.unique(keys[order], return_index=True)
-            voted = unique_keys // (int(q.max()) + 1)
-            weights = np.bincount(voted, weights=sim[voters][order][first])
+            voted, picked = unique_keys // (int(q.max()) + 1), voters[order[first]]
+            weights = np.bincount(voted, weights=sim[picked])
             if speed != 1.0:
                 # a slope is measured by three stored frames or more: through two, every speed within
                 # the tolerance fits (2 s of a scene in a compilation against a longer excerpt of it)
-                stored = np.unique(np.stack([voted, np.round(ts[voters][order][first] * 1000)]), axis=1)
+                stored = np.unique(np.stack([voted, np.round(ts[picked] * 1000)]), axis=1)
                 measured = np.bincount(stored[0].astype(np.int64), minlength=len(weights))
                 weights[measured < params.min_pairs] = 0
             k = int(np.argmax(weights))
@@ -316,13 +316,17 @@ class _Checks:
     resemble enough (`check_floor`), on its `checks` most similar query frames, each against the
     candidate's moment the run's line puts it at."""
 
-    def __init__(self, item_id: int, verify: Verifier | None, params: DescriptorParams) -> None:
+    def __init__(
+        self, item_id: int, verify: Verifier | None, params: DescriptorParams, tq: F64, sim: F64
+    ) -> None:
         self.item_id, self.verify, self.params = item_id, verify, params
+        self.tq, self.sim = tq, sim  # the candidate's pairs: query time, similarity
         self.any_mapped = False
 
-    def run(self, line: _Line, frames: Sequence[tuple[float, float]]) -> bool:
-        """`frames`: the run's (query time, similarity)."""
+    def run(self, line: _Line, rows: Sequence[int]) -> bool:
+        """`rows`: the run's pairs."""
         p = self.params
+        frames = [(float(self.tq[r]), float(self.sim[r])) for r in rows]
         if self.verify is None or not frames:
             return False
         top = sorted((s for _, s in frames), reverse=True)[:3]

@@ -99,7 +99,7 @@ def mapped(a: Points, b: Points, *, overlays_possible: bool = False) -> int:
         and abs(a.width - b.width) <= STILL * b.width
         and abs(a.height - b.height) <= STILL * b.height
     )
-    flipped = None if a.picture is None else np.ascontiguousarray(a.picture[:, ::-1])
+    flipped = None if a.picture is None or not still else np.ascontiguousarray(a.picture[:, ::-1])
     return max(
         _inliers(a.direct, b.direct, a, b, (a.picture, b.picture) if still else None),
         _inliers(a.mirrored, b.direct, a, b, (flipped, b.picture) if still else None),
@@ -132,6 +132,7 @@ def _inliers(
     ]
     pa = np.array([ka[g.queryIdx].pt for g in good], dtype=np.float32).reshape(-1, 2)
     pb = np.array([kb[g.trainIdx].pt for g in good], dtype=np.float32).reshape(-1, 2)
+    same: bool | None = None  # whether the pictures agree in place, judged once when first asked
     for _ in range(MODELS):
         if len(pa) < MIN_MATCHES:
             return 0
@@ -144,9 +145,10 @@ def _inliers(
             return 0
         inside = mask.ravel() > 0
         stretch = np.linalg.svd(linear, compute_uv=False)
-        graphics = stretch[0] > STRETCH * stretch[1] or (
-            in_place is not None and _in_place(pa[inside], pb[inside], size) and not _same_picture(*in_place)
-        )
+        graphics = bool(stretch[0] > STRETCH * stretch[1])
+        if not graphics and in_place is not None and _in_place(pa[inside], pb[inside], size):
+            same = _same_picture(*in_place) if same is None else same
+            graphics = not same
         if not graphics and (_spread(pa[inside], size_a) or _spread(pb[inside], size)):
             return int(inside.sum())
         pa, pb = pa[~inside], pb[~inside]  # graphics: look for the footage among the rest
