@@ -6,9 +6,10 @@ upright, and described in batches (`media.sscd`).
 Where the footage is only part of the picture (inside a news programme's frame, on a filmed screen, the
 sharp middle of a repost over a blurred fill), the whole picture's descriptor describes the programme
 as much as the footage: two unrelated clips in the same programme frame look alike. So the describer
-also accumulates where the picture moves (`moving_region`); when a distinct moving region is found,
-`describe_region` makes a second, descriptor-only pass and its "region" descriptors replace the whole
-picture's for matching.
+also accumulates where the picture moves (`moving_region`) and the mean of its pictures, whose
+lasting straight edges frame a picture placed inside (`inset`: footage that hardly moves); when
+either finds the footage inside the frame, `describe_region` makes a second, descriptor-only pass and
+its "region" descriptors replace the whole picture's for matching.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from evidence.core.box import Box
 from evidence.media import sscd
 from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_blas, upright
+from evidence.media.video.inset import EdgeMean
 from evidence.media.video.moving_region import MotionAccumulator
 from evidence.media.video.results import DescribedFrame
 
@@ -75,6 +77,7 @@ class Describer:
         self.geometry, self.variant, self.track_motion = geometry, variant, track_motion
         self.pending: list[tuple[int, Fraction, U8]] = []
         self.motion: MotionAccumulator | None = None
+        self.edges = EdgeMean() if track_motion else None
 
     def add(self, index: int, t: Fraction, frame: Any) -> list[DescribedFrame]:
         picture = self.geometry.picture(frame)
@@ -82,18 +85,32 @@ class Describer:
             if self.motion is None:
                 self.motion = MotionAccumulator(picture.shape[1], picture.shape[0])
             self.motion.add(picture)
+        if self.edges is not None:
+            self.edges.add(picture)
         self.pending.append((index, t, picture))
         return self.flush() if len(self.pending) >= sscd.BATCH else []
 
     def region(self) -> Box | None:
-        """Where the footage moves, in pixels of the upright canonical picture at full size."""
-        found = None if self.motion is None else self.motion.region()
-        if found is None or self.motion is None or not _inset(found, self.motion.width, self.motion.height):
+        """Where the footage is, in pixels of the upright canonical picture at full size: the picture
+        inside the frame whose four sides stay sharp on the mean of the pictures (`inset`), when
+        there is one and the moving region, if any, lies inside it (the footage's own motion); else
+        the moving region (`moving_region`). Either must be placed inside the frame (`_inset`)."""
+        if self.motion is None:
+            return None
+        width, height = self.motion.width, self.motion.height
+        moving = self.motion.region()
+        if moving is not None and not _inset(moving, width, height):
+            moving = None
+        framed = None if self.edges is None else self.edges.rectangle()
+        if framed is not None and not _inset(framed, width, height):
+            framed = None
+        found = framed if framed is not None and _within(moving, framed, width) else moving
+        if found is None:
             return None
         g = self.geometry
         crop = g.crop or Box(0, 0, g.width, g.height)
         full_w = crop.h if g.turns % 2 else crop.w
-        return found.scaled(full_w / max(1, self.motion.width))
+        return found.scaled(full_w / max(1, width))
 
     def flush(self) -> list[DescribedFrame]:
         pending, self.pending = self.pending, []
@@ -117,6 +134,19 @@ def _inset(box: Box, width: int, height: int) -> bool:
     if (left and right) or (top and bottom):
         return False
     return sum((left, top, right, bottom)) <= 2
+
+
+def _within(inner: Box | None, outer: Box, width: int) -> bool:
+    """Whether `inner` (if any) lies inside `outer`, give or take 2 % of the picture's width."""
+    if inner is None:
+        return True
+    slack = max(2, width // 50)
+    return (
+        inner.x >= outer.x - slack
+        and inner.y >= outer.y - slack
+        and inner.right <= outer.right + slack
+        and inner.bottom <= outer.bottom + slack
+    )
 
 
 def _grey(rgb: U8) -> U8:

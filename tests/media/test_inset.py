@@ -1,0 +1,108 @@
+"""Where a still picture placed inside the frame is, from its lasting straight sides (`media/video/inset.py`),
+and which of the two finders the describer believes (`media/video/describe.py`)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from footage import generated_photo, programme_frame
+
+from evidence.core.box import Box
+from evidence.media.video.describe import Describer, Geometry
+from evidence.media.video.inset import EdgeMean, inset_rectangle
+
+W, H = 398, 224  # a 16:9 picture at the descriptor's input size
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0, min(a.right, b.right) - max(a.x, b.x))
+    iy = max(0, min(a.bottom, b.bottom) - max(a.y, b.y))
+    inter = ix * iy
+    return inter / (a.area + b.area - inter)
+
+
+def daylight(n: int, size: tuple[int, int]) -> np.ndarray:
+    """A bright scene (a photograph's detail on luma 170..255): it stands out from a dark studio along
+    the whole of the window's sides, as the finder needs (a scene as dark as the set is not found)."""
+    scene = cv2.resize(generated_photo(n), size, interpolation=cv2.INTER_AREA)
+    return (scene // 3 + 170).astype(np.uint8)
+
+
+def window_in_programme(window: Box, seed: int = 0) -> np.ndarray:
+    """A still daylight scene shown in `window` of a news programme's dark frame."""
+    out = programme_frame((W, H), seed).copy()
+    out[window.y : window.bottom, window.x : window.right] = daylight(seed, (window.w, window.h))
+    return out
+
+
+def grey(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+@pytest.mark.parametrize("window", [Box(40, 20, 200, 120), Box(150, 60, 170, 100), Box(10, 8, 300, 160)])
+def test_a_still_window_in_a_programme_frame_is_found(window: Box) -> None:
+    found = inset_rectangle(grey(window_in_programme(window, seed=3)))
+    assert found is not None
+    assert iou(found, window) >= 0.9, found
+
+
+def test_pictures_without_a_window_have_none() -> None:
+    assert inset_rectangle(grey(programme_frame((W, H), 3))) is None  # the frame alone
+    photo = cv2.resize(generated_photo(5), (W, H), interpolation=cv2.INTER_AREA)
+    assert inset_rectangle(grey(photo)) is None  # a scene full of hard-edged shapes
+
+
+def test_a_window_too_small_to_stand_for_the_footage_is_not_one() -> None:
+    small = Box(150, 60, 80, 45)  # 4 % of the picture
+    assert inset_rectangle(grey(window_in_programme(small, seed=3))) is None
+
+
+def test_the_mean_keeps_the_sides_that_last_and_loses_the_moving_edges() -> None:
+    """Over moving footage the window's own edges blur away; the studio's rectangle stays."""
+    window = Box(60, 30, 220, 130)
+    rng = np.random.default_rng(4)
+    mean = EdgeMean()
+    assert mean.rectangle() is None
+    for i in range(12):
+        frame = window_in_programme(window, seed=3)
+        # a different picture each time: nothing inside lasts
+        frame[window.y : window.bottom, window.x : window.right] = daylight(10 + i, (window.w, window.h))
+        mean.add(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
+    found = mean.rectangle()
+    assert found is not None and iou(found, window) >= 0.9, found
+
+
+def test_the_describer_takes_the_window_of_a_still_scene() -> None:
+    """A still scene inside a programme frame: nothing moves, so the moving-region finder has nothing
+    to say, and the window's sides say where the footage is (in full-size pixels)."""
+    window = Box(120, 40, 200, 120)
+    still = window_in_programme(window, seed=3)
+    rng = np.random.default_rng(5)
+    describer = Describer(Geometry(2 * W, 2 * H, None, 0), track_motion=True)
+    for _ in range(8):
+        picture = np.clip(still + rng.normal(0, 1.5, still.shape), 0, 255).astype(np.uint8)
+        describer.motion = describer.motion or _motion(picture)
+        describer.motion.add(picture)
+        assert describer.edges is not None
+        describer.edges.add(picture)
+    assert describer.motion.region() is None
+    found = describer.region()
+    assert found is not None and iou(found, window.scaled(2)) >= 0.9, found
+
+
+def test_a_frame_filling_still_scene_gets_no_region() -> None:
+    photo = cv2.resize(generated_photo(6), (W, H), interpolation=cv2.INTER_AREA)
+    describer = Describer(Geometry(W, H, None, 0), track_motion=True)
+    for _ in range(8):
+        describer.motion = describer.motion or _motion(photo)
+        describer.motion.add(photo)
+        assert describer.edges is not None
+        describer.edges.add(photo)
+    assert describer.region() is None
+
+
+def _motion(picture: np.ndarray):  # type: ignore[no-untyped-def]
+    from evidence.media.video.moving_region import MotionAccumulator
+
+    return MotionAccumulator(picture.shape[1], picture.shape[0])
