@@ -28,7 +28,7 @@ from evidence.media import sscd
 from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_blas, upright
 from evidence.media.video.inset import EdgeMean
-from evidence.media.video.moving_region import MotionAccumulator
+from evidence.media.video.moving_region import STILL_SURROUND, MotionAccumulator
 from evidence.media.video.results import DescribedFrame
 
 DESCRIBE_INTERVAL: Final = Fraction(1, 2)
@@ -94,12 +94,15 @@ class Describer:
         """Where the footage is, in pixels of the upright canonical picture at full size: the picture
         inside the frame whose four sides stay sharp on the mean of the pictures (`inset`), when
         there is one and the moving region, if any, lies inside it (the footage's own motion); else
-        the moving region (`moving_region`). Either must be placed inside the frame (`_inset`)."""
+        the moving region (`moving_region`), when a still surround lines its sides (`STILL_SURROUND`:
+        a moving part of a scene is not a window). Either must be placed inside the frame (`_inset`)."""
         if self.motion is None:
             return None
         width, height = self.motion.width, self.motion.height
         moving = self.motion.region()
-        if moving is not None and not _inset(moving, width, height):
+        if moving is not None and not (
+            _inset(moving, width, height) and self.motion.still_surround(moving) >= STILL_SURROUND
+        ):
             moving = None
         framed = None if self.edges is None else self.edges.rectangle()
         if framed is not None and not _inset(framed, width, height):
