@@ -236,3 +236,19 @@ def test_the_describer_describes_the_whole_of_a_scene_whose_corner_moves() -> No
         describer.edges.add(frame)
     assert describer.motion.region() is not None
     assert describer.region() is None
+
+
+def test_only_a_region_in_a_corner_must_be_lined_by_a_still_set() -> None:
+    """Away from the corners the surround may move (a filmed screen's wall shakes with the camera, a
+    repost's blurred fill moves with the footage); a region in a corner has only two sides of its own."""
+    from evidence.media.video.describe import footage_box
+
+    middle, corner = Box(100, 60, 300, 200), Box(0, 200, 300, 160)
+    assert footage_box(middle, None, 0.4, W, H) == middle
+    assert footage_box(corner, None, 0.4, W, H) is None
+    assert footage_box(corner, None, 0.95, W, H) == corner
+    framed = Box(90, 50, 320, 220)  # the window's sides: the footage moving inside it is its own
+    assert footage_box(middle, framed, 0.4, W, H) == framed
+    assert footage_box(None, framed, 1.0, W, H) == framed
+    band = Box(0, 100, W, 150)  # edge to edge: the footage itself with a quiet part
+    assert footage_box(band, None, 1.0, W, H) is None

@@ -91,23 +91,15 @@ class Describer:
         return self.flush() if len(self.pending) >= sscd.BATCH else []
 
     def region(self) -> Box | None:
-        """Where the footage is, in pixels of the upright canonical picture at full size: the picture
-        inside the frame whose four sides stay sharp on the mean of the pictures (`inset`), when
-        there is one and the moving region, if any, lies inside it (the footage's own motion); else
-        the moving region (`moving_region`), when a still surround lines its sides (`STILL_SURROUND`:
-        a moving part of a scene is not a window). Either must be placed inside the frame (`_inset`)."""
+        """Where the footage is, in pixels of the upright canonical picture at full size (`footage_box`
+        of the moving region and of the window whose four sides stay sharp on the mean picture)."""
         if self.motion is None:
             return None
         width, height = self.motion.width, self.motion.height
         moving = self.motion.region()
-        if moving is not None and not (
-            _inset(moving, width, height) and self.motion.still_surround(moving) >= STILL_SURROUND
-        ):
-            moving = None
+        surround = 1.0 if moving is None else self.motion.still_surround(moving)
         framed = None if self.edges is None else self.edges.rectangle()
-        if framed is not None and not _inset(framed, width, height):
-            framed = None
-        found = framed if framed is not None and _within(moving, framed, width) else moving
+        found = footage_box(moving, framed, surround, width, height)
         if found is None:
             return None
         g = self.geometry
@@ -126,17 +118,43 @@ class Describer:
         ]
 
 
+def footage_box(
+    moving: Box | None, framed: Box | None, surround: float, width: int, height: int
+) -> Box | None:
+    """Which rectangle of a `width` x `height` picture the footage is, if any: the window found by its
+    sides (`framed`) when the moving region lies inside it or there is none; else the moving region,
+    when it is placed inside the frame and, in a corner, lined by a still set (`surround`, its
+    `still_surround`): a corner region has only two sides of its own, and a moving part of a scene
+    cut off by the frame's edges is as rectangular, while a window there still meets a still set."""
+    if moving is not None:
+        in_corner = sum(_touches(moving, width, height)) == 2
+        if not _inset(moving, width, height) or (in_corner and surround < STILL_SURROUND):
+            moving = None
+    if framed is not None and not _inset(framed, width, height):
+        framed = None
+    return framed if framed is not None and _within(moving, framed, width) else moving
+
+
 def _inset(box: Box, width: int, height: int) -> bool:
     """Whether a moving region is a picture placed inside the frame: it touches at most two edges of
     the frame, and two only at a corner. A band from edge to edge (footage under a still sky, above a
     still foreground) is the footage itself with a quiet part; describing the band alone would make
     the clip unlike its own copies, whose quiet parts differ."""
-    slack_x, slack_y = max(2, width // 50), max(2, height // 50)
-    left, top = box.x <= slack_x, box.y <= slack_y
-    right, bottom = box.right >= width - slack_x, box.bottom >= height - slack_y
+    left, top, right, bottom = _touches(box, width, height)
     if (left and right) or (top and bottom):
         return False
     return sum((left, top, right, bottom)) <= 2
+
+
+def _touches(box: Box, width: int, height: int) -> tuple[bool, bool, bool, bool]:
+    """Which edges of the frame (left, top, right, bottom) `box` reaches, give or take 2 %."""
+    slack_x, slack_y = max(2, width // 50), max(2, height // 50)
+    return (
+        box.x <= slack_x,
+        box.y <= slack_y,
+        box.right >= width - slack_x,
+        box.bottom >= height - slack_y,
+    )
 
 
 def _within(inner: Box | None, outer: Box, width: int) -> bool:

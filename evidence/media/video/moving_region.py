@@ -31,8 +31,10 @@ describes the whole frame):
      clearly stiller than the footage (a ticker outside does not move the outside's median).
 
 `still_surround` says how much of a rectangle's edge a still surround lines: the describer takes a
-moving region for a window only when a still set lines it (`STILL_SURROUND`), since a moving part of
-a scene (water, lights) fades into the still rest of it instead of stopping at a straight line.
+moving region in a corner of the frame for a window only when a still set lines it (`STILL_SURROUND`),
+since a moving part of a scene (water, lights) fades into the still rest of it instead of stopping at
+a straight line. (Elsewhere the surround may move: a filmed screen's wall shakes with the camera, a
+repost's blurred fill moves with the footage.)
 
 A nearly static clip with a small moving strip is refused by the size rule; a moving strip large
 enough to pass it is indistinguishable from a small picture-in-picture and is accepted.
@@ -89,8 +91,8 @@ MAX_OUTSIDE_RATIO: Final = 0.5
 """The median std outside the rectangle may be at most this fraction of the median inside."""
 STILL_SURROUND: Final = 0.8
 """`still_surround`: the share of a window's edge that a still surround lines, measured 0.90-1.00 for
-picture-in-picture windows, screen captures and filmed screens, at most 0.72 for a moving part of a
-scene (water, lights, a blurred fill) on the tune half of `bench/dupes`."""
+picture-in-picture windows and screen captures, at most 0.36 for a moving part of a scene in a corner
+(water, lights) on the tune half of `bench/dupes` (a blurred fill: 0.72)."""
 
 _Float = npt.NDArray[np.float64]
 
