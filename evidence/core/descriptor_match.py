@@ -38,11 +38,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from evidence.core.descriptor_checks import Checks, Ledger, Verifier
 from evidence.core.matching import ItemMatch, Segment, classify, per_candidate, still_match
 from evidence.core.names import RelationKind
 
@@ -82,13 +82,6 @@ class DescriptorParams:
     mapped: int = 2
     inliers: int = 30
     check_floor: float = 0.45
-
-
-class Verifier(Protocol):
-    """Checks frame pairs of a candidate on the pictures: for each (query time, candidate time), the
-    number of matching points one plane mapping explains (0 when it cannot be checked)."""
-
-    def __call__(self, item_id: int, pairs: Sequence[tuple[float, float]]) -> list[int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +141,10 @@ def match_descriptors(
         return _stills(videos, params)
     results = []
     ranked = sorted(per_item.items(), key=lambda kv: (-max(p.similarity for p in kv[1]), kv[0]))
+    ledger = Ledger(groups)  # what the pictures said of each group of known copies, and where
     for item_id, item_pairs in ranked:
-        found = _match_one(query, usable_times, item_pairs, sorted(target_times[item_id]), params, verify)
+        checks = Checks(item_id, verify, params, ledger)
+        found = _match_one(query, usable_times, item_pairs, sorted(target_times[item_id]), params, checks)
         if found is not None:
             results.append(found)
     results.sort(key=lambda m: (-m.score, m.item_id))
@@ -175,7 +170,7 @@ def _match_one(
     pairs: list[Pair],
     target_times: list[float],
     params: DescriptorParams,
-    verify: Verifier | None = None,
+    checked: Checks,
 ) -> ItemMatch | None:
     q = np.array([p.query for p in pairs], dtype=np.int64)
     tq = np.array([query.times[p.query] for p in pairs], dtype=np.float64)
@@ -184,14 +179,13 @@ def _match_one(
     spec = np.array([p.specificity for p in pairs], dtype=np.float64)
     alive = np.ones(len(pairs), dtype=bool)
     segments: list[tuple[Segment, list[int], _Line]] = []
-    checked = _Checks(pairs[0].item_id, verify, params, tq, sim)
     for _ in range(params.max_lines):
         line = _best_line(q, tq, ts, sim, spec, alive, params)
         if line is None:
             break
         found = []
         for segment, rows, convincing in _runs(line, tq, ts, sim, spec, params):
-            if convincing or checked.run(line, rows):
+            if convincing or checked.run(line.speed, line.offset, [(tq[r], sim[r]) for r in rows]):
                 found.append((segment, rows))
         if not found:
             break
@@ -216,7 +210,7 @@ def _match_one(
     if float(np.mean([sim[r] for r in best[:3]])) < params.join and not checked.any_mapped:
         # look-alike content reaches this level: only the pictures themselves can settle it
         _, rows, line = max(segments, key=lambda sr: sr[0].query_end - sr[0].query_start)
-        if not checked.run(line, rows):
+        if not checked.run(line.speed, line.offset, [(tq[r], sim[r]) for r in rows]):
             classification = RelationKind.PARTIAL
     offsets = tuple(round(s.target_start - s.query_start, 3) for s in ordered)
     return ItemMatch(
@@ -309,35 +303,6 @@ def _convincing(
     return top >= params.strong_flat or (
         top >= params.strong and float(np.median(specificity)) >= params.specific
     )
-
-
-class _Checks:
-    """The picture checks of one candidate's runs (`Verifier`): a run is checked when its pictures
-    resemble enough (`check_floor`), on its `checks` most similar query frames, each against the
-    candidate's moment the run's line puts it at."""
-
-    def __init__(
-        self, item_id: int, verify: Verifier | None, params: DescriptorParams, tq: F64, sim: F64
-    ) -> None:
-        self.item_id, self.verify, self.params = item_id, verify, params
-        self.tq, self.sim = tq, sim  # the candidate's pairs: query time, similarity
-        self.any_mapped = False
-
-    def run(self, line: _Line, rows: Sequence[int]) -> bool:
-        """`rows`: the run's pairs."""
-        p = self.params
-        frames = [(float(self.tq[r]), float(self.sim[r])) for r in rows]
-        if self.verify is None or not frames:
-            return False
-        top = sorted((s for _, s in frames), reverse=True)[:3]
-        if sum(top) / len(top) < p.check_floor:
-            return False
-        chosen = sorted(frames, key=lambda f: (-f[1], f[0]))[: p.checks]
-        pairs = [(t, max(0.0, line.speed * t + line.offset)) for t, _ in sorted(chosen)]
-        counts = self.verify(self.item_id, pairs)
-        mapped = sum(1 for c in counts if c >= p.inliers) >= min(p.mapped, len(pairs))
-        self.any_mapped = self.any_mapped or mapped
-        return mapped
 
 
 def _runs(

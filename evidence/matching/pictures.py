@@ -1,4 +1,4 @@
-"""The picture check of descriptor matches (`core.descriptor_match.Verifier`): the query's and a
+"""The picture check of descriptor matches (`core.descriptor_checks.Verifier`): the query's and a
 candidate's frames at the aligned moments, decoded in the analysis worker as matching describes them
 (border off, cut to the footage region), compared point by point in this process
 (`media.image.local_features`). Bounded per lookup: the most similar candidates are checked first."""

@@ -194,6 +194,40 @@ def test_a_look_alike_run_is_kept_and_joins_only_when_its_pictures_map() -> None
         assert all(target == pytest.approx(t, abs=0.01) for t, target in checked)
 
 
+def test_known_copies_of_footage_whose_pictures_mapped_are_not_checked_again() -> None:
+    """A compilation's piece of a clip with many catalogued copies: once the pictures of one copy map,
+    the lookup's checks go to the other footage it borrows, not to copy after copy of the first."""
+    q = query(10)
+    copies, other = (1, 2, 3), 9  # three known copies of one clip, and an unrelated look-alike
+    pairs = [p for item in copies for p in _flat_copy_pairs(q, item, 0.84 - 0.01 * item)]
+    pairs += _flat_copy_pairs(q, other, 0.80)
+    times = {item: stored(10) for item in (*copies, other)}
+    check = Pictures({1: 120, 2: 120, 3: 120, other: 0})
+    found = match_descriptors(q, pairs, times, groups={1: 1, 2: 1, 3: 1, other: other}, verify=check)
+    assert {m.item_id for m in found} == set(copies)
+    assert all(m.classification == RelationKind.DUPLICATE and "points" in m.via for m in found)
+    assert [item for item, _ in check.calls] == [1, other]  # the other copies were vouched for
+    # not known to be copies of each other: each is checked on its own
+    check = Pictures({1: 120, 2: 120, 3: 120})
+    assert len(match_descriptors(q, pairs, times, verify=check)) == 3
+    assert [item for item, _ in check.calls] == [1, 2, 3, other]
+
+
+def test_copies_of_a_look_alike_clip_spend_two_checks_not_the_whole_budget() -> None:
+    """Six catalogued copies of a clip of the same template, more alike to the descriptor than the
+    query's true source: two of them failing on the pictures settle it for their group there."""
+    q = query(10)
+    look_alikes, source = (11, 12, 13, 14, 15, 16), 20
+    pairs = [p for item in look_alikes for p in _flat_copy_pairs(q, item, 0.90 - 0.01 * (item - 10))]
+    pairs += _flat_copy_pairs(q, source, 0.80)
+    times = {item: stored(10) for item in (*look_alikes, source)}
+    groups = {**{item: 11 for item in look_alikes}, source: source}
+    check = Pictures({source: 150})
+    [found] = match_descriptors(q, pairs, times, groups=groups, verify=check)
+    assert found.item_id == source and found.classification == RelationKind.DUPLICATE
+    assert [item for item, _ in check.calls] == [11, 12, source]
+
+
 def test_a_convincing_match_below_the_join_level_is_checked_before_it_joins() -> None:
     q = query(10)
     pairs = copy_pairs(q, 7, 0, 10, 0.0, sim=0.85)  # specific, but not near-identical

@@ -1,0 +1,91 @@
+"""The picture checks of descriptor runs (`core.descriptor_match`), and how one lookup spends them.
+Pure: the pictures are compared by the caller's `Verifier`.
+
+A run the descriptors alone do not make convincing is checked on its `checks` most similar query frames,
+each against the candidate's moment the run's line puts it at; it counts when `mapped` of them show
+`inliers` matching points. A lookup has a budget of checks (the caller's), and candidates come most
+similar first. Items already known to be copies of each other (a group: relations that join clusters)
+show the same footage, so what the pictures said about one of them at a stretch of the query holds for
+the others (`Ledger`): once a run of a group maps, its other items' runs within that stretch are taken
+as mapped; once two of its items fail there, the rest are not checked there either. So the budget
+reaches every footage a compilation borrows instead of going to copy after copy of the first, or to
+copy after copy of a look-alike clip (slides of one template).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Protocol
+
+REFUTED_AFTER = 2  # failed checks of one group at a stretch after which its other items are not checked
+
+
+class Verifier(Protocol):
+    """Checks frame pairs of a candidate on the pictures: for each (query time, candidate time), the
+    number of matching points one plane mapping explains (0 when it cannot be checked)."""
+
+    def __call__(self, item_id: int, pairs: Sequence[tuple[float, float]]) -> list[int]: ...
+
+
+class CheckParams(Protocol):
+    @property
+    def checks(self) -> int: ...  # frame pairs checked per run
+    @property
+    def mapped(self) -> int: ...  # how many of them must map
+    @property
+    def inliers(self) -> int: ...  # with this many matching points
+    @property
+    def check_floor(self) -> float: ...  # the run's three best pairs average this, or it is not checked
+    @property
+    def tolerance(self) -> float: ...  # seconds: how far a stretch reaches
+
+
+class Ledger:
+    """What the pictures said during one lookup, per group: the query stretches where a run mapped,
+    and those where one failed."""
+
+    def __init__(self, groups: dict[int, int] | None) -> None:
+        self.groups = groups or {}
+        self.mapped: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        self.failed: dict[int, list[tuple[float, float]]] = defaultdict(list)
+
+    def group(self, item_id: int) -> int:
+        return self.groups.get(item_id, item_id)
+
+
+class Checks:
+    """The picture checks of one candidate's runs."""
+
+    def __init__(
+        self, item_id: int, verify: Verifier | None, params: CheckParams, ledger: Ledger | None = None
+    ) -> None:
+        self.item_id, self.verify, self.params = item_id, verify, params
+        self.ledger = ledger or Ledger(None)
+        self.any_mapped = False
+
+    def run(self, speed: float, offset: float, frames: Sequence[tuple[float, float]]) -> bool:
+        """Whether a run's pictures map; `frames`: its pairs' (query time, similarity)."""
+        p = self.params
+        if self.verify is None or not frames:
+            return False
+        top = sorted((s for _, s in frames), reverse=True)[:3]
+        if sum(top) / len(top) < p.check_floor:
+            return False
+        chosen = sorted(frames, key=lambda f: (-f[1], f[0]))[: p.checks]
+        pairs = [(t, max(0.0, speed * t + offset)) for t, _ in sorted(chosen)]
+        lo, hi, slack = pairs[0][0], pairs[-1][0], p.tolerance
+        group = self.ledger.group(self.item_id)
+        if any(a - slack <= lo and hi <= b + slack for a, b in self.ledger.mapped[group]):
+            mapped = True
+        elif sum(a - slack <= hi and lo <= b + slack for a, b in self.ledger.failed[group]) >= REFUTED_AFTER:
+            mapped = False
+        else:
+            counts = self.verify(self.item_id, pairs)
+            mapped = sum(1 for c in counts if c >= p.inliers) >= min(p.mapped, len(pairs))
+            if mapped:  # the whole run's stretch shows this group's footage
+                self.ledger.mapped[group].append((min(t for t, _ in frames), max(t for t, _ in frames)))
+            else:
+                self.ledger.failed[group].append((lo, hi))
+        self.any_mapped = self.any_mapped or mapped
+        return mapped
