@@ -106,3 +106,18 @@ def _motion(picture: np.ndarray):  # type: ignore[no-untyped-def]
     from evidence.media.video.moving_region import MotionAccumulator
 
     return MotionAccumulator(picture.shape[1], picture.shape[0])
+
+
+def test_the_window_s_sides_outrank_the_motion_inside_it_and_a_band_is_not_a_window() -> None:
+    from evidence.media.video.describe import footage_box
+
+    width, height = 640, 360
+    moving, framed = Box(120, 70, 200, 150), Box(100, 50, 300, 200)
+    assert footage_box(moving, framed, width, height) == framed  # the footage's own motion inside
+    assert footage_box(None, framed, width, height) == framed  # a still scene in the window
+    assert footage_box(moving, None, width, height) == moving
+    elsewhere = Box(420, 40, 180, 120)  # motion outside the window: the window is not the footage
+    assert footage_box(elsewhere, framed, width, height) == elsewhere
+    band = Box(0, 100, width, 150)  # edge to edge: the footage itself with a quiet part
+    assert footage_box(band, None, width, height) is None
+    assert footage_box(None, band, width, height) is None

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from evidence.core.box import Box
-from evidence.media.video.moving_region import STILL_SURROUND, MotionAccumulator, region_of
+from evidence.media.video.moving_region import MotionAccumulator, region_of
 
 FRAMES = 24
 W, H = 640, 360
@@ -193,62 +193,3 @@ def test_frames_of_another_size_are_refused() -> None:
     accumulator = MotionAccumulator(W, H)
     with pytest.raises(ValueError):
         accumulator.add(np.zeros((H // 2, W // 2), dtype=np.uint8))
-
-
-def shimmering_corner() -> Iterator[np.ndarray]:
-    """A still scene from a tripod whose bottom-left part moves (water, lights), the motion fading
-    out into the still part rather than stopping at a straight line."""
-    rng = np.random.default_rng(12)
-    [scene] = list(handheld(W, H, frames=1, seed=8))
-    y, x = np.mgrid[0:H, 0:W].astype(np.float32)
-    fade = np.clip(1.0 - np.hypot(x / (0.55 * W), (H - y) / (0.6 * H)), 0, 1) ** 0.7  # 1 at the corner
-    for _ in range(FRAMES):
-        ripple = cv2.resize(rng.normal(0, 40, (H // 8, W // 8)).astype(np.float32), (W, H))
-        frame = scene.astype(np.float32) + (ripple * fade)[:, :, None]
-        yield noisy(np.clip(frame, 0, 255).astype(np.uint8), rng)
-
-
-def test_a_window_is_lined_by_a_still_surround_and_a_moving_part_of_a_scene_is_not() -> None:
-    accumulator = MotionAccumulator(W, H)
-    for frame in picture_in_picture():
-        accumulator.add(frame)
-    window = accumulator.region()
-    assert window is not None and accumulator.still_surround(window) >= STILL_SURROUND
-
-    accumulator = MotionAccumulator(W, H)
-    for frame in shimmering_corner():
-        accumulator.add(frame)
-    part = accumulator.region()
-    assert part is not None and part.x == 0 and part.bottom == H, part  # found, in the corner
-    assert accumulator.still_surround(part) < STILL_SURROUND
-
-
-def test_the_describer_describes_the_whole_of_a_scene_whose_corner_moves() -> None:
-    """Describing only the moving corner would make the clip unlike its own copies (measured: a rotated
-    copy of a tripod shot, a zoomed night view, lost their sources so)."""
-    from evidence.media.video.describe import Describer, Geometry
-
-    describer = Describer(Geometry(W, H, None, 0), track_motion=True)
-    for frame in shimmering_corner():
-        describer.motion = describer.motion or MotionAccumulator(W, H)
-        describer.motion.add(frame)
-        assert describer.edges is not None
-        describer.edges.add(frame)
-    assert describer.motion.region() is not None
-    assert describer.region() is None
-
-
-def test_only_a_region_in_a_corner_must_be_lined_by_a_still_set() -> None:
-    """Away from the corners the surround may move (a filmed screen's wall shakes with the camera, a
-    repost's blurred fill moves with the footage); a region in a corner has only two sides of its own."""
-    from evidence.media.video.describe import footage_box
-
-    middle, corner = Box(100, 60, 300, 200), Box(0, 200, 300, 160)
-    assert footage_box(middle, None, 0.4, W, H) == middle
-    assert footage_box(corner, None, 0.4, W, H) is None
-    assert footage_box(corner, None, 0.95, W, H) == corner
-    framed = Box(90, 50, 320, 220)  # the window's sides: the footage moving inside it is its own
-    assert footage_box(middle, framed, 0.4, W, H) == framed
-    assert footage_box(None, framed, 1.0, W, H) == framed
-    band = Box(0, 100, W, 150)  # edge to edge: the footage itself with a quiet part
-    assert footage_box(band, None, 1.0, W, H) is None

@@ -28,7 +28,7 @@ from evidence.media import sscd
 from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_blas, upright
 from evidence.media.video.inset import EdgeMean
-from evidence.media.video.moving_region import STILL_SURROUND, MotionAccumulator
+from evidence.media.video.moving_region import MotionAccumulator
 from evidence.media.video.results import DescribedFrame
 
 DESCRIBE_INTERVAL: Final = Fraction(1, 2)
@@ -97,9 +97,8 @@ class Describer:
             return None
         width, height = self.motion.width, self.motion.height
         moving = self.motion.region()
-        surround = 1.0 if moving is None else self.motion.still_surround(moving)
         framed = None if self.edges is None else self.edges.rectangle()
-        found = footage_box(moving, framed, surround, width, height)
+        found = footage_box(moving, framed, width, height)
         if found is None:
             return None
         g = self.geometry
@@ -118,18 +117,12 @@ class Describer:
         ]
 
 
-def footage_box(
-    moving: Box | None, framed: Box | None, surround: float, width: int, height: int
-) -> Box | None:
+def footage_box(moving: Box | None, framed: Box | None, width: int, height: int) -> Box | None:
     """Which rectangle of a `width` x `height` picture the footage is, if any: the window found by its
-    sides (`framed`) when the moving region lies inside it or there is none; else the moving region,
-    when it is placed inside the frame and, in a corner, lined by a still set (`surround`, its
-    `still_surround`): a corner region has only two sides of its own, and a moving part of a scene
-    cut off by the frame's edges is as rectangular, while a window there still meets a still set."""
-    if moving is not None:
-        in_corner = sum(_touches(moving, width, height)) == 2
-        if not _inset(moving, width, height) or (in_corner and surround < STILL_SURROUND):
-            moving = None
+    sides (`framed`) when the moving region lies inside it (the footage's own motion) or there is
+    none; else the moving region. Either must be placed inside the frame (`_inset`)."""
+    if moving is not None and not _inset(moving, width, height):
+        moving = None
     if framed is not None and not _inset(framed, width, height):
         framed = None
     return framed if framed is not None and _within(moving, framed, width) else moving

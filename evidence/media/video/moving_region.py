@@ -30,12 +30,6 @@ describes the whole frame):
    - the median std outside is at most `MAX_OUTSIDE_RATIO` (½) of the median inside: the surround is
      clearly stiller than the footage (a ticker outside does not move the outside's median).
 
-`still_surround` says how much of a rectangle's edge a still surround lines: the describer takes a
-moving region in a corner of the frame for a window only when a still set lines it (`STILL_SURROUND`),
-since a moving part of a scene (water, lights) fades into the still rest of it instead of stopping at
-a straight line. (Elsewhere the surround may move: a filmed screen's wall shakes with the camera, a
-repost's blurred fill moves with the footage.)
-
 A nearly static clip with a small moving strip is refused by the size rule; a moving strip large
 enough to pass it is indistinguishable from a small picture-in-picture and is accepted.
 
@@ -63,7 +57,6 @@ __all__ = [
     "MIN_SIDE",
     "NOISE_STD",
     "STATIC_STD",
-    "STILL_SURROUND",
     "WORK_WIDTH",
     "MotionAccumulator",
     "region_of",
@@ -89,10 +82,6 @@ MIN_FILL: Final = 0.60
 """At least this fraction of the rectangle's pixels must be moving."""
 MAX_OUTSIDE_RATIO: Final = 0.5
 """The median std outside the rectangle may be at most this fraction of the median inside."""
-STILL_SURROUND: Final = 0.8
-"""`still_surround`: the share of a window's edge that a still surround lines, measured 0.90-1.00 for
-picture-in-picture windows and screen captures, at most 0.36 for a moving part of a scene in a corner
-(water, lights) on the tune half of `bench/dupes` (a blurred fill: 0.72)."""
 
 _Float = npt.NDArray[np.float64]
 
@@ -163,31 +152,6 @@ class MotionAccumulator:
         if not self._plausible(std, moving, x, y, w, h):
             return None
         return self._to_full(x, y, w, h)
-
-    def still_surround(self, box: Box) -> float:
-        """How much of the edge of `box` (full-frame pixels) a still surround lines: over each side
-        inside the frame, the share of the work pixels two columns (rows) beyond it whose std is at
-        most the noise floor or half the std one inside it; the smallest share (1.0 when every side is
-        on the frame's edge). A picture placed inside the frame stops at a straight line with a still
-        set beyond; a moving part of a scene (water, lit windows, a crowd) fades into the scene."""
-        std = self.std()
-        sx, sy = self.work_width / self.width, self.work_height / self.height
-        x0, y0 = round(box.x * sx), round(box.y * sy)
-        x1 = min(self.work_width, round(box.right * sx))
-        y1 = min(self.work_height, round(box.bottom * sy))
-        if x1 - x0 < 4 or y1 - y0 < 4:
-            return 0.0
-        lines = []
-        if x0 > 1:
-            lines.append((std[y0:y1, x0 + 1], std[y0:y1, x0 - 2]))
-        if x1 < self.work_width - 1:
-            lines.append((std[y0:y1, x1 - 2], std[y0:y1, min(self.work_width - 1, x1 + 1)]))
-        if y0 > 1:
-            lines.append((std[y0 + 1, x0:x1], std[y0 - 2, x0:x1]))
-        if y1 < self.work_height - 1:
-            lines.append((std[y1 - 2, x0:x1], std[min(self.work_height - 1, y1 + 1), x0:x1]))
-        shares = [float(np.mean(out <= np.maximum(NOISE_STD, 0.5 * inside))) for inside, out in lines]
-        return min(shares, default=1.0)
 
     def _plausible(self, std: _Float, moving: npt.NDArray[np.bool_], x: int, y: int, w: int, h: int) -> bool:
         share = (w * h) / std.size
