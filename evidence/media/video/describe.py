@@ -133,21 +133,12 @@ def _inset(box: Box, width: int, height: int) -> bool:
     the frame, and two only at a corner. A band from edge to edge (footage under a still sky, above a
     still foreground) is the footage itself with a quiet part; describing the band alone would make
     the clip unlike its own copies, whose quiet parts differ."""
-    left, top, right, bottom = _touches(box, width, height)
+    slack_x, slack_y = max(2, width // 50), max(2, height // 50)
+    left, top = box.x <= slack_x, box.y <= slack_y
+    right, bottom = box.right >= width - slack_x, box.bottom >= height - slack_y
     if (left and right) or (top and bottom):
         return False
     return sum((left, top, right, bottom)) <= 2
-
-
-def _touches(box: Box, width: int, height: int) -> tuple[bool, bool, bool, bool]:
-    """Which edges of the frame (left, top, right, bottom) `box` reaches, give or take 2 %."""
-    slack_x, slack_y = max(2, width // 50), max(2, height // 50)
-    return (
-        box.x <= slack_x,
-        box.y <= slack_y,
-        box.right >= width - slack_x,
-        box.bottom >= height - slack_y,
-    )
 
 
 def _within(inner: Box | None, outer: Box, width: int) -> bool:
