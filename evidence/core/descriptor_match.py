@@ -185,7 +185,7 @@ def _match_one(
             break
         found = []
         for segment, rows, convincing in _runs(line, tq, ts, sim, spec, params):
-            if convincing or checked.run(line.speed, line.offset, [(tq[r], sim[r]) for r in rows]):
+            if convincing or checked.run(line.speed, line.offset, _frames(rows, tq, sim)):
                 found.append((segment, rows))
         if not found:
             break
@@ -210,7 +210,7 @@ def _match_one(
     if float(np.mean([sim[r] for r in best[:3]])) < params.join and not checked.any_mapped:
         # look-alike content reaches this level: only the pictures themselves can settle it
         _, rows, line = max(segments, key=lambda sr: sr[0].query_end - sr[0].query_start)
-        if not checked.run(line.speed, line.offset, [(tq[r], sim[r]) for r in rows]):
+        if not checked.run(line.speed, line.offset, _frames(rows, tq, sim)):
             classification = RelationKind.PARTIAL
     offsets = tuple(round(s.target_start - s.query_start, 3) for s in ordered)
     return ItemMatch(
@@ -303,6 +303,11 @@ def _convincing(
     return top >= params.strong_flat or (
         top >= params.strong and float(np.median(specificity)) >= params.specific
     )
+
+
+def _frames(rows: Sequence[int], tq: F64, sim: F64) -> list[tuple[float, float]]:
+    """A run's pairs as (query time, similarity)."""
+    return [(float(tq[r]), float(sim[r])) for r in rows]
 
 
 def _runs(
