@@ -15,18 +15,20 @@ from collections import Counter
 from pathlib import Path
 
 from evidence.core.box import Box
+from evidence.media import sscd
+from evidence.media.video.describe import DESCRIBE_INTERVAL
 from evidence.media.video.inset import EdgeMean
 from evidence.media.video.moving_region import MotionAccumulator
 
 HERE = Path(__file__).resolve().parent
 SUITE = HERE.parent / ".cache" / "dupes" / "v3"
-EVERY = 0.5  # seconds between described pictures
-SHORT_SIDE = 224
+EVERY = float(DESCRIBE_INTERVAL)  # seconds between described pictures
 
 
 def finders(path: Path) -> tuple[Box | None, Box | None]:
     """The window found by its sides and the moving region, in described-picture pixels."""
     import av
+    import cv2
 
     edges, motion, due = EdgeMean(), None, 0.0
     with av.open(str(path)) as container:
@@ -37,12 +39,12 @@ def finders(path: Path) -> tuple[Box | None, Box | None]:
             if t < due:
                 continue
             due = (t // EVERY + 1) * EVERY
-            scale = min(1.0, SHORT_SIDE / min(frame.width, frame.height))
+            scale = min(1.0, sscd.SHORT_SIDE / min(frame.width, frame.height))
             size = round(frame.width * scale), round(frame.height * scale)
             rgb = frame.to_ndarray(format="rgb24", width=size[0], height=size[1], interpolation="AREA")
             motion = motion or MotionAccumulator(*size)
             motion.add(rgb)
-            edges.add(rgb)
+            edges.add(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
     return edges.rectangle(), None if motion is None else motion.region()
 
 

@@ -57,11 +57,8 @@ class Ledger:
 class Checks:
     """The picture checks of one candidate's runs."""
 
-    def __init__(
-        self, item_id: int, verify: Verifier | None, params: CheckParams, ledger: Ledger | None = None
-    ) -> None:
-        self.item_id, self.verify, self.params = item_id, verify, params
-        self.ledger = ledger or Ledger(None)
+    def __init__(self, item_id: int, verify: Verifier | None, params: CheckParams, ledger: Ledger) -> None:
+        self.item_id, self.verify, self.params, self.ledger = item_id, verify, params, ledger
         self.any_mapped = False
 
     def run(self, speed: float, offset: float, frames: Sequence[tuple[float, float]]) -> bool:

@@ -68,7 +68,8 @@ def test_the_mean_keeps_the_sides_that_last_and_loses_the_moving_edges() -> None
         frame = window_in_programme(window, seed=3)
         # a different picture each time: nothing inside lasts
         frame[window.y : window.bottom, window.x : window.right] = daylight(10 + i, (window.w, window.h))
-        mean.add(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
+        noisy = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+        mean.add(cv2.cvtColor(noisy, cv2.COLOR_RGB2GRAY))
     found = mean.rectangle()
     assert found is not None and iou(found, window) >= 0.9, found
 
@@ -85,7 +86,7 @@ def test_the_describer_takes_the_window_of_a_still_scene() -> None:
         describer.motion = describer.motion or _motion(picture)
         describer.motion.add(picture)
         assert describer.edges is not None
-        describer.edges.add(picture)
+        describer.edges.add(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY))
     assert describer.motion.region() is None
     found = describer.region()
     assert found is not None and iou(found, window.scaled(2)) >= 0.9, found
@@ -98,7 +99,7 @@ def test_a_frame_filling_still_scene_gets_no_region() -> None:
         describer.motion = describer.motion or _motion(photo)
         describer.motion.add(photo)
         assert describer.edges is not None
-        describer.edges.add(photo)
+        describer.edges.add(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY))
     assert describer.region() is None
 
 

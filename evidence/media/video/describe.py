@@ -75,7 +75,7 @@ class Describer:
 
     def __init__(self, geometry: Geometry, *, variant: str = "canonical", track_motion: bool = False) -> None:
         self.geometry, self.variant, self.track_motion = geometry, variant, track_motion
-        self.pending: list[tuple[int, Fraction, U8]] = []
+        self.pending: list[tuple[int, Fraction, U8, U8]] = []  # index, time, picture, its grey
         self.motion: MotionAccumulator | None = None
         self.edges = EdgeMean() if track_motion else None
 
@@ -85,9 +85,10 @@ class Describer:
             if self.motion is None:
                 self.motion = MotionAccumulator(picture.shape[1], picture.shape[0])
             self.motion.add(picture)
+        grey = _grey(picture)
         if self.edges is not None:
-            self.edges.add(picture)
-        self.pending.append((index, t, picture))
+            self.edges.add(grey)
+        self.pending.append((index, t, picture, grey))
         return self.flush() if len(self.pending) >= sscd.BATCH else []
 
     def region(self) -> Box | None:
@@ -110,10 +111,10 @@ class Describer:
         pending, self.pending = self.pending, []
         if not pending:
             return []
-        vectors = sscd.describe([p for _, _, p in pending])
+        vectors = sscd.describe([p for _, _, p, _ in pending])
         return [
-            DescribedFrame(index, t, self.variant, sscd.pack(v), is_flat(_grey(p)))
-            for (index, t, p), v in zip(pending, vectors, strict=True)
+            DescribedFrame(index, t, self.variant, sscd.pack(v), is_flat(grey))
+            for (index, t, _, grey), v in zip(pending, vectors, strict=True)
         ]
 
 

@@ -59,11 +59,8 @@ class EdgeMean:
         self._sum: _Float | None = None
         self._count = 0
 
-    def add(self, rgb: npt.NDArray[np.uint8]) -> None:
-        """Fold in one RGB picture (every picture of a clip has the same size)."""
-        import cv2
-
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    def add(self, grey: npt.NDArray[np.uint8]) -> None:
+        """Fold in one grey picture (every picture of a clip has the same size)."""
         if self._sum is None:
             self._sum = np.zeros(grey.shape, dtype=np.float64)
         elif self._sum.shape != grey.shape:
