@@ -205,7 +205,9 @@ def test_the_worker_side_stream_holds_nothing_that_grows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Memory traced while a 3-minute clip streams out in parts (each dropped once received) stays
-    flat; keeping only its query hashes, compactly, would add more than the bound."""
+    flat; keeping only its query hashes, compactly, would add more than the bound. A batch of pictures
+    on the describing thread is a passing peak at the moment a part is sent, not growth: the rise is
+    read at the 90th percentile of the samples (growth lifts every late sample)."""
     clip = make_video(tmp_path / "long.mp4", seconds=180, fps=25, size=(64, 48), scenes=6, seed=4)
     monkeypatch.setattr(media_parts, "PART_FRAMES", 8)
     monkeypatch.setattr(media_parts, "PART_QUERY", 120)
@@ -222,4 +224,6 @@ def test_the_worker_side_stream_holds_nothing_that_grows(
         tracemalloc.stop()
     assert query_frames >= 2600 and len(traced) > 20
     bound = 160_000  # bytes; 2,600 query frames are about 340,000 even in a QueryTable
-    assert max(traced) - traced[len(traced) // 8] < bound, [t // 1024 for t in traced]
+    early = len(traced) // 8
+    rise = float(np.percentile(traced[early:], 90)) - traced[early]
+    assert rise < bound, [t // 1024 for t in traced]

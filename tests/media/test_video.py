@@ -26,7 +26,7 @@ from evidence.core.box import Box
 from evidence.media.pdq import pdq_from_rgb
 from evidence.media.video.analyse import MediaError, VideoAnalysis, analyse_video
 from evidence.media.video.borders import BorderStats, rotate_box
-from evidence.media.video.decode import single_threaded_blas
+from evidence.media.video.decode import single_threaded_maths
 
 SIZE = (320, 240)
 
@@ -362,17 +362,21 @@ def test_corrupt_packets_are_skipped_with_a_warning(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 10
 
 
-def test_single_threaded_blas_restores_the_thread_count() -> None:
+def test_single_threaded_maths_restores_the_thread_counts() -> None:
+    import cv2
+
     from evidence.media.video import decode
 
+    cv2.setNumThreads(2)
     control = decode._openblas()
-    if control is None:
-        pytest.skip("numpy is not linked against OpenBLAS here")
-    getter, _ = control
-    before = getter()
-    with single_threaded_blas():
-        assert getter() == 1
-    assert getter() == before
+    before = None if control is None else control[0]()
+    with single_threaded_maths():
+        assert cv2.getNumThreads() == 1
+        if control is not None:
+            assert control[0]() == 1
+    assert cv2.getNumThreads() == 2
+    if control is not None:
+        assert control[0]() == before
 
 
 def test_files_without_video_are_refused(tmp_path: Path) -> None:

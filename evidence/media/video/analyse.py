@@ -9,8 +9,8 @@ How `analyse_video` works (pure library: no prints, no database):
    signature for cut detection (`keyframes`). On a steady time grid by pts (every `sample_interval`
    seconds, the first frame at or after each grid time; every frame when it is None): PDQ of the
    upright luma with the border removed (canonical), and of the whole frame when a border was removed.
-   Border statistics come from those frames and at least once a second. numpy's OpenBLAS is held to
-   one thread meanwhile (`decode.single_threaded_blas`: its spinning threads halved decode speed).
+   Border statistics come from those frames and at least once a second. numpy's OpenBLAS and OpenCV are
+   held to one thread each meanwhile (`decode.single_threaded_maths`: FFmpeg's threads need the cores).
 3. The border is confirmed from the pre-scan and main-pass statistics together. Key frames can only
    overstate a border (fewer frames, fewer bright pixels), so the box rarely moves; when it moves by
    more than 2 px (0.5 %) the main pass runs again with the confirmed box (twice the time, but hashes

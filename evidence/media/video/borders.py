@@ -144,9 +144,12 @@ def is_flat(luma: Plane, shift: int = 0) -> bool:
 
     if luma.size == 0:
         return True
-    step = max(1, min(luma.shape[0], luma.shape[1]) // 256)
-    source: npt.NDArray[Any] = np.ascontiguousarray(luma[::step, ::step])
-    small = cv2.resize(source, (64, 64), interpolation=cv2.INTER_AREA)
+    source: npt.NDArray[Any] = luma
+    while min(source.shape[0], source.shape[1]) >= 256:  # exact halvings are cheap, any other ratio is not
+        height, width = source.shape[0] // 2, source.shape[1] // 2
+        even = source[: 2 * height, : 2 * width]
+        source = cv2.resize(even, (width, height), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(np.ascontiguousarray(source), (64, 64), interpolation=cv2.INTER_AREA)
     low, high = np.percentile(small, (1, 99))
     return bool(high - low <= FLAT_SPREAD * (1 << shift))
 

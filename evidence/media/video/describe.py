@@ -14,7 +14,9 @@ its "region" descriptors replace the whole picture's for matching.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -26,7 +28,7 @@ import numpy.typing as npt
 from evidence.core.box import Box
 from evidence.media import sscd
 from evidence.media.video.borders import is_flat
-from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_blas, upright
+from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_maths, upright
 from evidence.media.video.inset import EdgeMean
 from evidence.media.video.moving_region import MotionAccumulator
 from evidence.media.video.results import DescribedFrame
@@ -34,6 +36,10 @@ from evidence.media.video.results import DescribedFrame
 DESCRIBE_INTERVAL: Final = Fraction(1, 2)
 """Frames described per second of video: a 2 s excerpt or a 2 s piece of a compilation still has
 four, enough to line up; the stored sampled frames (one a second) are a subset of them."""
+
+IN_FLIGHT: Final = 2
+"""Batches that may wait on the describing thread before the decode pass waits for the oldest
+(memory stays bounded when the model is slower than the decoder)."""
 
 U8 = npt.NDArray[np.uint8]
 
@@ -71,15 +77,20 @@ class Geometry:
 
 
 class Describer:
-    """Collects the grid's pictures and describes them a batch at a time."""
+    """Collects the grid's pictures and describes them a batch at a time, on a thread of its own: the
+    model runs (onnxruntime releases the GIL) while the decode pass goes on hashing the next frames,
+    so neither waits for the other. Results come back in the order the pictures were added."""
 
     def __init__(self, geometry: Geometry, *, variant: str = "canonical", track_motion: bool = False) -> None:
         self.geometry, self.variant, self.track_motion = geometry, variant, track_motion
         self.pending: list[tuple[int, Fraction, U8, U8]] = []  # index, time, picture, its grey
+        self.running: deque[Future[list[DescribedFrame]]] = deque()  # batches handed to the thread
+        self.pool: ThreadPoolExecutor | None = None
         self.motion: MotionAccumulator | None = None
         self.edges = EdgeMean() if track_motion else None
 
     def add(self, index: int, t: Fraction, frame: Any) -> list[DescribedFrame]:
+        """Queue a frame; returns the described frames of the batches finished so far."""
         picture = self.geometry.picture(frame)
         if self.track_motion:
             if self.motion is None:
@@ -89,7 +100,9 @@ class Describer:
         if self.edges is not None:
             self.edges.add(grey)
         self.pending.append((index, t, picture, grey))
-        return self.flush() if len(self.pending) >= sscd.BATCH else []
+        if len(self.pending) >= sscd.BATCH:
+            self._start()
+        return self._finished(keep=IN_FLIGHT)
 
     def region(self) -> Box | None:
         """Where the footage is, in pixels of the upright canonical picture at full size (`footage_box`
@@ -108,9 +121,39 @@ class Describer:
         return found.scaled(full_w / max(1, width))
 
     def flush(self) -> list[DescribedFrame]:
+        """Describe what is queued and wait for every batch: all the described frames not yet returned."""
+        self._start()
+        done = self._finished(keep=0)
+        self._close()
+        return done
+
+    def _start(self) -> None:
         pending, self.pending = self.pending, []
         if not pending:
-            return []
+            return
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="describe")
+        self.running.append(self.pool.submit(self._describe, pending))
+
+    def _finished(self, *, keep: int) -> list[DescribedFrame]:
+        """The results of the batches at the head of the queue that are done, waiting for the oldest
+        while more than `keep` are running; an error of the model is raised here, in the decode pass."""
+        done: list[DescribedFrame] = []
+        try:
+            while self.running and (self.running[0].done() or len(self.running) > keep):
+                done.extend(self.running.popleft().result())
+        except BaseException:
+            self._close()
+            raise
+        return done
+
+    def _close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+        self.running.clear()
+
+    def _describe(self, pending: list[tuple[int, Fraction, U8, U8]]) -> list[DescribedFrame]:
         vectors = sscd.describe([p for _, _, p, _ in pending])
         return [
             DescribedFrame(index, t, self.variant, sscd.pack(v), is_flat(grey))
@@ -167,7 +210,7 @@ def describe_region(
     """A descriptor-only pass: the region's descriptors on the same grid as the main pass's."""
     describer = Describer(geometry, variant="region")
     warnings: list[str] = []
-    with single_threaded_blas(), open_video(path) as (container, stream):
+    with single_threaded_maths(), open_video(path) as (container, stream):
         stream.codec_context.thread_type = "AUTO"
         start: Fraction | None = seconds(stream.start_time, stream.time_base)
         next_t = Fraction(0)

@@ -25,7 +25,7 @@ from evidence.media.video.decode import (
     open_video,
     quarter_turns,
     seconds,
-    single_threaded_blas,
+    single_threaded_maths,
     to_uint8,
     upright,
 )
@@ -103,7 +103,7 @@ class DecodePass:
         self.describer: Describer | None = None
 
     def run(self, path: Path) -> Generator[VideoRecord, None, PassResult]:
-        with single_threaded_blas(), open_video(path) as (container, stream):
+        with single_threaded_maths(), open_video(path) as (container, stream):
             return (yield from self._decode(container, stream))
 
     def _made(self) -> Iterator[VideoRecord]:
