@@ -183,6 +183,7 @@ def _match_one(
         line = _best_line(q, tq, ts, sim, spec, alive, params)
         if line is None:
             break
+        line = _between_stored_frames(line, q, tq, ts, sim, target_times)
         found = []
         for segment, rows, convincing in _runs(line, tq, ts, sim, spec, params):
             if convincing or checked.run(line.speed, line.offset, _frames(rows, tq, sim)):
@@ -286,6 +287,44 @@ def _best_line(
     order = near[np.lexsort((-sim[near], q[near]))]
     _, first = np.unique(q[order], return_index=True)
     return _Line(speed, offset, tuple(int(r) for r in order[first]))
+
+
+def _between_stored_frames(
+    line: _Line, q: npt.NDArray[np.int64], tq: F64, ts: F64, sim: F64, target_times: Sequence[float]
+) -> _Line:
+    """The line's offset read between the stored frames (one a second, so the pairs alone put it on a
+    half-second grid): for each of its query frames whose stored frames before and after the best
+    one are paired too, the time it shows is the top of the parabola through the three similarities
+    (similarity falls off on both sides of the moment shown); the offset is those times' median,
+    weighted towards the most similar pairs, as `_best_line`'s. A still shot (no top) keeps the grid."""
+    known = {(int(q[r]), round(float(ts[r]), 3)): float(sim[r]) for r in range(len(q))}
+    shown, weights = [], []
+    for r in line.rows:
+        t0 = float(ts[r])
+        at = int(np.searchsorted(target_times, t0 - 1e-6))
+        time = t0
+        if 0 < at < len(target_times) - 1 and abs(target_times[at] - t0) < 1e-3:
+            before, after = target_times[at - 1], target_times[at + 1]
+            s_before = known.get((int(q[r]), round(before, 3)))
+            s_after = known.get((int(q[r]), round(after, 3)))
+            if s_before is not None and s_after is not None:
+                time = _vertex((before, s_before), (t0, float(sim[r])), (after, s_after))
+        shown.append(time - line.speed * float(tq[r]))
+        weights.append(float(sim[r]) ** 8)
+    offset = _weighted_median(np.array(shown), np.array(weights))
+    return _Line(line.speed, offset, line.rows)
+
+
+def _vertex(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]) -> float:
+    """Where the parabola through three (time, similarity) points peaks; `b`'s time when it does not
+    (no curvature), held between `a`'s and `c`'s times."""
+    (x0, y0), (x1, y1), (x2, y2) = a, b, c
+    d0, d2 = x0 - x1, x2 - x1
+    curvature = (y0 - y1) * d2 - (y2 - y1) * d0  # negative where the parabola opens downwards
+    slope = (y0 - y1) * d2 * d2 - (y2 - y1) * d0 * d0
+    if curvature >= 0:  # a valley or a straight line: no peak between
+        return x1
+    return float(np.clip(x1 + 0.5 * slope / curvature, (x0 + x1) / 2, (x1 + x2) / 2))
 
 
 def _weighted_median(values: F64, weights: F64) -> float:

@@ -301,3 +301,21 @@ def test_a_still_scene_measures_no_speed_and_its_few_seconds_in_a_compilation_co
         assert segment.target_end - segment.target_start == pytest.approx(
             segment.query_end - segment.query_start
         )
+
+
+def test_a_piece_offset_is_read_between_the_stored_frames() -> None:
+    """The stored frames are a second apart and the query's half a second, so the pairs alone put an
+    offset on a half-second grid; the similarities of the stored frames around each moment say where
+    between them it lies (a 2 s piece of a compilation at 3.3 s, not 3.0 or 3.5)."""
+    q = query(8)
+    for offset in (3.3, 3.7, -1.2):
+        pairs = []
+        for row, t in enumerate(q.times):
+            if 2 <= t < 4:
+                shown = t + offset
+                for stored_t in (np.round(shown) - 1, np.round(shown), np.round(shown) + 1):
+                    pairs.append(Pair(row, 9, float(stored_t), 0.96 - 0.2 * (stored_t - shown) ** 2))
+        [found] = match_descriptors(q, pairs, {9: stored(12)})
+        assert found.offsets[0] == pytest.approx(offset, abs=0.05), offset
+        [segment] = found.segments
+        assert segment.target_start - segment.query_start == pytest.approx(offset, abs=0.05)
