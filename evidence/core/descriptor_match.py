@@ -179,11 +179,12 @@ def _match_one(
     spec = np.array([p.specificity for p in pairs], dtype=np.float64)
     alive = np.ones(len(pairs), dtype=bool)
     segments: list[tuple[Segment, list[int], _Line]] = []
+    known = {(int(q[r]), round(float(ts[r]), 3)): float(sim[r]) for r in range(len(q))}  # pair similarities
     for _ in range(params.max_lines):
         line = _best_line(q, tq, ts, sim, spec, alive, params)
         if line is None:
             break
-        line = _between_stored_frames(line, q, tq, ts, sim, target_times)
+        line = _between_stored_frames(line, q, tq, ts, sim, target_times, known)
         found = []
         for segment, rows, convincing in _runs(line, tq, ts, sim, spec, params):
             if convincing or checked.run(line.speed, line.offset, _frames(rows, tq, sim)):
@@ -290,14 +291,20 @@ def _best_line(
 
 
 def _between_stored_frames(
-    line: _Line, q: npt.NDArray[np.int64], tq: F64, ts: F64, sim: F64, target_times: Sequence[float]
+    line: _Line,
+    q: npt.NDArray[np.int64],
+    tq: F64,
+    ts: F64,
+    sim: F64,
+    target_times: Sequence[float],
+    known: Mapping[tuple[int, float], float],
 ) -> _Line:
     """The line's offset read between the stored frames (one a second, so the pairs alone put it on a
     half-second grid): for each of its query frames whose stored frames before and after the best
     one are paired too, the time it shows is the top of the parabola through the three similarities
     (similarity falls off on both sides of the moment shown); the offset is those times' median,
-    weighted towards the most similar pairs, as `_best_line`'s. A still shot (no top) keeps the grid."""
-    known = {(int(q[r]), round(float(ts[r]), 3)): float(sim[r]) for r in range(len(q))}
+    weighted towards the most similar pairs, as `_best_line`'s. A still shot (no top) keeps the grid.
+    `known`: the candidate's pair similarities by (query row, stored time rounded to the ms)."""
     shown, weights = [], []
     for r in line.rows:
         t0 = float(ts[r])

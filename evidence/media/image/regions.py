@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -26,16 +28,17 @@ def region_hashes(picture: npt.NDArray[np.uint8]) -> tuple[tuple[str, bytes, int
 REDUCED_SIDE = 240  # the short side of the picture that query and part hashes are computed from
 
 
-def reduced(picture: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+def reduced(picture: npt.NDArray[Any], side: int = REDUCED_SIDE) -> npt.NDArray[Any]:
     """The picture halved (area averaging, OpenCV's fast exact-halving path) while its short side
-    stays at least 240 px. PDQ blurs and decimates to 64 x 64 anyway, so hashes of the reduced
-    picture stay within a few bits of the full-size ones, at a fraction of the cost."""
+    stays at least `side` px (240 by default), in its own dtype. PDQ blurs and decimates to 64 x 64
+    anyway, so hashes of the reduced picture stay within a few bits of the full-size ones, at a
+    fraction of the cost."""
     import cv2
 
     small = picture
-    while min(small.shape[:2]) >= 2 * REDUCED_SIDE:
+    while min(small.shape[:2]) >= 2 * side:
         height, width = small.shape[:2]
         even = small[: height - height % 2, : width - width % 2]
         halved = cv2.resize(even, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
-        small = np.asarray(halved, dtype=np.uint8)
+        small = np.asarray(halved, dtype=picture.dtype)
     return small

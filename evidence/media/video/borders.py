@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core.box import Box
+from evidence.media.image.regions import reduced
 from evidence.media.video.decode import Plane, header_duration, iter_frames, luma_plane, open_video, seconds
 
 __all__ = [
@@ -144,11 +145,7 @@ def is_flat(luma: Plane, shift: int = 0) -> bool:
 
     if luma.size == 0:
         return True
-    source: npt.NDArray[Any] = luma
-    while min(source.shape[0], source.shape[1]) >= 256:  # exact halvings are cheap, any other ratio is not
-        height, width = source.shape[0] // 2, source.shape[1] // 2
-        even = source[: 2 * height, : 2 * width]
-        source = cv2.resize(even, (width, height), interpolation=cv2.INTER_AREA)
+    source = reduced(luma, 128)  # exact halvings are cheap, any other ratio is not
     small = cv2.resize(np.ascontiguousarray(source), (64, 64), interpolation=cv2.INTER_AREA)
     low, high = np.percentile(small, (1, 99))
     return bool(high - low <= FLAT_SPREAD * (1 << shift))

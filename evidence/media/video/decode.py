@@ -311,14 +311,14 @@ def single_threaded_maths() -> Iterator[None]:
     opencv_before = cv2.getNumThreads()
     cv2.setNumThreads(1)
     control = _openblas()
-    before = None if control is None else int(control[0]())
+    blas_before = int(control[0]()) if control is not None else 0
     if control is not None:
         control[1](1)
     try:
         yield
     finally:
-        if control is not None and before is not None:
-            control[1](before)
+        if control is not None:
+            control[1](blas_before)
         cv2.setNumThreads(opencv_before)
 
 
