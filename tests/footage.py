@@ -22,6 +22,7 @@ PHOTOS = (
     "labelme-subset/q2821.jpg",
     "bridge-mods/aaa-orig.jpg",
     "labelme-subset/q0746.jpg",
+    "labelme-subset/q0122.jpg",
 )
 
 Frame = np.ndarray
@@ -130,6 +131,23 @@ def letterbox(bar: int) -> Edit:
         h, w = f.shape[:2]
         out = np.zeros_like(f)
         out[bar : h - bar] = cv2.resize(f, (w, h - 2 * bar), interpolation=cv2.INTER_AREA)
+        return out
+
+    return apply
+
+
+def between_bars(width: int, height: int) -> Edit:
+    """The picture scaled to fit a `width` x `height` frame, centred between black bars (a portrait clip
+    between pillars in a landscape frame)."""
+    import cv2
+
+    def apply(f: Frame) -> Frame:
+        h, w = f.shape[:2]
+        scale = min(width / w, height / h)
+        fw, fh = round(w * scale), round(h * scale)
+        out = np.zeros((height, width, 3), dtype=f.dtype)
+        x, y = (width - fw) // 2, (height - fh) // 2
+        out[y : y + fh, x : x + fw] = cv2.resize(f, (fw, fh), interpolation=cv2.INTER_AREA)
         return out
 
     return apply

@@ -11,6 +11,7 @@ from conftest import Catalogue
 from footage import (
     SHARED_PDQ,
     at_speed,
+    between_bars,
     edited,
     inside_programme,
     pan_frames,
@@ -39,6 +40,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     third = list(pan_frames(photo(3), SECONDS, FPS, size=(480, 270), seed=13))
     unrelated = list(pan_frames(photo(4), SECONDS, FPS, size=(480, 270), seed=14))
     filler = list(pan_frames(photo(2), 2, FPS, size=(480, 270), seed=15))
+    portrait = list(pan_frames(photo(5), SECONDS, FPS, size=(270, 480), seed=16))
     clips = {
         "source": write_clip(folder / "source.mp4", source),
         "second": write_clip(folder / "second.mp4", second),
@@ -54,6 +56,12 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "compilation": write_clip(
             folder / "compilation.mp4",
             source[60:120] + filler[:30] + second[150:210] + filler[30:] + third[30:90],
+        ),
+        "portrait": write_clip(folder / "portrait.mp4", portrait),
+        # the portrait clip's 4-6 s between pillars, 3-5 s into a landscape compilation
+        "compilation-portrait": write_clip(
+            folder / "compilation-portrait.mp4",
+            filler[:30] + second[:60] + list(edited(portrait[120:180], between_bars(480, 270))) + filler[30:],
         ),
     }
     still = folder / "screenshot.jpg"  # one moment between two stored frames, at half size, recompressed
@@ -120,6 +128,20 @@ def test_each_two_second_piece_of_a_compilation_is_found_with_its_offset(
         assert match["classification"] == "partial", match
         assert any(abs(o - (source_start - query_start)) <= 0.3 for o in match["offsets"]), match
     assert cat.json("dupes")["clusters"] == []
+
+
+def test_a_portrait_piece_between_pillars_in_a_landscape_compilation_is_found_with_its_offset(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    """The piece's pictures are described between their own bars, as the portrait source is: whole, the
+    pillars make up half of each picture and the piece is not found."""
+    cat = sqlite_catalogue
+    [portrait, second] = _add(cat, media["portrait"], media["second"])
+    found = _matches(cat, media["compilation-portrait"])
+    assert set(found) == {portrait["id"], second["id"]}, found
+    match = found[portrait["id"]]
+    assert match["classification"] == "partial", match
+    assert any(abs(o - (4.0 - 3.0)) <= 0.3 for o in match["offsets"]), match
 
 
 def test_unrelated_footage_in_the_same_programme_frame_is_not_a_copy(

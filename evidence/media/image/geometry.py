@@ -1,8 +1,9 @@
 """Per-picture geometry shared by image and video analysis (numpy only).
 
 `find_border` finds a uniform black or white frame around a picture (letterbox, pillarbox, padding)
-on its luma; `is_flat` tells black, white and single-colour pictures, whose hashes carry no
-information. Both work on a 2-D luma plane (uint8, or float on the same 0..255 scale).
+on its luma; `centred_bars` the bars of a picture set in the middle of a wider or taller one;
+`is_flat` tells black, white and single-colour pictures, whose hashes carry no information. All work
+on a 2-D luma plane (uint8, or float on the same 0..255 scale).
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ import numpy.typing as npt
 
 from evidence.core.box import Box
 
-__all__ = ["BORDER_LINE_FILL", "FLAT_SPREAD", "MIN_CONTENT", "find_border", "is_flat"]
+__all__ = [
+    "BAR_SLACK",
+    "BORDER_LINE_FILL",
+    "FLAT_SPREAD",
+    "MIN_BAR",
+    "MIN_CONTENT",
+    "centred_bars",
+    "find_border",
+    "is_flat",
+]
 
 FLAT_SPREAD: Final = 10
 """Flat: the 1st and 99th luma percentiles lie at most this far apart (0..255)."""
@@ -22,6 +32,13 @@ BORDER_LINE_FILL: Final = 0.95
 """A row or column is border when at least this fraction of its pixels is border-dark (or -light)."""
 MIN_CONTENT: Final = 16
 """A border is only removed if at least this many pixels, and 1/8 of each side, remain."""
+MIN_BAR: Final = 0.04
+"""`centred_bars`: each bar is at least this fraction of the picture's side."""
+BAR_SLACK: Final = 0.03
+"""`centred_bars`: the two bars of a pair differ by at most this fraction of the side (or 2 pixels)."""
+BAR_LEVEL: Final = 4
+"""`centred_bars`: the bars' mean luma lies within this many levels of black (0) or white (255). Bars
+added by an editor are flat; the dark edges of night footage (mean 6-8 here) are not bars."""
 
 
 def _border_run(dark: npt.NDArray[np.floating[Any]], light: npt.NDArray[np.floating[Any]]) -> int:
@@ -71,6 +88,30 @@ def find_border(luma: npt.NDArray[Any], *, threshold: int = 24, min_fraction: fl
         return None
     box = Box(left, top, width - left - right, height - top - bottom)
     if not (_enough(box.w, width) and _enough(box.h, height)):
+        return None
+    return box
+
+
+def centred_bars(luma: npt.NDArray[Any]) -> Box | None:
+    """The picture inside a pair of bars on opposite sides, when it is set in the middle: a portrait
+    clip between pillars in a landscape compilation, a 4:3 or cinema-wide piece between bars. Each
+    bar is at least `MIN_BAR` of the side and the two of a pair are as wide as each other (within
+    `BAR_SLACK`), and the bars are solid black or white (`BAR_LEVEL`); a border on one side only, or
+    on three, is not a picture placed in the middle (`find_border`'s rules otherwise). None when there
+    are no such bars.
+    """
+    box = find_border(luma, min_fraction=MIN_BAR)
+    if box is None:
+        return None
+    height, width = luma.shape
+    pairs = ((box.x, width - box.right, width), (box.y, height - box.bottom, height))
+    for first, second, side in pairs:
+        if abs(first - second) > max(2, BAR_SLACK * side):
+            return None
+    inside = box.crop(luma)
+    bar_pixels = luma.size - inside.size
+    level = (float(luma.sum(dtype=np.float64)) - float(inside.sum(dtype=np.float64))) / max(1, bar_pixels)
+    if BAR_LEVEL < level < 255 - BAR_LEVEL:
         return None
     return box
 

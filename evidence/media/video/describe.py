@@ -1,7 +1,9 @@
 """Copy-detection descriptors of a video's frames on a steady grid (`DESCRIBE_INTERVAL`), made during
 the decode pass: each chosen frame is converted to RGB straight at the descriptor's input size (the
 scaler does the reduction, the full-size RGB picture is never made), its border cropped off, turned
-upright, and described in batches (`media.sscd`).
+upright, and described in batches (`media.sscd`). A picture with bars of its own on opposite sides (a
+portrait piece between pillars in a landscape compilation, whose other pieces fill the frame) is
+described between them (`geometry.centred_bars`), as its source is.
 
 Where the footage is only part of the picture (inside a news programme's frame, on a filmed screen, the
 sharp middle of a repost over a blurred fill), the whole picture's descriptor describes the programme
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
@@ -27,6 +29,7 @@ import numpy.typing as npt
 
 from evidence.core.box import Box
 from evidence.media import sscd
+from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_maths, upright
 from evidence.media.video.inset import EdgeMean
@@ -99,10 +102,21 @@ class Describer:
         grey = _grey(picture)
         if self.edges is not None:
             self.edges.add(grey)
+        bars = centred_bars(grey) if self.geometry.region is None else None
+        if bars is not None:
+            picture = self._inside(bars, picture.shape[1], frame)
+            grey = _grey(picture)
         self.pending.append((index, t, picture, grey))
         if len(self.pending) >= sscd.BATCH:
             self._start()
         return self._finished(keep=IN_FLIGHT)
+
+    def _inside(self, bars: Box, width: int, frame: Any) -> U8:
+        """The picture between this frame's own bars (`centred_bars` on the described picture, `width`
+        wide), made again from the frame so that its short side is the descriptor's input size."""
+        return replace(self.geometry, region=bars.scaled(self._upright_width() / max(1, width))).picture(
+            frame
+        )
 
     def region(self) -> Box | None:
         """Where the footage is, in pixels of the upright canonical picture at full size (`footage_box`
@@ -115,10 +129,13 @@ class Describer:
         found = footage_box(moving, framed, width, height)
         if found is None:
             return None
+        return found.scaled(self._upright_width() / max(1, width))
+
+    def _upright_width(self) -> int:
+        """The width of the upright canonical picture at full size (what regions are measured on)."""
         g = self.geometry
         crop = g.crop or Box(0, 0, g.width, g.height)
-        full_w = crop.h if g.turns % 2 else crop.w
-        return found.scaled(full_w / max(1, width))
+        return crop.h if g.turns % 2 else crop.w
 
     def flush(self) -> list[DescribedFrame]:
         """Describe what is queued and wait for every batch: all the described frames not yet returned."""
