@@ -7,8 +7,11 @@ is at least `pair`. Copies show the same pictures in the same order, so per cand
 are explained by straight lines, target time = speed x query time + offset:
 
 - each query frame votes, for every speed in `speeds` (0.5x to 2x), for the offsets its pairs imply
-  (bins of twice `tolerance`, once per bin with its most similar pair, weighted by that similarity);
-  the heaviest (speed, offset) wins, and another speed must beat normal speed by `SPEED_MARGIN`;
+  (bins of twice `tolerance`, once per bin with its most similar pair, weighted by that similarity
+  and a little by its specificity: through a still stretch every offset within it collects the same
+  similarities, and a specific pair pins the line); the heaviest (speed, offset) wins, and another
+  speed must beat normal speed by `SPEED_MARGIN`; the line is placed by its inliers' median, weighted
+  towards the most similar and the specific pairs;
 - its inliers (target time within `tolerance` of the line; one pair per query frame) are split where
   the query has no inlier for `segment_gap` seconds; a run is a segment when it holds at least
   `min_pairs` query frames and its three best pairs average at least `strong`;
@@ -43,12 +46,12 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core.descriptor_checks import Checks, Ledger, Verifier
+from evidence.core.descriptor_place import F64, between_stored_frames, placing, weighted_median
 from evidence.core.matching import ItemMatch, Segment, classify, per_candidate, still_match
 from evidence.core.names import RelationKind
 
 SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
-
-F64 = npt.NDArray[np.float64]
+SPECIFIC_BONUS = 0.1  # a vote's extra weight per unit of its pair's specificity
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,10 @@ class DescriptorParams:
     # one kind (synthetic test patterns, one app's screens) reach 0.94 without being copies; a static
     # copy with PDQ-visible edits is PDQ's to find
     strong_flat: float = 0.97
+    # a run whose specificity only the stored side could judge (a 2 s piece of a compilation): on the
+    # tune half of bench/dupes, unrelated footage of the same kind reached 0.71 against such pieces
+    # (intros, near misses, one renderer's streets) and the pieces' sources 0.86-0.98
+    strong_piece: float = 0.80
     per_frame: int = 3  # stored frames per query frame and candidate taken as pairs
     speeds: tuple[float, ...] = (1.0, 0.5, 2 / 3, 0.75, 0.8, 0.9, 1.1, 1.25, 4 / 3, 1.5, 2.0)
     tolerance: float = 0.75  # seconds of target time off the line
@@ -93,6 +100,9 @@ class Pair:
     # how much more similar than the query frame is to the candidate's frames at large (the median):
     # high for footage that changes; about 0 for look-alike content (every frame like every other)
     specificity: float = 1.0
+    # whether the query side's specificity was judged too (not for a short piece between cuts, which
+    # has no moments of its own to compare): the stored side alone is fooled by look-alike footage
+    query_judged: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +187,7 @@ def _match_one(
     ts = np.array([p.target_t for p in pairs], dtype=np.float64)
     sim = np.array([p.similarity for p in pairs], dtype=np.float64)
     spec = np.array([p.specificity for p in pairs], dtype=np.float64)
+    judged = np.array([p.query_judged for p in pairs], dtype=bool)
     alive = np.ones(len(pairs), dtype=bool)
     segments: list[tuple[Segment, list[int], _Line]] = []
     known = {(int(q[r]), round(float(ts[r]), 3)): float(sim[r]) for r in range(len(q))}  # pair similarities
@@ -184,9 +195,10 @@ def _match_one(
         line = _best_line(q, tq, ts, sim, spec, alive, params)
         if line is None:
             break
-        line = _between_stored_frames(line, q, tq, ts, sim, target_times, known)
+        offset = between_stored_frames(line.speed, line.rows, q, tq, ts, sim, spec, target_times, known)
+        line = _Line(line.speed, offset, line.rows)
         found = []
-        for segment, rows, convincing in _runs(line, tq, ts, sim, spec, params):
+        for segment, rows, convincing in _runs(line, tq, ts, sim, spec, judged, params):
             if convincing or checked.run(line.speed, line.offset, _frames(rows, tq, sim)):
                 found.append((segment, rows))
         if not found:
@@ -263,7 +275,10 @@ def _best_line(
             order = np.lexsort((-sim[voters], keys))
             unique_keys, first = np.unique(keys[order], return_index=True)
             voted, picked = unique_keys // (int(q.max()) + 1), voters[order[first]]
-            weights = np.bincount(voted, weights=sim[picked])
+            # specific pairs pin a line down: through a still stretch (a page, a tripod shot) every
+            # offset within it collects the same similarities, and the one a specific pair also lies
+            # on is the alignment (a bonus of `SPECIFIC_BONUS` per unit of specificity)
+            weights = np.bincount(voted, weights=sim[picked] + SPECIFIC_BONUS * np.clip(spec[picked], 0, 1))
             if speed != 1.0:
                 # a slope is measured by three stored frames or more: through two, every speed within
                 # the tolerance fits (2 s of a scene in a compilation against a longer excerpt of it)
@@ -280,75 +295,33 @@ def _best_line(
     near = rows[np.abs(ts[rows] - (speed * tq[rows] + offset)) <= width]
     if len(near) < params.min_pairs:
         return None
-    # refine the offset to the inliers' median weighted towards the most similar pairs (the stored grid
-    # is one frame a second, the query's two: the closest pairs are those on both grids), then keep one
-    # pair (the most similar) per query frame
-    offset = _weighted_median(ts[near] - speed * tq[near], sim[near] ** 8)
+    # refine the offset to the inliers' median weighted towards the most similar and the specific pairs
+    # (`descriptor_place.placing`), then keep one pair (the most similar) per query frame
+    offset = weighted_median(ts[near] - speed * tq[near], placing(sim[near], spec[near]))
     near = rows[np.abs(ts[rows] - (speed * tq[rows] + offset)) <= params.tolerance]
     order = near[np.lexsort((-sim[near], q[near]))]
     _, first = np.unique(q[order], return_index=True)
     return _Line(speed, offset, tuple(int(r) for r in order[first]))
 
 
-def _between_stored_frames(
-    line: _Line,
-    q: npt.NDArray[np.int64],
-    tq: F64,
-    ts: F64,
-    sim: F64,
-    target_times: Sequence[float],
-    known: Mapping[tuple[int, float], float],
-) -> _Line:
-    """The line's offset read between the stored frames (one a second, so the pairs alone put it on a
-    half-second grid): for each of its query frames whose stored frames before and after the best
-    one are paired too, the time it shows is the top of the parabola through the three similarities
-    (similarity falls off on both sides of the moment shown); the offset is those times' median,
-    weighted towards the most similar pairs, as `_best_line`'s. A still shot (no top) keeps the grid.
-    `known`: the candidate's pair similarities by (query row, stored time rounded to the ms)."""
-    shown, weights = [], []
-    for r in line.rows:
-        t0 = float(ts[r])
-        at = int(np.searchsorted(target_times, t0 - 1e-6))
-        time = t0
-        if 0 < at < len(target_times) - 1 and abs(target_times[at] - t0) < 1e-3:
-            before, after = target_times[at - 1], target_times[at + 1]
-            s_before = known.get((int(q[r]), round(before, 3)))
-            s_after = known.get((int(q[r]), round(after, 3)))
-            if s_before is not None and s_after is not None:
-                time = _vertex((before, s_before), (t0, float(sim[r])), (after, s_after))
-        shown.append(time - line.speed * float(tq[r]))
-        weights.append(float(sim[r]) ** 8)
-    offset = _weighted_median(np.array(shown), np.array(weights))
-    return _Line(line.speed, offset, line.rows)
-
-
-def _vertex(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]) -> float:
-    """Where the parabola through three (time, similarity) points peaks; `b`'s time when it does not
-    (no curvature), held between `a`'s and `c`'s times."""
-    (x0, y0), (x1, y1), (x2, y2) = a, b, c
-    d0, d2 = x0 - x1, x2 - x1
-    curvature = (y0 - y1) * d2 - (y2 - y1) * d0  # negative where the parabola opens downwards
-    slope = (y0 - y1) * d2 * d2 - (y2 - y1) * d0 * d0
-    if curvature >= 0:  # a valley or a straight line: no peak between
-        return x1
-    return float(np.clip(x1 + 0.5 * slope / curvature, (x0 + x1) / 2, (x1 + x2) / 2))
-
-
-def _weighted_median(values: F64, weights: F64) -> float:
-    order = np.argsort(values)
-    cumulative = np.cumsum(weights[order])
-    return float(values[order][int(np.searchsorted(cumulative, cumulative[-1] / 2))])
-
-
 def _convincing(
-    similarities: Sequence[float] | F64, specificity: Sequence[float] | F64, params: DescriptorParams
+    similarities: Sequence[float] | F64,
+    specificity: Sequence[float] | F64,
+    params: DescriptorParams,
+    query_judged: npt.NDArray[np.bool_] | None = None,
 ) -> bool:
     """Whether a run of pairs is evidence of a copy: its three best pairs average `strong_flat`, or
-    `strong` when the run is specific (the frames resemble their aligned frames more than the rest)."""
+    `strong` when the run is specific (the frames resemble their aligned frames more than the rest).
+    Where the specificity was judged on the stored side alone for most of the run (`query_judged`: a
+    2 s piece of a compilation between cuts), unrelated footage of the same kind (one city's streets,
+    one renderer's scenes) is specific too: the descriptors alone convince only from `strong_piece`
+    on, and below it the pictures are checked."""
     top = float(np.mean(sorted(similarities, reverse=True)[:3]))
-    return top >= params.strong_flat or (
-        top >= params.strong and float(np.median(specificity)) >= params.specific
-    )
+    if top >= params.strong_flat:
+        return True
+    if top < params.strong or float(np.median(specificity)) < params.specific:
+        return False
+    return query_judged is None or float(np.mean(query_judged)) >= 0.5 or top >= params.strong_piece
 
 
 def _frames(rows: Sequence[int], tq: F64, sim: F64) -> list[tuple[float, float]]:
@@ -357,7 +330,13 @@ def _frames(rows: Sequence[int], tq: F64, sim: F64) -> list[tuple[float, float]]
 
 
 def _runs(
-    line: _Line, tq: F64, ts: F64, sim: F64, spec: F64, params: DescriptorParams
+    line: _Line,
+    tq: F64,
+    ts: F64,
+    sim: F64,
+    spec: F64,
+    judged: npt.NDArray[np.bool_],
+    params: DescriptorParams,
 ) -> list[tuple[Segment, list[int], bool]]:
     """The line's runs of query frames (split at `segment_gap`) that hold `min_pairs` frames and walk
     through the candidate, each with whether the descriptors alone make it convincing."""
@@ -385,7 +364,7 @@ def _runs(
             round(line.speed * qs + line.offset, 3),
             round(line.speed * qe + line.offset, 3),
         )
-        out.append((segment, run, _convincing(sim[run], spec[run], params)))
+        out.append((segment, run, _convincing(sim[run], spec[run], params, judged[run])))
     return out
 
 

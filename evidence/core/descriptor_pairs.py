@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.descriptor_match import F64, DescriptorParams, Pair
+from evidence.core.descriptor_match import DescriptorParams, Pair
+from evidence.core.descriptor_place import F64
 
 NEIGHBOURHOOD = (1.5, 6.0)  # seconds from a stored frame: the frames a pair's specificity is judged by
 SAME_SHOT = 0.5  # ... when they are at least this similar to it (the same shot)
@@ -49,7 +50,8 @@ def pairs_of(
                 specificity = 0.0 if stored_side is None else stored_side
                 if query_side is not None:
                     specificity = min(specificity, query_side)
-                out.append(Pair(row, item_id, float(times[column]), value, specificity))
+                judged = query_side is not None
+                out.append(Pair(row, item_id, float(times[column]), value, specificity, judged))
     return out
 
 

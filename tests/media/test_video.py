@@ -367,16 +367,20 @@ def test_single_threaded_maths_restores_the_thread_counts() -> None:
 
     from evidence.media.video import decode
 
+    outside = cv2.getNumThreads()
     cv2.setNumThreads(2)
-    control = decode._openblas()
-    before = None if control is None else control[0]()
-    with single_threaded_maths():
-        assert cv2.getNumThreads() == 1
+    try:
+        control = decode._openblas()
+        before = None if control is None else control[0]()
+        with single_threaded_maths():
+            assert cv2.getNumThreads() == 1
+            if control is not None:
+                assert control[0]() == 1
+        assert cv2.getNumThreads() == 2
         if control is not None:
-            assert control[0]() == 1
-    assert cv2.getNumThreads() == 2
-    if control is not None:
-        assert control[0]() == before
+            assert control[0]() == before
+    finally:
+        cv2.setNumThreads(outside)  # as the rest of the suite found it
 
 
 def test_files_without_video_are_refused(tmp_path: Path) -> None:

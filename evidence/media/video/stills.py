@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core.box import Box
+from evidence.media.image.geometry import centred_bars
 from evidence.media.video.decode import canonical_luma, iter_frames, open_video, quarter_turns, seconds
 from evidence.media.video.keyframes import thumbnail_jpeg
 
@@ -71,19 +72,24 @@ def stills_at(path: Path, times: list[float]) -> list[tuple[float, bytes]]:
     return [(t, found[t]) for t in times if t in found]
 
 
+FULL_RANGE = 2  # AVCOL_RANGE_JPEG
+
+
 def pictures_at(
     path: Path, times: list[float], border: Box | None, region: Box | None, short_side: int
 ) -> list[tuple[float, U8]]:
     """(time asked, grey picture) for each time, in the order asked: the upright frame without its
-    `border` (upright pixels), cut to the footage `region` (pixels of the picture inside the border),
-    as matching describes it, reduced so that its short side is at most `short_side` pixels."""
+    `border` (upright pixels), cut to the footage `region` (pixels of the picture inside the border)
+    or else to the picture between its own bars (`centred_bars`), as matching describes it, reduced
+    so that its short side is at most `short_side` pixels."""
     import cv2
 
     found: dict[float, U8] = {}
     for t, frame in _frames_at(path, times):
         picture = canonical_luma(frame, _turns(frame), border)
-        if region is not None:
-            picture = region.crop(picture)
+        inside = region if region is not None else centred_bars(_full_range(picture, frame))
+        if inside is not None:
+            picture = inside.crop(picture)
         height, width = picture.shape[:2]
         scale = short_side / max(1, min(width, height))
         if scale < 1:
@@ -91,3 +97,13 @@ def pictures_at(
             picture = np.asarray(cv2.resize(picture, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
         found[t] = np.ascontiguousarray(picture, dtype=np.uint8)
     return [(t, found[t]) for t in times if t in found]
+
+
+def _full_range(luma: U8, frame: Any) -> U8:
+    """The luma on the 0..255 scale the described pictures are on (black 0): a limited-range Y plane
+    (black at 16, white at 235: YUV not flagged full range) stretched, others as they are."""
+    name = frame.format.name
+    if not name.startswith("yuv") or name.startswith("yuvj") or frame.color_range == FULL_RANGE:
+        return luma
+    stretched = (luma.astype(np.int32) - 16) * 255 // 219
+    return np.clip(stretched, 0, 255).astype(np.uint8)
