@@ -319,3 +319,52 @@ def test_a_piece_offset_is_read_between_the_stored_frames() -> None:
         assert found.offsets[0] == pytest.approx(offset, abs=0.05), offset
         [segment] = found.segments
         assert segment.target_start - segment.query_start == pytest.approx(offset, abs=0.05)
+
+
+def test_a_piece_of_a_still_page_is_placed_by_the_moment_after_it() -> None:
+    """A 2 s piece whose first three frames show a page that stays still from 4 to 8 s of its source
+    (every stored frame of the page is as like them as any other: no pair is specific) and whose last
+    frame shows the next page (specific to the source's 9 s): through the still stretch every offset
+    from -1.5 to +1.5 collects the same similarities, and only the last frame says which is right."""
+    q = query(12)
+    pairs = []
+    for row, t in enumerate(q.times):
+        if 5.5 <= t < 7:  # the still page: paired with three of its five identical stored frames
+            pairs += [Pair(row, 4, s, 0.998, specificity=0.07) for s in (4.0 if t < 6 else 6.0, 7.0, 5.0)]
+        elif t == 7.0:  # the next page, shown at 9 s only
+            pairs += [Pair(row, 4, 9.0, 0.998, specificity=0.3), Pair(row, 4, 2.0, 0.70, specificity=0.0)]
+    [found] = match_descriptors(q, pairs, {4: stored(10)})
+    assert found.classification == RelationKind.PARTIAL
+    [segment] = found.segments
+    assert (segment.query_start, segment.query_end) == (5.5, 7.0)
+    assert found.offsets[0] == pytest.approx(2.0, abs=0.3)
+
+
+@pytest.mark.parametrize("similarity", [0.65, 0.88])
+def test_a_compilation_piece_judged_on_the_stored_side_alone_needs_the_pictures_below_strong_piece(
+    similarity: float,
+) -> None:
+    """A 2 s piece between cuts has no moments of its own, so its pairs' specificity is the stored
+    side's alone, which unrelated footage of the same kind (one city's streets) also shows. Below
+    `strong_piece` the descriptors do not convince by themselves: the pictures decide."""
+    q = query(8)
+    pairs = [
+        Pair(p.query, p.item_id, p.target_t, p.similarity, specificity=0.3, query_judged=False)
+        for p in copy_pairs(q, 5, 2, 4, 3.0, sim=similarity)
+    ]
+    found = match_descriptors(q, pairs, {5: stored(10)})
+    if similarity >= DescriptorParams().strong_piece:
+        assert [m.item_id for m in found] == [5] and found[0].via == ("sscd",)
+    else:
+        assert found == []
+
+    def maps(item_id: int, frame_pairs: Sequence[tuple[float, float]]) -> list[int]:
+        return [120] * len(frame_pairs)
+
+    [checked] = match_descriptors(q, pairs, {5: stored(10)}, verify=maps)  # the pictures map
+    assert checked.classification == RelationKind.PARTIAL and "points" in checked.via
+    assert checked.offsets[0] == pytest.approx(3.0, abs=0.3)
+    # the same pairs judged on both sides convince alone
+    judged = [Pair(p.query, p.item_id, p.target_t, p.similarity, specificity=0.3) for p in pairs]
+    [alone] = match_descriptors(q, judged, {5: stored(10)})
+    assert alone.via == ("sscd",)

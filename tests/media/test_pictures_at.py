@@ -38,8 +38,33 @@ def test_each_time_gets_its_frame_cut_as_matching_describes_it(tmp_path: Path) -
         assert abs(float(np.median(picture[80:, 80:])) - luma) <= 6
         assert np.median(picture[30:70, 30:70]) >= 220  # the square, at (25, 25) to (75, 75)
     whole = dict(pictures_at(clip, [3.9], None, None, short_side=1000))
-    assert whole[3.9].shape == (480, 640)  # never enlarged
-    assert np.median(whole[3.9][:30]) <= 20  # the bars are there without the border
+    # never enlarged; without the border the picture's own bars are still cut, as the describer cuts them
+    assert whole[3.9].shape == (400, 640)
+
+
+def test_a_picture_between_bars_of_its_own_is_cut_to_them(tmp_path: Path) -> None:
+    """A portrait piece between black pillars in a landscape compilation (the other pieces fill the
+    frame, so the video has no border): the picture checked is the piece, as the describer sees it.
+    The luma plane is in video range (black at 16), the describer's pictures in full range (black 0):
+    the bars are found on the same scale."""
+    frames = []
+    for i in range(3 * FPS):
+        frame = np.full((360, 640, 3), 90, dtype=np.uint8)  # a landscape piece: no bars
+        if i >= FPS:
+            frame[:] = 0
+            frame[:, 219:421] = 60 + 60 * (i // FPS)  # 202 px wide between 219 px pillars
+            frame[100:160, 250:390] = 255
+        frames.append(frame)
+    clip = write_clip(tmp_path / "pillars.mp4", frames, fps=FPS)
+    found = dict(pictures_at(clip, [0.5, 1.5, 2.5], None, None, short_side=1000))
+    assert found[0.5].shape == (360, 640)
+    for t in (1.5, 2.5):
+        assert abs(found[t].shape[1] - 202) <= 4 and found[t].shape[0] == 360, found[t].shape
+        assert np.percentile(found[t], 5) >= 40  # no bar left on either side
+    # a footage region given by the analysis is what is cut, bars or none
+    region = Box(0, 0, 320, 180)
+    [(_, cut)] = pictures_at(clip, [1.5], None, region, short_side=1000)
+    assert cut.shape == (180, 320)
 
 
 def test_far_apart_times_are_sought_and_times_past_the_end_get_the_last_frame(tmp_path: Path) -> None:
