@@ -16,6 +16,7 @@ import numpy.typing as npt
 from evidence.core.box import Box
 
 __all__ = [
+    "BAR_LEVEL",
     "BAR_SLACK",
     "BORDER_LINE_FILL",
     "FLAT_SPREAD",

@@ -114,9 +114,8 @@ class Describer:
     def _inside(self, bars: Box, width: int, frame: Any) -> U8:
         """The picture between this frame's own bars (`centred_bars` on the described picture, `width`
         wide), made again from the frame so that its short side is the descriptor's input size."""
-        return replace(self.geometry, region=bars.scaled(self._upright_width() / max(1, width))).picture(
-            frame
-        )
+        scale = self._upright_width() / max(1, width)
+        return replace(self.geometry, region=bars.scaled(scale)).picture(frame)
 
     def region(self) -> Box | None:
         """Where the footage is, in pixels of the upright canonical picture at full size (`footage_box`
