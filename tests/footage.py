@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 SHARED_PDQ = Path(__file__).resolve().parents[1].parent / "shared" / "media" / "pdq"
@@ -27,6 +28,16 @@ PHOTOS = (
 
 Frame = np.ndarray
 Edit = Callable[[Frame], Frame]
+
+
+def needs_photos() -> pytest.MarkDecorator:
+    """Skip where the footage must look like unrelated photographs to the copy-detection descriptor:
+    the generated stand-ins are pictures of one kind, which it rightly finds alike (0.7 between any two)."""
+    return pytest.mark.skipif(
+        not SHARED_PDQ.is_dir(),
+        reason="needs the photographs in ../shared/media/pdq: the generated stand-ins are pictures of one "
+        "kind, which the copy-detection descriptors rightly find alike",
+    )
 
 
 def photo(n: int) -> np.ndarray:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import Catalogue
 from footage import (
-    SHARED_PDQ,
     at_speed,
     between_bars,
     edited,
     inside_programme,
+    needs_photos,
     pan_frames,
     photo,
     rotate,
@@ -25,11 +25,7 @@ from PIL import Image
 FPS = 30
 SECONDS = 10
 
-pytestmark = pytest.mark.skipif(
-    not SHARED_PDQ.is_dir(),
-    reason="needs the photographs in ../shared/media/pdq: the generated stand-ins are pictures of one "
-    "kind, which the copy-detection descriptors rightly find alike",
-)
+pytestmark = needs_photos()
 
 
 @pytest.fixture(scope="module")

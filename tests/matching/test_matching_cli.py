@@ -14,6 +14,7 @@ from footage import (
     letterbox,
     logo,
     mirror,
+    needs_photos,
     pan_frames,
     photo,
     resize,
@@ -96,6 +97,7 @@ def test_copies_are_found_and_distractors_are_not(
     assert len(ids) == 1 + len(COPIES)
 
 
+@needs_photos()
 def test_match_reports_offsets_and_segments_without_adding(
     sqlite_catalogue: Catalogue, media: dict[str, Path]
 ) -> None:
@@ -120,6 +122,7 @@ def test_match_reports_offsets_and_segments_without_adding(
     assert still["offsets"][0] == pytest.approx(183 / FPS, abs=0.04)
 
 
+@needs_photos()
 def test_a_compilation_is_partial_and_joins_no_cluster(
     sqlite_catalogue: Catalogue, media: dict[str, Path]
 ) -> None:
