@@ -1,22 +1,26 @@
 """The descriptor search's side index: every stored, not flat descriptor of one algorithm sign-binarised
-(512 bits, 64 bytes) in files beside the catalogue, memory-mapped, so that a query can compare itself
-with all of them by Hamming distance without reading the database's 1 KB vectors.
+(512 bits, 64 bytes) and as stored (float16, 1 KB) in files beside the catalogue, memory-mapped, so that
+a query can compare itself with all of them by Hamming distance and re-rank its candidates exactly
+without reading the database's vectors (a stored vector never changes: re-analysis deletes rows and
+adds new ones).
 
 Rebuildable from the catalogue, which stays the source of truth: the files are a cache that is synced
 at each search by two primary-key look-ups (rows with a higher id than the last one cached are
 appended; a last cached row that is gone or whose frame or vector changed, as when SQLite gives a
-deleted last row's id to a new one, makes it rebuild from scratch), and whose hits are candidates
-only: the search fetches their vectors from the database, so that a row deleted since is never
-returned and every similarity is the stored vector's, and `forget` drops the deleted rows it met from
-the cache (a whole-table count would catch them sooner but costs 80-110 ms at 1 M rows).
+deleted last row's id to a new one, makes it rebuild from scratch), and whose hits are checked: the
+search looks up the rows it is about to return in the database (with their frame's time), so that a
+row deleted since is never returned, and `forget` drops the deleted rows it met from the cache (a
+whole-table count would catch them sooner but costs 80-110 ms at 1 M rows).
 Where the files cannot be
 written (a read-only catalogue, an in-memory database) `load` answers None and the search scans.
 
 Where: for an SQLite catalogue `<folder of the database>/cache/<database file's stem>.<algorithm>-v<n>/`
 (`.evidence/cache/` for a catalogue); for another database
 `$XDG_CACHE_HOME/evidence/descriptors/<sha-256 of the URL without password>.<algorithm>-v<n>/`.
-A generation is three files, `<gen>.ids` (int64), `<gen>.items` (int64), `<gen>.codes` (64 bytes a
-row), of which `meta.json` names the generation and how many rows are valid; a writer holds `lock`.
+A generation is four files, `<gen>.ids` (int64), `<gen>.items` (int64), `<gen>.codes` (64 bytes a
+row), `<gen>.vectors` (float16, 1,024 bytes a row), of which `meta.json` names the generation and how
+many rows are valid; a writer holds `lock`. At 1 M rows that is 1.1 GB, about the database's own
+descriptor table.
 """
 
 from __future__ import annotations
@@ -40,22 +44,29 @@ from sqlalchemy.orm import Session
 from evidence.catalogue.models import FrameDescriptor
 from evidence.config import sqlite_file
 
-FORMAT: Final = 1
+FORMAT: Final = 2
 CODE_BYTES: Final = 64  # 512 sign bits
+DIMENSIONS: Final = CODE_BYTES * 8
+VECTOR_BYTES: Final = DIMENSIONS * 2  # float16, as stored
+SUFFIXES: Final = (".ids", ".items", ".codes", ".vectors")
+WIDTHS: Final = (8, 8, CODE_BYTES, VECTOR_BYTES)
 CHUNK: Final = 20000  # rows read from the database at a time while syncing
 ENV_CACHE: Final = "EVIDENCE_CACHE_DIR"  # overrides where the cache of a non-SQLite database lives
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
+F16 = npt.NDArray[np.float16]
 
 
 @dataclass(frozen=True, slots=True)
 class Codes:
-    """The cached rows, in ascending descriptor id: ids, their items, their (n, 64) sign bits."""
+    """The cached rows, in ascending descriptor id: ids, their items, their (n, 64) sign bits and
+    their (n, 512) float16 vectors."""
 
     ids: I64
     items: I64
     codes: U8
+    vectors: F16
 
 
 def binarise(vectors: npt.NDArray[Any]) -> U8:
@@ -89,7 +100,9 @@ def load(session: Session, algorithm: tuple[str, int], *, minimum: int = 0) -> C
         return None
     meta = _read_meta(where)
     if meta is not None and meta["last_id"] == top and _tail_ok(session, meta):
-        return _open(where, meta)
+        codes = _open(where, meta)
+        if codes is not None:
+            return codes
     try:
         with _locked(where):
             meta = _read_meta(where)  # another process may have synced it meanwhile
@@ -102,6 +115,8 @@ def load(session: Session, algorithm: tuple[str, int], *, minimum: int = 0) -> C
 def _sync(
     session: Session, where: Path, meta: dict[str, Any] | None, algorithm: tuple[str, int], top: int
 ) -> dict[str, Any]:
+    if meta is not None and _map(where, str(meta["generation"]), int(meta["rows"])) is None:
+        meta = None  # files gone or cut short: appending would leave a hole of zeros
     if meta is not None and meta["last_id"] <= top and _tail_ok(session, meta):
         appended = _append(session, where, meta, algorithm) if meta["last_id"] < top else meta
         if appended["last_id"] == top:
@@ -123,13 +138,14 @@ def forget(session: Session, algorithm: tuple[str, int], gone: I64) -> None:
                 return
             keep = ~np.isin(codes.ids, gone)
             generation = secrets.token_hex(8)
-            for suffix, column in ((".ids", codes.ids), (".items", codes.items), (".codes", codes.codes)):
+            columns: tuple[npt.NDArray[Any], ...] = (codes.ids, codes.items, codes.codes, codes.vectors)
+            for suffix, column in zip(SUFFIXES, columns, strict=True):
                 with open(where / f"{generation}{suffix}", "wb") as f:
                     f.write(np.ascontiguousarray(column[keep]).tobytes())
                     f.flush()
                     os.fsync(f.fileno())
             _write_meta(where, {**meta, "generation": generation, "rows": int(keep.sum())})
-            for suffix in (".ids", ".items", ".codes"):
+            for suffix in SUFFIXES:
                 (where / f"{meta['generation']}{suffix}").unlink(missing_ok=True)
     except OSError:
         return
@@ -138,10 +154,10 @@ def forget(session: Session, algorithm: tuple[str, int], gone: I64) -> None:
 def _rebuild(session: Session, where: Path, algorithm: tuple[str, int], top: int) -> dict[str, Any]:
     generation = secrets.token_hex(8)
     for name in os.listdir(where):
-        if name.endswith((".ids", ".items", ".codes")):
+        if name.endswith(SUFFIXES):
             (where / name).unlink(missing_ok=True)  # readers that mapped them keep them until they close
     empty = {"format": FORMAT, "generation": generation, "rows": 0, "last_id": 0, "tail": ""}
-    for suffix in (".ids", ".items", ".codes"):
+    for suffix in SUFFIXES:
         (where / f"{generation}{suffix}").write_bytes(b"")
     meta = _append(session, where, empty, algorithm)
     if meta["last_id"] != top:  # the session's snapshot moved (a write transaction at READ COMMITTED)
@@ -155,9 +171,9 @@ def _append(
     """Append the rows with a higher id than the last cached one; the new meta, written."""
     rows, last, tail = int(meta["rows"]), int(meta["last_id"]), str(meta["tail"])
     generation = str(meta["generation"])
-    files = [open(where / f"{generation}{s}", "r+b") for s in (".ids", ".items", ".codes")]  # noqa: SIM115
+    files = [open(where / f"{generation}{s}", "r+b") for s in SUFFIXES]  # noqa: SIM115
     try:
-        for f, width in zip(files, (8, 8, CODE_BYTES), strict=True):
+        for f, width in zip(files, WIDTHS, strict=True):
             f.truncate(rows * width)  # what a writer that died left past the valid rows
             f.seek(rows * width)
         while True:
@@ -185,9 +201,12 @@ def _append(
                 continue
             blobs = b"".join(bytes(r[6]) for r in ours)
             vectors = np.frombuffer(blobs, dtype="<f2").reshape(len(ours), -1)
+            if vectors.shape[1] != DIMENSIONS:
+                raise OSError(f"stored descriptors of {vectors.shape[1]} dimensions: not cached")
             files[0].write(np.array([r[0] for r in ours], dtype="<i8").tobytes())
             files[1].write(np.array([r[1] for r in ours], dtype="<i8").tobytes())
             files[2].write(binarise(vectors).tobytes())
+            files[3].write(blobs)
             rows += len(ours)
         for f in files:
             f.flush()
@@ -250,14 +269,16 @@ def _open(where: Path, meta: dict[str, Any]) -> Codes | None:
 
 def _map(where: Path, generation: str, rows: int) -> Codes | None:
     if rows == 0:
-        return Codes(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, CODE_BYTES), np.uint8))
+        none = np.zeros(0, np.int64)
+        return Codes(none, none, np.zeros((0, CODE_BYTES), np.uint8), np.zeros((0, DIMENSIONS), np.float16))
     try:
         ids = np.memmap(where / f"{generation}.ids", dtype="<i8", mode="r", shape=(rows,))
         items = np.memmap(where / f"{generation}.items", dtype="<i8", mode="r", shape=(rows,))
         codes = np.memmap(where / f"{generation}.codes", dtype=np.uint8, mode="r", shape=(rows, CODE_BYTES))
+        vectors = np.memmap(where / f"{generation}.vectors", dtype="<f2", mode="r", shape=(rows, DIMENSIONS))
     except (OSError, ValueError):  # replaced by a rebuild meanwhile, or cut short
         return None
-    return Codes(ids, items, codes)
+    return Codes(ids, items, codes, vectors)
 
 
 @contextmanager

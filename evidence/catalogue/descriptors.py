@@ -3,8 +3,9 @@ similar to a query's. Callers own the transaction.
 
 Two stages at scale: candidates by the Hamming distance of sign bits over every stored descriptor (the
 codes kept by `catalogue.descriptor_cache`, compared by faiss: the `CANDIDATES` nearest within `RADIUS`
-bits per query row), then the candidates' float16 vectors fetched from the database by id and compared
-exactly (float32 dot products), so that every hit is a stored row and its true similarity. Same-footage
+bits per query row), then the candidates' float16 vectors (kept in the same cache, as stored) compared
+exactly (float32 dot products); the rows that reach the threshold are looked up in the database by id,
+so that every hit is a stored row, with its frame's time and its true similarity. Same-footage
 frames are at most about 187 bits apart and unrelated ones at least about 202 (`../shared/notes`); a
 pair exactly at the pair threshold (0.40) is about 189 ± 11 bits apart, hence the generous radius.
 Below `INDEX_FROM` stored rows, or without a cache, the exhaustive scan (`exact_search`) answers."""
@@ -89,20 +90,20 @@ def _indexed(
         keep &= ~skip[np.where(rows >= 0, rows, 0)]
     qi, col = np.nonzero(keep)
     first = np.cumsum(keep, axis=1)[qi, col] <= CANDIDATES  # the nearest CANDIDATES kept of each row
-    qi, cand = qi[first], codes.ids[rows[qi[first], col[first]]]
+    qi, row = qi[first], rows[qi[first], col[first]]
+    sims = np.einsum("ij,ij->i", query[qi], np.asarray(codes.vectors[row], dtype=np.float32))
+    over = sims >= threshold
+    qi, cand, sims = qi[over], codes.ids[row[over]], sims[over]
     if not len(qi):
         return [], none
-    found = _vectors_of(session, np.unique(cand), algorithm)
+    found = _rows_of(session, np.unique(cand), algorithm)
     known = np.isin(cand, found.ids)  # rows deleted since the cache was synced fall out here
     gone = np.unique(cand[~known])
-    qi, cand = qi[known], cand[known]
+    qi, cand, sims = qi[known], cand[known], sims[known]
     at = np.searchsorted(found.ids, cand)
     items = found.items[at]
     ok = ~np.isin(items, excluded) if excluded else np.ones(len(at), dtype=bool)
-    qi, at, items = qi[ok], at[ok], items[ok]
-    sims = np.einsum("ij,ij->i", query[qi], found.vectors[at])
-    over = sims >= threshold
-    return _ranked(qi[over], items[over], found.times[at[over]], sims[over]), gone
+    return _ranked(qi[ok], items[ok], found.times[at[ok]], sims[ok]), gone
 
 
 def _nearest(query: npt.NDArray[np.uint8], codes: npt.NDArray[np.uint8], k: int) -> tuple[I64, I64]:
@@ -121,18 +122,15 @@ class _Fetched:
     ids: I64  # ascending
     items: I64
     times: F64
-    vectors: F32
 
 
-def _vectors_of(session: Session, ids: I64, algorithm: tuple[str, int]) -> _Fetched:
+def _rows_of(session: Session, ids: I64, algorithm: tuple[str, int]) -> _Fetched:
     """The rows among `ids` (ascending) that still hold a not flat descriptor of `algorithm`."""
-    from evidence.media.sscd import unpack
-
-    got: list[tuple[int, int, float, bytes]] = []
+    got: list[tuple[int, int, float]] = []
     wanted = [int(i) for i in ids]
     for start in range(0, len(wanted), ID_CHUNK):
         stmt = (
-            select(FrameDescriptor.id, FrameDescriptor.item_id, Frame.t, FrameDescriptor.vector)
+            select(FrameDescriptor.id, FrameDescriptor.item_id, Frame.t)
             .join(Frame, Frame.id == FrameDescriptor.frame_id)
             .where(
                 FrameDescriptor.id.in_(wanted[start : start + ID_CHUNK]),
@@ -141,13 +139,12 @@ def _vectors_of(session: Session, ids: I64, algorithm: tuple[str, int]) -> _Fetc
                 FrameDescriptor.flat.is_(False),
             )
         )
-        got += [(int(a), int(b), float(c), bytes(d)) for a, b, c, d in session.execute(stmt)]
+        got += [(int(a), int(b), float(c)) for a, b, c in session.execute(stmt)]
     got.sort()
     return _Fetched(
         np.array([r[0] for r in got], dtype=np.int64),
         np.array([r[1] for r in got], dtype=np.int64),
         np.array([r[2] for r in got], dtype=np.float64),
-        unpack([r[3] for r in got]),
     )
 
 

@@ -241,13 +241,48 @@ def test_a_missing_or_damaged_cache_is_rebuilt(db: Database) -> None:
         where = descriptor_cache.directory(s, ALGORITHM)
     assert where is not None
     for f in where.glob("*.codes"):
-        f.unlink()  # files gone, meta still there: the scan answers this time
+        f.unlink()  # files gone, meta still there: built again
     fast, exact = _both(db, queries)
     _same(fast, exact)
     (where / "meta.json").write_text("{ damaged")
     fast, exact = _both(db, queries)
     _same(fast, exact)
     assert _meta(db)["rows"] == 3 * FRAMES
+
+
+def test_a_cache_cut_short_is_rebuilt_before_rows_are_appended(db: Database) -> None:
+    """Appending after a truncated file would leave rows of zeros that no query ever finds."""
+    rng = np.random.default_rng(9)
+    queries = _unit(rng.standard_normal((4, DIM)))
+    _catalogue(db, rng, queries[:2], items=3)
+    _both(db, queries)
+    with db.read() as s:
+        where = descriptor_cache.directory(s, ALGORITHM)
+    assert where is not None
+    [vectors] = where.glob("*.vectors")
+    vectors.write_bytes(vectors.read_bytes()[: descriptor_cache.VECTOR_BYTES * 10])
+    _catalogue(db, rng, queries[2:], items=1)  # the copies of the last two queries come after
+    fast, exact = _both(db, queries)
+    assert len(exact) == 4 * 8
+    _same(fast, exact)
+
+
+def test_a_cache_of_the_earlier_format_is_rebuilt(db: Database) -> None:
+    """Caches written before the vectors were kept beside the codes (format 1) are built again."""
+    rng = np.random.default_rng(10)
+    queries = _unit(rng.standard_normal((4, DIM)))
+    _catalogue(db, rng, queries, items=3)
+    _both(db, queries)
+    with db.read() as s:
+        where = descriptor_cache.directory(s, ALGORITHM)
+    assert where is not None
+    for f in where.glob("*.vectors"):
+        f.unlink()
+    (where / "meta.json").write_text(json.dumps({**_meta(db), "format": 1}))
+    fast, exact = _both(db, queries)
+    _same(fast, exact)
+    assert _meta(db)["format"] == descriptor_cache.FORMAT
+    assert [f.stat().st_size for f in where.glob("*.vectors")] == [3 * FRAMES * descriptor_cache.VECTOR_BYTES]
 
 
 def test_small_catalogues_are_scanned_without_a_cache(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
