@@ -22,13 +22,18 @@ def match(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Find catalogued near duplicates of a file without adding it (nothing is written)."""
-    from evidence.core.matching import MatchParams
-    from evidence.matching.match import match_file
-    from evidence.workspace import open_workspace
+    from evidence.analysis.worker import Worker
 
-    params = MatchParams(threshold=threshold, min_frames=min_frames, share=share)
-    with open_workspace(state(ctx).catalogue) as ws:
-        result = match_file(ws, path, params=params, dense=dense)
+    worker = Worker()
+    worker.start()  # a fresh interpreter warms up while this one loads the matching code
+    with worker:
+        from evidence.core.matching import MatchParams
+        from evidence.matching.match import match_file
+        from evidence.workspace import open_workspace
+
+        params = MatchParams(threshold=threshold, min_frames=min_frames, share=share)
+        with open_workspace(state(ctx).catalogue) as ws:
+            result = match_file(ws, path, params=params, dense=dense, worker=worker)
     if json_out:
         emit_json(
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Sequence
@@ -273,19 +274,24 @@ def _sha256(path: Path) -> str:
 
 
 def match_file(
-    ws: Workspace, path: Path, *, params: MatchParams | None = None, dense: bool = False
+    ws: Workspace,
+    path: Path,
+    *,
+    params: MatchParams | None = None,
+    dense: bool = False,
+    worker: Worker | None = None,
 ) -> FileMatch:
-    """Fingerprint a file that is not added (nothing is written) and look it up."""
+    """Fingerprint a file that is not added (nothing is written) and look it up; `worker` (one of
+    the caller's, else a new one) analyses it and then compares pictures."""
     shown = printable(str(path))
     digest = _sha256(path)
     options = AnalysisOptions(query_interval="0" if dense else None)
-    with Worker() as worker:
+    with contextlib.nullcontext(worker) if worker is not None else Worker() as worker:
         derivation = derive_file(worker, str(path), path.name, path.stat().st_size, options)
-    kind = MediaKind.OTHER.value if derivation.probed is None else str(derivation.probed.kind)
-    analysis, query, descriptors = str(derivation.status), derivation.query, derivation.descriptors
-    if kind == MediaKind.OTHER.value and analysis == "ok":
-        analysis = "failed:not a video or image: nothing to match"
-    with Worker() as worker:
+        kind = MediaKind.OTHER.value if derivation.probed is None else str(derivation.probed.kind)
+        analysis, query, descriptors = str(derivation.status), derivation.query, derivation.descriptors
+        if kind == MediaKind.OTHER.value and analysis == "ok":
+            analysis = "failed:not a video or image: nothing to match"
         with ws.db.read() as session:
             exact_item = session.execute(select(Item.id, Item.sha256).where(Item.sha256 == digest)).first()
             exact = (exact_item[0], exact_item[1]) if exact_item else None
