@@ -38,7 +38,7 @@ from evidence.core.names import REGION_NAMES, HashVariant, RelationKind
 from evidence.core.query import QueryTable
 
 PDQ_MATCHER = "pdq-offset-2"
-MATCHER_VERSION = "pdq-offset-2+sscd-points-5"
+MATCHER_VERSION = "pdq-offset-2+sscd-points-6"
 """What made a suggested relation: this rule on PDQ hashes and `core.descriptor_match` on descriptors.
 A relation suggested by another version is re-scored when its items are analysed again."""
 

@@ -122,3 +122,44 @@ def test_the_window_s_sides_outrank_the_motion_inside_it_and_a_band_is_not_a_win
     band = Box(0, 100, width, 150)  # edge to edge: the footage itself with a quiet part
     assert footage_box(band, None, width, height) is None
     assert footage_box(None, band, width, height) is None
+
+
+def _describer_over(pictures: list[np.ndarray]) -> Describer:
+    describer = Describer(Geometry(W, H, None, 0), track_motion=True)
+    for picture in pictures:
+        describer.motion = describer.motion or _motion(picture)
+        describer.motion.add(picture)
+        assert describer.edges is not None
+        describer.edges.add(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY))
+    return describer
+
+
+def test_people_walking_in_a_corner_of_a_still_scene_are_not_a_picture_inside() -> None:
+    """A tripod shot where a crowd moves in one corner: the motion finder alone takes the corner, but
+    the scene continues across its sides (no lasting edge), so the whole picture stays described."""
+    scene = cv2.resize(generated_photo(6), (W, H), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(11)
+    pictures = []
+    for _ in range(12):
+        frame = scene.copy()
+        for _ in range(40):  # people of every height and colour, anywhere in the corner
+            x, y = int(rng.integers(0, 170)), int(rng.integers(130, H - 20))
+            colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+            cv2.rectangle(frame, (x, y), (x + 10, y + int(rng.integers(10, 30))), colour, -1)
+        pictures.append(frame)
+    describer = _describer_over(pictures)
+    assert describer.motion is not None and describer.motion.region() is not None
+    assert describer.region() is None
+
+
+def test_moving_footage_in_a_window_at_the_side_of_a_programme_is_found() -> None:
+    """The window meets the studio set along its sides: the moving region is the footage."""
+    window = Box(0, 30, 210, 130)  # against the left edge of the frame
+    rng = np.random.default_rng(12)
+    pictures = []
+    for i in range(12):
+        frame = programme_frame((W, H), 3).copy()
+        frame[window.y : window.bottom, window.x : window.right] = daylight(20 + i, (window.w, window.h))
+        pictures.append(np.clip(frame + rng.normal(0, 1.5, frame.shape), 0, 255).astype(np.uint8))
+    found = _describer_over(pictures).region()
+    assert found is not None and iou(found, window) >= 0.9, found

@@ -11,7 +11,10 @@ as much as the footage: two unrelated clips in the same programme frame look ali
 also accumulates where the picture moves (`moving_region`) and the mean of its pictures, whose
 lasting straight edges frame a picture placed inside (`inset`: footage that hardly moves); when
 either finds the footage inside the frame, `describe_region` makes a second, descriptor-only pass and
-its "region" descriptors replace the whole picture's for matching.
+its "region" descriptors replace the whole picture's for matching. A moving region counts only where
+one of its sides meets the set along a lasting edge (`EdgeMean.meets_set`): in a shot from a tripod,
+the part where people walk is not a picture inside the frame, and describing it alone would make the
+clip unlike its own copies.
 """
 
 from __future__ import annotations
@@ -124,6 +127,8 @@ class Describer:
             return None
         width, height = self.motion.width, self.motion.height
         moving = self.motion.region()
+        if moving is not None and self.edges is not None and not self.edges.meets_set(moving):
+            moving = None  # a moving part of a still scene (people walking by), not a picture inside
         framed = None if self.edges is None else self.edges.rectangle()
         found = footage_box(moving, framed, width, height)
         if found is None:
