@@ -24,8 +24,8 @@ compilations and distractors.
 along at least one lasting edge? A window does (a luma step of `SIDE_STEP` along `SIDE_SUPPORT` of one
 side that lies inside the picture); a moving part of a scene shot from a tripod (people walking along
 the bottom, traffic in a corner) does not: the still scene continues across its sides. Measured on the
-tune half of `bench/dupes`: the best inner side of the 70 moving regions the describer used held
-0.34-1.00 of its length on such an edge in windows, screens and screen recordings' content areas, and
+tune half of `bench/dupes`: the best inner side of the 58 real moving regions the describer used held
+0.33-1.00 of its length on such an edge in windows, screens and screen recordings' content areas, and
 0.00 in the two false regions (a walking group in a rotated static shot, a zoomed night street).
 
 Layer 1: numpy, OpenCV and `Box` only.
