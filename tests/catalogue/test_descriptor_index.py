@@ -125,10 +125,16 @@ def _both(
     return fast, exact
 
 
-def _meta(db: Database) -> dict[str, int | str]:
+def _where(db: Database) -> Path:
+    """Where this catalogue's descriptor cache lives."""
     with db.read() as s:
         where = descriptor_cache.directory(s, ALGORITHM)
     assert where is not None
+    return where
+
+
+def _meta(db: Database) -> dict[str, int | str]:
+    where = _where(db)
     meta: dict[str, int | str] = json.loads((where / "meta.json").read_text())
     return meta
 
@@ -220,9 +226,7 @@ def test_a_cache_that_cannot_be_written_falls_back_to_the_scan(db: Database, tmp
     rng = np.random.default_rng(6)
     queries = _unit(rng.standard_normal((5, DIM)))
     _catalogue(db, rng, queries, items=3)
-    with db.read() as s:
-        where = descriptor_cache.directory(s, ALGORITHM)
-    assert where is not None
+    where = _where(db)
     where.parent.mkdir(parents=True, exist_ok=True)
     where.write_text("not a folder")  # as unwritable as a read-only catalogue, even for root
     fast, exact = _both(db, queries)
@@ -237,9 +241,7 @@ def test_a_missing_or_damaged_cache_is_rebuilt(db: Database) -> None:
     queries = _unit(rng.standard_normal((5, DIM)))
     _catalogue(db, rng, queries, items=3)
     _both(db, queries)
-    with db.read() as s:
-        where = descriptor_cache.directory(s, ALGORITHM)
-    assert where is not None
+    where = _where(db)
     for f in where.glob("*.codes"):
         f.unlink()  # files gone, meta still there: built again
     fast, exact = _both(db, queries)
@@ -256,9 +258,7 @@ def test_a_cache_cut_short_is_rebuilt_before_rows_are_appended(db: Database) -> 
     queries = _unit(rng.standard_normal((4, DIM)))
     _catalogue(db, rng, queries[:2], items=3)
     _both(db, queries)
-    with db.read() as s:
-        where = descriptor_cache.directory(s, ALGORITHM)
-    assert where is not None
+    where = _where(db)
     [vectors] = where.glob("*.vectors")
     vectors.write_bytes(vectors.read_bytes()[: descriptor_cache.VECTOR_BYTES * 10])
     _catalogue(db, rng, queries[2:], items=1)  # the copies of the last two queries come after
@@ -273,9 +273,7 @@ def test_a_cache_of_the_earlier_format_is_rebuilt(db: Database) -> None:
     queries = _unit(rng.standard_normal((4, DIM)))
     _catalogue(db, rng, queries, items=3)
     _both(db, queries)
-    with db.read() as s:
-        where = descriptor_cache.directory(s, ALGORITHM)
-    assert where is not None
+    where = _where(db)
     for f in where.glob("*.vectors"):
         f.unlink()
     (where / "meta.json").write_text(json.dumps({**_meta(db), "format": 1}))
