@@ -9,7 +9,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.hashindex import index_fingerprints, unindex_items
-from evidence.catalogue.models import Frame, FrameDescriptor, FrameHash
+from evidence.catalogue.models import Frame, FrameDescriptor, FrameHash, Item
+from evidence.core.coverage import duration_of
 from evidence.core.frames import MIN_QUALITY, FrameRecord, descriptor_row, frame_row
 from evidence.core.matching import (
     Target,
@@ -106,10 +107,25 @@ def match_targets(session: Session, item_ids: set[int]) -> dict[int, Target]:
         )
         for item_id, t, variant, value in session.execute(query):
             frames[item_id].setdefault(t, []).append((variant, bytes.fromhex(value)))
+    summaries = summaries_of(session, item_ids)
     return {
-        i: Target(i, tuple((t, tuple(sorted(hs, key=_canonical_first))) for t, hs in sorted(by_t.items())))
+        i: Target(
+            i,
+            tuple((t, tuple(sorted(hs, key=_canonical_first))) for t, hs in sorted(by_t.items())),
+            duration_of(summaries, i),
+        )
         for i, by_t in frames.items()
     }
+
+
+def summaries_of(session: Session, item_ids: set[int]) -> dict[int, dict[str, object] | None]:
+    """The items' analysis summaries (their duration, size, border...)."""
+    ids = sorted(item_ids)
+    out: dict[int, dict[str, object] | None] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        out.update(session.execute(select(Item.id, Item.summary).where(Item.id.in_(chunk))).tuples().all())
+    return out
 
 
 def _canonical_first(entry: tuple[str, bytes]) -> tuple[bool, str]:

@@ -45,10 +45,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from evidence.core.coverage import footage_seconds, time_share
 from evidence.core.descriptor_checks import Checks, Ledger, Verifier
 from evidence.core.descriptor_place import F64, between_stored_frames, placing, weighted_median
-from evidence.core.matching import ItemMatch, Segment, classify, per_candidate, still_match
+from evidence.core.matching import ItemMatch, Segment, still_match
 from evidence.core.names import RelationKind
+from evidence.core.verdicts import classify, per_candidate
 
 SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
 SPECIFIC_BONUS = 0.1  # a vote's extra weight per unit of its pair's specificity
@@ -125,8 +127,10 @@ def match_descriptors(
     params: DescriptorParams | None = None,
     groups: dict[int, int] | None = None,
     verify: Verifier | None = None,
+    durations: Mapping[int, float] | None = None,
 ) -> list[ItemMatch]:
     """Item-level matches, best first. `target_times`: each candidate's usable described times;
+    `durations`: their media's seconds, where known (a side is mostly matched by time too, `core.coverage`);
     `groups`: items already known to be copies of each other (as for `core.matching.match_items`);
     `verify`: the picture check for runs the descriptors alone do not make convincing (candidates
     are checked most similar first, so a caller's budget goes where a copy is likeliest)."""
@@ -154,7 +158,10 @@ def match_descriptors(
     ledger = Ledger(groups)  # what the pictures said of each group of known copies, and where
     for item_id, item_pairs in ranked:
         checks = Checks(item_id, verify, params, ledger)
-        found = _match_one(query, usable_times, item_pairs, sorted(target_times[item_id]), params, checks)
+        seconds = footage_seconds(sorted(target_times[item_id]), (durations or {}).get(item_id))
+        found = _match_one(
+            query, usable_times, item_pairs, sorted(target_times[item_id]), seconds, params, checks
+        )
         if found is not None:
             results.append(found)
     results.sort(key=lambda m: (-m.score, m.item_id))
@@ -179,6 +186,7 @@ def _match_one(
     usable_times: list[float],
     pairs: list[Pair],
     target_times: list[float],
+    seconds: float | None,
     params: DescriptorParams,
     checked: Checks,
 ) -> ItemMatch | None:
@@ -215,6 +223,9 @@ def _match_one(
     chosen = [r for _, rows, _ in segments for r in rows]
     query_share = _covered(usable_times, [(s.query_start, s.query_end) for s, _, _ in segments], 0.3)
     target_share = _covered(target_times, [_target_span(s) for s, _, _ in segments], params.tolerance)
+    step = float(np.median(np.diff(usable_times))) if len(usable_times) > 1 else 0.0
+    shown = sum((s.query_end - s.query_start + step) * line.speed for s, _, line in segments)
+    target_share = min(target_share, time_share(shown, seconds))  # the stored frames are a second apart
     ordered = sorted(s for s, _, _ in segments)
     longest = max(s.query_end - s.query_start for s in ordered)
     classification = classify(query_share, target_share, longest, params.share, params.partial_seconds)

@@ -24,21 +24,21 @@ Query frames that hit many different items (black, bumpers, channel idents) carr
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from evidence.core import hamming
+from evidence.core.coverage import STORED_INTERVAL, footage_seconds, speed_of, time_share
 from evidence.core.frames import QueryRecord
 from evidence.core.names import REGION_NAMES, HashVariant, RelationKind
 from evidence.core.query import QueryTable
+from evidence.core.verdicts import classify, per_candidate
 
 PDQ_MATCHER = "pdq-offset-2"
-MATCHER_VERSION = "pdq-offset-2+sscd-points-6"
+MATCHER_VERSION = "pdq-offset-2+sscd-points-7"
 """What made a suggested relation: this rule on PDQ hashes and `core.descriptor_match` on descriptors.
 A relation suggested by another version is re-scored when its items are analysed again."""
 
@@ -54,6 +54,7 @@ class MatchParams:
     common_items: int = 6  # a query frame hitting more unrelated items than this is common (bumper, black)
     aligned_threshold: int = 48  # looser distance for frames at an alignment strict hits established
     aligned_window: float = 0.07  # seconds around the aligned time to look for the query frame
+    cut: int = 64  # distance between neighbouring query frames from which the query has cut away
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class Target:
     item_id: int
     # its stored informative frames: (time, ((variant, PDQ), ...)) with the canonical hash first
     frames: tuple[tuple[float, tuple[tuple[str, bytes], ...]], ...]
+    duration: float | None = None  # seconds of media, when known (`core.coverage`)
 
     @property
     def informative_times(self) -> tuple[float, ...]:
@@ -218,40 +220,6 @@ def match_items(
     return results
 
 
-class QueryHit(Protocol):
-    """A query frame's hit on a stored item (a PDQ `FrameHit`, a descriptor `Pair`)."""
-
-    @property
-    def query(self) -> int: ...
-
-    @property
-    def item_id(self) -> int: ...
-
-
-def per_candidate[H: QueryHit](
-    hits: Iterable[H],
-    groups: dict[int, int],
-    common_items: int,
-    candidates: Container[int],
-    counts: Callable[[H], bool] | None = None,
-) -> dict[int, list[H]]:
-    """The hits by candidate item, without those of query frames that hit more than `common_items`
-    unrelated items (black, a bumper, a channel ident): copies of one footage (one group in `groups`)
-    count once, so many copies do not make a frame common; with `counts`, only the hits it accepts
-    count."""
-    kept = list(hits)
-    items_per_query: dict[int, set[int]] = defaultdict(set)
-    for h in kept:
-        if counts is None or counts(h):
-            items_per_query[h.query].add(groups.get(h.item_id, -h.item_id))
-    common = {q for q, items in items_per_query.items() if len(items) > common_items}
-    per_item: dict[int, list[H]] = defaultdict(list)
-    for h in kept:
-        if h.query not in common and h.item_id in candidates:
-            per_item[h.item_id].append(h)
-    return per_item
-
-
 def _match_one(
     times: list[float],
     hits: list[FrameHit],
@@ -270,6 +238,10 @@ def _match_one(
     chosen = [a for group in kept for a in group]
     matched_targets = {round(a.target_t, 3) for a in chosen}
     target_share = min(1.0, len(matched_targets) / max(1, len(target.informative_times)))
+    seconds = footage_seconds(target.informative_times, target.duration)
+    if seconds is not None:  # the stored frames are a second apart: the query must show its seconds too
+        end = min(target.informative_times[-1] + STORED_INTERVAL, target.duration or 0.0)
+        target_share = min(target_share, time_share(sum(aligner.shown(g, end) for g in kept), seconds))
     matched_seconds = {int(a.query_t) for a in chosen}
     query_share = min(1.0, len(matched_seconds & informative_seconds) / max(1, len(informative_seconds)))
     segments = tuple(
@@ -298,24 +270,6 @@ def _match_one(
     )
 
 
-def classify(
-    query_share: float, target_share: float, longest: float, share: float, partial_seconds: float
-) -> RelationKind | None:
-    """What the query is to a candidate, from the shares of each side matched and the longest matched
-    run (query seconds); None when it is no match at all."""
-    if query_share >= share and target_share >= share:
-        return RelationKind.DUPLICATE
-    if query_share >= share:
-        return RelationKind.EXCERPT_OF
-    if target_share >= share:
-        return RelationKind.CONTAINS
-    if min(query_share, target_share) >= share - 0.15 and abs(query_share - target_share) <= 0.15:
-        return RelationKind.DUPLICATE  # both sides mostly matched, evenly: a copy with frames hard to hash
-    if longest >= partial_seconds:
-        return RelationKind.PARTIAL
-    return None
-
-
 class _Aligner:
     """Compares a candidate's stored frames with the query frames at an established alignment."""
 
@@ -337,6 +291,33 @@ class _Aligner:
             present[row_frame[chosen]] = True
             self.matrices[variant] = np.asfortranarray(rows)
             self.present[variant] = present
+
+    def shown(self, group: list[_Aligned], end: float) -> float:
+        """Seconds of the candidate the group shows: its query span at its speed, with the query frames
+        after its last hit that continue the same shot, up to the candidate's `end` (its last stored
+        frame stands for the second after it, which only the query can tell)."""
+        query_ts = [a.query_t for a in group]
+        target_ts = [a.target_t for a in group]
+        speed = speed_of(max(query_ts) - min(query_ts), max(target_ts) - min(target_ts))
+        last = max(group, key=lambda a: (a.target_t, a.query_t))
+        tail = self._same_shot(last.hit.query, max(0.0, end - last.target_t) / speed)
+        return (last.query_t - min(query_ts) + tail) * speed
+
+    def _same_shot(self, q: int, limit: float) -> float:
+        """How long (at most `limit` seconds) the query goes on from frame `q` before it cuts away."""
+        canonical = self.matrices.get(HashVariant.CANONICAL)
+        if canonical is None:
+            return limit
+        present = self.present[HashVariant.CANONICAL]
+        i = q
+        while i + 1 < len(self.times) and self.times[i + 1] - self.times[q] < limit:
+            if not (self.usable[i + 1] and present[i] and present[i + 1]):
+                break
+            if int(hamming.distances(canonical[i], canonical[i + 1 : i + 2])[0]) > self.params.cut:
+                break
+            i += 1
+        step = self.times[i + 1] - self.times[i] if i + 1 < len(self.times) else 0.0
+        return min(limit, self.times[i] - self.times[q] + step)
 
     def extend(self, group: list[_Aligned], target: Target) -> list[_Aligned]:
         """The group plus every stored frame that the query frame at the same alignment resembles."""

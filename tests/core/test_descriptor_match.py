@@ -368,3 +368,19 @@ def test_a_compilation_piece_judged_on_the_stored_side_alone_needs_the_pictures_
     judged = [Pair(p.query, p.item_id, p.target_t, p.similarity, specificity=0.3) for p in pairs]
     [alone] = match_descriptors(q, judged, {5: stored(10)})
     assert alone.via == ("sscd",)
+
+
+def test_a_two_second_piece_does_not_contain_a_clip_it_shows_only_two_thirds_of() -> None:
+    # a compilation's 2 s piece (query 3.0-5.0) of a still scene pairs with all three stored frames of
+    # a 3 s clip of it (0, 1, 2 s): by stored frames that is all of the clip, by seconds two thirds
+    q = query(10)
+    pairs = [
+        Pair(row, 6, float(t), 0.97 - 0.01 * abs(t - (q.times[row] - 3.0)))
+        for row in range(len(q.times))
+        if 3.0 <= q.times[row] < 5.0
+        for t in range(3)
+    ]
+    found = match_descriptors(q, pairs, {6: stored(3)}, durations={6: 3.0})
+    assert all(m.classification != RelationKind.CONTAINS for m in found)
+    [whole] = match_descriptors(q, pairs, {6: stored(3)}, durations={6: 2.0})
+    assert whole.classification == RelationKind.CONTAINS

@@ -143,3 +143,51 @@ def test_the_matcher_version_fits_where_relations_record_it() -> None:
     from evidence.core.matching import MATCHER_VERSION
 
     assert len(MATCHER_VERSION) <= Relation.__table__.c.matcher.type.length
+
+
+def _still_piece(seconds: float, piece: tuple[float, float]) -> list[QueryRecord]:
+    """A query whose frames in `piece` show one still picture and whose other frames are unrelated
+    pictures, every one different (a compilation with a 2 s piece of a tripod shot)."""
+    rng = random.Random(5)
+    frames = []
+    for i in range(int(seconds * FPS)):
+        t = i / FPS
+        value = bytes(32) if piece[0] <= t < piece[1] else rng.randbytes(32)
+        frames.append(QueryRecord(t, True, (("canonical", value),)))
+    return frames
+
+
+def test_a_two_second_piece_of_a_still_scene_does_not_contain_a_longer_clip_of_it() -> None:
+    # every stored frame of a 3 s still clip (0, 1, 2 s) hits every frame of the 2 s piece: counted in
+    # stored frames the piece holds all of the clip, counted in seconds it holds two thirds
+    frames = _still_piece(8, (2.0, 4.0))
+    still = [i for i, f in enumerate(frames) if 2.0 <= f.t < 4.0]
+    hits = [FrameHit(q, 9, float(t), 0) for q in still for t in range(3)]
+    stored = tuple((float(t), (("canonical", bytes(32)),)) for t in range(3))
+    found = match_items(frames, hits, {9: Target(9, stored, duration=3.0)})
+    assert all(m.classification != "contains" for m in found)
+    # the piece is all of a clip that lasts 2.05 s: it does contain that one
+    [whole] = match_items(frames, hits, {9: Target(9, stored, duration=2.05)})
+    assert whole.classification == "contains" and whole.target_share >= 0.85
+
+
+def test_a_copy_that_runs_past_the_last_stored_frame_shows_the_whole_clip() -> None:
+    # the query shows all 2.9 s of a clip whose last stored frame is at 2 s: the query frames after the
+    # last hit continue the same shot (neighbours within a few bits), so its last second counts
+    rng = random.Random(6)
+    base = rng.randbytes(32)
+    frames = []
+    for i in range(int(8 * FPS)):
+        t = i / FPS
+        inside = 3.0 <= t < 5.9
+        value = (
+            bytes(b ^ (1 if j == i % 32 else 0) for j, b in enumerate(base)) if inside else rng.randbytes(32)
+        )
+        frames.append(QueryRecord(t, True, (("canonical", value),)))
+    hits = [
+        FrameHit(min(range(len(frames)), key=lambda i: abs(frames[i].t - 3.0 - t)), 4, float(t), 2)
+        for t in range(3)
+    ]
+    stored = tuple((float(t), (("canonical", base),)) for t in range(3))
+    [m] = match_items(frames, hits, {4: Target(4, stored, duration=2.9)})
+    assert m.classification == "contains" and m.target_share >= 0.95

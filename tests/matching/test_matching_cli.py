@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from conftest import Catalogue
 from footage import (
@@ -210,3 +212,38 @@ def test_add_names_the_copies_it_found_in_its_human_output(catalogue: Catalogue,
     assert lines[0].startswith("added") and lines[0].endswith("copy.webm")
     assert f"duplicate of #{first['id']} {first['sha256'][:12]}  score" in lines[1]
     assert "1 added, 0 duplicate, 0 refused, 1 with copies already catalogued" in found.stderr
+
+
+def _tripod_shot(seconds: float, start: float = 0.0) -> list[np.ndarray]:
+    """A still view with a small figure walking across it and sensor noise (a tripod shot)."""
+    view = cv2.resize(photo(0)[100:460, 100:740], (320, 180))
+    frames = []
+    for i in range(int(start * FPS), int((start + seconds) * FPS)):
+        frame = view.astype(np.int16)
+        x = 20 + (i * 2) % 260
+        frame[120:150, x : x + 10] = (200, 40, 40)
+        noise = np.random.default_rng(i).normal(0, 3, frame.shape)
+        frames.append(np.clip(frame + noise, 0, 255).astype(np.uint8))
+    return frames
+
+
+@needs_photos()
+def test_a_compilation_with_two_seconds_of_a_still_scene_joins_no_cluster_of_a_longer_clip(
+    sqlite_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    # the 2 s piece shows seconds 1-3 of the shot; the excerpt is seconds 4-7: all but the walker's
+    # place is the same picture, but 2 s cannot hold all 3 s of the excerpt
+    cat = sqlite_catalogue
+    source = _add(cat, write_clip(tmp_path / "shot.mp4", _tripod_shot(10)))
+    excerpt = _add(cat, write_clip(tmp_path / "excerpt.mp4", _tripod_shot(3, start=4)))
+    pieces = [
+        *pan_frames(photo(1), 2, FPS, size=(320, 180), seed=1),
+        *_tripod_shot(2, start=1),
+        *pan_frames(photo(2), 2, FPS, size=(320, 180), seed=2),
+        *pan_frames(photo(3), 2, FPS, size=(320, 180), seed=3),
+    ]
+    compilation = _add(cat, write_clip(tmp_path / "compilation.mp4", pieces))
+    kinds = {m["id"]: m["classification"] for m in compilation["near_duplicates"]}  # type: ignore[union-attr]
+    assert kinds.get(excerpt["id"]) in (None, "partial") and kinds.get(source["id"]) in (None, "partial")
+    [cluster] = cat.json("dupes")["clusters"]
+    assert {member["id"] for member in cluster} == {source["id"], excerpt["id"]}
