@@ -30,6 +30,12 @@ describes the whole frame):
    - the median std outside is at most `MAX_OUTSIDE_RATIO` (½) of the median inside: the surround is
      clearly stiller than the footage (a ticker outside does not move the outside's median).
 
+5. When no rectangle passes and a ticker runs across the picture (a moving component at least
+   `CRAWL_SPAN` of the width long and at most `CRAWL_DEPTH` of the height thick), steps 3-4 are tried
+   again on the pixels above the noise floor alone, the ticker set aside: the ticker moves most of all,
+   so Otsu's threshold falls between it and everything else, and footage that moves little (a tripod
+   shot, a dark scene, a slide) is left below it, while a still programme frame stays under the floor.
+
 A nearly static clip with a small moving strip is refused by the size rule; a moving strip large
 enough to pass it is indistinguishable from a small picture-in-picture and is accepted.
 
@@ -49,6 +55,8 @@ from evidence.core.box import Box
 
 __all__ = [
     "CLOSE_KERNEL",
+    "CRAWL_DEPTH",
+    "CRAWL_SPAN",
     "MAX_AREA",
     "MAX_OUTSIDE_RATIO",
     "MIN_AREA",
@@ -78,6 +86,10 @@ MIN_AREA: Final = 0.08
 """A rectangle smaller than this fraction of the frame is too small to be the footage."""
 MIN_SIDE: Final = 64
 """Nor may either side be shorter than this many full-frame pixels."""
+CRAWL_SPAN: Final = 0.9
+"""A moving strip at least this share of the picture long ..."""
+CRAWL_DEPTH: Final = 0.12
+"""... and at most this share of it thick is a ticker."""
 MIN_FILL: Final = 0.60
 """At least this fraction of the rectangle's pixels must be moving."""
 MAX_OUTSIDE_RATIO: Final = 0.5
@@ -145,6 +157,19 @@ class MotionAccumulator:
         if float(np.percentile(std, 99)) < STATIC_STD:
             return None
         moving = _moving_mask(std)
+        found = self._accepted(std, moving)
+        if found is None:
+            # footage that moves little (a still shot, a dark scene) beside a ticker that moves most of
+            # all: Otsu's threshold falls between the ticker and the rest; the footage still moves above
+            # the noise of a still picture, and a still programme frame does not
+            quiet = _moving_mask(std, floor_only=True)
+            crawls = _crawls(moving) | _crawls(quiet)
+            if crawls.any():
+                found = self._accepted(std, _moving_mask(std, ignore=crawls, floor_only=True))
+        return found
+
+    def _accepted(self, std: _Float, moving: npt.NDArray[np.bool_]) -> Box | None:
+        """The largest moving component's rectangle, when it is plausible footage."""
         found = _largest_rectangle(moving)
         if found is None:
             return None
@@ -176,19 +201,41 @@ class MotionAccumulator:
         return Box(left, top, right - left, bottom - top)
 
 
-def _moving_mask(std: _Float) -> npt.NDArray[np.bool_]:
-    """Pixels whose std is above Otsu's threshold (and the noise floor), closed with `CLOSE_KERNEL`."""
+def _moving_mask(
+    std: _Float, ignore: npt.NDArray[np.bool_] | None = None, *, floor_only: bool = False
+) -> npt.NDArray[np.bool_]:
+    """Pixels whose std is above Otsu's threshold (unless `floor_only`) and the noise floor, closed
+    with `CLOSE_KERNEL`; `ignore`d pixels never move."""
     import cv2
 
-    top = float(np.max(std))
-    scaled = np.clip(std * (255.0 / top), 0, 255).astype(np.uint8)
-    otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    threshold = max(float(otsu) * top / 255.0, NOISE_STD)
+    threshold = NOISE_STD
+    if not floor_only:
+        top = float(np.max(std))
+        scaled = np.clip(std * (255.0 / top), 0, 255).astype(np.uint8)
+        otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        threshold = max(float(otsu) * top / 255.0, NOISE_STD)
     mask = (std > threshold).astype(np.uint8)
+    if ignore is not None:
+        mask[ignore] = 0
     kernel = np.ones((CLOSE_KERNEL, CLOSE_KERNEL), dtype=np.uint8)
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
     result: npt.NDArray[np.bool_] = closed.astype(bool)
     return result
+
+
+def _crawls(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Moving components that run across the picture (`CRAWL_SPAN` of its width) and are thin
+    (`CRAWL_DEPTH` of its height): a news ticker, a scrolling caption. Footage is never that shape (a
+    scroll bar, upright, is part of a screen recording's picture)."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=4)
+    h, w = mask.shape
+    out = np.zeros(mask.shape, dtype=bool)
+    for k in range(1, count):
+        if stats[k, cv2.CC_STAT_WIDTH] >= CRAWL_SPAN * w and stats[k, cv2.CC_STAT_HEIGHT] <= CRAWL_DEPTH * h:
+            out |= labels == k
+    return out
 
 
 def _largest_rectangle(mask: npt.NDArray[np.bool_]) -> tuple[int, int, int, int] | None:
