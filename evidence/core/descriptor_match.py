@@ -62,9 +62,11 @@ class DescriptorParams:
     strong: float = 0.50  # a segment's three best pairs average at least this, when they are specific
     specific: float = 0.10  # a segment's median specificity from which `strong` suffices
     # a descriptor-only match joins clusters (duplicate, excerpt-of, contains) from this level of its
-    # best pairs on; below it, it is suggested as `partial`: on the tune half of bench/dupes, slides of
-    # one template reached 0.90 between unrelated decks while true copies spread over 0.79-0.99
-    join: float = 0.93
+    # best pairs on; below it, only when its pictures map, else it is suggested as `partial`: on the
+    # tune halves of bench/dupes, slides of one template reached 0.90 and 0.96 between unrelated decks
+    # (the second tune half's near miss, other words on the same slides) while true copies spread over
+    # 0.79-0.99
+    join: float = 0.97
     # otherwise (a static shot, look-alike scenes) they must be all but identical: unrelated pictures of
     # one kind (synthetic test patterns, one app's screens) reach 0.94 without being copies; a static
     # copy with PDQ-visible edits is PDQ's to find

@@ -32,10 +32,11 @@ def copy_pairs(
     q_to: float,
     offset: float,
     speed: float = 1.0,
-    sim: float = 0.96,
+    sim: float = 0.985,
 ) -> list[Pair]:
     """Pairs a real copy gives: each query frame in [q_from, q_to) with the stored frames (one a second)
-    nearest the time it shows, the nearest most similar."""
+    nearest the time it shows, the nearest most similar (by default as alike as a re-encode: enough for
+    the descriptors alone to join clusters)."""
     out = []
     for row, t in enumerate(q.times):
         if q_from <= t < q_to:
@@ -228,9 +229,12 @@ def test_copies_of_a_look_alike_clip_spend_two_checks_not_the_whole_budget() -> 
     assert [item for item, _ in check.calls] == [11, 12, source]
 
 
-def test_a_convincing_match_below_the_join_level_is_checked_before_it_joins() -> None:
+@pytest.mark.parametrize("sim", [0.85, 0.96])
+def test_a_convincing_match_below_the_join_level_is_checked_before_it_joins(sim: float) -> None:
+    # specific, but not near-identical; 0.96 is as alike as two decks of one slide template with other
+    # words on their slides (a near miss of bench/dupes' second tune half)
     q = query(10)
-    pairs = copy_pairs(q, 7, 0, 10, 0.0, sim=0.85)  # specific, but not near-identical
+    pairs = copy_pairs(q, 7, 0, 10, 0.0, sim=sim)
     [suggested] = match_descriptors(q, pairs, {7: stored(10)}, verify=Pictures({7: 5}))
     assert suggested.classification == RelationKind.PARTIAL and suggested.via == ("sscd",)
     [joined] = match_descriptors(q, pairs, {7: stored(10)}, verify=Pictures({7: 200}))
@@ -375,7 +379,7 @@ def test_a_two_second_piece_does_not_contain_a_clip_it_shows_only_two_thirds_of(
     # a 3 s clip of it (0, 1, 2 s): by stored frames that is all of the clip, by seconds two thirds
     q = query(10)
     pairs = [
-        Pair(row, 6, float(t), 0.97 - 0.01 * abs(t - (q.times[row] - 3.0)))
+        Pair(row, 6, float(t), 0.99 - 0.005 * abs(t - (q.times[row] - 3.0)))
         for row in range(len(q.times))
         if 3.0 <= q.times[row] < 5.0
         for t in range(3)

@@ -22,6 +22,8 @@ from footage import (
 )
 from PIL import Image
 
+from evidence.core.descriptor_match import DescriptorParams
+
 FPS = 30
 SECONDS = 10
 
@@ -90,7 +92,7 @@ def test_zoomed_rotated_programme_and_faster_copies_are_found_whole(
     """The copy is found against its source only, covering it, by the descriptors, and is a duplicate
     (it joins the source's cluster): a single-shot pan's frames are about as like the same shot a few
     seconds away as the moment they show, so where the descriptors alone are not conclusive (below
-    0.93) the aligned pictures were checked point by point ("points")."""
+    0.97, `DescriptorParams.join`) the aligned pictures were checked point by point ("points")."""
     cat = sqlite_catalogue
     [source, _, _] = _add(cat, media["source"], media["second"], media["third"])
     found = _matches(cat, media[name])
@@ -100,7 +102,7 @@ def test_zoomed_rotated_programme_and_faster_copies_are_found_whole(
     best = sum(pair["similarity"] for pair in match["similar"][:3]) / 3
     assert best >= 0.5
     assert match["classification"] == "duplicate", match
-    if best < 0.93:
+    if best < DescriptorParams().join:
         assert "points" in match["via"], match
     if name == "faster":
         [segment] = match["segments"]
