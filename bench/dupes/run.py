@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sources import FAMILIES, HALVES, SUITE_VERSION
+from sources import CACHE_SECOND_TUNE, FAMILIES, HALVES, SECOND_TUNE, SUITE_VERSION
 from transforms import FAMILIES_OF_EDITS, Suite, Truth, build_suite
 
 OFFSET_TOLERANCE: Final = 0.5  # seconds
@@ -388,14 +388,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--half", choices=(*HALVES, "both"), default="both")
+    parser.add_argument("--half", choices=(*HALVES, "both", SECOND_TUNE), default="both")
     parser.add_argument("--out", type=Path, help="write the results as JSON to this file")
     parser.add_argument("--keep", type=Path, help="build the catalogues in this (new) folder and keep them")
     parser.add_argument("--dry-run", action="store_true", help="score the ideal answer; no command line")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    suite = build_suite(log=log)
+    if args.half == SECOND_TUNE:
+        suite = build_suite(CACHE_SECOND_TUNE, log=log, halves=(SECOND_TUNE,))
+    else:
+        suite = build_suite(log=log)
     log(f"suite ready in {time.perf_counter() - started:.1f} s")
     halves = HALVES if args.half == "both" else (args.half,)
     results: dict[str, Any] = {"suite_version": SUITE_VERSION, "dry_run": args.dry_run, "halves": {}}

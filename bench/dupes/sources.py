@@ -51,6 +51,13 @@ FAMILIES: Final = ("handheld", "static", "screen", "night", "text")
 PER_FAMILY: Final = 6
 HALVES: Final = ("tune", "held-out")
 SPLIT_SEED: Final = 20261211
+SECOND_TUNE: Final = "tune2"
+"""A second tune half: 15 more sources (`SECOND_TUNE_INDICES` of each family), edit parameters, news
+programme and channel graphics of its own, generated into a folder of its own (`CACHE_SECOND_TUNE`) so
+that the two halves above stay byte for byte as they are. Its first run measured the matcher on footage
+it had never seen; after that it is tuning data, like `tune`."""
+SECOND_TUNE_INDICES: Final = (6, 7, 8)
+CACHE_SECOND_TUNE: Final = HERE.parent / ".cache" / "dupes" / f"v{SUITE_VERSION}-{SECOND_TUNE}"
 PHOTO_WORLDS: Final = {
     ("handheld", 0): "bridge-mods/aaa-orig.jpg",
     ("handheld", 1): "pen-and-coaster.png",
@@ -59,7 +66,16 @@ PHOTO_WORLDS: Final = {
     ("static", 1): "labelme-subset/q0122.jpg",
 }
 """The photographs, each used by exactly one source (the others are procedural)."""
-PORTRAITS: Final = {("handheld", 4), ("handheld", 5), ("screen", 2), ("screen", 5), ("night", 3)}
+PORTRAITS: Final = {
+    ("handheld", 4),
+    ("handheld", 5),
+    ("screen", 2),
+    ("screen", 5),
+    ("night", 3),
+    ("handheld", 7),
+    ("screen", 8),
+    ("night", 6),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +106,11 @@ def split() -> dict[str, str]:
     return half
 
 
-def source_specs() -> list[Spec]:
+def source_specs(*, second_tune: bool = False) -> list[Spec]:
+    """The sources of the two halves, or (`second_tune`) those of `SECOND_TUNE`."""
     out = []
     for f, family in enumerate(FAMILIES):
-        for index in range(PER_FAMILY):
+        for index in SECOND_TUNE_INDICES if second_tune else range(PER_FAMILY):
             size = PORTRAIT if (family, index) in PORTRAITS else SIZE
             photo = PHOTO_WORLDS.get((family, index), "")
             out.append(Spec(f"{family}{index}", family, index, 1000 + 100 * f + index, size, photo=photo))

@@ -28,6 +28,7 @@ from sources import (
     FPS,
     HALVES,
     PAD,
+    SECOND_TUNE,
     SECONDS,
     SIZE,
     SUITE_VERSION,
@@ -46,7 +47,7 @@ from sources import (
     write_frames,
 )
 
-PARAM_SEED: Final = {"tune": 7001, "held-out": 9203}
+PARAM_SEED: Final = {"tune": 7001, "held-out": 9203, SECOND_TUNE: 5113}
 """The edit-parameter streams: held-out copies never share draws with tuned ones."""
 COMPILATIONS_PER_HALF: Final = 5
 PIECE: Final = 2.0
@@ -799,15 +800,21 @@ class Suite:
         return out | {c.clip: self.folder / c.file for c in h["copies"]}
 
 
-def plan() -> tuple[
+def plan(
+    halves: tuple[str, ...] = HALVES,
+) -> tuple[
     list[tuple[Spec, str]], dict[str, list[tuple[str, list[tuple[Spec, float]], int]]], list[tuple[Spec, str]]
 ]:
-    """Sources with their half, the compilations per half, and the near-miss distractors."""
-    halves = split()
-    specs = [(s, halves[s.id]) for s in source_specs()]
+    """Sources with their half, the compilations per half, and the near-miss distractors; of the two
+    halves, or of `SECOND_TUNE` alone."""
+    if halves == (SECOND_TUNE,):
+        specs = [(s, SECOND_TUNE) for s in source_specs(second_tune=True)]
+    else:
+        split_of = split()
+        specs = [(s, split_of[s.id]) for s in source_specs()]
     comps: dict[str, list[tuple[str, list[tuple[Spec, float]], int]]] = {}
     nears = []
-    for half in HALVES:
+    for half in halves:
         rng = np.random.default_rng([PARAM_SEED[half], 1])
         mine = [s for s, h in specs if h == half]
         order = rng.permutation(len(mine))
@@ -825,9 +832,13 @@ def plan() -> tuple[
 
 
 def build_suite(
-    folder: Path = CACHE, *, workers: int | None = None, log: Callable[[str], None] | None = None
+    folder: Path = CACHE,
+    *,
+    workers: int | None = None,
+    log: Callable[[str], None] | None = None,
+    halves: tuple[str, ...] = HALVES,
 ) -> Suite:
-    """Generate (or reuse) every clip and copy; writes and returns the manifest `suite.json`."""
+    """Generate (or reuse) every clip and copy of `halves`; writes and returns the manifest `suite.json`."""
     manifest = folder / "suite.json"
     if manifest.exists():
         return load_suite(folder)
@@ -838,21 +849,27 @@ def build_suite(
     except FileExistsError:
         raise SystemExit(f"{lock} exists: another generation is running (delete it if none is)") from None
     try:
-        return _build(folder, manifest, workers, log)
+        return _build(folder, manifest, workers, log, halves)
     finally:
         lock.unlink(missing_ok=True)
 
 
-def _build(folder: Path, manifest: Path, workers: int | None, log: Callable[[str], None] | None) -> Suite:
+def _build(
+    folder: Path,
+    manifest: Path,
+    workers: int | None,
+    log: Callable[[str], None] | None,
+    names: tuple[str, ...],
+) -> Suite:
     started = time.perf_counter()
     workers = workers or min(4, os.cpu_count() or 2)
-    specs, comps, nears = plan()
-    halves: dict[str, dict[str, Any]] = {h: {"sources": {}, "distractors": {}, "copies": []} for h in HALVES}
+    specs, comps, nears = plan(names)
+    halves: dict[str, dict[str, Any]] = {h: {"sources": {}, "distractors": {}, "copies": []} for h in names}
     with ProcessPoolExecutor(workers) as pool:
         longs = [pool.submit(make_source, s, h, str(folder)) for s, h in specs]
         dis = [
             pool.submit(make_distractor, kind, h, k, str(folder))
-            for h in HALVES
+            for h in names
             for kind in DISTRACTOR_KINDS
             for k in (0, 1)
         ]
@@ -865,7 +882,7 @@ def _build(folder: Path, manifest: Path, workers: int | None, log: Callable[[str
         copies = [(h, pool.submit(make_copies, s, h, str(folder))) for s, h in specs]
         made = [
             (h, pool.submit(make_compilation, n, h, p, seed, str(folder)))
-            for h in HALVES
+            for h in names
             for n, p, seed in comps[h]
         ]
         for h, job in copies:
