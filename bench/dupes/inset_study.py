@@ -25,8 +25,9 @@ SUITE = HERE.parent / ".cache" / "dupes" / "v3"
 EVERY = float(DESCRIBE_INTERVAL)  # seconds between described pictures
 
 
-def finders(path: Path) -> tuple[Box | None, Box | None]:
-    """The window found by its sides and the moving region, in described-picture pixels."""
+def accumulate(path: Path) -> tuple[EdgeMean, MotionAccumulator | None]:
+    """The mean of the pictures the describer sees (short side at the descriptor's input size, two a
+    second) and where they move."""
     import av
     import cv2
 
@@ -45,6 +46,12 @@ def finders(path: Path) -> tuple[Box | None, Box | None]:
             motion = motion or MotionAccumulator(*size)
             motion.add(rgb)
             edges.add(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    return edges, motion
+
+
+def finders(path: Path) -> tuple[Box | None, Box | None]:
+    """The window found by its sides and the moving region, in described-picture pixels."""
+    edges, motion = accumulate(path)
     return edges.rectangle(), None if motion is None else motion.region()
 
 

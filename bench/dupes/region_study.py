@@ -1,0 +1,51 @@
+"""Where does the describer see the footage? For each file of one half of the suite, the footage box the
+describer (`media/video/describe.py` `Describer.region`) would use: the moving region where it meets the
+set along an edge, or the window found by its sides (`footage_box`), in described-picture pixels, on the
+pictures the describer sees (short side at the descriptor's input size, two a second). Run it with two
+checkouts and compare the lists to see what a rule changes before running the whole benchmark:
+
+    PYTHONPATH=. .venv/bin/python bench/dupes/region_study.py --half tune > after.txt
+    PYTHONPATH=../before .venv/bin/python bench/dupes/region_study.py --half tune > before.txt
+    diff before.txt after.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from inset_study import accumulate, family
+from sources import CACHE, CACHE_SECOND_TUNE, SECOND_TUNE
+
+from evidence.core.box import Box
+from evidence.media.video.describe import footage_box
+
+
+def footage(path: Path) -> Box | None:
+    edges, motion = accumulate(path)
+    if motion is None:
+        return None
+    moving = motion.region()
+    if moving is not None and not edges.meets_set(moving):
+        moving = None
+    return footage_box(moving, edges.rectangle(), motion.width, motion.height)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--half", default="tune")
+    half = parser.parse_args().half
+    root = (CACHE_SECOND_TUNE if half == SECOND_TUNE else CACHE) / half
+    files = sorted(p for p in root.glob("*/*.*") if p.suffix in (".mp4", ".webm"))
+    if not files:
+        raise SystemExit(f"no suite files in {root}: run bench/dupes/run.py first")
+    for path in files:
+        box = footage(path)
+        where = "-" if box is None else f"{box.x},{box.y} {box.w}x{box.h}"
+        print(f"{family(path.name):<18} {path.name:<34} {where}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
