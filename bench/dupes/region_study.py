@@ -1,8 +1,9 @@
 """Where does the describer see the footage? For each file of one half of the suite, the footage box the
-describer (`media/video/describe.py` `Describer.region`) would use: the moving region where it meets the
-set along an edge, or the window found by its sides (`footage_box`), in described-picture pixels, on the
+describer would use (`media/video/describe.py` `footage_of`: the moving region where it meets the set
+along an edge, or the window found by its sides), in described-picture pixels, on the
 pictures the describer sees (short side at the descriptor's input size, two a second). Run it with two
-checkouts and compare the lists to see what a rule changes before running the whole benchmark:
+checkouts (from the one that made `footage_of` on) and compare the lists to see what a rule changes
+before running the whole benchmark:
 
     PYTHONPATH=. .venv/bin/python bench/dupes/region_study.py --half tune > after.txt
     PYTHONPATH=../before .venv/bin/python bench/dupes/region_study.py --half tune > before.txt
@@ -18,17 +19,12 @@ from inset_study import accumulate, family
 from sources import CACHE, CACHE_SECOND_TUNE, SECOND_TUNE
 
 from evidence.core.box import Box
-from evidence.media.video.describe import footage_box
+from evidence.media.video.describe import footage_of
 
 
 def footage(path: Path) -> Box | None:
     edges, motion = accumulate(path)
-    if motion is None:
-        return None
-    moving = motion.region()
-    if moving is not None and not edges.meets_set(moving):
-        moving = None
-    return footage_box(moving, edges.rectangle(), motion.width, motion.height)
+    return None if motion is None else footage_of(motion, edges)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.models import Frame, Item
-from evidence.catalogue.views import media_size
+from evidence.catalogue.views import media_size, positive_duration
 from evidence.core.bounds import INT_MAX, whole
 from evidence.core.box import Box
 from evidence.core.fragment import check_box, format_clock
@@ -51,11 +51,7 @@ class Placement:
 
 def media_duration(item: Item) -> float | None:
     """The duration in seconds found by analysis, else by probing, when known."""
-    for source in (item.summary or {}, item.probe or {}):
-        value = source.get("duration")
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return float(value)
-    return None
+    return positive_duration(item.summary) or positive_duration(item.probe)
 
 
 def _check_time(value: Fraction, duration: float | None, what: str) -> None:

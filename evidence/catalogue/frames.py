@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue.hashindex import index_fingerprints, unindex_items
 from evidence.catalogue.models import Frame, FrameDescriptor, FrameHash, Item
-from evidence.core.coverage import duration_of
+from evidence.catalogue.views import positive_duration
 from evidence.core.frames import MIN_QUALITY, FrameRecord, descriptor_row, frame_row
 from evidence.core.matching import (
     Target,
@@ -107,24 +107,26 @@ def match_targets(session: Session, item_ids: set[int]) -> dict[int, Target]:
         )
         for item_id, t, variant, value in session.execute(query):
             frames[item_id].setdefault(t, []).append((variant, bytes.fromhex(value)))
-    summaries = summaries_of(session, item_ids)
+    durations = durations_of(session, item_ids)
     return {
         i: Target(
             i,
             tuple((t, tuple(sorted(hs, key=_canonical_first))) for t, hs in sorted(by_t.items())),
-            duration_of(summaries, i),
+            durations.get(i),
         )
         for i, by_t in frames.items()
     }
 
 
-def summaries_of(session: Session, item_ids: set[int]) -> dict[int, dict[str, object] | None]:
-    """The items' analysis summaries (their duration, size, border...)."""
+def durations_of(session: Session, item_ids: set[int]) -> dict[int, float]:
+    """The items' durations as their analysis found them, where it found one."""
     ids = sorted(item_ids)
-    out: dict[int, dict[str, object] | None] = {}
+    out: dict[int, float] = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        out.update(session.execute(select(Item.id, Item.summary).where(Item.id.in_(chunk))).tuples().all())
+        for item_id, summary in session.execute(select(Item.id, Item.summary).where(Item.id.in_(chunk))):
+            if (seconds := positive_duration(summary)) is not None:
+                out[item_id] = seconds
     return out
 
 

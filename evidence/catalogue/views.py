@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
@@ -27,6 +28,14 @@ def item_dict(item: Item, *, original_name: str | None = None) -> dict[str, Any]
     if original_name is not None:
         out["original_name"] = original_name
     return out
+
+
+def positive_duration(record: Mapping[str, Any] | None) -> float | None:
+    """A record's (an analysis summary's, a probe's) duration in seconds, when it has a positive one."""
+    value = (record or {}).get("duration")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
 
 
 def media_duration(probe: dict[str, Any]) -> float | None:

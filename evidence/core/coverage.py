@@ -11,7 +11,7 @@ stored frame to the end of its last one (the next stored frame's time, or the en
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 STORED_INTERVAL = 1.0
 """Seconds between a candidate's stored frames (the analysis's sampling grid)."""
@@ -22,12 +22,12 @@ offset tolerance stretches a short run that much, and a copy played this much fa
 of its source."""
 
 
-def footage_seconds(times: Sequence[float], duration: float | None) -> float | None:
-    """The seconds a candidate's informative stored frames (`times`, in order) stand for, or None when
-    its duration is unknown (no bound then)."""
+def footage_span(times: Sequence[float], duration: float | None) -> tuple[float, float] | None:
+    """The (start, end) seconds a candidate's informative stored frames (`times`, in order) stand for,
+    or None when its duration is unknown (no bound then)."""
     if duration is None or not times:
         return None
-    return max(0.0, min(duration, times[-1] + STORED_INTERVAL) - times[0])
+    return times[0], max(times[0], min(duration, times[-1] + STORED_INTERVAL))
 
 
 def time_share(shown: float, seconds: float | None) -> float:
@@ -45,9 +45,3 @@ def speed_of(query_span: float, target_span: float) -> float:
     if 1 / SAME_SPEED <= ratio <= SAME_SPEED:
         return 1.0
     return min(2.0, max(0.5, ratio))
-
-
-def duration_of(summaries: Mapping[int, Mapping[str, object] | None], item_id: int) -> float | None:
-    """An item's duration from its analysis summary (None when not recorded)."""
-    value = (summaries.get(item_id) or {}).get("duration")
-    return float(value) if isinstance(value, int | float) and value > 0 else None

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.coverage import footage_seconds, time_share
+from evidence.core.coverage import footage_span, time_share
 from evidence.core.descriptor_checks import Checks, Ledger, Verifier
 from evidence.core.descriptor_place import F64, between_stored_frames, placing, weighted_median
 from evidence.core.matching import ItemMatch, Segment, still_match
@@ -160,10 +160,10 @@ def match_descriptors(
     ledger = Ledger(groups)  # what the pictures said of each group of known copies, and where
     for item_id, item_pairs in ranked:
         checks = Checks(item_id, verify, params, ledger)
-        seconds = footage_seconds(sorted(target_times[item_id]), (durations or {}).get(item_id))
-        found = _match_one(
-            query, usable_times, item_pairs, sorted(target_times[item_id]), seconds, params, checks
-        )
+        stored = sorted(target_times[item_id])
+        span = footage_span(stored, (durations or {}).get(item_id))
+        seconds = None if span is None else span[1] - span[0]
+        found = _match_one(query, usable_times, item_pairs, stored, seconds, params, checks)
         if found is not None:
             results.append(found)
     results.sort(key=lambda m: (-m.score, m.item_id))

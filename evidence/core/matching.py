@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core import hamming
-from evidence.core.coverage import STORED_INTERVAL, footage_seconds, speed_of, time_share
+from evidence.core.coverage import footage_span, speed_of, time_share
 from evidence.core.frames import QueryRecord
 from evidence.core.names import REGION_NAMES, HashVariant, RelationKind
 from evidence.core.query import QueryTable
@@ -238,10 +238,10 @@ def _match_one(
     chosen = [a for group in kept for a in group]
     matched_targets = {round(a.target_t, 3) for a in chosen}
     target_share = min(1.0, len(matched_targets) / max(1, len(target.informative_times)))
-    seconds = footage_seconds(target.informative_times, target.duration)
-    if seconds is not None:  # the stored frames are a second apart: the query must show its seconds too
-        end = min(target.informative_times[-1] + STORED_INTERVAL, target.duration or 0.0)
-        target_share = min(target_share, time_share(sum(aligner.shown(g, end) for g in kept), seconds))
+    span = footage_span(target.informative_times, target.duration)
+    if span is not None:  # the stored frames are a second apart: the query must show its seconds too
+        start, end = span
+        target_share = min(target_share, time_share(sum(aligner.shown(g, end) for g in kept), end - start))
     matched_seconds = {int(a.query_t) for a in chosen}
     query_share = min(1.0, len(matched_seconds & informative_seconds) / max(1, len(informative_seconds)))
     segments = tuple(

@@ -17,10 +17,9 @@ from evidence.analysis.pipeline import AnalysisOptions, AnalysisOutcome, base_ti
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
 from evidence.catalogue import descriptors as descriptor_index
-from evidence.catalogue.frames import frame_times, match_targets, summaries_of
+from evidence.catalogue.frames import durations_of, frame_times, match_targets
 from evidence.catalogue.models import Item
 from evidence.core import hamming
-from evidence.core.coverage import duration_of
 from evidence.core.custody import CustodyAction
 from evidence.core.descriptor_match import DescribedQuery, DescriptorParams, match_descriptors
 from evidence.core.descriptor_pairs import pairs_of
@@ -112,9 +111,7 @@ def _lookup_descriptors(
     query = DescribedQuery(tuple(d.t for d in described), tuple(not d.flat for d in described))
     times = {item: t for item, (t, _) in targets.items()}
     groups = relations.groups_among(session, candidates)
-    summaries = summaries_of(session, candidates)
-    durations = {i: d for i in candidates if (d := duration_of(summaries, i)) is not None}
-    found = match_descriptors(query, pairs, times, params, groups, check, durations)
+    found = match_descriptors(query, pairs, times, params, groups, check, durations_of(session, candidates))
     return found, resemblance
 
 

@@ -125,15 +125,10 @@ class Describer:
         of the moving region and of the window whose four sides stay sharp on the mean picture)."""
         if self.motion is None:
             return None
-        width, height = self.motion.width, self.motion.height
-        moving = self.motion.region()
-        if moving is not None and self.edges is not None and not self.edges.meets_set(moving):
-            moving = None  # a moving part of a still scene (people walking by), not a picture inside
-        framed = None if self.edges is None else self.edges.rectangle()
-        found = footage_box(moving, framed, width, height)
+        found = footage_of(self.motion, self.edges)
         if found is None:
             return None
-        return found.scaled(self._upright_width() / max(1, width))
+        return found.scaled(self._upright_width() / max(1, self.motion.width))
 
     def _upright_width(self) -> int:
         """The width of the upright canonical picture at full size (what regions are measured on)."""
@@ -180,6 +175,16 @@ class Describer:
             DescribedFrame(index, t, self.variant, sscd.pack(v), is_flat(grey))
             for (index, t, _, grey), v in zip(pending, vectors, strict=True)
         ]
+
+
+def footage_of(motion: MotionAccumulator, edges: EdgeMean | None) -> Box | None:
+    """Where the footage is, in pixels of the described pictures: `footage_box` of the moving region
+    (where it meets the set along an edge) and of the window whose four sides stay sharp."""
+    moving = motion.region()
+    if moving is not None and edges is not None and not edges.meets_set(moving):
+        moving = None  # a moving part of a still scene (people walking by), not a picture inside
+    framed = None if edges is None else edges.rectangle()
+    return footage_box(moving, framed, motion.width, motion.height)
 
 
 def footage_box(moving: Box | None, framed: Box | None, width: int, height: int) -> Box | None:
