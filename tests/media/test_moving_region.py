@@ -221,3 +221,45 @@ def test_still_footage_in_a_window_is_found_past_a_ticker_that_moves_more() -> N
     found = region_of(frames())
     assert found is not None
     assert iou(found, PIP) >= 0.85, found
+
+
+SMALL_WINDOW = Box(420, 60, 84, 150)  # portrait footage in a landscape programme: 5.5 % of the picture
+
+
+def programme_with(window: Box, footage: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """The still studio with a ticker, `footage` scaled into `window`."""
+    rng = np.random.default_rng(11)
+    backdrop = studio()
+    for i, picture in enumerate(footage):
+        frame = backdrop.copy()
+        frame[window.y : window.bottom, window.x : window.right] = cv2.resize(picture, (window.w, window.h))
+        frame[TICKER] = ticker_text(i)
+        yield noisy(frame, rng)
+
+
+def test_a_portrait_clip_in_a_small_window_of_a_landscape_programme_is_found() -> None:
+    found = region_of(programme_with(SMALL_WINDOW, handheld(180, 320, seed=12)))
+    assert found is not None
+    assert iou(found, SMALL_WINDOW) >= 0.8, found
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        Box(420, 204, 84, 150),  # as large, but down against the frame's bottom edge
+        Box(40, 120, 300, 48),  # a moving band, not shaped like a picture
+        Box(420, 60, 48, 90),  # a window of 1.9 % of the picture
+    ],
+    ids=["against-the-edge", "band", "too-small"],
+)
+def test_a_small_moving_part_that_is_not_a_window_gives_no_region(patch: Box) -> None:
+    rng = np.random.default_rng(13)
+    backdrop = studio()
+
+    def frames() -> Iterator[np.ndarray]:
+        for footage in handheld(patch.w, patch.h, seed=14):
+            frame = backdrop.copy()
+            frame[patch.y : patch.bottom, patch.x : patch.right] = footage
+            yield noisy(frame, rng)
+
+    assert region_of(frames()) is None

@@ -25,6 +25,11 @@ describes the whole frame):
    - it covers at least `MIN_AREA` (8 %) of the frame and `MIN_SIDE` (64) full pixels on each side:
      a smaller moving part (a strip of a test pattern, a clock, a ticker) is not footage that could
      stand for the picture, and replacing the whole frame by it would lose everything;
+   - or, smaller than that, it is a small window: at least `SMALL_AREA` (3 %) of the frame and
+     `SMALL_SIDE` (32) full pixels a side, shaped like a picture (width / height within
+     `SMALL_ASPECT`, from a little thinner than upright 9:16 to a little wider than 16:9), and clear
+     of every edge of the frame (a portrait clip's window in a landscape programme is 4-9 % of it; a
+     moving band along the bottom of a tripod shot, a ticker or a strip is not shaped so or placed so);
    - at least `MIN_FILL` (60 %) of its pixels move: a hand-held full-frame clip whose textured parts
      move more than its flat parts gives ragged components that fill their rectangle poorly;
    - the median std outside is at most `MAX_OUTSIDE_RATIO` (½) of the median inside: the surround is
@@ -64,6 +69,9 @@ __all__ = [
     "MIN_SAMPLES",
     "MIN_SIDE",
     "NOISE_STD",
+    "SMALL_AREA",
+    "SMALL_ASPECT",
+    "SMALL_SIDE",
     "STATIC_STD",
     "WORK_WIDTH",
     "MotionAccumulator",
@@ -86,6 +94,12 @@ MIN_AREA: Final = 0.08
 """A rectangle smaller than this fraction of the frame is too small to be the footage."""
 MIN_SIDE: Final = 64
 """Nor may either side be shorter than this many full-frame pixels."""
+SMALL_AREA: Final = 0.03
+"""A smaller rectangle is accepted down to this fraction of the frame when it is a small window ..."""
+SMALL_SIDE: Final = 32
+"""... at least this many full-frame pixels a side ..."""
+SMALL_ASPECT: Final = (0.4, 2.5)
+"""... with its width / height in this range, clear of the frame's edges."""
 CRAWL_SPAN: Final = 0.9
 """A moving strip at least this share of the picture long ..."""
 CRAWL_DEPTH: Final = 0.12
@@ -180,10 +194,10 @@ class MotionAccumulator:
 
     def _plausible(self, std: _Float, moving: npt.NDArray[np.bool_], x: int, y: int, w: int, h: int) -> bool:
         share = (w * h) / std.size
-        if not MIN_AREA <= share <= MAX_AREA:
+        if share > MAX_AREA:
             return False
         full = self._to_full(x, y, w, h)
-        if min(full.w, full.h) < MIN_SIDE:
+        if (share < MIN_AREA or min(full.w, full.h) < MIN_SIDE) and not self._small_window(full, share):
             return False
         if float(moving[y : y + h, x : x + w].mean()) < MIN_FILL:
             return False
@@ -192,6 +206,20 @@ class MotionAccumulator:
         inside_median = float(np.median(std[y : y + h, x : x + w]))
         outside_median = float(np.median(std[outside]))
         return outside_median <= MAX_OUTSIDE_RATIO * inside_median
+
+    def _small_window(self, full: Box, share: float) -> bool:
+        """Whether a rectangle under the size floors is still a small window (see step 4)."""
+        if share < SMALL_AREA or min(full.w, full.h) < SMALL_SIDE:
+            return False
+        if not SMALL_ASPECT[0] <= full.w / full.h <= SMALL_ASPECT[1]:
+            return False
+        slack_x, slack_y = max(2, self.width // 50), max(2, self.height // 50)
+        return (
+            full.x > slack_x
+            and full.y > slack_y
+            and full.right < self.width - slack_x
+            and full.bottom < self.height - slack_y
+        )
 
     def _to_full(self, x: int, y: int, w: int, h: int) -> Box:
         sx, sy = self.width / self.work_width, self.height / self.work_height
