@@ -125,3 +125,16 @@ def test_the_frame_of_the_same_moment_is_picked_among_its_neighbours() -> None:
     cropped = cv2.resize(moment[h // 20 : -h // 20, w // 20 : -w // 20], (w, h))
     for query in (cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE), cropped):
         assert closest(query, around) == 2
+
+
+def test_the_footage_of_a_small_window_maps_onto_its_source() -> None:
+    # a portrait clip in a small window of a landscape programme: its footage, cut out, is about 64 px
+    # wide, too small for the detector's margins as it is
+    source = grey(np.ascontiguousarray(np.rot90(generated_photo(1))))  # portrait, 360 px wide
+    small = cv2.resize(
+        source, (64, round(64 * source.shape[0] / source.shape[1])), interpolation=cv2.INTER_AREA
+    )
+    assert mapped_points(small, source) >= ENOUGH
+    for n in (2, 3):
+        other = grey(np.ascontiguousarray(np.rot90(generated_photo(n))))
+        assert mapped_points(small, other) < ENOUGH
