@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 from inset_study import accumulate, family
-from sources import CACHE, CACHE_SECOND_TUNE, SECOND_TUNE
+from sources import cache_of
 
 from evidence.core.box import Box
 from evidence.media.video.describe import footage_of
@@ -33,7 +33,7 @@ def main() -> None:
     )
     parser.add_argument("--half", default="tune")
     half = parser.parse_args().half
-    root = (CACHE_SECOND_TUNE if half == SECOND_TUNE else CACHE) / half
+    root = cache_of(half) / half
     files = sorted(p for p in root.glob("*/*.*") if p.suffix in (".mp4", ".webm"))
     if not files:
         raise SystemExit(f"no suite files in {root}: run bench/dupes/run.py first")

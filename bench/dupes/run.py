@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sources import CACHE_SECOND_TUNE, FAMILIES, HALVES, SECOND_TUNE, SUITE_VERSION
+from sources import EXTRA_TUNES, FAMILIES, HALVES, SUITE_VERSION, cache_of
 from transforms import FAMILIES_OF_EDITS, Suite, Truth, build_suite
 
 OFFSET_TOLERANCE: Final = 0.5  # seconds
@@ -388,15 +388,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--half", choices=(*HALVES, "both", SECOND_TUNE), default="both")
+    parser.add_argument("--half", choices=(*HALVES, "both", *EXTRA_TUNES), default="both")
     parser.add_argument("--out", type=Path, help="write the results as JSON to this file")
     parser.add_argument("--keep", type=Path, help="build the catalogues in this (new) folder and keep them")
     parser.add_argument("--dry-run", action="store_true", help="score the ideal answer; no command line")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    if args.half == SECOND_TUNE:
-        suite = build_suite(CACHE_SECOND_TUNE, log=log, halves=(SECOND_TUNE,))
+    if args.half in EXTRA_TUNES:
+        suite = build_suite(cache_of(args.half), log=log, halves=(args.half,))
     else:
         suite = build_suite(log=log)
     log(f"suite ready in {time.perf_counter() - started:.1f} s")

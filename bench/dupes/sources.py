@@ -51,13 +51,19 @@ FAMILIES: Final = ("handheld", "static", "screen", "night", "text")
 PER_FAMILY: Final = 6
 HALVES: Final = ("tune", "held-out")
 SPLIT_SEED: Final = 20261211
-SECOND_TUNE: Final = "tune2"
-"""A second tune half: 15 more sources (`SECOND_TUNE_INDICES` of each family), edit parameters, news
-programme and channel graphics of its own, generated into a folder of its own (`CACHE_SECOND_TUNE`) so
-that the two halves above stay byte for byte as they are. Its first run measured the matcher on footage
-it had never seen; after that it is tuning data, like `tune`."""
-SECOND_TUNE_INDICES: Final = (6, 7, 8)
-CACHE_SECOND_TUNE: Final = HERE.parent / ".cache" / "dupes" / f"v{SUITE_VERSION}-{SECOND_TUNE}"
+EXTRA_TUNES: Final = {"tune2": (6, 7, 8), "tune3": (9, 10, 11)}
+"""More tune halves (`--half tune2`, `--half tune3`): 15 more sources each (these indices of each
+family), with edit parameters, news programme and channel graphics of their own, generated into a
+folder of their own (`cache_of`) so that the two halves above stay byte for byte as they are. The first
+run of each measured the matcher on footage it had never seen; after that it is tuning data, like
+`tune`."""
+
+
+def cache_of(half: str) -> Path:
+    """Where a half's clips are generated: `CACHE` for the two halves, a folder of its own for the others."""
+    return CACHE if half in HALVES else HERE.parent / ".cache" / "dupes" / f"v{SUITE_VERSION}-{half}"
+
+
 PHOTO_WORLDS: Final = {
     ("handheld", 0): "bridge-mods/aaa-orig.jpg",
     ("handheld", 1): "pen-and-coaster.png",
@@ -75,6 +81,9 @@ PORTRAITS: Final = {
     ("handheld", 7),
     ("screen", 8),
     ("night", 6),
+    ("static", 9),
+    ("screen", 10),
+    ("handheld", 11),
 }
 
 
@@ -106,11 +115,11 @@ def split() -> dict[str, str]:
     return half
 
 
-def source_specs(*, second_tune: bool = False) -> list[Spec]:
-    """The sources of the two halves, or (`second_tune`) those of `SECOND_TUNE`."""
+def source_specs(extra: str | None = None) -> list[Spec]:
+    """The sources of the two halves, or those of the `extra` tune half (one of `EXTRA_TUNES`)."""
     out = []
     for f, family in enumerate(FAMILIES):
-        for index in SECOND_TUNE_INDICES if second_tune else range(PER_FAMILY):
+        for index in EXTRA_TUNES[extra] if extra else range(PER_FAMILY):
             size = PORTRAIT if (family, index) in PORTRAITS else SIZE
             photo = PHOTO_WORLDS.get((family, index), "")
             out.append(Spec(f"{family}{index}", family, index, 1000 + 100 * f + index, size, photo=photo))

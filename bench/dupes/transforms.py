@@ -25,10 +25,10 @@ from typing import Any, Final
 import numpy as np
 from sources import (
     CACHE,
+    EXTRA_TUNES,
     FPS,
     HALVES,
     PAD,
-    SECOND_TUNE,
     SECONDS,
     SIZE,
     SUITE_VERSION,
@@ -47,7 +47,7 @@ from sources import (
     write_frames,
 )
 
-PARAM_SEED: Final = {"tune": 7001, "held-out": 9203, SECOND_TUNE: 5113}
+PARAM_SEED: Final = {"tune": 7001, "held-out": 9203, "tune2": 5113, "tune3": 6247}
 """The edit-parameter streams: held-out copies never share draws with tuned ones."""
 COMPILATIONS_PER_HALF: Final = 5
 PIECE: Final = 2.0
@@ -806,9 +806,9 @@ def plan(
     list[tuple[Spec, str]], dict[str, list[tuple[str, list[tuple[Spec, float]], int]]], list[tuple[Spec, str]]
 ]:
     """Sources with their half, the compilations per half, and the near-miss distractors; of the two
-    halves, or of `SECOND_TUNE` alone."""
-    if halves == (SECOND_TUNE,):
-        specs = [(s, SECOND_TUNE) for s in source_specs(second_tune=True)]
+    halves, or of one extra tune half (`EXTRA_TUNES`) alone."""
+    if len(halves) == 1 and halves[0] in EXTRA_TUNES:
+        specs = [(s, halves[0]) for s in source_specs(halves[0])]
     else:
         split_of = split()
         specs = [(s, split_of[s.id]) for s in source_specs()]
