@@ -8,6 +8,8 @@ import typer
 
 from evidence.cli.app import app, state
 from evidence.cli.output import emit_json, match_json, match_line, message
+from evidence.core.matching import Segment
+from evidence.core.offset_range import LOOSE
 from evidence.errors import UsageError
 
 
@@ -54,7 +56,7 @@ def match(
             for s in found.match.segments:
                 typer.echo(
                     f"    query {s.query_start:7.2f}-{s.query_end:7.2f} s  ↔  "
-                    f"#{found.match.item_id} {s.target_start:7.2f}-{s.target_end:7.2f} s"
+                    f"#{found.match.item_id} {s.target_start:7.2f}-{s.target_end:7.2f} s{_loose(s)}"
                 )
         if result.analysis != "ok":
             message(f"analysis {result.analysis}")
@@ -129,3 +131,13 @@ def relate(
         )
     else:
         typer.echo(f"{rel.status}: #{decision.a.id} {rel.kind} #{decision.b.id}")
+
+
+def _loose(segment: Segment) -> str:
+    """A note where the pictures fit a wide range of offsets (a still stretch): the times are one choice."""
+    if segment.offset_range is None:
+        return ""
+    low, high = segment.offset_range
+    if high - low <= LOOSE:
+        return ""
+    return f"  (the picture does not change: any offset from {low:+.2f} to {high:+.2f} s fits)"

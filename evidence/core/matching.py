@@ -100,6 +100,9 @@ class Segment:
     query_end: float
     target_start: float
     target_end: float
+    # the offsets at which the pictures fit as well (`core.offset_range`), where measured: a still
+    # stretch fits anywhere within it
+    offset_range: tuple[float, float] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,11 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,6 +36,7 @@ from evidence.core.matching import (
     still_match,
 )
 from evidence.core.merge import corroborated, merge_matches
+from evidence.core.offset_range import offset_range
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
@@ -112,7 +115,24 @@ def _lookup_descriptors(
     times = {item: t for item, (t, _) in targets.items()}
     groups = relations.groups_among(session, candidates)
     found = match_descriptors(query, pairs, times, params, groups, check, durations_of(session, candidates))
-    return found, resemblance
+    return [_ranged(m, vectors, query.times, targets) for m in found], resemblance
+
+
+def _ranged(
+    match: ItemMatch,
+    vectors: npt.NDArray[np.float32],
+    times: Sequence[float],
+    targets: dict[int, tuple[list[float], npt.NDArray[np.float32]]],
+) -> ItemMatch:
+    """`match` with each segment's range of offsets the pictures fit as well (`core.offset_range`)."""
+    stored_times, stored = targets[match.item_id]
+    return replace(
+        match,
+        segments=tuple(
+            replace(s, offset_range=offset_range(s, times, vectors, stored_times, stored))
+            for s in match.segments
+        ),
+    )
 
 
 def _lookup_pdq(

@@ -31,6 +31,7 @@ def match_evidence(match: ItemMatch) -> dict[str, Any]:
                 "query_end": s.query_end,
                 "target_start": s.target_start,
                 "target_end": s.target_end,
+                "offset_range": None if s.offset_range is None else list(s.offset_range),
             }
             for s in match.segments
         ],

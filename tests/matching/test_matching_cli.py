@@ -247,3 +247,34 @@ def test_a_compilation_with_two_seconds_of_a_still_scene_joins_no_cluster_of_a_l
     assert kinds.get(excerpt["id"]) in (None, "partial") and kinds.get(source["id"]) in (None, "partial")
     [cluster] = cat.json("dupes")["clusters"]
     assert {member["id"] for member in cluster} == {source["id"], excerpt["id"]}
+
+
+def _slide(n: int, seconds: float) -> list[np.ndarray]:
+    """A slide that stays up: the same picture (a photo's middle) with the noise of a screen capture."""
+    view = cv2.resize(photo(n)[100:460, 100:740], (320, 180))
+    return [
+        np.clip(view + np.random.default_rng(i).normal(0, 1, view.shape), 0, 255).astype(np.uint8)
+        for i in range(int(seconds * FPS))
+    ]
+
+
+@needs_photos()
+def test_a_piece_of_a_slide_says_every_offset_it_fits(sqlite_catalogue: Catalogue, tmp_path: Path) -> None:
+    # the deck shows slide 0 for 6 s, then slide 1 for 4 s; the compilation shows 2 s from the middle of
+    # slide 0 (seconds 2-4) between unrelated footage: the pictures cannot say where in those 6 s
+    cat = sqlite_catalogue
+    deck = _add(cat, write_clip(tmp_path / "deck.mp4", _slide(0, 6) + _slide(1, 4)))
+    pieces = [
+        *pan_frames(photo(2), 2, FPS, size=(320, 180), seed=2),
+        *_slide(0, 2),
+        *pan_frames(photo(3), 3, FPS, size=(320, 180), seed=3),
+    ]
+    compilation = write_clip(tmp_path / "compilation.mp4", pieces)
+    result = cat.run("match", compilation, "--json")
+    assert result.exit_code == 0, result.output
+    [found] = [m for m in json.loads(result.stdout)["matches"] if m["id"] == deck["id"]]
+    ranges = [s["offset_range"] for s in found["segments"] if s["offset_range"]]
+    # the piece starts at 2 s of the compilation and any moment of slide 0 fits: offsets -2 to +2
+    assert any(low <= -1.5 and high >= 1.5 and high <= 3.0 for low, high in ranges), found["segments"]
+    text = cat.run("match", compilation)
+    assert "the picture does not change" in text.stdout
