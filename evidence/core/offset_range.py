@@ -6,7 +6,7 @@ one offset as if it were measured misleads whoever looks up the moment in the so
 found by the descriptors carries the range of offsets (stored time minus query time, at normal speed)
 over which the segment's query frames are, on average, within `MARGIN` of their best similarity to the
 candidate's frames near them (`REACH`): for footage that changes, about the stored frames' spacing
-around the offset named; for a still stretch, the whole of it.
+around the offset named; for a still stretch, the whole of it (up to `WINDOW` either side).
 
 Pure: numpy only; the caller brings the descriptors.
 """
@@ -33,6 +33,9 @@ SAME_SPEED: Final = 0.02
 """Only segments at normal speed (within this) are ranged."""
 LOOSE: Final = 2 * REACH
 """A range wider than this is worth saying: the offset named is one choice among many."""
+WINDOW: Final = 60.0
+"""Offsets are tried this many seconds either side of the one named (a longer still stretch is reported
+to this extent), so the cost stays the same against an hour-long candidate."""
 
 F32 = npt.NDArray[np.float32]
 
@@ -56,9 +59,14 @@ def offset_range(
     at = np.asarray(target_times, dtype=np.float64)
     if not len(rows) or not len(at):
         return None
-    sims = query[rows] @ target.T  # (run frames, stored frames)
     own = ts - qs
-    lo, hi = float(at.min()) - qe - REACH, float(at.max()) - qs + REACH
+    lo = max(float(at.min()) - qe - REACH, own - WINDOW)
+    hi = min(float(at.max()) - qs + REACH, own + WINDOW)
+    reachable = (at >= lo + qs - REACH) & (at <= hi + qe + REACH)
+    at, target = at[reachable], target[reachable]
+    if not len(at):
+        return None
+    sims = query[rows] @ target.T  # (run frames, stored frames within reach)
     offsets = own + STEP * np.arange(np.floor((lo - own) / STEP), np.ceil((hi - own) / STEP) + 1)
     scores = np.array([_score(o, qt[rows], at, sims) for o in offsets])
     good = scores >= float(scores.max()) - MARGIN
