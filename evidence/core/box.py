@@ -37,6 +37,17 @@ class Box:
     def area(self) -> int:
         return self.w * self.h
 
+    def touching(self, width: int, height: int) -> tuple[bool, bool, bool, bool]:
+        """Which edges of a `width` x `height` picture the box reaches (left, top, right, bottom), give
+        or take 2 % of the picture's width or height (at least 2 px)."""
+        slack_x, slack_y = max(2, width // 50), max(2, height // 50)
+        return (
+            self.x <= slack_x,
+            self.y <= slack_y,
+            self.right >= width - slack_x,
+            self.bottom >= height - slack_y,
+        )
+
     def crop(self, array: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """The rows and columns of `array` (H x W or H x W x C) inside the box, as a view."""
         return array[self.y : self.bottom, self.x : self.right]

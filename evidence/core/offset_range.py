@@ -29,8 +29,9 @@ STEP: Final = 0.25
 REACH: Final = 0.5
 """A query frame at an offset is compared with the stored frames this close to where it lands (stored
 frames are a second apart)."""
-SAME_SPEED: Final = 0.02
-"""Only segments at normal speed (within this) are ranged."""
+LINE_SPEED_SLACK: Final = 0.02
+"""Only segments on a line at normal speed (their spans' ratio within this of 1, rounding aside) are
+ranged; `core.coverage.SAME_SPEED` is another thing, the tolerance of spans measured from hits."""
 LOOSE: Final = 2 * REACH
 """A range wider than this is worth saying: the offset named is one choice among many."""
 WINDOW: Final = 60.0
@@ -52,7 +53,7 @@ def offset_range(
     always including the segment's own offset; None for a segment at another speed or without frames."""
     qs, qe = segment.query_start, segment.query_end
     ts, te = segment.target_start, segment.target_end
-    if qe > qs and abs((te - ts) / (qe - qs) - 1.0) > SAME_SPEED:
+    if qe > qs and abs((te - ts) / (qe - qs) - 1.0) > LINE_SPEED_SLACK:
         return None
     qt = np.asarray(query_times, dtype=np.float64)
     rows = np.flatnonzero((qt >= qs - 1e-6) & (qt <= qe + 1e-6))
@@ -69,9 +70,7 @@ def offset_range(
     sims = query[rows] @ target.T  # (run frames, stored frames within reach)
     offsets = own + STEP * np.arange(np.floor((lo - own) / STEP), np.ceil((hi - own) / STEP) + 1)
     scores = np.array([_score(o, qt[rows], at, sims) for o in offsets])
-    good = scores >= float(scores.max()) - MARGIN
-    if not good.any():
-        return (round(own, 3), round(own, 3))
+    good = scores >= float(scores.max()) - MARGIN  # the best itself always is
     # the stretch of good offsets around the best (a slide shown twice is two stretches)
     best = int(np.argmax(scores))
     left = right = best

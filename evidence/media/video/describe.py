@@ -203,9 +203,7 @@ def _inset(box: Box, width: int, height: int) -> bool:
     the frame, and two only at a corner. A band from edge to edge (footage under a still sky, above a
     still foreground) is the footage itself with a quiet part; describing the band alone would make
     the clip unlike its own copies, whose quiet parts differ."""
-    slack_x, slack_y = max(2, width // 50), max(2, height // 50)
-    left, top = box.x <= slack_x, box.y <= slack_y
-    right, bottom = box.right >= width - slack_x, box.bottom >= height - slack_y
+    left, top, right, bottom = box.touching(width, height)
     if (left and right) or (top and bottom):
         return False
     return sum((left, top, right, bottom)) <= 2

@@ -213,13 +213,7 @@ class MotionAccumulator:
             return False
         if not SMALL_ASPECT[0] <= full.w / full.h <= SMALL_ASPECT[1]:
             return False
-        slack_x, slack_y = max(2, self.width // 50), max(2, self.height // 50)
-        return (
-            full.x > slack_x
-            and full.y > slack_y
-            and full.right < self.width - slack_x
-            and full.bottom < self.height - slack_y
-        )
+        return not any(full.touching(self.width, self.height))
 
     def _to_full(self, x: int, y: int, w: int, h: int) -> Box:
         sx, sy = self.width / self.work_width, self.height / self.work_height
