@@ -234,10 +234,13 @@ def _match_one(
     if classification is None:
         return None
     best = sorted(chosen, key=lambda r: (-sim[r], tq[r]))
+    unconfirmed = None
     if float(np.mean([sim[r] for r in best[:3]])) < params.join and not checked.any_mapped:
         # look-alike content reaches this level: only the pictures themselves can settle it
         _, rows, line = max(segments, key=lambda sr: sr[0].query_end - sr[0].query_start)
         if not checked.run(line.speed, line.offset, _frames(rows, tq, sim)):
+            if classification != RelationKind.PARTIAL:
+                unconfirmed = classification
             classification = RelationKind.PARTIAL
     offsets = tuple(round(s.target_start - s.query_start, 3) for s in ordered)
     return ItemMatch(
@@ -254,6 +257,7 @@ def _match_one(
         similar=tuple(
             (round(float(tq[r]), 3), round(float(ts[r]), 3), round(float(sim[r]), 3)) for r in best[:5]
         ),
+        unconfirmed=unconfirmed,
     )
 
 

@@ -38,7 +38,7 @@ from evidence.core.query import QueryTable
 from evidence.core.verdicts import classify, per_candidate
 
 PDQ_MATCHER = "pdq-offset-2"
-MATCHER_VERSION = "pdq-offset-2+sscd-points-9"
+MATCHER_VERSION = "pdq-offset-2+sscd-points-10"
 """What made a suggested relation: this rule on PDQ hashes and `core.descriptor_match` on descriptors.
 A relation suggested by another version is re-scored when its items are analysed again."""
 
@@ -119,6 +119,9 @@ class ItemMatch:
     via: tuple[str, ...] = field(default=())
     # descriptor evidence (`core.descriptor_match`): (query t, target t, similarity), best first
     similar: tuple[tuple[float, float, float], ...] = field(default=())
+    # a descriptor match suggested as `partial` for want of a picture check that confirms it: what it
+    # would be, confirmed (`core.merge.vouched`: PDQ on the same alignment confirms it too)
+    unconfirmed: RelationKind | None = None
 
 
 def still_match(

@@ -2,7 +2,8 @@
 
 PDQ hashes the whole picture and its quarters; the descriptors (`core.descriptor_match`) see the
 footage. A PDQ match on quarters alone is checked against what the descriptors saw (`corroborated`),
-then each candidate gets one verdict, the stronger, with both kinds of evidence beside it
+a descriptor match that the pictures did not confirm is confirmed by PDQ on the same alignment
+(`vouched`), then each candidate gets one verdict, the stronger, with both kinds of evidence beside it
 (`merge_matches`).
 """
 
@@ -12,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from evidence.core.matching import REGIONS, ItemMatch
+from evidence.core.matching import REGIONS, ItemMatch, Segment
 from evidence.core.names import RelationKind
 
 CORROBORATES = 0.6
@@ -42,6 +43,51 @@ def corroborated(
         elif m.item_id in resembling:
             out.append(m if len(m.via) > 1 else replace(m, classification=RelationKind.PARTIAL))
     return out
+
+
+VOUCHES = 3.0
+"""Query seconds a PDQ match must share with a descriptor match, on its alignment, to confirm it (PDQ's
+own shortest `partial`)."""
+
+
+def vouched(
+    by_pdq: Sequence[ItemMatch], by_descriptor: Sequence[ItemMatch], tolerance: float
+) -> list[ItemMatch]:
+    """The descriptor matches, with those suggested as `partial` for want of a picture check that
+    confirms them (`ItemMatch.unconfirmed`) confirmed where PDQ matched the same item on the same
+    alignment (target times within `tolerance`) for `VOUCHES` query seconds. PDQ's hashes of the whole
+    picture or its quarters say the pictures are the same at those moments, which look-alike footage
+    is not; and the descriptors say how far the copy runs where PDQ lost it. A large opaque box over a
+    copy is such a case: in place over the source's pixels, the point check cannot tell it from a
+    programme's graphics over other footage, PDQ's uncovered quarters match only the frames with
+    enough contrast in them, and the descriptors see every frame."""
+    segments: dict[int, list[Segment]] = defaultdict(list)
+    for m in by_pdq:
+        segments[m.item_id].extend(m.segments)
+    out = []
+    for m in by_descriptor:
+        if m.unconfirmed is not None and _aligned(segments[m.item_id], m.segments, tolerance) >= VOUCHES:
+            m = replace(m, classification=m.unconfirmed, unconfirmed=None)
+        out.append(m)
+    return out
+
+
+def _aligned(pdq: Sequence[Segment], descriptor: Sequence[Segment], tolerance: float) -> float:
+    """The query seconds over which PDQ's segments lie on the descriptors' lines."""
+    total = 0.0
+    for p in pdq:
+        for s in descriptor:
+            lo, hi = max(p.query_start, s.query_start), min(p.query_end, s.query_end)
+            if hi > lo and all(abs(_target_at(s, t) - _target_at(p, t)) <= tolerance for t in (lo, hi)):
+                total += hi - lo
+    return total
+
+
+def _target_at(s: Segment, t: float) -> float:
+    """The target time a segment's line gives query time `t`."""
+    span = s.query_end - s.query_start
+    speed = (s.target_end - s.target_start) / span if span > 0 else 1.0
+    return s.target_start + speed * (t - s.query_start)
 
 
 _STRENGTH = {

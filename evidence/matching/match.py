@@ -35,7 +35,7 @@ from evidence.core.matching import (
     match_items,
     still_match,
 )
-from evidence.core.merge import corroborated, merge_matches
+from evidence.core.merge import corroborated, merge_matches, vouched
 from evidence.core.offset_range import offset_range
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
@@ -75,6 +75,7 @@ def lookup(
         quarters_only = [m.item_id for m in by_pdq if set(m.via) <= REGIONS]
         described = descriptor_index.described_items(session, quarters_only)
         by_pdq = corroborated(by_pdq, by_descriptor, resemblance, described)
+        by_descriptor = vouched(by_pdq, by_descriptor, DescriptorParams().tolerance)
     matches = merge_matches(by_pdq, by_descriptor)
     shas = dict(
         session.execute(select(Item.id, Item.sha256).where(Item.id.in_([m.item_id for m in matches]))).all()

@@ -237,6 +237,7 @@ def test_a_convincing_match_below_the_join_level_is_checked_before_it_joins(sim:
     pairs = copy_pairs(q, 7, 0, 10, 0.0, sim=sim)
     [suggested] = match_descriptors(q, pairs, {7: stored(10)}, verify=Pictures({7: 5}))
     assert suggested.classification == RelationKind.PARTIAL and suggested.via == ("sscd",)
+    assert suggested.unconfirmed == RelationKind.DUPLICATE  # what PDQ on its alignment may confirm
     [joined] = match_descriptors(q, pairs, {7: stored(10)}, verify=Pictures({7: 200}))
     assert joined.classification == RelationKind.DUPLICATE and joined.via == ("sscd", "points")
 

@@ -6,8 +6,12 @@ and the one verdict per candidate kept from both."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from evidence.core.matching import ItemMatch, Segment
-from evidence.core.merge import CORROBORATES, corroborated, merge_matches
+from evidence.core.merge import CORROBORATES, VOUCHES, corroborated, merge_matches, vouched
 from evidence.core.names import RelationKind
 
 
@@ -83,3 +87,50 @@ def test_merging_keeps_the_stronger_verdict_and_both_kinds_of_evidence() -> None
     assert merged[1].via == ("canonical", "sscd")
     assert merged[2].classification == RelationKind.DUPLICATE and not merged[2].similar
     assert merged[3].classification == RelationKind.PARTIAL
+
+
+def _unconfirmed(item: int, segment: Segment) -> ItemMatch:
+    """A descriptor match suggested as `partial` because the pictures did not confirm it."""
+    return replace(
+        _match(item, RelationKind.PARTIAL, pdq=False),
+        segments=(segment,),
+        unconfirmed=RelationKind.DUPLICATE,
+    )
+
+
+def _pdq_at(item: int, *segments: Segment) -> ItemMatch:
+    return replace(_pdq(item, "bottom-left"), classification=RelationKind.PARTIAL, segments=segments)
+
+
+def test_pdq_on_the_same_alignment_confirms_what_the_pictures_could_not() -> None:
+    # a copy under a large opaque box: the descriptors see 0-12 s at offset 0; PDQ's uncovered quarter
+    # matched 2-5 s and 8-11 s of it
+    described = _unconfirmed(1, Segment(0.0, 12.0, 0.0, 12.0))
+    [confirmed] = vouched(
+        [_pdq_at(1, Segment(2.0, 5.0, 2.0, 5.0), Segment(8.0, 11.0, 8.0, 11.0))], [described], 0.75
+    )
+    assert confirmed.classification == RelationKind.DUPLICATE and confirmed.unconfirmed is None
+    merged = merge_matches([_pdq_at(1, Segment(2.0, 5.0, 2.0, 5.0))], [confirmed])
+    assert [m.classification for m in merged] == [RelationKind.DUPLICATE]
+
+
+@pytest.mark.parametrize(
+    "pdq",
+    [
+        _pdq_at(1, Segment(2.0, 8.0, 7.0, 13.0)),  # the same item at another moment (5 s apart)
+        _pdq_at(1, Segment(2.0, 2.0 + VOUCHES - 0.5, 2.0, 2.0 + VOUCHES - 0.5)),  # too short to vouch
+        _pdq_at(1, Segment(13.0, 20.0, 13.0, 20.0)),  # beside the descriptors' run, not on it
+        _pdq_at(2, Segment(0.0, 12.0, 0.0, 12.0)),  # another item
+    ],
+    ids=["other-moment", "too-short", "beside", "other-item"],
+)
+def test_pdq_elsewhere_confirms_nothing(pdq: ItemMatch) -> None:
+    described = _unconfirmed(1, Segment(0.0, 12.0, 0.0, 12.0))
+    assert vouched([pdq], [described], 0.75) == [described]
+
+
+def test_a_slower_copy_is_confirmed_along_its_slope() -> None:
+    # the copy plays at half speed: 10 query seconds show 5 target seconds; PDQ saw 4-8 s of the query
+    described = _unconfirmed(1, Segment(0.0, 10.0, 1.0, 6.0))
+    [confirmed] = vouched([_pdq_at(1, Segment(4.0, 8.0, 3.0, 5.0))], [described], 0.75)
+    assert confirmed.classification == RelationKind.DUPLICATE
