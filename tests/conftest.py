@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from evidence.cli.main import app
+
+# no time limit per example: on a loaded 2-core machine a first example took 1.2 s (a pure function that
+# takes 0.1 ms), and how long a property takes is not what it asserts
+settings.register_profile("evidence", deadline=None)
+settings.load_profile("evidence")
 
 PG_ENV = "EVIDENCE_TEST_DATABASE_URL"
 SHARED_MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"

@@ -101,7 +101,10 @@ def write_clip(path: Path, frames: Iterable[Frame], fps: int | Fraction = 30, cr
 
     codec = "libvpx-vp9" if path.suffix == ".webm" else "libx264"
     options = (
-        {"crf": str(crf), "preset": "veryfast"}
+        # mbtree off and one thread: x264's macroblock-tree rate control gives other bytes for the same
+        # frames from run to run (its float code depends on memory layout), and tests must see the
+        # same copies every time
+        {"crf": str(crf), "preset": "veryfast", "x264-params": "mbtree=0:threads=1"}
         if codec == "libx264"
         else {"deadline": "realtime", "cpu-used": "8", "crf": "40", "b": "0"}
     )
