@@ -9,9 +9,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.descriptor_match import DescriptorParams, Pair
+from evidence.core.descriptor_match import INDISTINCT, DescriptorParams, Pair
 from evidence.core.descriptor_place import F64
 
+STILL_PAIRS = 12
+"""The most pairs a query frame gets with one candidate through a still stretch (12 s of it: a longer
+stretch fits any offset within it alike, which `core.offset_range` reports)."""
 NEIGHBOURHOOD = (1.5, 6.0)  # seconds from a stored frame: the frames a pair's specificity is judged by
 SAME_SHOT = 0.5  # ... when they are at least this similar to it (the same shot)
 
@@ -24,8 +27,9 @@ def pairs_of(
 ) -> list[Pair]:
     """The frame pairs between a query's descriptors (n x 512, at `query_times`) and each candidate's
     stored ones (its times and m x 512 descriptors): per query frame the `per_frame` most similar
-    stored frames at least `pair` similar, with their specificity (`_specificity`), the lower of the
-    two sides' (0 when the stored side cannot be judged): a copy's frame is most like the very moment
+    stored frames at least `pair` similar (and all those as like as the best, `STILL_PAIRS` at most),
+    with their specificity (`_specificity`), the lower of the two sides' (0 when the stored side
+    cannot be judged): a copy's frame is most like the very moment
     it shows, and that moment most like it; footage that looks alike throughout a shot, or one plain
     frame like everything, is neither."""
     params = params or DescriptorParams()
@@ -37,9 +41,13 @@ def pairs_of(
         at = np.asarray(times, dtype=np.float64)
         sims = query @ vectors.T  # (n, m)
         k = min(params.per_frame, sims.shape[1])
-        best = np.argsort(-sims, axis=1)[:, :k]
-        for row, columns in enumerate(best.tolist()):
-            for column in columns:
+        ranked = np.argsort(-sims, axis=1)
+        for row in range(len(ranked)):
+            top = float(sims[row, ranked[row, 0]])
+            # beyond the `per_frame` best, the stored frames the descriptors cannot tell from the best
+            # (a still stretch: which of them is most like the query's frame is chance)
+            alike = int(np.count_nonzero(sims[row] >= top - INDISTINCT))
+            for column in ranked[row, : max(k, min(alike, STILL_PAIRS))].tolist():
                 value = float(sims[row, column])
                 if value < params.pair:
                     continue

@@ -389,3 +389,43 @@ def test_a_two_second_piece_does_not_contain_a_clip_it_shows_only_two_thirds_of(
     assert all(m.classification != RelationKind.CONTAINS for m in found)
     [whole] = match_descriptors(q, pairs, {6: stored(3)}, durations={6: 2.0})
     assert whole.classification == RelationKind.CONTAINS
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _slide_and_piece() -> tuple[list[float], np.ndarray, DescribedQuery, np.ndarray]:
+    """A deck showing one slide for 6 s (stored frames 0-5 alike to within 0.005, frame 4 the most
+    like the slide itself) then other footage; a compilation with 2 s of the slide (2-4 s) between
+    unrelated footage."""
+    rng = np.random.default_rng(7)
+    slide = _unit(rng.normal(size=512))
+    deck = np.vstack(
+        [_unit(slide + (0 if i == 4 else 0.003) * rng.normal(size=512)) for i in range(6)]
+        + [_unit(rng.normal(size=512)) for _ in range(4)]
+    )
+    q = query(7)
+    frames = [
+        _unit(slide + 0.002 * rng.normal(size=512)) if 2.0 <= t < 4.0 else _unit(rng.normal(size=512))
+        for t in q.times
+    ]
+    return stored(10), deck, q, np.vstack(frames)
+
+
+def test_a_query_frame_is_paired_with_every_stored_frame_of_a_still_stretch_alike() -> None:
+    times, deck, q, frames = _slide_and_piece()
+    pairs = pairs_of(frames, q.times, {1: (times, deck)})
+    per_frame = {row: sorted(p.target_t for p in pairs if p.query == row) for row in range(4, 8)}
+    assert all(targets == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0] for targets in per_frame.values()), per_frame
+
+
+def test_two_seconds_of_a_slide_are_found_in_a_longer_stretch_of_it() -> None:
+    # the most similar stored frame is the same one (4 s) for every frame of the piece: the line takes
+    # the pair nearest it instead, so the run walks through the stretch and is not one frame like many
+    times, deck, q, frames = _slide_and_piece()
+    [found] = match_descriptors(q, pairs_of(frames, q.times, {1: (times, deck)}), {1: times})
+    assert found.classification == RelationKind.PARTIAL
+    [segment] = found.segments
+    assert segment.query_start == 2.0 and segment.query_end == 3.5
+    assert segment.target_start >= 0.0 and segment.target_end <= 5.0
