@@ -58,6 +58,15 @@ def test_a_window_too_small_to_stand_for_the_footage_is_not_one() -> None:
     assert inset_rectangle(grey(window_in_programme(small, seed=3))) is None
 
 
+def test_a_framed_strip_is_no_picture_but_a_cinema_picture_is() -> None:
+    # a slide's title bar, framed on all four sides (bench/dupes: a filmed slide deck described by it)
+    bar = Box(20, 10, 358, 36)
+    assert inset_rectangle(grey(window_in_programme(bar, seed=3))) is None
+    cinema = Box(30, 40, 330, 140)  # 2.36:1
+    found = inset_rectangle(grey(window_in_programme(cinema, seed=3)))
+    assert found is not None and iou(found, cinema) >= 0.9, found
+
+
 def test_the_mean_keeps_the_sides_that_last_and_loses_the_moving_edges() -> None:
     """Over moving footage the window's own edges blur away; the studio's rectangle stays."""
     window = Box(60, 30, 220, 130)

@@ -11,7 +11,8 @@ moving footage blur away in the mean.
 `EdgeMean` keeps the running sum of grey pictures (the described pictures, short side about 224 px)
 and `inset_rectangle` finds, on their mean, the largest rectangle whose four sides are strong edges
 (a luma step of at least `STRONG` levels, Sobel/4) along at least `SUPPORT` of their length, each side
-at least `MIN_SIDE` of the picture's width or height, covering `AREA` of the picture. Candidate sides
+at least `MIN_SIDE` of the picture's width or height, covering `AREA` of the picture, shaped like a
+picture (width / height within `core.box.PICTURE_SHAPES`: a slide's title bar is framed too). Candidate sides
 are the `KEEP` longest edge rows and columns. A side may wobble by one pixel.
 
 Measured on the tune half of `bench/dupes` (the described pictures' mean, 2 frames a second): a
@@ -38,7 +39,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.box import Box
+from evidence.core.box import PICTURE_SHAPES, Box
 
 __all__ = [
     "AREA",
@@ -162,7 +163,9 @@ def inset_rectangle(mean: npt.NDArray[Any]) -> Box | None:
     closed = sides[:, :, :, None] & sides[:, :, None, :] & edges[:, None, :, :] & edges[None, :, :, :]
     share = height[:, :, None, None] * width[None, None, :, :] / (w * h)
     big = (height[:, :, None, None] >= MIN_SIDE * h) & (width[None, None, :, :] >= MIN_SIDE * w)
-    valid = closed & big & (share >= AREA[0]) & (share <= AREA[1])
+    aspect = width[None, None, :, :] / np.maximum(height[:, :, None, None], 1.0)
+    shaped = (aspect >= PICTURE_SHAPES[0]) & (aspect <= PICTURE_SHAPES[1])  # a title bar is no picture
+    valid = closed & big & shaped & (share >= AREA[0]) & (share <= AREA[1])
     if not valid.any():
         return None
     top, bottom, left, right = np.unravel_index(int(np.argmax(np.where(valid, share, 0))), share.shape)

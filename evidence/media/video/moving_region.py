@@ -56,7 +56,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.box import Box
+from evidence.core.box import PICTURE_SHAPES, Box
 
 __all__ = [
     "CLOSE_KERNEL",
@@ -98,7 +98,7 @@ SMALL_AREA: Final = 0.03
 """A smaller rectangle is accepted down to this fraction of the frame when it is a small window ..."""
 SMALL_SIDE: Final = 32
 """... at least this many full-frame pixels a side ..."""
-SMALL_ASPECT: Final = (0.4, 2.5)
+SMALL_ASPECT: Final = PICTURE_SHAPES
 """... with its width / height in this range, clear of the frame's edges."""
 CRAWL_SPAN: Final = 0.9
 """A moving strip at least this share of the picture long ..."""
