@@ -13,8 +13,8 @@ import numpy.typing as npt
 
 PICTURE_SHAPES = (0.4, 2.5)
 """Width / height of footage as it is shown, from a little thinner than upright 9:16 (0.56) to a little
-wider than 2.39:1 cinema: a window, a framed picture or a moving region outside it is a strip (a title
-bar, a ticker, a band of walkers), not a picture."""
+wider than 2.39:1 cinema. A window, a framed rectangle or a moving region shaped otherwise is a strip (a
+slide's title bar, a ticker, a band of walkers), not a picture."""
 
 
 @dataclass(frozen=True, slots=True)

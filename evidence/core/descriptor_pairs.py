@@ -29,9 +29,9 @@ def pairs_of(
     stored ones (its times and m x 512 descriptors): per query frame the `per_frame` most similar
     stored frames at least `pair` similar (and all those as like as the best, `STILL_PAIRS` at most),
     with their specificity (`_specificity`), the lower of the two sides' (0 when the stored side
-    cannot be judged): a copy's frame is most like the very moment
-    it shows, and that moment most like it; footage that looks alike throughout a shot, or one plain
-    frame like everything, is neither."""
+    cannot be judged): a copy's frame is most like the very moment it shows, and that moment most
+    like it; footage that looks alike throughout a shot, or one plain frame like everything, is
+    neither."""
     params = params or DescriptorParams()
     out: list[Pair] = []
     qt = np.asarray(query_times, dtype=np.float64)

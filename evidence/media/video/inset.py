@@ -12,8 +12,8 @@ moving footage blur away in the mean.
 and `inset_rectangle` finds, on their mean, the largest rectangle whose four sides are strong edges
 (a luma step of at least `STRONG` levels, Sobel/4) along at least `SUPPORT` of their length, each side
 at least `MIN_SIDE` of the picture's width or height, covering `AREA` of the picture, shaped like a
-picture (width / height within `core.box.PICTURE_SHAPES`: a slide's title bar is framed too). Candidate sides
-are the `KEEP` longest edge rows and columns. A side may wobble by one pixel.
+picture (width / height within `core.box.PICTURE_SHAPES`: a slide's title bar is framed too).
+Candidate sides are the `KEEP` longest edge rows and columns. A side may wobble by one pixel.
 
 Measured on the tune half of `bench/dupes` (the described pictures' mean, 2 frames a second): a
 rectangle in 7 of 15 picture-in-picture copies, 3 of 15 filmed screens, 5 of 15 other-orientation
