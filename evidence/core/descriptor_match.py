@@ -48,12 +48,16 @@ import numpy.typing as npt
 from evidence.core.coverage import footage_span, time_share
 from evidence.core.descriptor_checks import Checks, Ledger, Verifier
 from evidence.core.descriptor_place import F64, between_stored_frames, placing, weighted_median
+from evidence.core.descriptor_runs import covered, trimmed
 from evidence.core.matching import ItemMatch, Segment, still_match
 from evidence.core.names import RelationKind
 from evidence.core.verdicts import classify, per_candidate
 
 SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
 SPECIFIC_BONUS = 0.1  # a vote's extra weight per unit of its pair's specificity
+TRIM_MARGIN = (
+    0.05  # how much lower than the rest of a run a stretch at its end pairs to be cut off (`_trimmed`)
+)
 INDISTINCT = 0.01
 """A query frame's pairs this close in similarity are ones the descriptors cannot tell apart: through a
 still stretch of the candidate (a slide that stays up, with a screen capture's noise on it) every stored
@@ -218,6 +222,7 @@ def _match_one(
                 found.append((segment, rows))
         if not found:
             break
+        alive[list(line.rows)] = False  # this line's pairs are judged (a stretch trimmed off its runs too)
         for segment, rows in found:
             segments.append((segment, rows, line))
             # a query frame belongs to one segment, and a stretch of the candidate is used once: a
@@ -228,8 +233,8 @@ def _match_one(
     if not segments:
         return None
     chosen = [r for _, rows, _ in segments for r in rows]
-    query_share = _covered(usable_times, [(s.query_start, s.query_end) for s, _, _ in segments], 0.3)
-    target_share = _covered(target_times, [_target_span(s) for s, _, _ in segments], params.tolerance)
+    query_share = covered(usable_times, [(s.query_start, s.query_end) for s, _, _ in segments], 0.3)
+    target_share = covered(target_times, [_target_span(s) for s, _, _ in segments], params.tolerance)
     step = float(np.median(np.diff(usable_times))) if len(usable_times) > 1 else 0.0
     shown = sum((s.query_end - s.query_start + step) * line.speed for s, _, line in segments)
     target_share = min(target_share, time_share(shown, seconds))  # the stored frames are a second apart
@@ -370,7 +375,7 @@ def _runs(
         else:
             runs[-1].append(r)
     out = []
-    for run in runs:
+    for run in (trimmed(r, sim) for r in runs):
         if len(run) < params.min_pairs:
             continue
         # a run must walk through the candidate: one stored frame like every query frame is a
@@ -392,10 +397,3 @@ def _runs(
 
 def _target_span(s: Segment) -> tuple[float, float]:
     return (min(s.target_start, s.target_end), max(s.target_start, s.target_end))
-
-
-def _covered(times: Sequence[float], spans: Sequence[tuple[float, float]], slack: float) -> float:
-    if not times:
-        return 0.0
-    inside = sum(1 for t in times if any(lo - slack <= t <= hi + slack for lo, hi in spans))
-    return min(1.0, inside / len(times))

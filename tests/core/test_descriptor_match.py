@@ -4,6 +4,7 @@ pairs become segments at the right offsets and speeds; weak, scattered or common
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -429,3 +430,23 @@ def test_two_seconds_of_a_slide_are_found_in_a_longer_stretch_of_it() -> None:
     [segment] = found.segments
     assert segment.query_start == 2.0 and segment.query_end == 3.5
     assert segment.target_start >= 0.0 and segment.target_end <= 5.0
+
+
+def test_footage_beside_a_piece_that_the_line_crosses_is_not_part_of_the_match() -> None:
+    # a 5 s clip whose first 2 s are a compilation's piece (0.93 alike); its next 3 s happen to lie on
+    # the same line through the compilation's next footage, at 0.6 (another town of the same renderer)
+    q = query(5)
+    beside = [replace(p, specificity=0.0) for p in copy_pairs(q, 7, 2, 5, 4.0, sim=0.62)]  # look-alike
+    pairs = copy_pairs(q, 7, 0, 2, 4.0, sim=0.93) + beside
+    [found] = match_descriptors(q, pairs, {7: stored(12)})
+    assert found.classification == RelationKind.PARTIAL
+    [segment] = found.segments
+    assert segment.query_start == 0.0 and segment.query_end == 1.5
+
+
+def test_a_copy_that_pairs_unevenly_all_along_keeps_its_ends() -> None:
+    # frames between the stored ones pair lower (0.5 s off the nearest stored frame): no end is cut
+    q = query(10)
+    [found] = match_descriptors(q, copy_pairs(q, 7, 0, 10, 0.0, sim=0.75), {7: stored(10)})
+    [segment] = found.segments
+    assert segment.query_start == 0.0 and segment.query_end == 9.5
