@@ -55,9 +55,6 @@ from evidence.core.verdicts import classify, per_candidate
 
 SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
 SPECIFIC_BONUS = 0.1  # a vote's extra weight per unit of its pair's specificity
-TRIM_MARGIN = (
-    0.05  # how much lower than the rest of a run a stretch at its end pairs to be cut off (`_trimmed`)
-)
 INDISTINCT = 0.01
 """A query frame's pairs this close in similarity are ones the descriptors cannot tell apart: through a
 still stretch of the candidate (a slide that stays up, with a screen capture's noise on it) every stored
