@@ -55,11 +55,6 @@ from evidence.core.verdicts import classify, per_candidate
 
 SPEED_MARGIN = 1.1  # another speed's line must collect this much more than normal speed's
 SPECIFIC_BONUS = 0.1  # a vote's extra weight per unit of its pair's specificity
-INDISTINCT = 0.01
-"""A query frame's pairs this close in similarity are ones the descriptors cannot tell apart: through a
-still stretch of the candidate (a slide that stays up, with a screen capture's noise on it) every stored
-frame is 0.981-0.986 like the query's, and which of them is most like it is chance: such pairs are all
-kept (`core.descriptor_pairs`), so that a line through the stretch finds its stored frames there."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.descriptor_match import INDISTINCT, DescriptorParams, Pair
+from evidence.core.descriptor_match import DescriptorParams, Pair
 from evidence.core.descriptor_place import F64
 
+INDISTINCT = 0.01
+"""A query frame's pairs this close in similarity are ones the descriptors cannot tell apart: through a
+still stretch of the candidate (a slide that stays up, with a screen capture's noise on it) every stored
+frame is 0.981-0.986 like the query's, and which of them is most like it is chance: such pairs are all
+kept, so that a line through the stretch finds its stored frames there."""
 STILL_PAIRS = 12
 """The most pairs a query frame gets with one candidate through a still stretch (12 s of it: a longer
 stretch fits any offset within it alike, which `core.offset_range` reports)."""
@@ -42,12 +47,12 @@ def pairs_of(
         sims = query @ vectors.T  # (n, m)
         k = min(params.per_frame, sims.shape[1])
         ranked = np.argsort(-sims, axis=1)
-        for row in range(len(ranked)):
-            top = float(sims[row, ranked[row, 0]])
-            # beyond the `per_frame` best, the stored frames the descriptors cannot tell from the best
-            # (a still stretch: which of them is most like the query's frame is chance)
-            alike = int(np.count_nonzero(sims[row] >= top - INDISTINCT))
-            for column in ranked[row, : max(k, min(alike, STILL_PAIRS))].tolist():
+        # beyond the `per_frame` best, the stored frames the descriptors cannot tell from the best
+        # (a still stretch: which of them is most like the query's frame is chance)
+        alike = np.count_nonzero(sims >= sims.max(axis=1, keepdims=True) - INDISTINCT, axis=1)
+        taken = np.maximum(k, np.minimum(alike, STILL_PAIRS))
+        for row, columns in enumerate(ranked[:, : int(taken.max())].tolist()):
+            for column in columns[: taken[row]]:
                 value = float(sims[row, column])
                 if value < params.pair:
                     continue
