@@ -1,9 +1,11 @@
 """Where an item comes from (`evidence provenance`, `evidence report`), gathered in one read.
 
-The item's copies are the items joined to it by suggested or confirmed relations of kind duplicate,
-excerpt-of or contains, directly or through other copies (the same rule as `evidence dupes`); a
-`partial` neighbour (a compilation that shares a run) is listed but is not a copy. The earliest known
-copy is the one with the earliest posted-at, else captured-at, over all their acquisitions. A warning
+The item's copies are the items that show the same footage as it, by the rule of `evidence dupes`
+(`core.clustering`: suggested or confirmed relations of kind duplicate, excerpt-of or contains,
+directly or through other copies, a small part of an item not bringing that item in); a `partial`
+neighbour (a compilation that shares a run, or holds it as a small part) is listed but is not a copy.
+The earliest known copy is the one with the earliest posted-at, else captured-at, over all their
+acquisitions. A warning
 is raised for every copy known before the date a claim says the event happened. Claims, tags and
 described contents cover every copy; the custody events are those of the copies, and the whole chain
 and the copies' objects are re-checked (by the `fixity` function the caller passes). Nothing is written."""
@@ -29,6 +31,7 @@ from evidence.catalogue.models import Acquisition, Event, Item
 from evidence.catalogue.relations import LIVE, RelationState, kind_from
 from evidence.catalogue.tags import tag_views
 from evidence.catalogue.views import acquisition_dict, event_dict, item_dict
+from evidence.core.clustering import CopyLink, copy_groups
 from evidence.core.custody import walk_chain
 from evidence.core.names import RelationKind
 from evidence.core.timeutil import iso
@@ -39,7 +42,7 @@ from evidence.core.vocab import Vocabulary
 class Member:
     item: Item
     acquisitions: list[Acquisition]
-    partial: bool = False  # joined to the subject only by a `partial` relation
+    partial: bool = False  # a neighbour, not a copy: `partial`, or a small part of it or it of them
 
     def known_at(self) -> tuple[datetime, str, Acquisition] | None:
         """The earliest moment this copy is known to have existed: posted-at, else captured-at."""
@@ -208,22 +211,30 @@ def provenance(session: Session, ref: str, fixity: FixityFn) -> Provenance:
 
 
 def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
-    """The item's copies (itself included), and its direct `partial` neighbours that are not copies."""
+    """The item's copies (itself included): its group (`core.clustering`) among the items joined to it
+    by copy links, directly or through others; and its direct neighbours that are not copies (a
+    `partial` relation, or an item that holds it only as a small part, or that it so holds)."""
     seen = {item_id}
     queue = deque([item_id])
+    links: dict[tuple[int, int], CopyLink] = {}
     while queue:
         current = queue.popleft()
-        for a_id, b_id in rel_db.live_links(session, [current]):
-            other = b_id if a_id == current else a_id
+        for link in rel_db.copy_links(session, [current]):
+            links[(link.a, link.b)] = link
+            other = link.b if link.a == current else link.a
             if other not in seen:
                 seen.add(other)
                 queue.append(other)
+    copies = next((g for g in copy_groups(links.values()) if item_id in g), {item_id})
     state = rel_db.STATE.c
     partial_rows = rel_db.touching(
         session, [item_id], state.status.in_(LIVE), state.kind == RelationKind.PARTIAL
     )
-    partial = {r.b_id if r.a_id == item_id else r.a_id for r in partial_rows} - seen
-    return seen, partial
+    near = {r.b_id if r.a_id == item_id else r.a_id for r in partial_rows}
+    near |= {
+        link.b if link.a == item_id else link.a for link in links.values() if item_id in (link.a, link.b)
+    }
+    return copies, near - copies
 
 
 def claims_about(session: Session, vocab: Vocabulary, item_ids: list[int]) -> list[dict[str, Any]]:

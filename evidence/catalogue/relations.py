@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Subquery, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from evidence.catalogue.models import Item, Relation, RelationDecision
+from evidence.core.clustering import CopyLink, copy_link
 from evidence.core.names import RelationKind, RelationStatus
 
 LIVE = (RelationStatus.SUGGESTED, RelationStatus.CONFIRMED)  # a rejected pair is no link
@@ -107,6 +108,16 @@ def live_links(session: Session, item_ids: Collection[int] | None = None) -> lis
     if item_ids is None:
         return [(a, b) for a, b in session.execute(select(STATE.c.a_id, STATE.c.b_id).where(*where))]
     return [(r.a_id, r.b_id) for r in touching(session, item_ids, *where)]
+
+
+def copy_links(session: Session, item_ids: Collection[int] | None = None) -> list[CopyLink]:
+    """The live copy links with which side of each is only a small part of the other
+    (`core.clustering`); all of them, or those touching these items."""
+    where = (STATE.c.status.in_(LIVE), STATE.c.kind.in_(CLUSTER_KINDS))
+    if item_ids is None:
+        query = select(STATE.c.a_id, STATE.c.b_id, STATE.c.kind, STATE.c.evidence).where(*where)
+        return [copy_link(r.a_id, r.b_id, r.kind, r.evidence) for r in session.execute(query)]
+    return [copy_link(r.a_id, r.b_id, r.kind, r.evidence) for r in touching(session, item_ids, *where)]
 
 
 _INVERSE: dict[str, str] = {

@@ -14,6 +14,7 @@ from evidence.catalogue import custody
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue.models import Item, Relation, RelationDecision
 from evidence.catalogue.relations import RelationState, oriented
+from evidence.core.clustering import copy_groups
 from evidence.core.custody import CustodyAction
 from evidence.core.matching import MATCHER_VERSION, ItemMatch
 from evidence.core.names import RelationKind, RelationStatus
@@ -144,29 +145,16 @@ def decide(
 
 
 def clusters(session: Session) -> list[list[Item]]:
-    """Items joined by duplicate / excerpt-of / contains relations (suggested or confirmed; a rejected
-    pair is no edge, `partial` alone joins nothing), each cluster earliest-catalogued first."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a_id, b_id in rel_db.live_links(session):
-        parent[find(a_id)] = find(b_id)
-    groups: dict[int, list[int]] = {}
-    for node in list(parent):
-        groups.setdefault(find(node), []).append(node)
-    items = (
-        {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(list(parent))))} if parent else {}
-    )
+    """Items that show the same footage (`core.clustering`: joined by duplicate / excerpt-of / contains
+    relations, suggested or confirmed; a rejected pair is no edge, `partial` alone joins nothing, and a
+    small part of an item does not bring that item into the part's cluster), each cluster
+    earliest-catalogued first."""
+    groups = copy_groups(rel_db.copy_links(session))
+    ids = [i for members in groups for i in members]
+    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
     result = [
         sorted((items[i] for i in members), key=lambda it: (it.first_catalogued_at, it.id))
-        for members in groups.values()
-        if len(members) > 1
+        for members in groups
     ]
     result.sort(key=lambda members: (members[0].first_catalogued_at, members[0].id))
     return result

@@ -50,6 +50,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "excerpt": write_clip(folder / "excerpt.mp4", trim(source, 95, 245)),
         "intro": write_clip(folder / "intro.mp4", intro + source),
         "compilation": write_clip(folder / "compilation.mp4", source[60:180] + other[200:320]),
+        # 4 s of one clip, the excerpt's 5 s of the source, 5 s of another
+        "holds-excerpt": write_clip(folder / "holds-excerpt.mp4", other[:120] + source[95:245] + third[:150]),
     }
     # a still 0.1 s after a stored frame (the index keeps one per second), turned on its side
     still = folder / "still.jpg"
@@ -135,6 +137,27 @@ def test_a_compilation_is_partial_and_joins_no_cluster(
     kinds = sorted(m["classification"] for m in entry["near_duplicates"])  # type: ignore[union-attr]
     assert kinds == ["partial", "partial"]
     assert cat.json("dupes")["clusters"] == []
+
+
+@needs_photos()
+def test_a_compilation_holding_all_of_an_excerpt_joins_no_cluster_through_it(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    cat = sqlite_catalogue
+    source = _add(cat, media["source"])
+    copy = _add(cat, media["reencoded"])
+    excerpt = _add(cat, media["excerpt"])
+    entry = _add(cat, media["holds-excerpt"])
+    kinds = {m["id"]: m["classification"] for m in entry["near_duplicates"]}  # type: ignore[union-attr]
+    # it holds all of the excerpt, and 5 of the source's 12 s
+    assert kinds[excerpt["id"]] == "contains" and kinds[source["id"]] == "partial", kinds
+    [cluster] = cat.json("dupes")["clusters"]
+    assert {m["id"] for m in cluster} == {source["id"], copy["id"], excerpt["id"]}
+    copies = {c["id"]: c["partial"] for c in cat.json("provenance", str(source["id"]))["copies"]}
+    assert copies == {copy["id"]: False, excerpt["id"]: False, entry["id"]: True}
+    # from the compilation's side: no copies, its neighbours listed as such
+    own = {c["id"]: c["partial"] for c in cat.json("provenance", str(entry["id"]))["copies"]}
+    assert own and all(own.values()), own
 
 
 def test_analyst_decisions_are_kept_and_logged(sqlite_catalogue: Catalogue, media: dict[str, Path]) -> None:

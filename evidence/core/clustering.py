@@ -1,0 +1,95 @@
+"""Which items show the same footage: `dupes` clusters and provenance's copies, from the copy links
+(duplicate / excerpt-of / contains relations that stand). Pure: no database, no media.
+
+A `duplicate` link, or a `contains` / `excerpt-of` link where the shared footage is most of both sides
+(`PART_OF`), makes two items one footage, both ways. Where the shared footage is only a small part of
+the container (an excerpt in its source, 2 s of a scene in a compilation, a clip in a long broadcast),
+the link says that the part belongs to the container's footage, not the container to the part's: the
+part (with whatever it is one footage with) joins the largest group among its containers, or all of
+the largest when several are as large. So an excerpt joins its source's cluster, and a compilation
+that happens to hold all of a 2 s excerpt of one of the clips it borrows from does not join that clip's
+cluster through it (it is `partial` to the clip itself, which holds far more than it borrowed).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from evidence.core.names import RelationKind
+
+PART_OF = 0.5
+"""A container whose share of a `contains` link (the part of its footage that the other item shows) is
+below this holds the other as a small part of something else. On bench/dupes: excerpts of 2-5 s in
+their 10 s source 0.2-0.45, a compilation's 2 s piece 0.17-0.25; longer cuts, re-edits and copies with
+an intro and outro hold their source at 0.6 and more."""
+
+
+@dataclass(frozen=True, slots=True)
+class CopyLink:
+    """Two items linked as copies; `part` is the side that is only a small part of the other (None when
+    the shared footage is most of both)."""
+
+    a: int
+    b: int
+    part: int | None = None
+
+
+def copy_link(a: int, b: int, kind: str, evidence: Mapping[str, Any] | None) -> CopyLink:
+    """The link of a relation read from `a` to `b` with this kind and the matcher's evidence (its two
+    sides' shares); a link without shares (an analyst's) is taken as most of both."""
+    if kind not in (RelationKind.CONTAINS, RelationKind.EXCERPT_OF) or not evidence:
+        return CopyLink(a, b)
+    shares = [evidence.get("query_share"), evidence.get("target_share")]
+    numbers = [float(s) for s in shares if isinstance(s, int | float) and not isinstance(s, bool)]
+    if len(numbers) < 2 or min(numbers) >= PART_OF:
+        return CopyLink(a, b)
+    return CopyLink(a, b, part=b if kind == RelationKind.CONTAINS else a)
+
+
+class _Sets:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def join(self, x: int, y: int) -> None:
+        self.parent[self.find(x)] = self.find(y)
+
+
+def copy_groups(links: Iterable[CopyLink]) -> list[set[int]]:
+    """The groups of two or more items that show the same footage (in no particular order)."""
+    links = list(links)
+    core = _Sets()
+    for link in links:
+        core.find(link.a), core.find(link.b)
+        if link.part is None:
+            core.join(link.a, link.b)
+    size = Counter(core.find(x) for x in list(core.parent))
+    containers: dict[int, set[int]] = {}
+    for link in links:
+        if link.part is None:
+            continue
+        whole = link.b if link.part == link.a else link.a
+        part_root, whole_root = core.find(link.part), core.find(whole)
+        if part_root != whole_root:
+            containers.setdefault(part_root, set()).add(whole_root)
+    groups = _Sets()
+    for x in list(core.parent):
+        groups.join(x, core.find(x))
+    for part_root, roots in containers.items():
+        largest = max(size[r] for r in roots)
+        for root in roots:
+            if size[root] == largest:
+                groups.join(part_root, root)
+    members: dict[int, set[int]] = {}
+    for x in list(core.parent):
+        members.setdefault(groups.find(x), set()).add(x)
+    return [m for m in members.values() if len(m) > 1]
