@@ -226,6 +226,34 @@ def rotate(degrees: float, scale: float = 1.2) -> Edit:
     return apply
 
 
+def filmed_screen(
+    fill: float, shifts: tuple[tuple[float, float], ...], bezel: int = 8, wall: int = 150
+) -> Edit:
+    """Filmed off a monitor at an angle: the picture scaled to `fill` of the frame in a dark bezel, its
+    four corners (top-left, top-right, bottom-right, bottom-left) moved by `shifts` (fractions of the
+    frame's width and height), on a plain wall, slightly blurred."""
+    import cv2
+
+    def apply(f: Frame) -> Frame:
+        h, w = f.shape[:2]
+        sw, sh = round(w * fill), round(h * fill)
+        monitor = np.full((sh + 2 * bezel, sw + 2 * bezel, 3), 25, np.uint8)
+        monitor[bezel : bezel + sh, bezel : bezel + sw] = cv2.resize(
+            f, (sw, sh), interpolation=cv2.INTER_AREA
+        )
+        mw, mh = sw + 2 * bezel, sh + 2 * bezel
+        x0, y0 = (w - mw) / 2, (h - mh) / 2
+        flat = np.float32([[x0, y0], [x0 + mw, y0], [x0 + mw, y0 + mh], [x0, y0 + mh]])
+        quad = flat + np.float32([[dx * w, dy * h] for dx, dy in shifts])
+        corners = np.float32([[0, 0], [mw, 0], [mw, mh], [0, mh]])
+        matrix = cv2.getPerspectiveTransform(corners, quad)
+        out = np.full((h, w, 3), wall, np.uint8)
+        cv2.warpPerspective(monitor, matrix, (w, h), dst=out, borderMode=cv2.BORDER_TRANSPARENT)
+        return cv2.GaussianBlur(out, (0, 0), 0.8)
+
+    return apply
+
+
 def programme_frame(size: tuple[int, int], seed: int = 0) -> Frame:
     """A news programme's still frame: a studio backdrop, a name strip and a channel box."""
     import cv2

@@ -38,6 +38,7 @@ from evidence.media.video.decode import iter_frames, open_video, seconds, single
 from evidence.media.video.inset import EdgeMean
 from evidence.media.video.moving_region import MotionAccumulator
 from evidence.media.video.results import DescribedFrame
+from evidence.media.video.screen_outline import screen_outline
 
 DESCRIBE_INTERVAL: Final = Fraction(1, 2)
 """Frames described per second of video: a 2 s excerpt or a 2 s piece of a compilation still has
@@ -179,12 +180,19 @@ class Describer:
 
 def footage_of(motion: MotionAccumulator, edges: EdgeMean | None) -> Box | None:
     """Where the footage is, in pixels of the described pictures: `footage_box` of the moving region
-    (where it meets the set along an edge) and of the window whose four sides stay sharp."""
+    (where it meets the set along an edge) and of the window whose four sides stay sharp; where neither
+    finds one, a filmed screen's slanted outline (`screen_outline`)."""
     moving = motion.region()
     if moving is not None and edges is not None and not edges.meets_set(moving):
         moving = None  # a moving part of a still scene (people walking by), not a picture inside
     framed = None if edges is None else edges.rectangle()
-    return footage_box(moving, framed, motion.width, motion.height)
+    found = footage_box(moving, framed, motion.width, motion.height)
+    mean = None if found is not None or edges is None else edges.mean()
+    if mean is not None:
+        screen = screen_outline(mean)
+        if screen is not None and _inset(screen, motion.width, motion.height):
+            return screen
+    return found
 
 
 def footage_box(moving: Box | None, framed: Box | None, width: int, height: int) -> Box | None:

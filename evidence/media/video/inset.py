@@ -93,11 +93,16 @@ class EdgeMean:
         self._sum += grey
         self._count += 1
 
-    def rectangle(self) -> Box | None:
-        """The inset on the mean picture so far, in its pixels, or None."""
+    def mean(self) -> npt.NDArray[np.float32] | None:
+        """The mean picture so far, or None while it says nothing (fewer than `MIN_FRAMES`)."""
         if self._sum is None or self._count < MIN_FRAMES:
             return None
-        return inset_rectangle((self._sum / self._count).astype(np.float32))
+        return (self._sum / self._count).astype(np.float32)
+
+    def rectangle(self) -> Box | None:
+        """The inset on the mean picture so far, in its pixels, or None."""
+        mean = self.mean()
+        return None if mean is None else inset_rectangle(mean)
 
     def meets_set(self, box: Box) -> bool:
         """Whether `box` (pixels of these pictures) meets what is around it along a lasting edge

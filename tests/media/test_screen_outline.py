@@ -1,0 +1,100 @@
+"""Where a filmed screen is, from its slanted outline on the mean picture
+(`media/video/screen_outline.py`), and when the describer takes it."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from footage import filmed_screen, generated_photo, programme_frame
+
+from evidence.core.box import Box
+from evidence.media.video.describe import Describer, Geometry
+from evidence.media.video.inset import EdgeMean, inset_rectangle
+from evidence.media.video.moving_region import MotionAccumulator
+from evidence.media.video.screen_outline import screen_outline
+
+W, H = 398, 224  # a 16:9 picture at the descriptor's input size
+LEANING = (
+    ((0.03, 0.03), (-0.03, -0.01), (0.02, -0.02), (-0.015, 0.01)),
+    ((-0.02, 0.0), (0.0, 0.03), (0.02, -0.02), (0.0, 0.0)),
+    ((0.0, -0.02), (0.01, 0.03), (-0.03, 0.0), (-0.02, 0.03)),
+)
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0, min(a.right, b.right) - max(a.x, b.x))
+    iy = max(0, min(a.bottom, b.bottom) - max(a.y, b.y))
+    inter = ix * iy
+    return inter / (a.area + b.area - inter)
+
+
+def page(n: int) -> np.ndarray:
+    """A bright still picture (a page, a slide): nothing in it moves."""
+    scene = cv2.resize(generated_photo(n), (W, H), interpolation=cv2.INTER_AREA)
+    return (scene // 3 + 170).astype(np.uint8)
+
+
+def picture_box(fill: float, shifts: tuple[tuple[float, float], ...], bezel: int = 8) -> Box:
+    """Where `filmed_screen` puts the picture: its corners through the same perspective, then the box
+    through the middle of its slanted sides."""
+    sw, sh = round(W * fill), round(H * fill)
+    mw, mh = sw + 2 * bezel, sh + 2 * bezel
+    x0, y0 = (W - mw) / 2, (H - mh) / 2
+    flat = np.float32([[x0, y0], [x0 + mw, y0], [x0 + mw, y0 + mh], [x0, y0 + mh]])
+    quad = flat + np.float32([[dx * W, dy * H] for dx, dy in shifts])
+    matrix = cv2.getPerspectiveTransform(np.float32([[0, 0], [mw, 0], [mw, mh], [0, mh]]), quad)
+    inner = np.float32([[[bezel, bezel], [bezel + sw, bezel], [bezel + sw, bezel + sh], [bezel, bezel + sh]]])
+    (tl, tr, br, bl) = cv2.perspectiveTransform(inner, matrix)[0]
+    left, right = (tl[0] + bl[0]) / 2, (tr[0] + br[0]) / 2
+    top, bottom = (tl[1] + tr[1]) / 2, (bl[1] + br[1]) / 2
+    return Box(round(left), round(top), round(right - left), round(bottom - top))
+
+
+def mean_of(picture: np.ndarray, frames: int = 8) -> EdgeMean:
+    mean, rng = EdgeMean(), np.random.default_rng(3)
+    for _ in range(frames):
+        noisy = np.clip(picture + rng.normal(0, 2.5, picture.shape), 0, 255).astype(np.uint8)
+        mean.add(cv2.cvtColor(noisy, cv2.COLOR_RGB2GRAY))
+    return mean
+
+
+@pytest.mark.parametrize("shifts", LEANING)
+@pytest.mark.parametrize("fill", [0.72, 0.85])
+def test_a_filmed_still_screen_is_found_by_its_slanted_sides(fill: float, shifts: tuple) -> None:
+    filmed = filmed_screen(fill, shifts)(page(1))
+    mean = mean_of(filmed).mean()
+    assert mean is not None
+    assert inset_rectangle(mean) is None  # its sides lean: no upright window
+    found = screen_outline(mean)
+    assert found is not None and iou(found, picture_box(fill, shifts)) >= 0.9, (
+        found,
+        picture_box(fill, shifts),
+    )
+
+
+def test_pictures_without_a_filmed_screen_have_none() -> None:
+    photo = cv2.resize(generated_photo(5), (W, H), interpolation=cv2.INTER_AREA)
+    assert screen_outline(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)) is None
+    frame = programme_frame((W, H), 3)
+    assert screen_outline(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)) is None
+    # a framed box of a fifth of the picture (an app's panel, a window in a programme) is no filmed screen
+    small = frame.copy()
+    small[60:140, 100:280] = page(2)[60:140, 100:280]
+    small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    assert inset_rectangle(small) is not None and screen_outline(small) is None
+
+
+def test_the_describer_takes_the_outline_only_where_no_finder_found_the_footage() -> None:
+    shifts = LEANING[0]
+    filmed = filmed_screen(0.78, shifts)(page(4))
+    describer = Describer(Geometry(W, H, None, 0), track_motion=True)
+    rng = np.random.default_rng(7)
+    for _ in range(8):
+        picture = np.clip(filmed + rng.normal(0, 2.5, filmed.shape), 0, 255).astype(np.uint8)
+        describer.motion = describer.motion or MotionAccumulator(W, H)
+        describer.motion.add(picture)
+        assert describer.edges is not None
+        describer.edges.add(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY))
+    found = describer.region()
+    assert found is not None and iou(found, picture_box(0.78, shifts)) >= 0.9, found
