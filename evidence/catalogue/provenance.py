@@ -5,10 +5,10 @@ The item's copies are the items that show the same footage as it, by the rule of
 directly or through other copies, a small part of an item not bringing that item in); a `partial`
 neighbour (a compilation that shares a run, or holds it as a small part) is listed but is not a copy.
 The earliest known copy is the one with the earliest posted-at, else captured-at, over all their
-acquisitions. A warning
-is raised for every copy known before the date a claim says the event happened. Claims, tags and
-described contents cover every copy; the custody events are those of the copies, and the whole chain
-and the copies' objects are re-checked (by the `fixity` function the caller passes). Nothing is written."""
+acquisitions. A warning is raised for every copy known before the date a claim says the event
+happened. Claims, tags and described contents cover every copy; the custody events are those of the
+copies, and the whole chain and the copies' objects are re-checked (by the `fixity` function the caller
+passes). Nothing is written."""
 
 from __future__ import annotations
 
