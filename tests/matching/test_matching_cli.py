@@ -82,6 +82,11 @@ def _add(cat: Catalogue, path: Path) -> dict[str, object]:
     return entry
 
 
+def _kinds(entry: dict[str, object]) -> dict[int, str]:
+    """What `add` found the file to be to each item it matched, by item id."""
+    return {m["id"]: m["classification"] for m in entry["near_duplicates"]}  # type: ignore[attr-defined]
+
+
 def test_copies_are_found_and_distractors_are_not(
     sqlite_catalogue: Catalogue, media: dict[str, Path]
 ) -> None:
@@ -150,7 +155,7 @@ def test_a_compilation_holding_all_of_an_excerpt_joins_no_cluster_through_it(
     copy = _add(cat, media["reencoded"])
     excerpt = _add(cat, media["excerpt"])
     entry = _add(cat, media["holds-excerpt"])
-    kinds = {m["id"]: m["classification"] for m in entry["near_duplicates"]}  # type: ignore[union-attr]
+    kinds = _kinds(entry)
     # it holds all of the excerpt, and 5 of the source's 12 s
     assert kinds[excerpt["id"]] == "contains" and kinds[source["id"]] == "partial", kinds
     [cluster] = cat.json("dupes")["clusters"]
@@ -268,7 +273,7 @@ def test_a_compilation_with_two_seconds_of_a_still_scene_joins_no_cluster_of_a_l
         *pan_frames(photo(3), 2, FPS, size=(320, 180), seed=3),
     ]
     compilation = _add(cat, write_clip(tmp_path / "compilation.mp4", pieces))
-    kinds = {m["id"]: m["classification"] for m in compilation["near_duplicates"]}  # type: ignore[union-attr]
+    kinds = _kinds(compilation)
     assert kinds.get(excerpt["id"]) in (None, "partial") and kinds.get(source["id"]) in (None, "partial")
     [cluster] = cat.json("dupes")["clusters"]
     assert {member["id"] for member in cluster} == {source["id"], excerpt["id"]}
@@ -328,5 +333,5 @@ def test_a_still_page_filmed_off_a_screen_at_an_angle_joins_its_source(
     filmed = _add(
         cat, write_clip(tmp_path / "filmed.mp4", edited(page, filmed_screen(0.72, shifts, wall=200)))
     )
-    kinds = {m["id"]: m["classification"] for m in filmed["near_duplicates"]}  # type: ignore[union-attr]
+    kinds = _kinds(filmed)
     assert kinds.get(source["id"]) == "duplicate", filmed["near_duplicates"]
