@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from evidence.core.box import Box
+
 SHARED_PDQ = Path(__file__).resolve().parents[1].parent / "shared" / "media" / "pdq"
 PHOTOS = (
     "labelme-subset/q0291.jpg",
@@ -71,6 +73,23 @@ def generated_photo(n: int, size: tuple[int, int] = (960, 720)) -> np.ndarray:
             cv2.rectangle(canvas, (x - r, y - r // 2), (x + r, y + r // 2), colour, -1)
     grain = rng.normal(0, 6, canvas.shape)
     return np.clip(canvas + grain, 0, 255).astype(np.uint8)
+
+
+def daylight(n: int, size: tuple[int, int]) -> Frame:
+    """A bright still scene (a generated photograph's detail on luma 170..255, like a page or a slide):
+    it stands out from a dark studio or bezel along the whole of a window's sides."""
+    import cv2
+
+    scene = cv2.resize(generated_photo(n), size, interpolation=cv2.INTER_AREA)
+    return (scene // 3 + 170).astype(np.uint8)
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    ix = max(0, min(a.right, b.right) - max(a.x, b.x))
+    iy = max(0, min(a.bottom, b.bottom) - max(a.y, b.y))
+    inter = ix * iy
+    return inter / (a.area + b.area - inter)
 
 
 def pan_frames(

@@ -11,9 +11,9 @@ import pytest
 from conftest import Catalogue
 from footage import (
     brighter,
+    daylight,
     edited,
     filmed_screen,
-    generated_photo,
     grey,
     letterbox,
     logo,
@@ -279,13 +279,17 @@ def test_a_compilation_with_two_seconds_of_a_still_scene_joins_no_cluster_of_a_l
     assert {member["id"] for member in cluster} == {source["id"], excerpt["id"]}
 
 
-def _slide(n: int, seconds: float) -> list[np.ndarray]:
-    """A slide that stays up: the same picture (a photo's middle) with the noise of a screen capture."""
-    view = cv2.resize(photo(n)[100:460, 100:740], (320, 180))
+def _held(view: np.ndarray, seconds: float) -> list[np.ndarray]:
+    """A picture that stays up (a slide, a page) with the noise of a screen capture: nothing moves."""
     return [
         np.clip(view + np.random.default_rng(i).normal(0, 1, view.shape), 0, 255).astype(np.uint8)
         for i in range(int(seconds * FPS))
     ]
+
+
+def _slide(n: int, seconds: float) -> list[np.ndarray]:
+    """A slide: a photo's middle."""
+    return _held(cv2.resize(photo(n)[100:460, 100:740], (320, 180)), seconds)
 
 
 @needs_photos()
@@ -310,24 +314,13 @@ def test_a_piece_of_a_slide_says_every_offset_it_fits(sqlite_catalogue: Catalogu
     assert "the picture does not change" in text.stdout
 
 
-def _page(seconds: float) -> list[np.ndarray]:
-    """A still page (a bright picture) with the noise of a screen capture: nothing in it moves."""
-    view = (cv2.resize(generated_photo(8), (640, 360), interpolation=cv2.INTER_AREA) // 3 + 170).astype(
-        np.uint8
-    )
-    return [
-        np.clip(view + np.random.default_rng(i).normal(0, 1, view.shape), 0, 255).astype(np.uint8)
-        for i in range(int(seconds * FPS))
-    ]
-
-
 def test_a_still_page_filmed_off_a_screen_at_an_angle_joins_its_source(
     sqlite_catalogue: Catalogue, tmp_path: Path
 ) -> None:
     # the screen fills 72 % of the frame, its sides leaning by 2-4 %: described as the whole frame, wall
     # and bezel included, it looks like nothing stored; described by its outline, like its source
     cat = sqlite_catalogue
-    page = _page(6)
+    page = _held(daylight(8, (640, 360)), 6)
     source = _add(cat, write_clip(tmp_path / "page.mp4", page))
     shifts = ((0.03, 0.03), (-0.03, -0.01), (0.02, -0.02), (-0.015, 0.01))
     filmed = _add(

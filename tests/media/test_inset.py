@@ -6,27 +6,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from footage import generated_photo, programme_frame
+from footage import daylight, generated_photo, iou, programme_frame
 
 from evidence.core.box import Box
 from evidence.media.video.describe import Describer, Geometry
 from evidence.media.video.inset import EdgeMean, inset_rectangle
 
 W, H = 398, 224  # a 16:9 picture at the descriptor's input size
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a.right, b.right) - max(a.x, b.x))
-    iy = max(0, min(a.bottom, b.bottom) - max(a.y, b.y))
-    inter = ix * iy
-    return inter / (a.area + b.area - inter)
-
-
-def daylight(n: int, size: tuple[int, int]) -> np.ndarray:
-    """A bright scene (a photograph's detail on luma 170..255): it stands out from a dark studio along
-    the whole of the window's sides, as the finder needs (a scene as dark as the set is not found)."""
-    scene = cv2.resize(generated_photo(n), size, interpolation=cv2.INTER_AREA)
-    return (scene // 3 + 170).astype(np.uint8)
 
 
 def window_in_programme(window: Box, seed: int = 0) -> np.ndarray:

@@ -9,19 +9,13 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 import pytest
+from footage import iou
 
 from evidence.core.box import Box
 from evidence.media.video.moving_region import MotionAccumulator, region_of
 
 FRAMES = 24
 W, H = 640, 360
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a.right, b.right) - max(a.x, b.x))
-    iy = max(0, min(a.bottom, b.bottom) - max(a.y, b.y))
-    inter = ix * iy
-    return inter / (a.area + b.area - inter)
 
 
 def handheld(width: int, height: int, frames: int = FRAMES, seed: int = 1) -> Iterator[np.ndarray]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from footage import filmed_screen, generated_photo, programme_frame
+from footage import daylight, filmed_screen, generated_photo, iou, programme_frame
 
 from evidence.core.box import Box
 from evidence.media.video.describe import Describer, Geometry
@@ -20,19 +20,6 @@ LEANING = (
     ((-0.02, 0.0), (0.0, 0.03), (0.02, -0.02), (0.0, 0.0)),
     ((0.0, -0.02), (0.01, 0.03), (-0.03, 0.0), (-0.02, 0.03)),
 )
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a.right, b.right) - max(a.x, b.x))
-    iy = max(0, min(a.bottom, b.bottom) - max(a.y, b.y))
-    inter = ix * iy
-    return inter / (a.area + b.area - inter)
-
-
-def page(n: int) -> np.ndarray:
-    """A bright still picture (a page, a slide): nothing in it moves."""
-    scene = cv2.resize(generated_photo(n), (W, H), interpolation=cv2.INTER_AREA)
-    return (scene // 3 + 170).astype(np.uint8)
 
 
 def picture_box(fill: float, shifts: tuple[tuple[float, float], ...], bezel: int = 8) -> Box:
@@ -62,7 +49,7 @@ def mean_of(picture: np.ndarray, frames: int = 8) -> EdgeMean:
 @pytest.mark.parametrize("shifts", LEANING)
 @pytest.mark.parametrize("fill", [0.72, 0.85])
 def test_a_filmed_still_screen_is_found_by_its_slanted_sides(fill: float, shifts: tuple) -> None:
-    filmed = filmed_screen(fill, shifts)(page(1))
+    filmed = filmed_screen(fill, shifts)(daylight(1, (W, H)))
     mean = mean_of(filmed).mean()
     assert mean is not None
     assert inset_rectangle(mean) is None  # its sides lean: no upright window
@@ -80,14 +67,14 @@ def test_pictures_without_a_filmed_screen_have_none() -> None:
     assert screen_outline(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)) is None
     # a framed box of a fifth of the picture (an app's panel, a window in a programme) is no filmed screen
     small = frame.copy()
-    small[60:140, 100:280] = page(2)[60:140, 100:280]
+    small[60:140, 100:280] = daylight(2, (W, H))[60:140, 100:280]
     small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     assert inset_rectangle(small) is not None and screen_outline(small) is None
 
 
 def test_the_describer_takes_the_outline_only_where_no_finder_found_the_footage() -> None:
     shifts = LEANING[0]
-    filmed = filmed_screen(0.78, shifts)(page(4))
+    filmed = filmed_screen(0.78, shifts)(daylight(4, (W, H)))
     describer = Describer(Geometry(W, H, None, 0), track_motion=True)
     rng = np.random.default_rng(7)
     for _ in range(8):
