@@ -49,7 +49,9 @@ def copy_link(a: int, b: int, kind: str, evidence: Mapping[str, Any] | None) -> 
     return CopyLink(a, b, part=b if kind == RelationKind.CONTAINS else a)
 
 
-class _Sets:
+class DisjointSets:
+    """Union-find over item ids: `find` gives a set's representative, `join` merges two sets."""
+
     def __init__(self) -> None:
         self.parent: dict[int, int] = {}
 
@@ -67,7 +69,7 @@ class _Sets:
 def copy_groups(links: Iterable[CopyLink]) -> list[set[int]]:
     """The groups of two or more items that show the same footage (in no particular order)."""
     links = list(links)
-    core = _Sets()
+    core = DisjointSets()
     for link in links:
         core.find(link.a), core.find(link.b)
         if link.part is None:
@@ -81,7 +83,7 @@ def copy_groups(links: Iterable[CopyLink]) -> list[set[int]]:
         part_root, whole_root = core.find(link.part), core.find(whole)
         if part_root != whole_root:
             containers.setdefault(part_root, set()).add(whole_root)
-    groups = _Sets()
+    groups = DisjointSets()
     for x in list(core.parent):
         groups.join(x, core.find(x))
     for part_root, roots in containers.items():

@@ -14,7 +14,7 @@ from evidence.catalogue import custody
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue.models import Item, Relation, RelationDecision
 from evidence.catalogue.relations import RelationState, oriented
-from evidence.core.clustering import copy_groups
+from evidence.core.clustering import DisjointSets, copy_groups
 from evidence.core.custody import CustodyAction
 from evidence.core.matching import MATCHER_VERSION, ItemMatch
 from evidence.core.names import RelationKind, RelationStatus
@@ -165,15 +165,8 @@ def groups_among(session: Session, item_ids: set[int]) -> dict[int, int]:
     other, directly or through other items of the set."""
     if not item_ids:
         return {}
-    parent = {i: i for i in item_ids}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets = DisjointSets()
     for a_id, b_id in rel_db.live_links(session, item_ids):
-        if a_id in parent and b_id in parent:
-            parent[find(a_id)] = find(b_id)
-    return {i: find(i) for i in item_ids}
+        if a_id in item_ids and b_id in item_ids:
+            sets.join(a_id, b_id)
+    return {i: sets.find(i) for i in item_ids}

@@ -107,9 +107,8 @@ class EdgeMean:
     def meets_set(self, box: Box) -> bool:
         """Whether `box` (pixels of these pictures) meets what is around it along a lasting edge
         (`meets_set` on the mean); True when there is no mean to judge by."""
-        if self._sum is None or self._count < MIN_FRAMES:
-            return True
-        return meets_set((self._sum / self._count).astype(np.float32), box)
+        mean = self.mean()
+        return True if mean is None else meets_set(mean, box)
 
 
 def meets_set(mean: npt.NDArray[Any], box: Box) -> bool:
