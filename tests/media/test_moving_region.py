@@ -4,7 +4,7 @@ hand-held footage, letterbox and pillarbox, a blurred-fill repost, a nearly stat
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -215,6 +215,21 @@ def test_still_footage_in_a_window_is_found_past_a_ticker_that_moves_more() -> N
     found = region_of(frames())
     assert found is not None
     assert iou(found, PIP) >= 0.85, found
+
+
+ON_TICKER = Box(160, 82, 320, 180)  # the window's bottom edge is the ticker's top: no gap between them
+
+
+@pytest.mark.parametrize("footage", [handheld, tripod], ids=["hand-held", "tripod"])
+def test_a_window_that_sits_on_the_ticker_is_found_without_it(
+    footage: Callable[..., Iterator[np.ndarray]],
+) -> None:
+    # window and ticker make one moving component; the ticker is told apart by its rows, which move
+    # all along the picture's width
+    assert ON_TICKER.bottom == TICKER.start
+    found = region_of(programme_with(ON_TICKER, footage(W, H)))
+    assert found is not None
+    assert iou(found, ON_TICKER) >= 0.85, found
 
 
 SMALL_WINDOW = Box(420, 60, 84, 150)  # portrait footage in a landscape programme: 5.5 % of the picture
