@@ -308,6 +308,40 @@ def inside_programme(scale: float, x: float, y: float, seed: int = 0) -> Edit:
     return apply
 
 
+def blurred_fill(scale: float = 1.0, shift: float = 0.0, sigma: float = 5.0, dim: float = 0.6) -> Edit:
+    """Reposted in the other orientation (a landscape frame turned portrait and the other way round):
+    the picture scaled to `scale` of the new frame's short side, moved off centre by `shift` of the free
+    space (-1..1), over an enlarged copy of itself blurred by `sigma` (pixels of an eighth of its size)
+    and dimmed to `dim`."""
+    import cv2
+
+    def apply(f: Frame) -> Frame:
+        h, w = f.shape[:2]
+        ow, oh = h, w  # the other orientation
+        place = fill_box(w, h, scale, shift)
+        cover = max(ow / w, oh / h)  # the enlarged copy covers the frame; its middle is kept
+        cw, ch = round(ow / cover), round(oh / cover)
+        middle = f[(h - ch) // 2 : (h - ch) // 2 + ch, (w - cw) // 2 : (w - cw) // 2 + cw]
+        small = cv2.resize(middle, (max(1, ow // 8), max(1, oh // 8)), interpolation=cv2.INTER_AREA)
+        back = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma), (ow, oh), interpolation=cv2.INTER_LINEAR)
+        out = (back * dim).astype(np.uint8)
+        out[place.y : place.bottom, place.x : place.right] = cv2.resize(
+            f, (place.w, place.h), interpolation=cv2.INTER_AREA
+        )
+        return out
+
+    return apply
+
+
+def fill_box(width: int, height: int, scale: float = 1.0, shift: float = 0.0) -> Box:
+    """Where `blurred_fill` puts a `width` x `height` picture in its `height` x `width` frame."""
+    ow, oh = height, width
+    s = min(ow / width, oh / height) * scale
+    fw, fh = round(width * s) // 2 * 2, round(height * s) // 2 * 2
+    free_x, free_y = ow - fw, oh - fh
+    return Box(int(free_x / 2 * (1 + shift)), int(free_y / 2 * (1 + shift)), fw, fh)
+
+
 def at_speed(frames: list[Frame], speed: float) -> list[Frame]:
     """The frames played `speed` times as fast (frames dropped or repeated), same frame rate."""
     count = int(len(frames) / speed)

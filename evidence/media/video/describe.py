@@ -35,6 +35,7 @@ from evidence.media import sscd
 from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_maths, upright
+from evidence.media.video.fill_band import fill_band
 from evidence.media.video.inset import EdgeMean
 from evidence.media.video.moving_region import MotionAccumulator
 from evidence.media.video.results import DescribedFrame
@@ -179,16 +180,22 @@ class Describer:
 
 
 def footage_of(motion: MotionAccumulator, edges: EdgeMean | None) -> Box | None:
-    """Where the footage is, in pixels of the described pictures: `footage_box` of the moving region
-    (where it meets the set along an edge) and of the window whose four sides stay sharp; where neither
-    finds one, a filmed screen's slanted outline (`screen_outline`)."""
+    """Where the footage is, in pixels of the described pictures: the sharp band of a repost over its
+    blurred fill (`fill_band`); else `footage_box` of the moving region (where it meets the set along
+    an edge) and of the window whose four sides stay sharp; where neither finds one, a filmed screen's
+    slanted outline (`screen_outline`)."""
+    mean = None if edges is None else edges.mean()
+    sharpest = None if edges is None else edges.sharpest()
+    if mean is not None and sharpest is not None:
+        band = fill_band(mean, sharpest)
+        if band is not None:
+            return band  # spans the frame edge to edge, which `_inset` refuses to anything else
     moving = motion.region()
     if moving is not None and edges is not None and not edges.meets_set(moving):
         moving = None  # a moving part of a still scene (people walking by), not a picture inside
     framed = None if edges is None else edges.rectangle()
     found = footage_box(moving, framed, motion.width, motion.height)
-    mean = None if found is not None or edges is None else edges.mean()
-    if mean is not None:
+    if found is None and mean is not None:
         screen = screen_outline(mean)
         if screen is not None and _inset(screen, motion.width, motion.height):
             return screen

@@ -76,22 +76,36 @@ _Float = npt.NDArray[np.float64]
 
 
 class EdgeMean:
-    """The running mean of grey pictures of one size (constant memory, whatever the clip's length)."""
+    """The running mean of grey pictures of one size, and the sharpest each pixel has been (the largest
+    absolute Laplacian over the pictures): constant memory, whatever the clip's length."""
 
-    __slots__ = ("_count", "_sum")
+    __slots__ = ("_count", "_sharpest", "_sum")
 
     def __init__(self) -> None:
         self._sum: _Float | None = None
+        self._sharpest: npt.NDArray[np.float32] | None = None
         self._count = 0
 
     def add(self, grey: npt.NDArray[np.uint8]) -> None:
         """Fold in one grey picture (every picture of a clip has the same size)."""
-        if self._sum is None:
+        import cv2
+
+        if self._sum is None or self._sharpest is None:
             self._sum = np.zeros(grey.shape, dtype=np.float64)
+            self._sharpest = np.zeros(grey.shape, dtype=np.float32)
         elif self._sum.shape != grey.shape:
             raise ValueError(f"picture is {grey.shape[::-1]}, expected {self._sum.shape[::-1]}")
         self._sum += grey
+        laplacian = np.abs(cv2.Laplacian(np.asarray(grey, dtype=np.float32), cv2.CV_32F))
+        np.maximum(self._sharpest, laplacian, out=self._sharpest)
         self._count += 1
+
+    def sharpest(self) -> npt.NDArray[np.float32] | None:
+        """The largest absolute Laplacian of each pixel so far, or None with fewer than `MIN_FRAMES`:
+        near zero where every picture is blurred (a repost's blurred fill) or plain."""
+        if self._sharpest is None or self._count < MIN_FRAMES:
+            return None
+        return self._sharpest
 
     def mean(self) -> npt.NDArray[np.float32] | None:
         """The mean picture so far, or None while it says nothing (fewer than `MIN_FRAMES`)."""
