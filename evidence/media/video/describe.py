@@ -14,7 +14,9 @@ either finds the footage inside the frame, `describe_region` makes a second, des
 its "region" descriptors replace the whole picture's for matching. A moving region counts only where
 one of its sides meets the set along a lasting edge (`EdgeMean.meets_set`): in a shot from a tripod,
 the part where people walk is not a picture inside the frame, and describing it alone would make the
-clip unlike its own copies.
+clip unlike its own copies. A repost over its own blurred fill is placed first, by its sharp band
+(`fill_band`, on the mean and on the sharpest each pixel has been); a filmed screen at an angle last,
+by its slanted outline (`screen_outline`), where nothing else placed the footage.
 """
 
 from __future__ import annotations

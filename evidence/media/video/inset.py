@@ -17,7 +17,7 @@ Candidate sides are the `KEEP` longest edge rows and columns. A side may wobble 
 
 Measured on the tune half of `bench/dupes` (the described pictures' mean, 2 frames a second): a
 rectangle in 7 of 15 picture-in-picture copies, 3 of 15 filmed screens, 5 of 15 other-orientation
-reposts (the sharp band over its blurred fill, which spans the frame and is not used), the picture
+reposts (the sharp band over its blurred fill, which spans the frame: `fill_band` takes it), the picture
 between the bars of one `bars` copy, and none in the 15 sources or the 240 other copies,
 compilations and distractors.
 

@@ -19,7 +19,8 @@ Measured on the three tune halves of `bench/dupes` (1,005 files, the described p
 outline in 29 of the 45 filmed-screen copies, 18 of them where neither finder had placed the footage
 (those the describer now takes), and in no source; among the other copies only where another finder
 had already placed the footage (a picture-in-picture window, a picture between bars) or where the
-outline reaches two opposite edges of the frame (the sharp band of other-orientation reposts, not used).
+outline reaches two opposite edges of the frame (the sharp band of other-orientation reposts, which
+`fill_band` takes).
 
 Layer 1: numpy, OpenCV and `Box` only.
 """
