@@ -17,16 +17,12 @@ from evidence.media.video.inset import EdgeMean
 from evidence.media.video.moving_region import MotionAccumulator
 
 W, H = 398, 224  # a 16:9 picture at the descriptor's input size
+# the reposts are of `daylight` scenes: along the whole of the band's sides they stand out from their
+# dimmed fill (a dark picture over a fill dimmed little has sides too faint to find: described whole)
 
 
 def scene(n: int, size: tuple[int, int] = (W, H)) -> np.ndarray:
     return cv2.resize(generated_photo(n), size, interpolation=cv2.INTER_AREA)
-
-
-def bright(n: int, size: tuple[int, int] = (W, H)) -> np.ndarray:
-    """A daylight scene: along the whole of the band's sides it stands out from its dimmed fill (a dark
-    picture over a fill dimmed little has sides too faint to find, and is described whole)."""
-    return daylight(n, size)
 
 
 def held(picture: np.ndarray, frames: int = 8, seed: int = 3, *edits: Edit) -> Iterator[np.ndarray]:
@@ -65,7 +61,7 @@ def test_the_sharp_band_of_a_repost_over_its_blurred_fill_is_found(
 ) -> None:
     size = (H, W) if upright else (W, H)
     repost = blurred_fill(scale, shift, sigma, dim)
-    found = band_of(held(bright(2, size), 8, 3, repost))
+    found = band_of(held(daylight(2, size), 8, 3, repost))
     want = fill_box(*size, scale, shift)
     assert found is not None and iou(found, want) >= 0.85, (found, want)
 
@@ -98,14 +94,14 @@ def test_margins_that_were_sharp_on_any_picture_are_no_blurred_fill() -> None:
     # sharpness, one picture in 31 would not show)
     repost = blurred_fill(0.95, 0.1)
     full = scene(7, (H, W))
-    assert band_of(held(bright(2), 30, 3, repost)) is not None
-    assert band_of(iter([*held(bright(2), 30, 3, repost), *held(full, 1, 4)])) is None
+    assert band_of(held(daylight(2, (W, H)), 30, 3, repost)) is not None
+    assert band_of(iter([*held(daylight(2, (W, H)), 30, 3, repost), *held(full, 1, 4)])) is None
 
 
 def test_the_describer_takes_the_band_over_a_small_moving_part_inside_it() -> None:
     # a still tripod shot whose only motion is a part of it (a screen, a flag): the moving-region finder
     # takes that part; the band is the footage
-    still = bright(8)
+    still = daylight(8, (W, H))
     box = fill_box(W, H, 0.95, 0.2)
     describer = Describer(Geometry(H, W, None, 0), track_motion=True)
     rng = np.random.default_rng(5)

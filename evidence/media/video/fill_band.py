@@ -44,7 +44,7 @@ import numpy.typing as npt
 from evidence.core.box import PICTURE_SHAPES, Box
 from evidence.media.video.inset import SIDE_STEP
 
-__all__ = ["AREA", "BLURRED", "MARGIN", "SIDE_SUPPORT", "fill_band"]
+__all__ = ["AREA", "BLURRED", "MARGIN", "SIDE_ROWS", "SIDE_SUPPORT", "fill_band"]
 
 SIDE_SUPPORT: Final = 0.85
 """A row is a side of the band when a luma step runs along this fraction of the frame's width."""
