@@ -38,7 +38,7 @@ from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_maths, upright
 from evidence.media.video.fill_band import fill_band
-from evidence.media.video.inset import EdgeMean
+from evidence.media.video.inset import EdgeMean, inset_rectangle, meets_set
 from evidence.media.video.moving_region import MotionAccumulator
 from evidence.media.video.results import DescribedFrame
 from evidence.media.video.screen_outline import screen_outline
@@ -193,9 +193,9 @@ def footage_of(motion: MotionAccumulator, edges: EdgeMean | None) -> Box | None:
         if band is not None:
             return band  # spans the frame edge to edge, which `_inset` refuses to anything else
     moving = motion.region()
-    if moving is not None and edges is not None and not edges.meets_set(moving):
+    if moving is not None and mean is not None and not meets_set(mean, moving):
         moving = None  # a moving part of a still scene (people walking by), not a picture inside
-    framed = None if edges is None else edges.rectangle()
+    framed = None if mean is None else inset_rectangle(mean)
     found = footage_box(moving, framed, motion.width, motion.height)
     if found is None and mean is not None:
         screen = screen_outline(mean)

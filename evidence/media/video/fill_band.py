@@ -64,11 +64,12 @@ def fill_band(mean: npt.NDArray[Any], sharpest: npt.NDArray[Any]) -> Box | None:
     h, w = mean.shape
     if sharpest.shape != mean.shape:
         raise ValueError(f"sharpness is {sharpest.shape[::-1]}, the mean {mean.shape[::-1]}")
+    mean, sharpest = np.asarray(mean, np.float32), np.asarray(sharpest, np.float32)
     found: Box | None = None
     if h >= w:
-        found = _rows_band(np.asarray(mean, np.float32), np.asarray(sharpest, np.float32))
+        found = _rows_band(mean, sharpest)
     if found is None and w >= h:
-        across = _rows_band(np.asarray(mean, np.float32).T, np.asarray(sharpest, np.float32).T)
+        across = _rows_band(mean.T, sharpest.T)
         found = None if across is None else Box(across.y, across.x, across.h, across.w)
     return found
 
