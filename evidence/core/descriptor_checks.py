@@ -10,6 +10,11 @@ the others (`Ledger`): once a run of a group maps, its other items' runs within 
 as mapped; once two of its items fail there, the rest are not checked there either. So the budget
 reaches every footage a compilation borrows instead of going to copy after copy of the first, or to
 copy after copy of a look-alike clip (slides of one template).
+
+A stretch of the query shows one footage at a time: once the pictures of one group map there, a run of
+another group within that stretch is most likely a look-alike of it (another clip's intro, a deck of the
+same template). Such runs wait (`Checks.defer`): the lookup checks them after every other candidate, with
+what is left of the budget, so a stretch that no footage explains yet is checked first.
 """
 
 from __future__ import annotations
@@ -49,17 +54,37 @@ class Ledger:
         self.groups = groups or {}
         self.mapped: dict[int, list[tuple[float, float]]] = defaultdict(list)
         self.failed: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        self.answers: dict[tuple[int, tuple[tuple[float, float], ...]], bool] = {}  # checks made
 
     def group(self, item_id: int) -> int:
         return self.groups.get(item_id, item_id)
+
+    def elsewhere(self, group: int, lo: float, hi: float, slack: float) -> bool:
+        """Whether the pictures of another group mapped over the whole of [lo, hi]."""
+        return any(
+            a - slack <= lo and hi <= b + slack
+            for other, spans in self.mapped.items()
+            if other != group
+            for a, b in spans
+        )
 
 
 class Checks:
     """The picture checks of one candidate's runs."""
 
-    def __init__(self, item_id: int, verify: Verifier | None, params: CheckParams, ledger: Ledger) -> None:
+    def __init__(
+        self,
+        item_id: int,
+        verify: Verifier | None,
+        params: CheckParams,
+        ledger: Ledger,
+        *,
+        defer: bool = False,
+    ) -> None:
         self.item_id, self.verify, self.params, self.ledger = item_id, verify, params, ledger
         self.any_mapped = False
+        self.defer = defer  # a run within a stretch another group's pictures explain waits (not mapped)
+        self.deferred = False  # such a run was met
 
     def run(self, speed: float, offset: float, frames: Sequence[tuple[float, float]]) -> bool:
         """Whether a run's pictures map; `frames`: its pairs' (query time, similarity)."""
@@ -72,14 +97,19 @@ class Checks:
         chosen = sorted(frames, key=lambda f: (-f[1], f[0]))[: p.checks]
         pairs = [(t, max(0.0, speed * t + offset)) for t, _ in sorted(chosen)]
         lo, hi, slack = pairs[0][0], pairs[-1][0], p.tolerance
-        group = self.ledger.group(self.item_id)
+        group, asked = self.ledger.group(self.item_id), (self.item_id, tuple(pairs))
         if any(a - slack <= lo and hi <= b + slack for a, b in self.ledger.mapped[group]):
             mapped = True
+        elif asked in self.ledger.answers:  # checked in an earlier round of this lookup
+            mapped = self.ledger.answers[asked]
         elif sum(a - slack <= hi and lo <= b + slack for a, b in self.ledger.failed[group]) >= REFUTED_AFTER:
             mapped = False
+        elif self.defer and self.ledger.elsewhere(group, lo, hi, slack):
+            self.deferred, mapped = True, False
         else:
             counts = self.verify(self.item_id, pairs)
             mapped = sum(1 for c in counts if c >= p.inliers) >= min(p.mapped, len(pairs))
+            self.ledger.answers[asked] = mapped
             if mapped:  # the whole run's stretch shows this group's footage
                 self.ledger.mapped[group].append((min(t for t, _ in frames), max(t for t, _ in frames)))
             else:

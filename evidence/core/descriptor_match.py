@@ -156,19 +156,28 @@ def match_descriptors(
     if len(query.times) == 1:  # a picture is looked for in videos (pictures alike are PDQ's to find)
         videos = {i: pairs for i, pairs in per_item.items() if len(target_times[i]) >= 2}
         return _stills(videos, params)
-    results = []
     ranked = sorted(per_item.items(), key=lambda kv: (-max(p.similarity for p in kv[1]), kv[0]))
     ledger = Ledger(groups)  # what the pictures said of each group of known copies, and where
-    for item_id, item_pairs in ranked:
-        checks = Checks(item_id, verify, params, ledger)
+    found: dict[int, ItemMatch] = {}
+
+    def look(item_id: int, item_pairs: list[Pair], defer: bool) -> bool:
+        """Match one candidate (its result replaces an earlier round's); whether a run waited."""
+        checks = Checks(item_id, verify, params, ledger, defer=defer)
         stored = sorted(target_times[item_id])
         span = footage_span(stored, (durations or {}).get(item_id))
         seconds = None if span is None else span[1] - span[0]
-        found = _match_one(query, usable_times, item_pairs, stored, seconds, params, checks)
-        if found is not None:
-            results.append(found)
-    results.sort(key=lambda m: (-m.score, m.item_id))
-    return results
+        match = _match_one(query, usable_times, item_pairs, stored, seconds, params, checks)
+        found.pop(item_id, None)
+        if match is not None:
+            found[item_id] = match
+        return checks.deferred
+
+    # stretches no footage explains yet are checked first; runs within a stretch that another group's
+    # pictures explain wait for what is left of the budget (`core.descriptor_checks`)
+    waiting = [(item_id, item_pairs) for item_id, item_pairs in ranked if look(item_id, item_pairs, True)]
+    for item_id, item_pairs in waiting:
+        look(item_id, item_pairs, False)
+    return sorted(found.values(), key=lambda m: (-m.score, m.item_id))
 
 
 def _stills(per_item: Mapping[int, list[Pair]], params: DescriptorParams) -> list[ItemMatch]:

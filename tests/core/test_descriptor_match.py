@@ -174,9 +174,16 @@ class Pictures:
 
 def _flat_copy_pairs(q: DescribedQuery, item: int, sim: float) -> list[Pair]:
     """A slow single shot: the copy is as like the neighbouring moments as the one it shows."""
+    return _flat_piece(q, item, 0, 10, 0.0, sim)
+
+
+def _flat_piece(
+    q: DescribedQuery, item: int, q_from: float, q_to: float, offset: float, sim: float
+) -> list[Pair]:
+    """`_flat_copy_pairs` of the query's stretch [q_from, q_to) only."""
     return [
-        Pair(p.query, p.item_id, p.target_t, p.similarity, 0.0)
-        for p in copy_pairs(q, item, 0, 10, 0.0, sim=sim)
+        Pair(p.query, item, p.target_t, p.similarity, 0.0)
+        for p in copy_pairs(q, item, q_from, q_to, offset, sim=sim)
     ]
 
 
@@ -228,6 +235,52 @@ def test_copies_of_a_look_alike_clip_spend_two_checks_not_the_whole_budget() -> 
     [found] = match_descriptors(q, pairs, times, groups=groups, verify=check)
     assert found.item_id == source and found.classification == RelationKind.DUPLICATE
     assert [item for item, _ in check.calls] == [11, 12, source]
+
+
+class Budget(Pictures):
+    """`Pictures` with a lookup's budget: after `left` calls, nothing can be checked (as the catalogue's
+    `PictureCheck` answers once its checks are spent)."""
+
+    def __init__(self, points: dict[int, int], left: int) -> None:
+        super().__init__(points)
+        self.left = left
+
+    def __call__(self, item_id: int, pairs: Sequence[tuple[float, float]]) -> list[int]:
+        if self.left <= 0:
+            return []
+        self.left -= 1
+        return super().__call__(item_id, pairs)
+
+
+def test_a_stretch_no_footage_explains_yet_is_checked_before_look_alikes_of_one_that_mapped() -> None:
+    """A compilation of two still shots: once the pictures of the first piece's source map, clips that
+    merely look like that piece (four unrelated ones, more alike than the second piece's source) wait,
+    and the budget reaches the second piece first."""
+    q = query(10)
+    first, second, look_alikes = 1, 2, (11, 12, 13, 14)
+    pairs = _flat_piece(q, first, 0, 4, 3.0, 0.90) + _flat_piece(q, second, 6, 10, 1.0, 0.80)
+    pairs += [p for item in look_alikes for p in _flat_piece(q, item, 0, 4, 5.0, 0.89 - 0.01 * (item - 10))]
+    times = {item: stored(10) for item in (first, second, *look_alikes)}
+    check = Budget({first: 150, second: 150}, left=3)
+    found = match_descriptors(q, pairs, times, verify=check)
+    mapped = {m.item_id: m.offsets for m in found if "points" in m.via}
+    assert mapped == {first: (pytest.approx(3.0, abs=0.25),), second: (pytest.approx(1.0, abs=0.25),)}
+    assert [item for item, _ in check.calls] == [first, second, 11]  # then what is left of the budget
+
+
+def test_a_run_that_waited_is_checked_once_and_its_other_runs_are_not_checked_again() -> None:
+    """A look-alike whose line runs through the mapped piece and, after a gap, through stretch nothing
+    explains: the second run is checked at once (it fails), the first waits; looked at again for that
+    one, the second is not asked about again (a second failure would count as two of its group's)."""
+    q = query(10)
+    first, look_alike = 1, 11
+    pairs = _flat_piece(q, first, 0, 4, 3.0, 0.90)
+    pairs += _flat_piece(q, look_alike, 0, 4, 5.0, 0.89) + _flat_piece(q, look_alike, 7, 10, 5.0, 0.86)
+    check = Budget({first: 150}, left=10)
+    found = match_descriptors(q, pairs, {first: stored(10), look_alike: stored(10)}, verify=check)
+    assert {m.item_id for m in found if "points" in m.via} == {first}
+    asked = [(item, tuple(checked)) for item, checked in check.calls]
+    assert len(asked) == len(set(asked)) == 3  # the first piece, then each run of the look-alike once
 
 
 @pytest.mark.parametrize("sim", [0.85, 0.96])
