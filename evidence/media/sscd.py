@@ -39,7 +39,15 @@ class DescriptorUnavailable(RuntimeError):
 
 
 def threads() -> int:
-    return max(1, int(os.environ.get("EVIDENCE_DESCRIPTOR_THREADS", "2")))
+    """The model's threads: `EVIDENCE_DESCRIPTOR_THREADS`, else half the cores this process may use
+    (at least one). The model runs beside the decoder, whose frame threads take the other half: on 2
+    cores, one thread for the model made the analysis of the 60 s 720p benchmark clip 5 % faster than
+    two and spent 5 % less CPU time, with the same descriptors."""
+    chosen = os.environ.get("EVIDENCE_DESCRIPTOR_THREADS")
+    if chosen:
+        return max(1, int(chosen))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+    return max(1, cores // 2)
 
 
 @cache

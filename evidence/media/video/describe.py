@@ -36,7 +36,14 @@ from evidence.core.box import Box
 from evidence.media import sscd
 from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
-from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_maths, upright
+from evidence.media.video.decode import (
+    iter_frames,
+    open_video,
+    read_ahead,
+    seconds,
+    single_threaded_maths,
+    upright,
+)
 from evidence.media.video.fill_band import fill_band
 from evidence.media.video.inset import EdgeMean, inset_rectangle, meets_set
 from evidence.media.video.moving_region import MotionAccumulator
@@ -255,14 +262,15 @@ def describe_region(
         stream.codec_context.thread_type = "AUTO"
         start: Fraction | None = seconds(stream.start_time, stream.time_base)
         next_t = Fraction(0)
-        for count, frame in enumerate(iter_frames(container, stream, warnings)):
-            when = seconds(frame.pts, frame.time_base or stream.time_base)
-            if start is None:
-                start = when or Fraction(0)
-            t = (when - start) if when is not None else next_t
-            if t >= next_t:
-                if (frame.width, frame.height) != (geometry.width, geometry.height):
-                    frame = frame.reformat(geometry.width, geometry.height)
-                yield from describer.add(count, t, frame)
-                next_t = (t // interval + 1) * interval
+        with read_ahead(iter_frames(container, stream, warnings)) as frames:
+            for count, frame in enumerate(frames):
+                when = seconds(frame.pts, frame.time_base or stream.time_base)
+                if start is None:
+                    start = when or Fraction(0)
+                t = (when - start) if when is not None else next_t
+                if t >= next_t:
+                    if (frame.width, frame.height) != (geometry.width, geometry.height):
+                        frame = frame.reformat(geometry.width, geometry.height)
+                    yield from describer.add(count, t, frame)
+                    next_t = (t // interval + 1) * interval
         yield from describer.flush()

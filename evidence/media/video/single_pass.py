@@ -24,6 +24,7 @@ from evidence.media.video.decode import (
     luma_plane,
     open_video,
     quarter_turns,
+    read_ahead,
     seconds,
     single_threaded_maths,
     to_uint8,
@@ -126,51 +127,53 @@ class DecodePass:
         next_sample, next_border, next_query, reported = Fraction(0), Fraction(0), Fraction(0), 0.0
         next_region, next_describe = Fraction(0), Fraction(0)
         select = _is_key_packet if options.quick else None
-        for frame in iter_frames(container, stream, self.warnings, select=select, ordinals=ordinals):
-            if stats is None:
-                size = (frame.width, frame.height)
-                stats = BorderStats(*size)
-                self.turns = quarter_turns(frame.rotation, self.warnings)
-                if start is None and frame.pts is not None:
-                    start = seconds(frame.pts, frame.time_base or stream.time_base)
-            elif (frame.width, frame.height) != size:
-                if not any(w.startswith("frame size changed") for w in self.warnings):
-                    self.warnings.append(f"frame size changed mid-stream to {frame.width}x{frame.height}")
-                frame = frame.reformat(*size)
-            t = self._time(frame, stream, start or Fraction(0), t, rate, count)
-            end = t + (seconds(frame.duration, frame.time_base) or (1 / rate if rate else Fraction(0)))
-            index = count if ordinals is None else self._ordinal(ordinals, frame, t, rate)
-            luma, shift = luma_plane(frame)
-            sig = signature(luma, shift, chroma_planes(frame))
-            if options.quick or options.sample_interval is None or t >= next_sample:
-                add_border_sample(stats, luma, shift)
-                self._sample(index, t, to_uint8(luma, shift))
-                if options.sample_interval is not None:
-                    next_sample = (t // options.sample_interval + 1) * options.sample_interval
-            elif t >= next_border:
-                add_border_sample(stats, luma, shift)
-                next_border = (t // BORDER_INTERVAL + 1) * BORDER_INTERVAL
-            if options.query_interval is not None and t >= next_query:
-                with_regions = t >= next_region
-                if with_regions:
-                    next_region = (t // REGION_INTERVAL + 1) * REGION_INTERVAL
-                self._query(index, t, to_uint8(luma, shift), with_regions)
-                if options.query_interval:
-                    next_query = (t // options.query_interval + 1) * options.query_interval
-            if options.describe and (options.quick or t >= next_describe):
-                self._describe(index, t, frame)
-                next_describe = (t // DESCRIBE_INTERVAL + 1) * DESCRIBE_INTERVAL
-            if options.quick:
-                self._quick_candidate(index, t, sig, frame)
-            else:
-                decided = self.detector.push(index, t, sig, frame)
-                if decided is not None:
-                    self._keyframe(decided)
-            count += 1
-            if self.progress is not None and duration and float(t / duration) >= reported + 0.01:
-                reported = min(1.0, float(t / duration))
-                self.progress(reported)
-            yield from self._made()
+        decoded = iter_frames(container, stream, self.warnings, select=select, ordinals=ordinals)
+        with read_ahead(decoded) as frames:
+            for frame in frames:
+                if stats is None:
+                    size = (frame.width, frame.height)
+                    stats = BorderStats(*size)
+                    self.turns = quarter_turns(frame.rotation, self.warnings)
+                    if start is None and frame.pts is not None:
+                        start = seconds(frame.pts, frame.time_base or stream.time_base)
+                elif (frame.width, frame.height) != size:
+                    if not any(w.startswith("frame size changed") for w in self.warnings):
+                        self.warnings.append(f"frame size changed mid-stream to {frame.width}x{frame.height}")
+                    frame = frame.reformat(*size)
+                t = self._time(frame, stream, start or Fraction(0), t, rate, count)
+                end = t + (seconds(frame.duration, frame.time_base) or (1 / rate if rate else Fraction(0)))
+                index = count if ordinals is None else self._ordinal(ordinals, frame, t, rate)
+                luma, shift = luma_plane(frame)
+                sig = signature(luma, shift, chroma_planes(frame))
+                if options.quick or options.sample_interval is None or t >= next_sample:
+                    add_border_sample(stats, luma, shift)
+                    self._sample(index, t, to_uint8(luma, shift))
+                    if options.sample_interval is not None:
+                        next_sample = (t // options.sample_interval + 1) * options.sample_interval
+                elif t >= next_border:
+                    add_border_sample(stats, luma, shift)
+                    next_border = (t // BORDER_INTERVAL + 1) * BORDER_INTERVAL
+                if options.query_interval is not None and t >= next_query:
+                    with_regions = t >= next_region
+                    if with_regions:
+                        next_region = (t // REGION_INTERVAL + 1) * REGION_INTERVAL
+                    self._query(index, t, to_uint8(luma, shift), with_regions)
+                    if options.query_interval:
+                        next_query = (t // options.query_interval + 1) * options.query_interval
+                if options.describe and (options.quick or t >= next_describe):
+                    self._describe(index, t, frame)
+                    next_describe = (t // DESCRIBE_INTERVAL + 1) * DESCRIBE_INTERVAL
+                if options.quick:
+                    self._quick_candidate(index, t, sig, frame)
+                else:
+                    decided = self.detector.push(index, t, sig, frame)
+                    if decided is not None:
+                        self._keyframe(decided)
+                count += 1
+                if self.progress is not None and duration and float(t / duration) >= reported + 0.01:
+                    reported = min(1.0, float(t / duration))
+                    self.progress(reported)
+                yield from self._made()
         for decided in self.detector.finish():
             self._keyframe(decided)
         if self.describer is not None:
