@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from evidence.media.video.decode import read_ahead
+from evidence.media.video.read_ahead import read_ahead
 
 
 def _decoding_threads() -> list[threading.Thread]:

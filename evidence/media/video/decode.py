@@ -8,8 +8,7 @@ warning) and stopping cleanly at a demuxing error (a truncated file). `luma_plan
 are zero-copy numpy views of a frame's planes (row padding cut off; 9-16 bit formats as uint16 with
 the shift to 8 bits). Frames over `MAX_FRAME_PIXELS` (the limit images have) are refused from the
 stream header, or at the first decoded frame that is larger. `upright` turns a plane;
-`single_threaded_maths` keeps numpy's OpenBLAS and OpenCV off the cores FFmpeg's frame threads need;
-`read_ahead` decodes on a thread of its own while the caller works on the frames already decoded."""
+`single_threaded_maths` keeps numpy's OpenBLAS and OpenCV off the cores FFmpeg's frame threads need."""
 
 from __future__ import annotations
 
@@ -17,9 +16,7 @@ import ctypes
 import functools
 import logging
 import os
-import queue
 import stat
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from fractions import Fraction
@@ -46,7 +43,6 @@ __all__ = [
     "luma_plane",
     "open_video",
     "quarter_turns",
-    "read_ahead",
     "reason",
     "seconds",
     "single_threaded_maths",
@@ -56,8 +52,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-READ_AHEAD: Final = 8
-"""Frames `read_ahead` decodes before the caller takes them (a 4K frame is about 12 MB)."""
 
 Plane = npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
 
@@ -228,65 +222,6 @@ def iter_frames(
             failed, first_failure = failed + 1, first_failure or reason(exc)
     if failed:
         warnings.append(f"{failed} packet(s) could not be decoded and were skipped: {first_failure}")
-
-
-@contextmanager
-def read_ahead[T](items: Iterator[T], depth: int = READ_AHEAD) -> Iterator[Iterator[T]]:
-    """`items` (decoded frames) made on a thread of their own, up to `depth` ahead of the caller: FFmpeg
-    decodes without the GIL, so the next frames are decoded while the caller hashes and describes the
-    last. An error of the decoding is raised in the caller, at the item where it happened. Leaving the
-    block stops and joins the thread, so the container is never closed under it:
-
-        with open_video(path) as (container, stream), read_ahead(iter_frames(...)) as frames:
-            for frame in frames: ...
-
-    Measured on 2 cores, the 60 s 720p benchmark clip (medians of 3), with the same records: the
-    analysis took 2.82 s reading ahead instead of 3.08 s, both with the decoder's frame threads, which
-    stay the fastest choice (reading ahead with FFmpeg's default threading 3.05 s, with one thread
-    3.27 s)."""
-    handed: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-
-    def hand(entry: tuple[bool, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                handed.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not hand((True, item)):
-                    return
-        except BaseException as exc:  # raised again in the caller
-            hand((False, exc))
-        else:
-            hand((False, None))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    def taken() -> Iterator[T]:
-        while True:
-            more, item = handed.get()
-            if more:
-                yield item
-            elif item is None:
-                return
-            else:
-                raise item
-
-    thread = threading.Thread(target=produce, name="decode", daemon=True)
-    thread.start()
-    try:
-        yield taken()
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _view(plane: Any, dtype: type[np.generic], width: int, height: int) -> Plane:

@@ -39,7 +39,6 @@ from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import (
     iter_frames,
     open_video,
-    read_ahead,
     seconds,
     single_threaded_maths,
     upright,
@@ -47,6 +46,7 @@ from evidence.media.video.decode import (
 from evidence.media.video.fill_band import fill_band
 from evidence.media.video.inset import EdgeMean, inset_rectangle, meets_set
 from evidence.media.video.moving_region import MotionAccumulator
+from evidence.media.video.read_ahead import read_ahead
 from evidence.media.video.results import DescribedFrame
 from evidence.media.video.screen_outline import screen_outline
 

@@ -24,7 +24,6 @@ from evidence.media.video.decode import (
     luma_plane,
     open_video,
     quarter_turns,
-    read_ahead,
     seconds,
     single_threaded_maths,
     to_uint8,
@@ -32,6 +31,7 @@ from evidence.media.video.decode import (
 )
 from evidence.media.video.describe import DESCRIBE_INTERVAL, Describer, Geometry
 from evidence.media.video.keyframes import CutDetector, Decision, change, signature, thumbnail_jpeg
+from evidence.media.video.read_ahead import read_ahead
 from evidence.media.video.results import Keyframe, QueryFrame, SampledFrame, VideoAnalysis, VideoRecord
 
 REGION_INTERVAL: Final = Fraction(1, 5)
