@@ -52,7 +52,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-
 Plane = npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
 
 _PLANAR_8: Final = frozenset(

@@ -36,13 +36,7 @@ from evidence.core.box import Box
 from evidence.media import sscd
 from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
-from evidence.media.video.decode import (
-    iter_frames,
-    open_video,
-    seconds,
-    single_threaded_maths,
-    upright,
-)
+from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_maths, upright
 from evidence.media.video.fill_band import fill_band
 from evidence.media.video.inset import EdgeMean, inset_rectangle, meets_set
 from evidence.media.video.moving_region import MotionAccumulator
