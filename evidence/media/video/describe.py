@@ -12,7 +12,7 @@ also accumulates where the picture moves (`moving_region`) and the mean of its p
 lasting straight edges frame a picture placed inside (`inset`: footage that hardly moves); when
 either finds the footage inside the frame, `describe_region` makes a second, descriptor-only pass and
 its "region" descriptors replace the whole picture's for matching. A moving region counts only where
-one of its sides meets the set along a lasting edge (`EdgeMean.meets_set`): in a shot from a tripod,
+one of its sides meets the set along a lasting edge (`inset.meets_set`): in a shot from a tripod,
 the part where people walk is not a picture inside the frame, and describing it alone would make the
 clip unlike its own copies. A repost over its own blurred fill is placed first, by its sharp band
 (`fill_band`, on the mean and on the sharpest each pixel has been); a filmed screen at an angle last,

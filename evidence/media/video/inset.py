@@ -21,7 +21,7 @@ reposts (the sharp band over its blurred fill, which spans the frame: `fill_band
 between the bars of one `bars` copy, and none in the 15 sources or the 240 other copies,
 compilations and distractors.
 
-`EdgeMean.meets_set(box)` asks the weaker question of a rectangle found by motion: does it meet the set
+`meets_set(mean, box)` asks the weaker question of a rectangle found by motion: does it meet the set
 along at least one lasting edge? A window does (a luma step of `SIDE_STEP` along `SIDE_SUPPORT` of one
 side that lies inside the picture); a moving part of a scene shot from a tripod (people walking along
 the bottom, traffic in a corner) does not: the still scene continues across its sides. Measured on the
@@ -117,12 +117,6 @@ class EdgeMean:
         """The inset on the mean picture so far, in its pixels, or None."""
         mean = self.mean()
         return None if mean is None else inset_rectangle(mean)
-
-    def meets_set(self, box: Box) -> bool:
-        """Whether `box` (pixels of these pictures) meets what is around it along a lasting edge
-        (`meets_set` on the mean); True when there is no mean to judge by."""
-        mean = self.mean()
-        return True if mean is None else meets_set(mean, box)
 
 
 def meets_set(mean: npt.NDArray[Any], box: Box) -> bool:
