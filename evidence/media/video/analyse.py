@@ -192,7 +192,7 @@ def _analyse(
         log.info("footage moves only inside %s: describing that region", result.region)
         crop = None if result.crop is None else result.crop
         geometry = Geometry(result.width, result.height, crop, result.quarter_turns, result.region)
-        yield from describe_region(path, geometry)
+        yield from describe_region(path, geometry, reference_only=options.reference_only)
     if progress is not None:
         progress(1.0)
     return result.analysis()

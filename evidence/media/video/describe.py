@@ -36,7 +36,15 @@ from evidence.core.box import Box
 from evidence.media import sscd
 from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
-from evidence.media.video.decode import iter_frames, open_video, seconds, single_threaded_maths, upright
+from evidence.media.video.decode import (
+    REFERENCE_ONLY,
+    FrameNumbers,
+    iter_frames,
+    open_video,
+    seconds,
+    single_threaded_maths,
+    upright,
+)
 from evidence.media.video.fill_band import fill_band
 from evidence.media.video.inset import EdgeMean, inset_rectangle, meets_set
 from evidence.media.video.moving_region import MotionAccumulator
@@ -247,17 +255,22 @@ def _grey(rgb: U8) -> U8:
 
 
 def describe_region(
-    path: Path, geometry: Geometry, interval: Fraction = DESCRIBE_INTERVAL
+    path: Path, geometry: Geometry, interval: Fraction = DESCRIBE_INTERVAL, *, reference_only: bool = False
 ) -> Generator[DescribedFrame, None, None]:
-    """A descriptor-only pass: the region's descriptors on the same grid as the main pass's."""
+    """A descriptor-only pass: the region's descriptors on the same grid as the main pass's, which
+    decoded the frames `reference_only` says (its frames' numbers are theirs)."""
     describer = Describer(geometry, variant="region")
     warnings: list[str] = []
     with single_threaded_maths(), open_video(path) as (container, stream):
         stream.codec_context.thread_type = "AUTO"
+        if reference_only:
+            stream.codec_context.skip_frame = REFERENCE_ONLY
+        numbers = FrameNumbers() if reference_only else None
         start: Fraction | None = seconds(stream.start_time, stream.time_base)
         next_t = Fraction(0)
-        with read_ahead(iter_frames(container, stream, warnings)) as frames:
-            for count, frame in enumerate(frames):
+        with read_ahead(iter_frames(container, stream, warnings, numbers=numbers)) as decoded:
+            for count, frame in enumerate(decoded):
+                index = count if numbers is None else numbers.number(frame, count)
                 when = seconds(frame.pts, frame.time_base or stream.time_base)
                 if start is None:
                     start = when or Fraction(0)
@@ -265,6 +278,6 @@ def describe_region(
                 if t >= next_t:
                     if (frame.width, frame.height) != (geometry.width, geometry.height):
                         frame = frame.reformat(geometry.width, geometry.height)
-                    yield from describer.add(count, t, frame)
+                    yield from describer.add(index, t, frame)
                     next_t = (t // interval + 1) * interval
         yield from describer.flush()

@@ -10,7 +10,10 @@ after it in view:
   return to something just seen: the end of a flash, a glitch or a dropped-in frame);
 * it is at least `RATIO` times the typical change around it (the mean of the mean changes before
   and after it), so that fast pans, shake and motion, whose every frame changes a lot, do not cut,
-  nor does the last frame of a whip pan, while a cut into or out of motion still does;
+  nor does the last frame of a whip pan, while a cut into or out of motion still does; where the
+  decoder skipped frames (`decode.REFERENCE_ONLY`), changes are compared per frame of the stream
+  (a change across two frames of motion counts half), so that a cut at a frame that follows the
+  previous decoded one directly stands out from neighbours two frames apart;
 * no frame after it returns to within half the threshold of the lookback (a flash, not a cut);
 * at least `min_shot` has passed since the previous cut (or the first frame).
 
@@ -91,6 +94,12 @@ class _Entry:
     signature: FloatArray
     score: float  # change from the previous frame
     first: bool  # the clip's first frame: `score` means nothing
+    gap: int = 1  # frames of the stream since the previous decoded one (more where the decoder skips)
+
+    @property
+    def rate(self) -> float:
+        """The change per frame of the stream: what motion around a cut is judged by."""
+        return self.score / self.gap
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +125,15 @@ class CutDetector[T]:
         self._payloads: deque[T] = deque()
         self._last_cut: Fraction | None = None
         self._previous: FloatArray | None = None
+        self._previous_index = 0
 
     def push(self, index: int, pts: Fraction, sig: FloatArray, payload: T) -> Decision[T] | None:
         """Add the next frame in presentation order; maybe return a decided earlier frame."""
         first = self._previous is None
         score = 0.0 if self._previous is None else change(sig, self._previous)
-        self._previous = sig
-        self._pending.append(_Entry(index, pts, sig, score, first))
+        gap = 1 if first else max(1, index - self._previous_index)
+        self._previous, self._previous_index = sig, index
+        self._pending.append(_Entry(index, pts, sig, score, first, gap))
         self._payloads.append(payload)
         return self._decide() if len(self._pending) > LOOKAHEAD else None
 
@@ -148,10 +159,10 @@ class CutDetector[T]:
             return False
         if any(change(entry.signature, b.signature) < self.threshold for b in before[:-1]):
             return False  # back to something seen just before: the end of a flash or glitch
-        sides = [[b.score for b in before if not b.first], [a.score for a in after]]
+        sides = [[b.rate for b in before if not b.first], [a.rate for a in after]]
         means = [sum(side) / len(side) for side in sides if side]
         typical = sum(means) / len(means) if means else 0.0
-        if entry.score < RATIO * typical:
+        if entry.rate < RATIO * typical:
             return False  # everything around changes a lot too: motion, not a cut
         return not any(change(a.signature, b.signature) < self.threshold / 2 for a in after for b in before)
 

@@ -17,6 +17,8 @@ from evidence.media.image.regions import reduced, region_hashes
 from evidence.media.pdq import pdq_and_mirror_from_luma, pdq_from_luma
 from evidence.media.video.borders import BorderStats, add_border_sample, is_flat, rotate_box
 from evidence.media.video.decode import (
+    REFERENCE_ONLY,
+    FrameNumbers,
     MediaError,
     chroma_planes,
     header_duration,
@@ -52,6 +54,12 @@ class PassOptions:
     min_shot: Fraction
     static_interval: Fraction
     describe: bool = True  # copy-detection descriptors on `DESCRIBE_INTERVAL`'s grid
+
+    @property
+    def reference_only(self) -> bool:
+        """Whether the decoder may skip the frames no other frame refers to (`decode.REFERENCE_ONLY`):
+        not where every frame is asked for, nor in quick mode (key frames only)."""
+        return not self.quick and self.sample_interval is not None and self.query_interval != 0
 
 
 @dataclass(slots=True)
@@ -117,6 +125,8 @@ class DecodePass:
         context.thread_type = "AUTO"
         if options.quick:
             context.skip_frame = "NONKEY"
+        elif options.reference_only:
+            context.skip_frame = REFERENCE_ONLY
         duration = header_duration(container, stream)
         start = seconds(stream.start_time, stream.time_base)
         rate = Fraction(stream.average_rate or stream.guessed_rate or 0)
@@ -127,7 +137,10 @@ class DecodePass:
         next_sample, next_border, next_query, reported = Fraction(0), Fraction(0), Fraction(0), 0.0
         next_region, next_describe = Fraction(0), Fraction(0)
         select = _is_key_packet if options.quick else None
-        decoded = iter_frames(container, stream, self.warnings, select=select, ordinals=ordinals)
+        numbers = FrameNumbers() if options.reference_only else None
+        decoded = iter_frames(
+            container, stream, self.warnings, select=select, ordinals=ordinals, numbers=numbers
+        )
         with read_ahead(decoded) as frames:
             for frame in frames:
                 if stats is None:
@@ -142,7 +155,10 @@ class DecodePass:
                     frame = frame.reformat(*size)
                 t = self._time(frame, stream, start or Fraction(0), t, rate, count)
                 end = t + (seconds(frame.duration, frame.time_base) or (1 / rate if rate else Fraction(0)))
-                index = count if ordinals is None else self._ordinal(ordinals, frame, t, rate)
+                if ordinals is not None:
+                    index = self._ordinal(ordinals, frame, t, rate)
+                else:
+                    index = count if numbers is None else numbers.number(frame, count)
                 luma, shift = luma_plane(frame)
                 sig = signature(luma, shift, chroma_planes(frame))
                 if options.quick or options.sample_interval is None or t >= next_sample:
