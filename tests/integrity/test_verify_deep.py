@@ -143,3 +143,23 @@ def test_changed_decoder_versions_are_named_but_still_fail(
     assert "changed since it was analysed" in message and "evidence analyze 1" in message
     catalogue.ok("analyze", "1")
     assert catalogue.json("verify", "--deep")["ok"] is True
+
+
+def test_an_older_way_of_analysing_is_named_when_the_records_differ(
+    catalogue: Catalogue, analysed: dict[str, Any]
+) -> None:
+    """Records made by an older analysis (same packages, another way of decoding or hashing) differ
+    from what this version derives: `--deep` names the analysis as what changed, and `analyze` mends it."""
+    from evidence.analysis.pipeline import analyser_versions
+
+    sha = analysed["shas"][0]
+    tamper(catalogue, [("UPDATE frame SET cut_score = 0.5 WHERE item_id = 1 AND idx = 0", {})])
+    digest = _derived_now(catalogue, 1)
+    older = {**analyser_versions(), "analysis": "an-older-way"}
+    seq = _analyse_seq(catalogue, sha)
+    rewrite(catalogue, seq, lambda r: {**r.details, "derived": {"item:1": digest}, "analyser": older})
+    deep = catalogue.json("verify", "--deep", code=5)
+    message = next(p["message"] for p in deep["problems"] if p["subject"] == f"item:{sha}")
+    assert "analysis changed since it was analysed" in message and "evidence analyze 1" in message
+    catalogue.ok("analyze", "1")
+    assert catalogue.json("verify", "--deep")["ok"] is True

@@ -4,9 +4,12 @@ How `analyse_video` works (pure library: no prints, no database):
 
 1. A cheap pre-scan (`borders.prescan`: at most `PRESCAN_FRAMES` key frames, `skip_frame="NONKEY"`)
    learns the black-border box before the main pass, so canonical hashes are made in that pass.
-2. The main pass decodes every frame (`thread_type="AUTO"`) and works on each frame's Y plane as a
-   numpy view; only the few frames that become thumbnails are converted to RGB. Per frame: a tiny
-   signature for cut detection (`keyframes`). On a steady time grid by pts (every `sample_interval`
+2. The main pass decodes the frames other frames are decoded from (`decode.REFERENCE_ONLY`: about
+   half of a typical H.264 file's; every frame where every frame is asked for: `sample_interval=None`
+   or dense query frames), numbered as a full decode numbers them (`decode.FrameNumbers`), with
+   `thread_type="AUTO"`, and works on each frame's Y plane as a numpy view; only the few frames that
+   become thumbnails are converted to RGB. Per decoded frame: a tiny signature for cut detection
+   (`keyframes`, which judges motion per frame of the stream). On a steady time grid by pts (every `sample_interval`
    seconds, the first frame at or after each grid time; every frame when it is None): PDQ of the
    upright luma with the border removed (canonical), and of the whole frame when a border was removed.
    Border statistics come from those frames and at least once a second. numpy's OpenBLAS and OpenCV are
@@ -17,8 +20,9 @@ How `analyse_video` works (pure library: no prints, no database):
    always match the reported border).
 4. Copy-detection descriptors (`describe`, SSCD) of the canonical picture on a half-second grid, made
    in the main pass from RGB converted straight at the model's input size; where the footage moves
-   only inside part of the picture (a programme frame, a filmed screen), a descriptor-only pass
-   describes that region (`DescribedFrame` records with variant "region", after the main pass's).
+   only inside part of the picture (a programme frame, a filmed screen), a descriptor-only pass over
+   the same frames describes that region (`DescribedFrame` records with variant "region", after the
+   main pass's).
 
 Quick mode decodes key frames only (`skip_frame="NONKEY"`): every decoded key frame is hashed, and is
 a keyframe when it is the first, differs from the previous key frame by the scene threshold ("scene-cut")
