@@ -181,7 +181,7 @@ def match_new_item(
             pictures=pictures,
         )
     if worker is not None:
-        stills = match_still(ws, worker, outcome.query, exclude_item=outcome.item_id, skip=_by_hash(found))
+        stills = match_still(ws, worker, outcome.query, exclude_item=outcome.item_id)
         found = _merged(found, stills)
     if not found:
         return []
@@ -189,11 +189,6 @@ def match_new_item(
         item = session.get_one(Item, outcome.item_id)
         kept = {m.item_id for m in suggest(session, item, [f.match for f in found], actor=actor)}
     return [f for f in found if f.match.item_id in kept]
-
-
-def _by_hash(found: Sequence[FoundMatch]) -> set[int]:
-    """The items PDQ already found (a still the descriptors found is still timed frame by frame)."""
-    return {f.match.item_id for f in found if f.match.closest}
 
 
 def _merged(found: Sequence[FoundMatch], more: Sequence[FoundMatch]) -> list[FoundMatch]:
@@ -213,17 +208,18 @@ def match_still(
     query: Sequence[QueryRecord],
     *,
     exclude_item: int | None,
-    skip: set[int],
     params: MatchParams | None = None,
 ) -> list[FoundMatch]:
     """A single picture against the videos: the index only holds a frame per second, so the stored
     frames near the picture are found with a loose threshold, then every frame of the stored video
-    around them is hashed (in the worker) and the picture must be within the strict threshold of one."""
+    around them is hashed (in the worker) and the picture must be within the strict threshold of one.
+    Videos the index already found are timed this way too: the frame a still was taken from lies
+    anywhere between two stored ones, and the nearest stored frame may match it as well."""
     params = params or MatchParams()
     if len(query) != 1 or not query[0].informative:
         return []
     variants = [(v, h) for v, h in query[0].hashes if v not in REGIONS]
-    excluded = tuple(skip | ({exclude_item} if exclude_item is not None else set()))
+    excluded = () if exclude_item is None else (exclude_item,)
     with ws.db.read() as session:
         hits = hashindex.search(
             session, [h for _, h in variants], threshold=STILL_SEARCH_THRESHOLD, exclude_items=excluded
@@ -328,9 +324,7 @@ def match_file(
                 descriptors=descriptors,
                 pictures=pictures,
             )
-        stills = match_still(
-            ws, worker, query, exclude_item=exact[0] if exact else None, skip=_by_hash(found), params=params
-        )
+        stills = match_still(ws, worker, query, exclude_item=exact[0] if exact else None, params=params)
         found = _merged(found, stills)
     if not query and analysis == "ok":
         raise InputRefused(f"{shown}: no frame could be fingerprinted")

@@ -134,6 +134,30 @@ def test_match_reports_offsets_and_segments_without_adding(
 
 
 @needs_photos()
+def test_a_still_is_timed_at_its_own_frame_when_a_stored_frame_next_to_it_matches_too(
+    sqlite_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """The index holds a frame a second; a still taken a frame after one of them matches that stored
+    frame within the threshold, and is still timed at the frame it was taken from."""
+    from evidence.core import hamming
+    from evidence.media.pdq import pdq_from_rgb
+
+    cat = sqlite_catalogue
+    frames = list(pan_frames(photo(0), 6, FPS, seed=1))
+    source = _add(cat, write_clip(tmp_path / "source.mp4", frames))
+    stored = [f for f in cat.json("frames", str(source["id"]))["frames"] if f["sampled"] and f["time"] >= 3]
+    index = stored[0]["index"] + 1  # the next frame of the stream, between two stored ones
+    Image.fromarray(frames[index]).save(tmp_path / "still.png")
+    near = stored[0]["fingerprints"][0]["hash"].removeprefix("pdq.v1:")
+    taken = pdq_from_rgb(frames[index])[0].hex()
+    packed = hamming.pack([near, taken])
+    assert hamming.distances(packed[0], packed[1:])[0] <= 31  # the stored frame matches it too
+    [still] = cat.json("match", tmp_path / "still.png")["matches"]
+    assert still["id"] == source["id"] and still["classification"] == "excerpt-of"
+    assert still["offsets"][0] == pytest.approx(index / FPS, abs=0.01)
+
+
+@needs_photos()
 def test_a_compilation_is_partial_and_joins_no_cluster(
     sqlite_catalogue: Catalogue, media: dict[str, Path]
 ) -> None:

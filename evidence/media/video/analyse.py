@@ -9,8 +9,9 @@ How `analyse_video` works (pure library: no prints, no database):
    or dense query frames), numbered as a full decode numbers them (`decode.FrameNumbers`), with
    `thread_type="AUTO"`, and works on each frame's Y plane as a numpy view; only the few frames that
    become thumbnails are converted to RGB. Per decoded frame: a tiny signature for cut detection
-   (`keyframes`, which judges motion per frame of the stream). On a steady time grid by pts (every `sample_interval`
-   seconds, the first frame at or after each grid time; every frame when it is None): PDQ of the
+   (`keyframes`, which judges motion per frame of the stream). On a steady time grid by pts (every
+   `sample_interval` seconds, the first decoded frame at or after each grid time; every frame when it
+   is None): PDQ of the
    upright luma with the border removed (canonical), and of the whole frame when a border was removed.
    Border statistics come from those frames and at least once a second. numpy's OpenBLAS and OpenCV are
    held to one thread each meanwhile (`decode.single_threaded_maths`: FFmpeg's threads need the cores).
