@@ -94,7 +94,10 @@ def test_running_example(catalogue: Catalogue, media: dict[str, Path], tmp_path:
     assert ak_tag["fragment"].startswith("t=2") and ak_tag["fragment"].endswith("xywh=40,60,120,50")
     helmet = cat.json("tag", o, "helmet", "--range", "1-3")
     assert helmet["fragment"] == "t=1,3"
-    cat.json("tag", r, "АК-74М", "--frame", "30")  # the Cyrillic alias names the same term
+    # a stored frame, by the index `evidence frames` lists (the one a second in); the Cyrillic alias
+    # names the same term
+    second = next(f for f in cat.json("frames", r)["frames"] if f["sampled"] and f["time"] >= 1)
+    cat.json("tag", r, "АК-74М", "--frame", str(second["index"]))
     cat.json("tag", e, "bandage packet", "--at", "4.4")
     cat.json("tag", p, "bandage packet", "--box", "100,80,200,120", "--note", "instructions in Russian")
     free = cat.run("tag", o, "improvised sling")
