@@ -4,14 +4,16 @@ How `analyse_video` works (pure library: no prints, no database):
 
 1. A cheap pre-scan (`borders.prescan`: at most `PRESCAN_FRAMES` key frames, `skip_frame="NONKEY"`)
    learns the black-border box before the main pass, so canonical hashes are made in that pass.
-2. The main pass decodes the frames other frames are decoded from (`decode.REFERENCE_ONLY`: about
-   half of a typical H.264 file's; every frame where every frame is asked for: `sample_interval=None`
-   or dense query frames), numbered as a full decode numbers them (`decode.FrameNumbers`), with
-   `thread_type="AUTO"`, and works on each frame's Y plane as a numpy view; only the few frames that
+2. The main pass decodes the frames near its grid points and, between them, only the frames other
+   frames are decoded from (`decode.GridDecoding`: about 60 % of a typical H.264 file's, and the
+   sampled and described frames are those a full decode gives; every frame where every frame is
+   asked for: `sample_interval=None` or dense query frames), numbered as a full decode numbers them
+   (`decode.FrameNumbers`), with `thread_type="AUTO"`, and works on each frame's Y plane as a numpy
+   view; only the few frames that
    become thumbnails are converted to RGB. Per decoded frame: a tiny signature for cut detection
    (`keyframes`, which judges motion per frame of the stream). On a steady time grid by pts (every
-   `sample_interval` seconds, the first decoded frame at or after each grid time; every frame when it
-   is None): PDQ of the
+   `sample_interval` seconds, the first frame at or after each grid time; every frame when it is
+   None): PDQ of the
    upright luma with the border removed (canonical), and of the whole frame when a border was removed.
    Border statistics come from those frames and at least once a second. numpy's OpenBLAS and OpenCV are
    held to one thread each meanwhile (`decode.single_threaded_maths`: FFmpeg's threads need the cores).
@@ -197,7 +199,8 @@ def _analyse(
         log.info("footage moves only inside %s: describing that region", result.region)
         crop = None if result.crop is None else result.crop
         geometry = Geometry(result.width, result.height, crop, result.quarter_turns, result.region)
-        yield from describe_region(path, geometry, reference_only=options.reference_only)
+        grids = options.grids if options.reference_only else None
+        yield from describe_region(path, geometry, grids=grids)
     if progress is not None:
         progress(1.0)
     return result.analysis()

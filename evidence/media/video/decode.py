@@ -9,8 +9,8 @@ are zero-copy numpy views of a frame's planes (row padding cut off; 9-16 bit for
 the shift to 8 bits). Frames over `MAX_FRAME_PIXELS` (the limit images have) are refused from the
 stream header, or at the first decoded frame that is larger. `upright` turns a plane;
 `single_threaded_maths` keeps numpy's OpenBLAS and OpenCV off the cores FFmpeg's frame threads need.
-`FrameNumbers` numbers the frames of a pass whose decoder skips some (`REFERENCE_ONLY`) as they are
-numbered when every frame is decoded."""
+`GridDecoding` lets the decoder skip the frames no other frame refers to away from the analysis' grid
+points, and `FrameNumbers` numbers the frames of such a pass as a full decode numbers them."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import functools
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from fractions import Fraction
 from pathlib import Path
@@ -40,6 +40,7 @@ __all__ = [
     "MAX_FRAME_PIXELS",
     "REFERENCE_ONLY",
     "FrameNumbers",
+    "GridDecoding",
     "MediaError",
     "check_frame_size",
     "chroma_planes",
@@ -175,12 +176,41 @@ def open_video(path: Path) -> Iterator[tuple[Any, Any]]:
 
 
 REFERENCE_ONLY: Final = "NONREF"
-"""The decoder's `skip_frame` for the analysis' passes: frames that no other frame is decoded from
-(most B-frames of H.264 and HEVC: about half the frames of a phone's or a platform's encode) are not
-decoded. The analysis works on a grid of times (sampled frames a second apart, descriptors two a
-second, query frames 15 a second), which the frames left still fill; decoding costs a fifth less
-wall time and a quarter less CPU on such files. Every frame is decoded where every frame is asked
-for (`sample_interval=None`, dense query frames)."""
+"""The decoder's `skip_frame` between the analysis' grid points (`GridDecoding`): frames that no
+other frame is decoded from (most B-frames of H.264 and HEVC) are not decoded there."""
+
+
+class GridDecoding:
+    """Per packet, whether the decoder may skip a frame no other frame refers to: not near a point of
+    the grids the analysis keeps frames on (`grids`, seconds from the stream's start: the sampled
+    frames' second, the descriptors' half second), where the first frame at or after the point is the
+    one kept, so the kept frames are those a full decode keeps. Elsewhere the analysis only looks at
+    what moves (cut detection, dense query frames), which the frames others refer to show: about half
+    of a typical H.264 file's. Set before each packet is decoded (`iter_frames(before=...)`); FFmpeg's
+    frame threads take the setting with the packet."""
+
+    def __init__(self, stream: Any, grids: Sequence[Fraction]) -> None:
+        self._context = stream.codec_context
+        self._time_base = stream.time_base
+        self._start = stream.start_time or 0
+        rate = stream.average_rate or stream.guessed_rate
+        self._frame = 1 / Fraction(rate) if rate else Fraction(1, 30)
+        self._grids = [g for g in grids if g > 0]
+        self._setting = ""
+
+    def __call__(self, packet: Any) -> None:
+        setting = "DEFAULT" if self._near_grid(packet) else REFERENCE_ONLY
+        if setting != self._setting:
+            self._context.skip_frame = self._setting = setting
+
+    def _near_grid(self, packet: Any) -> bool:
+        """Within two frames after a grid point (one frame where the rate holds; two for a variable
+        rate), or with no time to judge by."""
+        if packet.pts is None or not self._time_base:
+            return True
+        t = (packet.pts - self._start) * Fraction(self._time_base)
+        frame = packet.duration * Fraction(self._time_base) if packet.duration else self._frame
+        return t < 0 or any(t % g < 2 * frame for g in self._grids)
 
 
 class FrameNumbers:
@@ -220,13 +250,15 @@ def iter_frames(
     select: Callable[[Any], bool] | None = None,
     ordinals: dict[int, int] | None = None,
     numbers: FrameNumbers | None = None,
+    before: Callable[[Any], None] | None = None,
 ) -> Iterator[Any]:
     """Decoded frames of `stream` in presentation order.
 
     A packet that fails to decode is skipped (one warning in total, with a count); a demuxing error
     ends the stream (a warning) after the decoder is drained. `select(packet)` filters packets before
     decoding. `ordinals`, if given, receives `pts -> decode-order packet number` for key packets;
-    `numbers`, if given, sees every packet. A frame over `MAX_FRAME_PIXELS` raises `MediaError`.
+    `numbers`, if given, sees every packet; `before(packet)` is called before each packet is decoded
+    (`GridDecoding`). A frame over `MAX_FRAME_PIXELS` raises `MediaError`.
     """
     errors = av_errors()
     failed, first_failure = 0, ""
@@ -250,6 +282,8 @@ def iter_frames(
                 ordinals[packet.pts] = ordinal
         if select is not None and packet.size and not select(packet):
             continue
+        if before is not None and packet.size:
+            before(packet)
         try:
             decoded = packet.decode()
         except errors as exc:

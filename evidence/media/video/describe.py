@@ -22,7 +22,7 @@ by its slanted outline (`screen_outline`), where nothing else placed the footage
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -37,8 +37,8 @@ from evidence.media import sscd
 from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import (
-    REFERENCE_ONLY,
     FrameNumbers,
+    GridDecoding,
     iter_frames,
     open_video,
     seconds,
@@ -255,20 +255,24 @@ def _grey(rgb: U8) -> U8:
 
 
 def describe_region(
-    path: Path, geometry: Geometry, interval: Fraction = DESCRIBE_INTERVAL, *, reference_only: bool = False
+    path: Path,
+    geometry: Geometry,
+    interval: Fraction = DESCRIBE_INTERVAL,
+    *,
+    grids: Sequence[Fraction] | None = None,
 ) -> Generator[DescribedFrame, None, None]:
-    """A descriptor-only pass: the region's descriptors on the same grid as the main pass's, which
-    decoded the frames `reference_only` says (its frames' numbers are theirs)."""
+    """A descriptor-only pass: the region's descriptors on the same grid as the main pass's. With
+    `grids` (the main pass's `decode.GridDecoding`), the decoder skips the same frames it skipped and
+    the frames are numbered alike, so that each region descriptor is made at a main-pass frame."""
     describer = Describer(geometry, variant="region")
     warnings: list[str] = []
     with single_threaded_maths(), open_video(path) as (container, stream):
         stream.codec_context.thread_type = "AUTO"
-        if reference_only:
-            stream.codec_context.skip_frame = REFERENCE_ONLY
-        numbers = FrameNumbers() if reference_only else None
+        grid = None if grids is None else GridDecoding(stream, grids)
+        numbers = None if grid is None else FrameNumbers()
         start: Fraction | None = seconds(stream.start_time, stream.time_base)
         next_t = Fraction(0)
-        with read_ahead(iter_frames(container, stream, warnings, numbers=numbers)) as decoded:
+        with read_ahead(iter_frames(container, stream, warnings, numbers=numbers, before=grid)) as decoded:
             for count, frame in enumerate(decoded):
                 index = count if numbers is None else numbers.number(frame, count)
                 when = seconds(frame.pts, frame.time_base or stream.time_base)

@@ -17,8 +17,8 @@ from evidence.media.image.regions import reduced, region_hashes
 from evidence.media.pdq import pdq_and_mirror_from_luma, pdq_from_luma
 from evidence.media.video.borders import BorderStats, add_border_sample, is_flat, rotate_box
 from evidence.media.video.decode import (
-    REFERENCE_ONLY,
     FrameNumbers,
+    GridDecoding,
     MediaError,
     chroma_planes,
     header_duration,
@@ -57,9 +57,15 @@ class PassOptions:
 
     @property
     def reference_only(self) -> bool:
-        """Whether the decoder may skip the frames no other frame refers to (`decode.REFERENCE_ONLY`):
-        not where every frame is asked for, nor in quick mode (key frames only)."""
+        """Whether the decoder may skip the frames no other frame refers to away from the grid points
+        (`decode.GridDecoding`): not where every frame is asked for, nor in quick mode (key frames only)."""
         return not self.quick and self.sample_interval is not None and self.query_interval != 0
+
+    @property
+    def grids(self) -> tuple[Fraction, ...]:
+        """The grids whose points keep the first frame at or after them: sampled and described frames."""
+        sampled = () if self.sample_interval is None else (self.sample_interval,)
+        return sampled + ((DESCRIBE_INTERVAL,) if self.describe else ())
 
 
 @dataclass(slots=True)
@@ -125,8 +131,6 @@ class DecodePass:
         context.thread_type = "AUTO"
         if options.quick:
             context.skip_frame = "NONKEY"
-        elif options.reference_only:
-            context.skip_frame = REFERENCE_ONLY
         duration = header_duration(container, stream)
         start = seconds(stream.start_time, stream.time_base)
         rate = Fraction(stream.average_rate or stream.guessed_rate or 0)
@@ -137,9 +141,10 @@ class DecodePass:
         next_sample, next_border, next_query, reported = Fraction(0), Fraction(0), Fraction(0), 0.0
         next_region, next_describe = Fraction(0), Fraction(0)
         select = _is_key_packet if options.quick else None
-        numbers = FrameNumbers() if options.reference_only else None
+        grid = GridDecoding(stream, options.grids) if options.reference_only else None
+        numbers = FrameNumbers() if grid is not None else None
         decoded = iter_frames(
-            container, stream, self.warnings, select=select, ordinals=ordinals, numbers=numbers
+            container, stream, self.warnings, select=select, ordinals=ordinals, numbers=numbers, before=grid
         )
         with read_ahead(decoded) as frames:
             for frame in frames:
