@@ -1,5 +1,5 @@
 """The analysis decodes only the frames other frames refer to away from its grid points
-(`decode.GridDecoding`): what it keeps for matching must be what a full decode gives, its frames must
+(`grid_decoding.GridDecoding`): what it keeps for matching must be what a full decode gives, its frames must
 carry a full decode's numbers, and the cuts must still be found."""
 
 from __future__ import annotations

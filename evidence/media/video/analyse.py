@@ -5,10 +5,10 @@ How `analyse_video` works (pure library: no prints, no database):
 1. A cheap pre-scan (`borders.prescan`: at most `PRESCAN_FRAMES` key frames, `skip_frame="NONKEY"`)
    learns the black-border box before the main pass, so canonical hashes are made in that pass.
 2. The main pass decodes the frames near its grid points and, between them, only the frames other
-   frames are decoded from (`decode.GridDecoding`: about 60 % of a typical H.264 file's, and the
+   frames are decoded from (`grid_decoding.GridDecoding`: about 60 % of a typical H.264 file's, and the
    sampled and described frames are those a full decode gives; every frame where every frame is
    asked for: `sample_interval=None` or dense query frames), numbered as a full decode numbers them
-   (`decode.FrameNumbers`), with `thread_type="AUTO"`, and works on each frame's Y plane as a numpy
+   (`grid_decoding.FrameNumbers`), with `thread_type="AUTO"`, and works on each frame's Y plane as a numpy
    view; only the few frames that
    become thumbnails are converted to RGB. Per decoded frame: a tiny signature for cut detection
    (`keyframes`, which judges motion per frame of the stream). On a steady time grid by pts (every

@@ -9,18 +9,16 @@ are zero-copy numpy views of a frame's planes (row padding cut off; 9-16 bit for
 the shift to 8 bits). Frames over `MAX_FRAME_PIXELS` (the limit images have) are refused from the
 stream header, or at the first decoded frame that is larger. `upright` turns a plane;
 `single_threaded_maths` keeps numpy's OpenBLAS and OpenCV off the cores FFmpeg's frame threads need.
-`GridDecoding` lets the decoder skip the frames no other frame refers to away from the analysis' grid
-points, and `FrameNumbers` numbers the frames of such a pass as a full decode numbers them."""
+`iter_frames(before=...)` lets a caller set the decoder up per packet (`grid_decoding`)."""
 
 from __future__ import annotations
 
-import bisect
 import ctypes
 import functools
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from fractions import Fraction
 from pathlib import Path
@@ -38,9 +36,6 @@ from evidence.media.probe.sniff import SNIFF_BYTES, sniff
 
 __all__ = [
     "MAX_FRAME_PIXELS",
-    "REFERENCE_ONLY",
-    "FrameNumbers",
-    "GridDecoding",
     "MediaError",
     "check_frame_size",
     "chroma_planes",
@@ -175,73 +170,6 @@ def open_video(path: Path) -> Iterator[tuple[Any, Any]]:
         yield container, _video_stream(container)
 
 
-REFERENCE_ONLY: Final = "NONREF"
-"""The decoder's `skip_frame` between the analysis' grid points (`GridDecoding`): frames that no
-other frame is decoded from (most B-frames of H.264 and HEVC) are not decoded there."""
-
-
-class GridDecoding:
-    """Per packet, whether the decoder may skip a frame no other frame refers to: not near a point of
-    the grids the analysis keeps frames on (`grids`, seconds from the stream's start: the sampled
-    frames' second, the descriptors' half second), where the first frame at or after the point is the
-    one kept, so the kept frames are those a full decode keeps. Elsewhere the analysis only looks at
-    what moves (cut detection, dense query frames), which the frames others refer to show (about half
-    of a typical H.264 file's frames; 57-60 % are decoded in all). Set before each packet is decoded
-    (`iter_frames(before=...)`); FFmpeg's frame threads take the setting with the packet."""
-
-    def __init__(self, stream: Any, grids: Sequence[Fraction]) -> None:
-        self._context = stream.codec_context
-        self._time_base = stream.time_base
-        self._start = stream.start_time or 0
-        rate = stream.average_rate or stream.guessed_rate
-        self._frame = 1 / Fraction(rate) if rate else Fraction(1, 30)
-        self._grids = [g for g in grids if g > 0]
-        self._setting = ""
-
-    def __call__(self, packet: Any) -> None:
-        setting = "DEFAULT" if self._near_grid(packet) else REFERENCE_ONLY
-        if setting != self._setting:
-            self._context.skip_frame = self._setting = setting
-
-    def _near_grid(self, packet: Any) -> bool:
-        """Within two frames after a grid point (the first frame at or after it is within one where
-        the rate holds; two leave room for a variable rate), or with no time to judge by."""
-        if packet.pts is None or not self._time_base:
-            return True
-        t = (packet.pts - self._start) * Fraction(self._time_base)
-        frame = packet.duration * Fraction(self._time_base) if packet.duration else self._frame
-        return t < 0 or any(t % g < 2 * frame for g in self._grids)
-
-
-class FrameNumbers:
-    """The numbers of decoded frames when the decoder skips some: a frame's number is how many of the
-    stream's packets are presented before it, the number it has when every frame is decoded (the
-    decoder hands a frame out only after the packets presented before it were read). Strictly
-    increasing whatever the timestamps say (a damaged file may repeat one); a frame without a
-    timestamp takes `fallback`. Holds only the packets not yet presented (frames come in presentation
-    order): memory stays flat however long the stream."""
-
-    def __init__(self) -> None:
-        self._pts: list[int] = []  # sorted: the packets presented after the last numbered frame
-        self._presented = 0  # packets presented before it
-        self._last = -1
-
-    def saw(self, packet: Any) -> None:
-        if packet.pts is not None:
-            bisect.insort(self._pts, packet.pts)
-
-    def number(self, frame: Any, fallback: int) -> int:
-        if frame.pts is None:
-            found = fallback
-        else:
-            before = bisect.bisect_left(self._pts, frame.pts)
-            del self._pts[:before]
-            self._presented += before
-            found = self._presented
-        self._last = max(found, self._last + 1)
-        return self._last
-
-
 def iter_frames(
     container: Any,
     stream: Any,
@@ -249,7 +177,7 @@ def iter_frames(
     *,
     select: Callable[[Any], bool] | None = None,
     ordinals: dict[int, int] | None = None,
-    numbers: FrameNumbers | None = None,
+    numbers: Any = None,
     before: Callable[[Any], None] | None = None,
 ) -> Iterator[Any]:
     """Decoded frames of `stream` in presentation order.
@@ -257,8 +185,9 @@ def iter_frames(
     A packet that fails to decode is skipped (one warning in total, with a count); a demuxing error
     ends the stream (a warning) after the decoder is drained. `select(packet)` filters packets before
     decoding. `ordinals`, if given, receives `pts -> decode-order packet number` for key packets;
-    `numbers`, if given, sees every packet; `before(packet)` is called before each packet is decoded
-    (`GridDecoding`). A frame over `MAX_FRAME_PIXELS` raises `MediaError`.
+    `numbers` (a `grid_decoding.FrameNumbers`), if given, sees every packet; `before(packet)` is called
+    before each packet is decoded (`grid_decoding.GridDecoding`). A frame over `MAX_FRAME_PIXELS`
+    raises `MediaError`.
     """
     errors = av_errors()
     failed, first_failure = 0, ""

@@ -37,8 +37,6 @@ from evidence.media import sscd
 from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import (
-    FrameNumbers,
-    GridDecoding,
     iter_frames,
     open_video,
     seconds,
@@ -46,6 +44,7 @@ from evidence.media.video.decode import (
     upright,
 )
 from evidence.media.video.fill_band import fill_band
+from evidence.media.video.grid_decoding import FrameNumbers, GridDecoding
 from evidence.media.video.inset import EdgeMean, inset_rectangle, meets_set
 from evidence.media.video.moving_region import MotionAccumulator
 from evidence.media.video.read_ahead import read_ahead
@@ -262,7 +261,7 @@ def describe_region(
     grids: Sequence[Fraction] | None = None,
 ) -> Generator[DescribedFrame, None, None]:
     """A descriptor-only pass: the region's descriptors on the same grid as the main pass's. With
-    `grids` (the main pass's `decode.GridDecoding`), the decoder skips the same frames it skipped and
+    `grids` (the main pass's `grid_decoding.GridDecoding`), the decoder skips the same frames it skipped and
     the frames are numbered alike, so that each region descriptor is made at a main-pass frame."""
     describer = Describer(geometry, variant="region")
     warnings: list[str] = []

@@ -11,7 +11,7 @@ after it in view:
 * it is at least `RATIO` times the typical change around it (the mean of the mean changes before
   and after it), so that fast pans, shake and motion, whose every frame changes a lot, do not cut,
   nor does the last frame of a whip pan, while a cut into or out of motion still does; where the
-  decoder skipped frames (`decode.REFERENCE_ONLY`), changes are compared per frame of the stream
+  decoder skipped frames (`grid_decoding.REFERENCE_ONLY`), changes are compared per frame of the stream
   (a change across two frames of motion counts half), so that a cut at a frame that follows the
   previous decoded one directly stands out from neighbours two frames apart;
 * no frame after it returns to within half the threshold of the lookback (a flash, not a cut);

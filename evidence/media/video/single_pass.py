@@ -17,8 +17,6 @@ from evidence.media.image.regions import reduced, region_hashes
 from evidence.media.pdq import pdq_and_mirror_from_luma, pdq_from_luma
 from evidence.media.video.borders import BorderStats, add_border_sample, is_flat, rotate_box
 from evidence.media.video.decode import (
-    FrameNumbers,
-    GridDecoding,
     MediaError,
     chroma_planes,
     header_duration,
@@ -32,6 +30,7 @@ from evidence.media.video.decode import (
     upright,
 )
 from evidence.media.video.describe import DESCRIBE_INTERVAL, Describer, Geometry
+from evidence.media.video.grid_decoding import FrameNumbers, GridDecoding
 from evidence.media.video.keyframes import CutDetector, Decision, change, signature, thumbnail_jpeg
 from evidence.media.video.read_ahead import read_ahead
 from evidence.media.video.results import Keyframe, QueryFrame, SampledFrame, VideoAnalysis, VideoRecord
@@ -58,7 +57,8 @@ class PassOptions:
     @property
     def reference_only(self) -> bool:
         """Whether the decoder may skip the frames no other frame refers to away from the grid points
-        (`decode.GridDecoding`): not where every frame is asked for, nor in quick mode (key frames only)."""
+        (`grid_decoding.GridDecoding`): not where every frame is asked for, nor in quick mode (key
+        frames only)."""
         return not self.quick and self.sample_interval is not None and self.query_interval != 0
 
     @property
