@@ -34,7 +34,7 @@ class GridDecoding:
 
     def __init__(self, stream: Any, grids: Sequence[Fraction]) -> None:
         self._context = stream.codec_context
-        self._time_base = stream.time_base
+        self._time_base = Fraction(stream.time_base) if stream.time_base else None
         self._start = stream.start_time or 0
         rate = stream.average_rate or stream.guessed_rate
         self._frame = 1 / Fraction(rate) if rate else Fraction(1, 30)
@@ -49,10 +49,10 @@ class GridDecoding:
     def _near_grid(self, packet: Any) -> bool:
         """Within two frames after a grid point (the first frame at or after it is within one where
         the rate holds; two leave room for a variable rate), or with no time to judge by."""
-        if packet.pts is None or not self._time_base:
+        if packet.pts is None or self._time_base is None:
             return True
-        t = (packet.pts - self._start) * Fraction(self._time_base)
-        frame = packet.duration * Fraction(self._time_base) if packet.duration else self._frame
+        t = (packet.pts - self._start) * self._time_base
+        frame = packet.duration * self._time_base if packet.duration else self._frame
         return t < 0 or any(t % g < 2 * frame for g in self._grids)
 
 
