@@ -88,6 +88,7 @@ def analyse_media(
     quick: bool,
     sample_interval: str,
     query_interval: str | None = None,
+    lookup: bool = False,
     *,
     timeout: float,
 ) -> MediaResult:
@@ -102,6 +103,7 @@ def analyse_media(
         quick,
         sample_interval,
         query_interval,
+        lookup,
         timeout=timeout,
         on_part=collector.add,
     )
@@ -149,7 +151,12 @@ def probe_job(path: str, name: str) -> ProbeResult:
 
 
 def media_job(
-    path: str, kind: str, quick: bool, sample_interval: str, query_interval: str | None = None
+    path: str,
+    kind: str,
+    quick: bool,
+    sample_interval: str,
+    query_interval: str | None = None,
+    lookup: bool = False,
 ) -> MediaResult:
     """The one decode pass (video) or the image analysis, with dense query hashes for matching, in
     one reply (held whole in the worker: `media_stream_job` is for media of any length)."""
@@ -163,11 +170,17 @@ def media_job(
         quick=quick,
         sample_interval=sample_interval,
         query_interval=query_interval,
+        lookup=lookup,
     )
 
 
 def media_stream_job(
-    path: str, kind: str, quick: bool, sample_interval: str, query_interval: str | None = None
+    path: str,
+    kind: str,
+    quick: bool,
+    sample_interval: str,
+    query_interval: str | None = None,
+    lookup: bool = False,
 ) -> Generator[MediaPart, None, MediaResult]:
     """`media_job` in parts, sent as the decode pass makes them: the worker holds one part at a time."""
     from evidence.analysis import media_job as frames_job
@@ -181,6 +194,7 @@ def media_stream_job(
             quick=quick,
             sample_interval=sample_interval,
             query_interval=query_interval,
+            lookup=lookup,
         )
     )
 

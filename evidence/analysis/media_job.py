@@ -40,11 +40,19 @@ QUERY_INTERVAL = Fraction(1, 15)
 
 
 def run(
-    path: Path, kind: MediaKind, *, quick: bool, sample_interval: str, query_interval: str | None = None
+    path: Path,
+    kind: MediaKind,
+    *,
+    quick: bool,
+    sample_interval: str,
+    query_interval: str | None = None,
+    lookup: bool = False,
 ) -> MediaResult:
     """The whole result at once: `stream`'s parts gathered as the receiving side gathers them."""
     collector = MediaCollector()
-    parts = stream(path, kind, quick=quick, sample_interval=sample_interval, query_interval=query_interval)
+    parts = stream(
+        path, kind, quick=quick, sample_interval=sample_interval, query_interval=query_interval, lookup=lookup
+    )
     while True:
         try:
             collector.add(next(parts))
@@ -54,11 +62,19 @@ def run(
 
 
 def stream(
-    path: Path, kind: MediaKind, *, quick: bool, sample_interval: str, query_interval: str | None = None
+    path: Path,
+    kind: MediaKind,
+    *,
+    quick: bool,
+    sample_interval: str,
+    query_interval: str | None = None,
+    lookup: bool = False,
 ) -> Generator[MediaPart, None, MediaResult]:
     """The analysis in parts; returns the summary (or the error) without records.
 
-    `query_interval`: "0" for every frame, a fraction of a second, or None for the default."""
+    `query_interval`: "0" for every frame, a fraction of a second, or None for the default. `lookup`:
+    only what looking a video up needs (query frames and descriptors, no frames to store: see
+    `single_pass.PassOptions.lookup`)."""
     if kind is MediaKind.IMAGE:
         result = _image(path)
         if result.error is None:
@@ -69,7 +85,9 @@ def stream(
             )
         return MediaResult(summary=result.summary, error=result.error)
     interval = QUERY_INTERVAL if query_interval is None else Fraction(query_interval)
-    video = _video(path, quick=quick, sample_interval=Fraction(sample_interval), query_interval=interval)
+    video = _video(
+        path, quick=quick, sample_interval=Fraction(sample_interval), query_interval=interval, lookup=lookup
+    )
     return (yield from video)
 
 
@@ -118,7 +136,7 @@ def _image(path: Path) -> MediaResult:
 
 
 def _video(
-    path: Path, *, quick: bool, sample_interval: Fraction, query_interval: Fraction
+    path: Path, *, quick: bool, sample_interval: Fraction, query_interval: Fraction, lookup: bool
 ) -> Generator[MediaPart, None, MediaResult]:
     from evidence.media.video.analyse import (
         DescribedFrame,
@@ -136,6 +154,7 @@ def _video(
             sample_interval=sample_interval,
             quick=quick,
             query_interval=None if quick else query_interval,
+            lookup=lookup,
         )
         while True:
             try:

@@ -57,6 +57,7 @@ class AnalysisOptions:
     quick: bool = False
     sample_interval: str = "1"  # seconds between sampled frames, as a fraction string
     query_interval: str | None = None  # seconds between query frames ("0": every frame); None: the default
+    lookup: bool = False  # only the query and descriptors (a file looked up, not kept): no frames to store
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,7 @@ def derive_file(
                 options.quick,
                 options.sample_interval,
                 options.query_interval,
+                options.lookup,
                 timeout=time_limit(probed, size),
             )
             if media.error:

@@ -303,7 +303,7 @@ def match_file(
     the caller's, else a new one) analyses it and then compares pictures."""
     shown = printable(str(path))
     digest = _sha256(path)
-    options = AnalysisOptions(query_interval="0" if dense else None)
+    options = AnalysisOptions(query_interval="0" if dense else None, lookup=True)
     with contextlib.nullcontext(worker) if worker is not None else Worker() as worker:
         derivation = derive_file(worker, str(path), path.name, path.stat().st_size, options)
         kind = MediaKind.OTHER.value if derivation.probed is None else str(derivation.probed.kind)

@@ -14,13 +14,14 @@ so that the short side is `SHORT_SIDE` pixels (the cost grows with the input: ab
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+
+from evidence.media.cores import setting, usable_cores
 
 MODEL: Final = "sscd_distilled"
 ALGORITHM: Final = "sscd-distilled"
@@ -40,14 +41,11 @@ class DescriptorUnavailable(RuntimeError):
 
 def threads() -> int:
     """The model's threads: `EVIDENCE_DESCRIPTOR_THREADS`, else half the cores this process may use
-    (at least one). The model runs beside the decoder, whose frame threads take the other half: on 2
+    (at least one). The model runs beside the decoder and the hashing loop (`cores.decoder_threads`): on 2
     cores, one thread for the model made the analysis of the 60 s 720p benchmark clip 5 % faster than
     two and spent 5 % less CPU time, with the same descriptors."""
-    chosen = os.environ.get("EVIDENCE_DESCRIPTOR_THREADS")
-    if chosen:
-        return max(1, int(chosen))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
-    return max(1, cores // 2)
+    chosen = setting("EVIDENCE_DESCRIPTOR_THREADS")
+    return max(1, usable_cores() // 2 if chosen is None else chosen)
 
 
 @cache

@@ -180,6 +180,37 @@ def test_the_worker_streams_the_same_result(clips: dict[str, Path], tmp_path: Pa
         assert failed.error and not failed.frames and not failed.query
 
 
+def test_a_lookup_gets_the_query_and_descriptors_of_a_full_analysis_and_nothing_to_store(
+    clips: dict[str, Path],
+) -> None:
+    """`evidence match` analyses a file only to look it up: the same query frames, descriptors and
+    border as `evidence add` would make, without the sampled frames, cuts and thumbnails it keeps."""
+    with Worker() as worker:
+        for name in ("scenes", "moving-border"):  # the second runs its pass twice (a `Restart`)
+            full = analyse_media(worker, str(clips[name]), "video", False, "1", timeout=60)
+            lookup = analyse_media(worker, str(clips[name]), "video", False, "1", None, True, timeout=60)
+            assert full.frames and any(f.keyframe for f in full.frames) and full.descriptors
+            assert lookup.frames == [] and lookup.summary["keyframes"] == lookup.summary["sampled"] == 0
+            assert list(lookup.query) == list(full.query) and lookup.descriptors == full.descriptors
+            assert lookup.summary["border"] == full.summary["border"]
+            assert lookup.summary["footage_region"] == full.summary["footage_region"]
+        # quick mode's query is its sampled key frames: a lookup keeps them
+        quick = analyse_media(worker, str(clips["scenes"]), "video", True, "1", None, True, timeout=60)
+        assert quick.frames and list(quick.query)
+
+
+def test_the_records_do_not_depend_on_the_decoders_threads(
+    clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One decoder thread (the default on two cores) and FFmpeg's frame threads decode the same frames,
+    also where frames are skipped away from the grid points."""
+    made = {}
+    for threads in ("1", "0"):
+        monkeypatch.setenv("EVIDENCE_DECODER_THREADS", threads)
+        made[threads] = _whole(clips["scenes"], quick=False)
+    assert made["1"] == made["0"] and made["1"][0]
+
+
 def test_a_restart_voids_what_came_before_and_an_error_voids_everything() -> None:
     def frame(idx: int, **extra: Any) -> FrameRecord:
         return FrameRecord(idx, Fraction(idx), **({"sampled": True} | extra))

@@ -99,6 +99,7 @@ def analyse_video(
     progress: Callable[[float], None] | None = None,
     query_interval: Fraction | None = None,
     describe: bool = True,
+    lookup: bool = False,
 ) -> VideoAnalysis:
     """Analyse the video at `path` (see the module notes). Raises `MediaError` if it cannot be analysed.
 
@@ -106,9 +107,11 @@ def analyse_video(
     and is a keyframe candidate. `progress` receives fractions 0..1 as the main pass advances.
     `query_interval` also yields `query` frames on a denser grid (`Fraction(0)`: every frame) with their
     mirrored hashes, for looking the video up; they cost one PDQ each and are not meant to be stored.
+    `lookup` makes only what looking the video up needs: query and described frames, no sampled frames
+    or keyframes (ignored in quick mode, whose sampled frames are its query).
     """
     options = _options(
-        sample_interval, quick, query_interval, scene_threshold, min_shot, static_interval, describe
+        sample_interval, quick, query_interval, scene_threshold, min_shot, static_interval, describe, lookup
     )
     records = _analyse(Path(path), options, progress)
     sampled: list[SampledFrame] = []
@@ -145,13 +148,14 @@ def iter_video(
     progress: Callable[[float], None] | None = None,
     query_interval: Fraction | None = None,
     describe: bool = True,
+    lookup: bool = False,
 ) -> Generator[VideoRecord, None, VideoAnalysis]:
     """`analyse_video` as a stream (same arguments): yields the sampled frames, keyframes and query
     frames as they are made, each kind in the order `analyse_video` lists it, and `Restart` when the
     pass runs again; returns the analysis with empty lists. Arguments are checked at once; `MediaError`
     comes from the iteration."""
     options = _options(
-        sample_interval, quick, query_interval, scene_threshold, min_shot, static_interval, describe
+        sample_interval, quick, query_interval, scene_threshold, min_shot, static_interval, describe, lookup
     )
     return _analyse(Path(path), options, progress)
 
@@ -164,6 +168,7 @@ def _options(
     min_shot: Fraction,
     static_interval: Fraction,
     describe: bool,
+    lookup: bool,
 ) -> PassOptions:
     if sample_interval is not None and sample_interval <= 0:
         raise ValueError("sample_interval must be positive or None")
@@ -177,6 +182,7 @@ def _options(
         Fraction(min_shot),
         Fraction(static_interval),
         describe,
+        lookup,
     )
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evidence.core.box import Box
+from evidence.media.cores import decoder_threads
 from evidence.media.image.regions import reduced, region_hashes
 from evidence.media.pdq import pdq_and_mirror_from_luma, pdq_from_luma
 from evidence.media.video.borders import BorderStats, add_border_sample, is_flat, rotate_box
@@ -53,6 +54,14 @@ class PassOptions:
     min_shot: Fraction
     static_interval: Fraction
     describe: bool = True  # copy-detection descriptors on `DESCRIBE_INTERVAL`'s grid
+    lookup: bool = False  # only the records looking the video up needs (`stores_frames`)
+
+    @property
+    def stores_frames(self) -> bool:
+        """Whether the pass makes the records an item keeps: sampled frames and keyframes (with the cut
+        detection that chooses them). Not for a lookup (`evidence match`), which needs only the query and
+        described frames and the border; quick mode's sampled frames are its query, so it always does."""
+        return self.quick or not self.lookup
 
     @property
     def reference_only(self) -> bool:
@@ -130,7 +139,9 @@ class DecodePass:
         context = stream.codec_context
         context.thread_type = "AUTO"
         if options.quick:
-            context.skip_frame = "NONKEY"
+            context.skip_frame = "NONKEY"  # a light loop: frame threads decode key frames side by side
+        else:
+            context.thread_count = decoder_threads()
         duration = header_duration(container, stream)
         start = seconds(stream.start_time, stream.time_base)
         rate = Fraction(stream.average_rate or stream.guessed_rate or 0)
@@ -165,10 +176,11 @@ class DecodePass:
                 else:
                     index = count if numbers is None else numbers.number(frame, count)
                 luma, shift = luma_plane(frame)
-                sig = signature(luma, shift, chroma_planes(frame))
+                sig = signature(luma, shift, chroma_planes(frame)) if options.stores_frames else None
                 if options.quick or options.sample_interval is None or t >= next_sample:
                     add_border_sample(stats, luma, shift)
-                    self._sample(index, t, to_uint8(luma, shift))
+                    if options.stores_frames:
+                        self._sample(index, t, to_uint8(luma, shift))
                     if options.sample_interval is not None:
                         next_sample = (t // options.sample_interval + 1) * options.sample_interval
                 elif t >= next_border:
@@ -184,7 +196,9 @@ class DecodePass:
                 if options.describe and (options.quick or t >= next_describe):
                     self._describe(index, t, frame)
                     next_describe = (t // DESCRIBE_INTERVAL + 1) * DESCRIBE_INTERVAL
-                if options.quick:
+                if sig is None:
+                    pass
+                elif options.quick:
                     self._quick_candidate(index, t, sig, frame)
                 else:
                     decided = self.detector.push(index, t, sig, frame)
