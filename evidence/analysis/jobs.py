@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence import faults
+from evidence.analysis.options import AnalysisOptions
 from evidence.core.frames import MediaResult
 from evidence.core.media_parts import MediaCollector, MediaPart
 from evidence.core.types import MediaKind
@@ -82,30 +83,13 @@ def probe(worker: Worker, path: str, name: str, *, timeout: float) -> ProbeResul
 
 
 def analyse_media(
-    worker: Worker,
-    path: str,
-    kind: str,
-    quick: bool,
-    sample_interval: str,
-    query_interval: str | None = None,
-    lookup: bool = False,
-    *,
-    timeout: float,
+    worker: Worker, path: str, kind: str, options: AnalysisOptions, *, timeout: float
 ) -> MediaResult:
     """Run `media_stream_job` in the worker and gather its parts here: the result `media_job` would
     return, with the dense query in a compact `QueryTable`."""
     collector = MediaCollector()
     final: MediaResult = _call(
-        worker,
-        Job.MEDIA_STREAM,
-        path,
-        kind,
-        quick,
-        sample_interval,
-        query_interval,
-        lookup,
-        timeout=timeout,
-        on_part=collector.add,
+        worker, Job.MEDIA_STREAM, path, kind, options, timeout=timeout, on_part=collector.add
     )
     return collector.result(final)
 
@@ -150,53 +134,25 @@ def probe_job(path: str, name: str) -> ProbeResult:
     return probe_file(Path(path), name=name)
 
 
-def media_job(
-    path: str,
-    kind: str,
-    quick: bool,
-    sample_interval: str,
-    query_interval: str | None = None,
-    lookup: bool = False,
-) -> MediaResult:
+def media_job(path: str, kind: str, options: AnalysisOptions) -> MediaResult:
     """The one decode pass (video) or the image analysis, with dense query hashes for matching, in
     one reply (held whole in the worker: `media_stream_job` is for media of any length)."""
     from evidence.analysis import media_job as frames_job
 
     faults.hang_point("media")
     faults.checkpoint("media")
-    return frames_job.run(
-        Path(path),
-        MediaKind(kind),
-        quick=quick,
-        sample_interval=sample_interval,
-        query_interval=query_interval,
-        lookup=lookup,
-    )
+    return frames_job.run(Path(path), MediaKind(kind), options)
 
 
 def media_stream_job(
-    path: str,
-    kind: str,
-    quick: bool,
-    sample_interval: str,
-    query_interval: str | None = None,
-    lookup: bool = False,
+    path: str, kind: str, options: AnalysisOptions
 ) -> Generator[MediaPart, None, MediaResult]:
     """`media_job` in parts, sent as the decode pass makes them: the worker holds one part at a time."""
     from evidence.analysis import media_job as frames_job
 
     faults.hang_point("media")
     faults.checkpoint("media")
-    return (
-        yield from frames_job.stream(
-            Path(path),
-            MediaKind(kind),
-            quick=quick,
-            sample_interval=sample_interval,
-            query_interval=query_interval,
-            lookup=lookup,
-        )
-    )
+    return (yield from frames_job.stream(Path(path), MediaKind(kind), options))
 
 
 def window_job(path: str, start: float, end: float, border: dict[str, int] | None) -> list[WindowFrame]:

@@ -11,6 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evidence.analysis.options import AnalysisOptions
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
 from evidence.core.frames import (
     MIN_QUALITY,
@@ -39,20 +40,10 @@ def _pdq(variant: str, value: bytes, quality: int | None) -> HashRecord:
 QUERY_INTERVAL = Fraction(1, 15)
 
 
-def run(
-    path: Path,
-    kind: MediaKind,
-    *,
-    quick: bool,
-    sample_interval: str,
-    query_interval: str | None = None,
-    lookup: bool = False,
-) -> MediaResult:
+def run(path: Path, kind: MediaKind, options: AnalysisOptions) -> MediaResult:
     """The whole result at once: `stream`'s parts gathered as the receiving side gathers them."""
     collector = MediaCollector()
-    parts = stream(
-        path, kind, quick=quick, sample_interval=sample_interval, query_interval=query_interval, lookup=lookup
-    )
+    parts = stream(path, kind, options)
     while True:
         try:
             collector.add(next(parts))
@@ -61,20 +52,12 @@ def run(
             return collector.result(final)
 
 
-def stream(
-    path: Path,
-    kind: MediaKind,
-    *,
-    quick: bool,
-    sample_interval: str,
-    query_interval: str | None = None,
-    lookup: bool = False,
-) -> Generator[MediaPart, None, MediaResult]:
+def stream(path: Path, kind: MediaKind, options: AnalysisOptions) -> Generator[MediaPart, None, MediaResult]:
     """The analysis in parts; returns the summary (or the error) without records.
 
-    `query_interval`: "0" for every frame, a fraction of a second, or None for the default. `lookup`:
-    only what looking a video up needs (query frames and descriptors, no frames to store: see
-    `single_pass.PassOptions.lookup`)."""
+    `options.query_interval`: "0" for every frame, a fraction of a second, or None for the default.
+    `options.lookup`: only what looking a video up needs (query frames and descriptors, no frames to
+    store: `single_pass.PassOptions.stores_frames`)."""
     if kind is MediaKind.IMAGE:
         result = _image(path)
         if result.error is None:
@@ -84,9 +67,13 @@ def stream(
                 descriptors=tuple(result.descriptors),
             )
         return MediaResult(summary=result.summary, error=result.error)
-    interval = QUERY_INTERVAL if query_interval is None else Fraction(query_interval)
+    interval = QUERY_INTERVAL if options.query_interval is None else Fraction(options.query_interval)
     video = _video(
-        path, quick=quick, sample_interval=Fraction(sample_interval), query_interval=interval, lookup=lookup
+        path,
+        quick=options.quick,
+        sample_interval=Fraction(options.sample_interval),
+        query_interval=interval,
+        lookup=options.lookup,
     )
     return (yield from video)
 

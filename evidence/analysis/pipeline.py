@@ -15,6 +15,7 @@ from sqlalchemy import select
 from evidence import faults
 from evidence.analysis import jobs
 from evidence.analysis.jobs import ProbeResult
+from evidence.analysis.options import AnalysisOptions
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody
 from evidence.catalogue.frames import record_frames
@@ -50,14 +51,6 @@ def base_timeout() -> float:
 def timeout_per_media_second() -> float:
     """Wall-clock seconds allowed per second of media, on top of the base."""
     return float(os.environ.get("EVIDENCE_ANALYSIS_TIMEOUT_FACTOR", "4"))
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisOptions:
-    quick: bool = False
-    sample_interval: str = "1"  # seconds between sampled frames, as a fraction string
-    query_interval: str | None = None  # seconds between query frames ("0": every frame); None: the default
-    lookup: bool = False  # only the query and descriptors (a file looked up, not kept): no frames to store
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +139,7 @@ def derive_file(
         status = _judge(probed, declared_ext)
         if status.state.value == "ok" and probed.kind in (MediaKind.VIDEO, MediaKind.IMAGE):
             media = jobs.analyse_media(
-                worker,
-                path,
-                str(probed.kind),
-                options.quick,
-                options.sample_interval,
-                options.query_interval,
-                options.lookup,
-                timeout=time_limit(probed, size),
+                worker, path, str(probed.kind), options, timeout=time_limit(probed, size)
             )
             if media.error:
                 status = AnalysisStatus.failed(media.error)

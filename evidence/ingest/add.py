@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from evidence import faults
-from evidence.analysis.pipeline import AnalysisOptions
+from evidence.analysis.options import AnalysisOptions
 from evidence.analysis.worker import Worker
 from evidence.catalogue import custody
 from evidence.catalogue.models import Acquisition, Item

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evidence import faults
-from evidence.analysis.pipeline import AnalysisOptions, AnalysisOutcome, analyse, select_items
+from evidence.analysis.options import AnalysisOptions
+from evidence.analysis.pipeline import AnalysisOutcome, analyse, select_items
 from evidence.analysis.worker import Worker
 from evidence.catalogue.queries import resolve_ref
 from evidence.matching.match import FoundMatch, match_new_item

@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from evidence.analysis.pipeline import AnalysisOptions, Derivation, analyser_versions, derive
+from evidence.analysis.options import AnalysisOptions
+from evidence.analysis.pipeline import Derivation, analyser_versions, derive
 from evidence.analysis.worker import Worker
 from evidence.catalogue import custody, hashindex, record_state
 from evidence.catalogue.models import Item

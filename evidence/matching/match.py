@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.analysis import jobs
-from evidence.analysis.pipeline import AnalysisOptions, AnalysisOutcome, base_timeout, derive_file
+from evidence.analysis.options import AnalysisOptions
+from evidence.analysis.pipeline import AnalysisOutcome, base_timeout, derive_file
 from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
 from evidence.catalogue import descriptors as descriptor_index

@@ -17,6 +17,7 @@ from mediagen import make_image, make_video
 
 from evidence.analysis import media_job as frames_job
 from evidence.analysis.jobs import analyse_media
+from evidence.analysis.options import AnalysisOptions
 from evidence.analysis.worker import Worker
 from evidence.core import media_parts
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
@@ -34,6 +35,8 @@ from evidence.core.types import MediaKind
 from evidence.media import sscd
 from evidence.media.video import describe
 from evidence.media.video.analyse import Restart, analyse_video, iter_video
+
+LOOKUP = AnalysisOptions(lookup=True)
 
 
 def _pdq(variant: str, value: bytes, quality: int | None) -> HashRecord:
@@ -157,11 +160,11 @@ def test_parts_gathered_are_the_whole_result(
     frames, query, counts = _whole(clips[name], quick=quick)
     monkeypatch.setattr(media_parts, "PART_FRAMES", 3)  # many small parts
     monkeypatch.setattr(media_parts, "PART_QUERY", 7)
-    result = frames_job.run(clips[name], MediaKind.VIDEO, quick=quick, sample_interval="1")
+    result = frames_job.run(clips[name], MediaKind.VIDEO, AnalysisOptions(quick=quick))
     assert result.error is None and isinstance(result.query, QueryTable)
     assert result.frames == frames and list(result.query) == query and _summary_counts(result) == counts
     assert any(f.jpeg for f in result.frames)
-    parts = list(frames_job.stream(clips[name], MediaKind.VIDEO, quick=quick, sample_interval="1"))
+    parts = list(frames_job.stream(clips[name], MediaKind.VIDEO, AnalysisOptions(quick=quick)))
     assert quick or len(parts) > 5
 
 
@@ -170,13 +173,15 @@ def test_the_worker_streams_the_same_result(clips: dict[str, Path], tmp_path: Pa
     with Worker() as worker:
         for name, quick in (("scenes", False), ("moving-border", False), ("scenes", True)):
             frames, query, counts = _whole(clips[name], quick=quick)
-            streamed = analyse_media(worker, str(clips[name]), "video", quick, "1", timeout=60)
+            streamed = analyse_media(
+                worker, str(clips[name]), "video", AnalysisOptions(quick=quick), timeout=60
+            )
             assert streamed.frames == frames and list(streamed.query) == query
             assert _summary_counts(streamed) == counts
-        still = analyse_media(worker, str(image), "image", False, "1", timeout=60)
-        assert still == frames_job.run(image, MediaKind.IMAGE, quick=False, sample_interval="1")
+        still = analyse_media(worker, str(image), "image", AnalysisOptions(), timeout=60)
+        assert still == frames_job.run(image, MediaKind.IMAGE, AnalysisOptions())
         assert still.summary["informative"] == 1 and len(still.query) == 1
-        failed = analyse_media(worker, str(tmp_path / "missing.mp4"), "video", False, "1", timeout=60)
+        failed = analyse_media(worker, str(tmp_path / "missing.mp4"), "video", AnalysisOptions(), timeout=60)
         assert failed.error and not failed.frames and not failed.query
 
 
@@ -187,15 +192,16 @@ def test_a_lookup_gets_the_query_and_descriptors_of_a_full_analysis_and_nothing_
     border as `evidence add` would make, without the sampled frames, cuts and thumbnails it keeps."""
     with Worker() as worker:
         for name in ("scenes", "moving-border"):  # the second runs its pass twice (a `Restart`)
-            full = analyse_media(worker, str(clips[name]), "video", False, "1", timeout=60)
-            lookup = analyse_media(worker, str(clips[name]), "video", False, "1", None, True, timeout=60)
+            full = analyse_media(worker, str(clips[name]), "video", AnalysisOptions(), timeout=60)
+            lookup = analyse_media(worker, str(clips[name]), "video", LOOKUP, timeout=60)
             assert full.frames and any(f.keyframe for f in full.frames) and full.descriptors
             assert lookup.frames == [] and lookup.summary["keyframes"] == lookup.summary["sampled"] == 0
             assert list(lookup.query) == list(full.query) and lookup.descriptors == full.descriptors
             assert lookup.summary["border"] == full.summary["border"]
             assert lookup.summary["footage_region"] == full.summary["footage_region"]
         # quick mode's query is its sampled key frames: a lookup keeps them
-        quick = analyse_media(worker, str(clips["scenes"]), "video", True, "1", None, True, timeout=60)
+        quick_lookup = AnalysisOptions(quick=True, lookup=True)
+        quick = analyse_media(worker, str(clips["scenes"]), "video", quick_lookup, timeout=60)
         assert quick.frames and list(quick.query)
 
 
@@ -244,12 +250,12 @@ def test_the_worker_side_stream_holds_nothing_that_grows(
     monkeypatch.setattr(media_parts, "PART_FRAMES", 8)
     monkeypatch.setattr(media_parts, "PART_QUERY", 120)
     monkeypatch.setattr(describe, "IN_FLIGHT", 0)
-    frames_job.run(clip, MediaKind.VIDEO, quick=False, sample_interval="1")  # imports and caches warm up
+    frames_job.run(clip, MediaKind.VIDEO, AnalysisOptions())  # imports and caches warm up
     traced: list[int] = []
     query_frames = 0
     tracemalloc.start()
     try:
-        for part in frames_job.stream(clip, MediaKind.VIDEO, quick=False, sample_interval="1"):
+        for part in frames_job.stream(clip, MediaKind.VIDEO, AnalysisOptions()):
             query_frames += len(part.query)
             del part
             traced.append(tracemalloc.get_traced_memory()[0])
