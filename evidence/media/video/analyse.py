@@ -8,10 +8,13 @@ How `analyse_video` works (pure library: no prints, no database):
    frames are decoded from (`grid_decoding.GridDecoding`: about 60 % of a typical H.264 file's, and the
    sampled and described frames are those a full decode gives; every frame where every frame is
    asked for: `sample_interval=None` or dense query frames), numbered as a full decode numbers them
-   (`grid_decoding.FrameNumbers`), with `thread_type="AUTO"`, and works on each frame's Y plane as a numpy
+   (`grid_decoding.FrameNumbers`), on the cores the hashing loop and the model leave
+   (`cores.decoder_threads`: one thread on two cores), and works on each frame's Y plane as a numpy
    view; only the few frames that
    become thumbnails are converted to RGB. Per decoded frame: a tiny signature for cut detection
-   (`keyframes`, which judges motion per frame of the stream). On a steady time grid by pts (every
+   (`keyframes`, which judges motion per frame of the stream). A lookup (`lookup=True`, what
+   `evidence match` asks for) makes no signatures, sampled frames or keyframes, only the query and
+   described frames and the border statistics. On a steady time grid by pts (every
    `sample_interval` seconds, the first frame at or after each grid time; every frame when it is
    None): PDQ of the
    upright luma with the border removed (canonical), and of the whole frame when a border was removed.
@@ -27,10 +30,11 @@ How `analyse_video` works (pure library: no prints, no database):
    the same frames describes that region (`DescribedFrame` records with variant "region", after the
    main pass's).
 
-Quick mode decodes key frames only (`skip_frame="NONKEY"`): every decoded key frame is hashed, and is
-a keyframe when it is the first, differs from the previous key frame by the scene threshold ("scene-cut")
-or comes `static_interval` after the last keyframe ("static"). Its `index` is its packet's number in
-decode order, which is its presentation index for closed GOPs (else estimated from pts and frame rate).
+Quick mode decodes key frames only (`skip_frame="NONKEY"`, on FFmpeg's own frame threads): every
+decoded key frame is hashed, and is a keyframe when it is the first, differs from the previous key frame
+by the scene threshold ("scene-cut") or comes `static_interval` after the last keyframe ("static"). Its
+`index` is its packet's number in decode order, which is its presentation index for closed GOPs (else
+estimated from pts and frame rate).
 
 `iter_video` is the same analysis as a stream: every record is yielded as soon as the pass has made it
 (a keyframe once the cut detector has seen past it), so nothing that grows with the video's length is

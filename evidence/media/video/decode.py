@@ -33,6 +33,7 @@ from evidence.errors import EvidenceError, ExitCode
 from evidence.media.probe.av import DEMUXERS, DENIED_DEMUXERS, NestedOpenRefused, open_locked
 from evidence.media.probe.image import PIXEL_LIMIT
 from evidence.media.probe.sniff import SNIFF_BYTES, sniff
+from evidence.media.video.grid_decoding import FrameNumbers
 
 __all__ = [
     "MAX_FRAME_PIXELS",
@@ -177,7 +178,7 @@ def iter_frames(
     *,
     select: Callable[[Any], bool] | None = None,
     ordinals: dict[int, int] | None = None,
-    numbers: Any = None,
+    numbers: FrameNumbers | None = None,
     before: Callable[[Any], None] | None = None,
 ) -> Iterator[Any]:
     """Decoded frames of `stream` in presentation order.
@@ -185,7 +186,7 @@ def iter_frames(
     A packet that fails to decode is skipped (one warning in total, with a count); a demuxing error
     ends the stream (a warning) after the decoder is drained. `select(packet)` filters packets before
     decoding. `ordinals`, if given, receives `pts -> decode-order packet number` for key packets;
-    `numbers` (a `grid_decoding.FrameNumbers`), if given, sees every packet; `before(packet)` is called
+    `numbers`, if given, sees every packet; `before(packet)` is called
     before each packet is decoded (`grid_decoding.GridDecoding`). A frame over `MAX_FRAME_PIXELS`
     raises `MediaError`.
     """
