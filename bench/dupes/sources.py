@@ -51,8 +51,8 @@ FAMILIES: Final = ("handheld", "static", "screen", "night", "text")
 PER_FAMILY: Final = 6
 HALVES: Final = ("tune", "held-out")
 SPLIT_SEED: Final = 20261211
-EXTRA_TUNES: Final = {"tune2": (6, 7, 8), "tune3": (9, 10, 11)}
-"""More tune halves (`--half tune2`, `--half tune3`): 15 more sources each (these indices of each
+EXTRA_TUNES: Final = {"tune2": (6, 7, 8), "tune3": (9, 10, 11), "tune4": (12, 13, 14)}
+"""More tune halves (`--half tune2`, `tune3`, `tune4`): 15 more sources each (these indices of each
 family), with edit parameters, news programme and channel graphics of their own, generated into a
 folder of their own (`cache_of`) so that the two halves above stay byte for byte as they are. The first
 run of each measured the matcher on footage it had never seen; after that it is tuning data, like
@@ -84,6 +84,9 @@ PORTRAITS: Final = {
     ("static", 9),
     ("screen", 10),
     ("handheld", 11),
+    ("text", 13),
+    ("screen", 12),
+    ("static", 12),
 }
 
 

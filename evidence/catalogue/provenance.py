@@ -225,7 +225,8 @@ def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
             if other not in seen:
                 seen.add(other)
                 queue.append(other)
-    copies = next((g for g in copy_groups(links.values()) if item_id in g), {item_id})
+    alike = rel_db.alike_pairs(session, seen)
+    copies = next((g for g in copy_groups(links.values(), alike) if item_id in g), {item_id})
     state = rel_db.STATE.c
     partial_rows = rel_db.touching(
         session, [item_id], state.status.in_(LIVE), state.kind == RelationKind.PARTIAL

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Subquery, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from evidence.catalogue.models import Item, Relation, RelationDecision
-from evidence.core.clustering import CopyLink, copy_link
+from evidence.core.clustering import CopyLink, copy_link, shares_most
 from evidence.core.names import RelationKind, RelationStatus
 
 LIVE = (RelationStatus.SUGGESTED, RelationStatus.CONFIRMED)  # a rejected pair is no link
@@ -118,6 +118,19 @@ def copy_links(session: Session, item_ids: Collection[int] | None = None) -> lis
         query = select(STATE.c.a_id, STATE.c.b_id, STATE.c.kind, STATE.c.evidence).where(*where)
         return [copy_link(r.a_id, r.b_id, r.kind, r.evidence) for r in session.execute(query)]
     return [copy_link(r.a_id, r.b_id, r.kind, r.evidence) for r in touching(session, item_ids, *where)]
+
+
+def alike_pairs(session: Session, item_ids: Collection[int] | None = None) -> list[tuple[int, int]]:
+    """The live `partial` relations whose shared footage is most of both sides (`core.clustering`:
+    no copies, but they say which group a held part brings its holder into); all, or those touching
+    these items."""
+    where = (STATE.c.status.in_(LIVE), STATE.c.kind == RelationKind.PARTIAL)
+    if item_ids is None:
+        query = select(STATE.c.a_id, STATE.c.b_id, STATE.c.evidence).where(*where)
+        rows: list[Any] = list(session.execute(query))
+    else:
+        rows = list(touching(session, item_ids, *where))
+    return [(r.a_id, r.b_id) for r in rows if shares_most(r.evidence)]
 
 
 _INVERSE: dict[str, str] = {

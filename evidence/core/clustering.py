@@ -9,6 +9,13 @@ part (with whatever it is one footage with) joins the largest group among its co
 the largest when several are as large. So an excerpt joins its source's cluster, and a compilation
 that happens to hold all of a 2 s excerpt of one of the clips it borrows from does not join that clip's
 cluster through it (it is `partial` to the clip itself, which holds far more than it borrowed).
+
+A part that is already one footage with an item holding it as a part (an excerpt of a still scene,
+which looks like every moment of it, found whole in the clip it was cut from and as a duplicate of
+its other copies) has its group already: that group is the footage it is a part of. Another item
+holding the part then holds a piece of that footage, as a compilation does, and is brought into the
+group only when it also shares most of both sides' footage with one of its members (`shares_most`:
+a `partial` relation that runs over most of both, such as a copy in the other orientation).
 """
 
 from __future__ import annotations
@@ -42,11 +49,21 @@ def copy_link(a: int, b: int, kind: str, evidence: Mapping[str, Any] | None) -> 
     sides' shares); a link without shares (an analyst's) is taken as most of both."""
     if kind not in (RelationKind.CONTAINS, RelationKind.EXCERPT_OF) or not evidence:
         return CopyLink(a, b)
-    shares = [evidence.get("query_share"), evidence.get("target_share")]
-    numbers = [float(s) for s in shares if isinstance(s, int | float) and not isinstance(s, bool)]
+    numbers = _shares(evidence)
     if len(numbers) < 2 or min(numbers) >= PART_OF:
         return CopyLink(a, b)
     return CopyLink(a, b, part=b if kind == RelationKind.CONTAINS else a)
+
+
+def shares_most(evidence: Mapping[str, Any] | None) -> bool:
+    """Whether the matcher's evidence of a relation says the footage shared is most of both sides."""
+    numbers = _shares(evidence or {})
+    return len(numbers) == 2 and min(numbers) >= PART_OF
+
+
+def _shares(evidence: Mapping[str, Any]) -> list[float]:
+    shares = [evidence.get("query_share"), evidence.get("target_share")]
+    return [float(s) for s in shares if isinstance(s, int | float) and not isinstance(s, bool)]
 
 
 class DisjointSets:
@@ -66,8 +83,9 @@ class DisjointSets:
         self.parent[self.find(x)] = self.find(y)
 
 
-def copy_groups(links: Iterable[CopyLink]) -> list[set[int]]:
-    """The groups of two or more items that show the same footage (in no particular order)."""
+def copy_groups(links: Iterable[CopyLink], alike: Iterable[tuple[int, int]] = ()) -> list[set[int]]:
+    """The groups of two or more items that show the same footage (in no particular order); `alike`
+    are pairs of items that are no copies but share most of both sides' footage (`shares_most`)."""
     links = list(links)
     core = DisjointSets()
     for link in links:
@@ -75,14 +93,16 @@ def copy_groups(links: Iterable[CopyLink]) -> list[set[int]]:
         if link.part is None:
             core.join(link.a, link.b)
     size = Counter(core.find(x) for x in list(core.parent))
+    parts = [(k.part, k.b if k.part == k.a else k.a) for k in links if k.part is not None]
+    # a part that is one footage with an item holding it as a part: its group is the footage it is part of
+    held_within = {part for part, whole in parts if core.find(part) == core.find(whole)}
+    alike_roots = {(core.find(x), core.find(y)) for pair in alike for x, y in (pair, pair[::-1])}
     containers: dict[int, set[int]] = {}
-    for link in links:
-        if link.part is None:
+    for part, whole in parts:
+        part_root, whole_root = core.find(part), core.find(whole)
+        if part_root == whole_root or (part in held_within and (whole_root, part_root) not in alike_roots):
             continue
-        whole = link.b if link.part == link.a else link.a
-        part_root, whole_root = core.find(link.part), core.find(whole)
-        if part_root != whole_root:
-            containers.setdefault(part_root, set()).add(whole_root)
+        containers.setdefault(part_root, set()).add(whole_root)
     groups = DisjointSets()
     for x in list(core.parent):
         groups.join(x, core.find(x))

@@ -149,7 +149,7 @@ def clusters(session: Session) -> list[list[Item]]:
     relations, suggested or confirmed; a rejected pair is no edge, `partial` alone joins nothing, and a
     small part of an item does not bring that item into the part's cluster), each cluster
     earliest-catalogued first."""
-    groups = copy_groups(rel_db.copy_links(session))
+    groups = copy_groups(rel_db.copy_links(session), rel_db.alike_pairs(session))
     ids = [i for members in groups for i in members]
     items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
     result = [

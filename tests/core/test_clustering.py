@@ -3,7 +3,7 @@ cluster; the item does not join the part's."""
 
 from __future__ import annotations
 
-from evidence.core.clustering import PART_OF, CopyLink, copy_groups, copy_link
+from evidence.core.clustering import PART_OF, CopyLink, copy_groups, copy_link, shares_most
 
 
 def _shares(container: float, part: float = 1.0) -> dict[str, float]:
@@ -60,3 +60,45 @@ def test_lone_items_and_chains() -> None:
     # a 2 s excerpt of a 4 s excerpt of a source: all three are one footage
     links = [copy_link(1, 2, "contains", _shares(0.4)), copy_link(2, 3, "contains", _shares(0.45))]
     assert copy_groups(links) == [{1, 2, 3}]
+
+
+def test_a_compilation_holding_an_excerpt_already_one_with_its_source_stays_out() -> None:
+    # a still scene: the excerpt looks like every moment of it, so it is a duplicate of one copy and
+    # found whole in another; a compilation that holds the excerpt holds a piece of that footage
+    source, copy, excerpt, compilation = 1, 2, 3, 4
+    links = [
+        copy_link(source, copy, "duplicate", _shares(1.0)),
+        copy_link(copy, excerpt, "duplicate", _shares(0.9)),
+        copy_link(source, excerpt, "contains", _shares(0.3)),
+        copy_link(compilation, excerpt, "contains", _shares(0.24)),
+    ]
+    assert copy_groups(links) == [{source, copy, excerpt}]
+    # a partial relation over little of the compilation changes nothing
+    assert copy_groups(links, alike=[]) == [{source, copy, excerpt}]
+
+
+def test_a_holder_that_shares_most_of_its_footage_with_the_group_joins_it() -> None:
+    # a copy in the other orientation holds the excerpt and runs over most of the source (`partial`)
+    source, copy, excerpt, orientation = 1, 2, 3, 4
+    links = [
+        copy_link(source, copy, "duplicate", _shares(1.0)),
+        copy_link(copy, excerpt, "duplicate", _shares(0.9)),
+        copy_link(source, excerpt, "contains", _shares(0.3)),
+        copy_link(orientation, excerpt, "contains", _shares(0.35)),
+    ]
+    assert copy_groups(links, alike=[(source, orientation)]) == [{source, copy, excerpt, orientation}]
+    assert copy_groups(links, alike=[(orientation, copy)]) == [{source, copy, excerpt, orientation}]
+
+
+def test_items_that_share_most_without_a_copy_link_are_no_cluster() -> None:
+    assert copy_groups([], alike=[(1, 2)]) == []
+    links = [copy_link(1, 2, "duplicate", _shares(1.0))]
+    assert copy_groups(links, alike=[(2, 3)]) == [{1, 2}]
+
+
+def test_which_relations_share_most_of_both_sides() -> None:
+    assert shares_most(_shares(0.65, 0.65))
+    assert shares_most(_shares(PART_OF, 1.0))
+    assert not shares_most(_shares(0.24, 1.0))
+    assert not shares_most(None)
+    assert not shares_most({"query_share": True, "target_share": 1.0})
