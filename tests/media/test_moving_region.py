@@ -12,7 +12,7 @@ import pytest
 from footage import iou
 
 from evidence.core.box import Box
-from evidence.media.video.moving_region import MotionAccumulator, region_of
+from evidence.media.video.moving_region import MAX_CHANGES, MotionAccumulator, region_of
 
 FRAMES = 24
 W, H = 640, 360
@@ -154,13 +154,14 @@ def test_too_few_frames_give_no_region() -> None:
     assert region_of([]) is None
 
 
-def test_memory_does_not_grow_with_the_number_of_frames() -> None:
+def test_memory_is_bounded_whatever_the_number_of_frames() -> None:
     rng = np.random.default_rng(2)
-    pictures = [rng.integers(0, 256, size=(H, W), dtype=np.uint8) for _ in range(2)]
+    small = cv2.resize(rng.integers(0, 256, size=(H, W), dtype=np.uint8), (160, 90))  # the work size
+    pictures = [small, 255 - small]
 
     def footprint(n: int) -> tuple[list[tuple[tuple[int, ...], int]], int]:
         tracemalloc.start()
-        accumulator = MotionAccumulator(W, H)
+        accumulator = MotionAccumulator(160, 90)
         for i in range(n):
             accumulator.add(pictures[i % 2])
         held, _ = tracemalloc.get_traced_memory()
@@ -169,9 +170,38 @@ def test_memory_does_not_grow_with_the_number_of_frames() -> None:
         arrays = [getattr(accumulator, name) for name in accumulator.__slots__]
         return [(a.shape, a.nbytes) for a in arrays if isinstance(a, np.ndarray)], held
 
-    (small, small_held), (large, large_held) = footprint(10), footprint(500)
-    assert small and small == large
-    assert large_held - small_held < 64 * 1024  # 490 more frames of 230 kB each would be 110 MB
+    (few, few_held), (full, full_held) = footprint(10), footprint(MAX_CHANGES)
+    (longer, longer_held), (longest, longest_held) = footprint(3 * MAX_CHANGES), footprint(5 * MAX_CHANGES)
+    assert few and few == full == longer == longest
+    # the changes kept (1.2 kB each) reach their bound and stay under it: 5 x 4,096 frames of 14 kB each
+    # would be 290 MB kept
+    assert few_held < full_held <= 8 * 2**20
+    assert max(longer_held, longest_held) <= full_held + 64 * 1024
+
+
+def test_a_part_that_changes_only_when_the_whole_picture_does_is_no_window() -> None:
+    # a slide deck cropped: a chart on every other page, beside lines of text that change with the page
+    rng = np.random.default_rng(4)
+    pages = []
+    for page in range(4):
+        frame = np.full((H, W), 230, dtype=np.uint8)
+        for row in range(6):
+            for x in range(20, 380, 24):
+                frame[40 + 50 * row : 52 + 50 * row, x : x + 16] = rng.integers(20, 90)
+        if page % 2:
+            for bar in range(4):
+                top = int(rng.integers(120, 260))
+                frame[top:330, 430 + 50 * bar : 470 + 50 * bar] = 40 + 40 * bar
+        pages.append(frame)
+    frames = [pages[t // 5] for t in range(20)]  # two frames a second, a page every 2.5 s
+    accumulator = MotionAccumulator(W, H)
+    for f in frames:
+        accumulator.add(f)
+    assert accumulator.region() is None
+    # the same chart changing while the text stands still (a window showing footage) is a region
+    still = [np.where(np.arange(W) < 400, pages[0], f) for f in frames]
+    found = region_of(still)
+    assert found is not None and found.x >= 380
 
 
 def test_grey_and_rgb_frames_give_the_same_region() -> None:

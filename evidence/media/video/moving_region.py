@@ -7,8 +7,9 @@ surround does not (or far less), so the per-pixel standard deviation of luma ove
 Describing that region alone, instead of the whole frame, is what lets a copy match its source.
 
 `MotionAccumulator` keeps, per pixel of a copy of each frame shrunk to `WORK_WIDTH` columns
-(`cv2.INTER_AREA`), the sum and the sum of squares of luma as float64: constant memory whatever the
-length of the clip. `region()` then decides, conservatively (None is always safe: the caller
+(`cv2.INTER_AREA`), the sum and the sum of squares of luma as float64, and the change between
+consecutive frames on a coarse grid, at most `MAX_CHANGES` of them: memory bounded whatever the
+length of the clip (under 10 MB for a portrait picture). `region()` then decides, conservatively (None is always safe: the caller
 describes the whole frame):
 
 1. At least `MIN_SAMPLES` frames, and the 99th percentile of the std at least `STATIC_STD` luma
@@ -33,7 +34,15 @@ describes the whole frame):
    - at least `MIN_FILL` (60 %) of its pixels move: a hand-held full-frame clip whose textured parts
      move more than its flat parts gives ragged components that fill their rectangle poorly;
    - the median std outside is at most `MAX_OUTSIDE_RATIO` (½) of the median inside: the surround is
-     clearly stiller than the footage (a ticker outside does not move the outside's median).
+     clearly stiller than the footage (a ticker outside does not move the outside's median);
+   - less than `WITH_PICTURE` (½) of its change comes at the moments the rest of the picture changes
+     well beyond its usual (`WIDE_FACTOR` times its median change and at least `WIDE_LEVELS` luma
+     levels on average): a part that changes only when the whole picture does (a chart on some pages
+     of a slide deck, enlarged by a crop or a zoom) is the picture's own content, while footage in a
+     window changes between the picture's cuts (slides in a window change while the programme around
+     them stands still). The changes are kept per pair of consecutive frames on a coarse grid
+     (`COARSE_WIDTH` columns, at most `MAX_CHANGES` pairs: beyond that every other one is dropped and
+     then every other one kept, a sample of the whole clip).
 
 5. When no rectangle passes and a ticker runs across the picture (a moving component at least
    `CRAWL_SPAN` of the width long and at most `CRAWL_DEPTH` of the height thick, or a band of rows at
@@ -66,9 +75,11 @@ from evidence.core.box import PICTURE_SHAPES, Box
 
 __all__ = [
     "CLOSE_KERNEL",
+    "COARSE_WIDTH",
     "CRAWL_DEPTH",
     "CRAWL_SPAN",
     "MAX_AREA",
+    "MAX_CHANGES",
     "MAX_OUTSIDE_RATIO",
     "MIN_AREA",
     "MIN_FILL",
@@ -79,6 +90,9 @@ __all__ = [
     "SMALL_ASPECT",
     "SMALL_SIDE",
     "STATIC_STD",
+    "WIDE_FACTOR",
+    "WIDE_LEVELS",
+    "WITH_PICTURE",
     "WORK_WIDTH",
     "MotionAccumulator",
     "region_of",
@@ -114,6 +128,20 @@ MIN_FILL: Final = 0.60
 """At least this fraction of the rectangle's pixels must be moving."""
 MAX_OUTSIDE_RATIO: Final = 0.5
 """The median std outside the rectangle may be at most this fraction of the median inside."""
+WITH_PICTURE: Final = 0.5
+"""A rectangle with at least this share of its change at the picture's wide changes is no window. On
+the four tune halves of bench/dupes (341 files with a footage region): a slide deck's chart found as
+a region in crops, zooms and excerpts of it, 1.00; every picture-in-picture window, filmed screen and
+screen recording's moving pane, at most 0.44."""
+WIDE_FACTOR: Final = 3.0
+"""The rest of the picture changes widely when its mean change is at least this many times its median
+change ..."""
+WIDE_LEVELS: Final = 2.0
+"""... and at least this many luma levels."""
+COARSE_WIDTH: Final = 32
+"""Columns of the grid on which the change between consecutive frames is kept."""
+MAX_CHANGES: Final = 4096
+"""At most this many changes are kept (about 34 minutes at two frames a second)."""
 
 _Float = npt.NDArray[np.float64]
 
@@ -121,7 +149,20 @@ _Float = npt.NDArray[np.float64]
 class MotionAccumulator:
     """Running per-pixel luma sums of shrunk frames of one size; `region()` is where the footage is."""
 
-    __slots__ = ("_count", "_sum", "_sumsq", "height", "width", "work_height", "work_width")
+    __slots__ = (
+        "_changes",
+        "_count",
+        "_last",
+        "_pairs",
+        "_stride",
+        "_sum",
+        "_sumsq",
+        "coarse_height",
+        "height",
+        "width",
+        "work_height",
+        "work_width",
+    )
 
     def __init__(self, width: int, height: int) -> None:
         if width < 1 or height < 1:
@@ -133,6 +174,11 @@ class MotionAccumulator:
         self._sum: _Float = np.zeros(shape, dtype=np.float64)
         self._sumsq: _Float = np.zeros(shape, dtype=np.float64)
         self._count = 0
+        self.coarse_height = max(1, round(self.work_height * COARSE_WIDTH / WORK_WIDTH))
+        self._last: npt.NDArray[np.float32] | None = None
+        self._changes: list[npt.NDArray[np.float16]] = []  # |change| between consecutive frames, coarse
+        self._pairs = 0  # consecutive pairs seen
+        self._stride = 1  # every how many pairs one is kept
 
     @property
     def count(self) -> int:
@@ -160,6 +206,23 @@ class MotionAccumulator:
         self._sum += luma
         self._sumsq += luma * luma
         self._count += 1
+        self._keep_change(small.astype(np.float32))
+
+    def _keep_change(self, luma: npt.NDArray[np.float32]) -> None:
+        import cv2
+
+        last, self._last = self._last, luma
+        if last is None:
+            return
+        self._pairs += 1
+        if (self._pairs - 1) % self._stride:
+            return
+        size = (COARSE_WIDTH, self.coarse_height)
+        change = cv2.resize(np.abs(luma - last), size, interpolation=cv2.INTER_AREA)
+        self._changes.append(change.astype(np.float16))
+        if len(self._changes) >= MAX_CHANGES:
+            del self._changes[1::2]
+            self._stride *= 2
 
     def std(self) -> _Float:
         """The per-pixel standard deviation of luma over the frames so far (work size)."""
@@ -211,7 +274,29 @@ class MotionAccumulator:
         outside[y : y + h, x : x + w] = False
         inside_median = float(np.median(std[y : y + h, x : x + w]))
         outside_median = float(np.median(std[outside]))
-        return outside_median <= MAX_OUTSIDE_RATIO * inside_median
+        if outside_median > MAX_OUTSIDE_RATIO * inside_median:
+            return False
+        return self.share_with_picture(x, y, w, h) < WITH_PICTURE
+
+    def share_with_picture(self, x: int, y: int, w: int, h: int) -> float:
+        """The share of the change inside this rectangle (work pixels) that comes at the moments the
+        rest of the picture changes widely (0 when there is no rest, or no change, to judge by)."""
+        if len(self._changes) < MIN_SAMPLES:
+            return 0.0
+        sx, sy = COARSE_WIDTH / self.work_width, self.coarse_height / self.work_height
+        left, top = int(x * sx), int(y * sy)
+        right, bottom = max(left + 1, round((x + w) * sx)), max(top + 1, round((y + h) * sy))
+        inside = np.zeros((self.coarse_height, COARSE_WIDTH), dtype=bool)
+        inside[top:bottom, left:right] = True
+        if inside.all():
+            return 0.0
+        changes = np.stack(self._changes).astype(np.float32)
+        within, rest = changes[:, inside].mean(axis=1), changes[:, ~inside].mean(axis=1)
+        total = float(within.sum())
+        if total <= 0:
+            return 0.0
+        wide = rest >= max(WIDE_FACTOR * float(np.median(rest)), WIDE_LEVELS)
+        return float(within[wide].sum()) / total
 
     def _small_window(self, full: Box, share: float) -> bool:
         """Whether a rectangle under the size floors is still a small window (see step 4)."""
