@@ -173,9 +173,9 @@ def test_memory_is_bounded_whatever_the_number_of_frames() -> None:
     (few, few_held), (full, full_held) = footprint(10), footprint(MAX_CHANGES)
     (longer, longer_held), (longest, longest_held) = footprint(3 * MAX_CHANGES), footprint(5 * MAX_CHANGES)
     assert few and few == full == longer == longest
-    # the changes kept (1.2 kB each) reach their bound and stay under it: 5 x 4,096 frames of 14 kB each
-    # would be 290 MB kept
-    assert few_held < full_held <= 8 * 2**20
+    # the changes kept (1.2 kB each) reach their bound and stay under it: 5 x 2,048 frames of 14 kB each
+    # would be 145 MB kept
+    assert few_held < full_held <= 4 * 2**20
     assert max(longer_held, longest_held) <= full_held + 64 * 1024
 
 

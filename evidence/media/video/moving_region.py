@@ -9,8 +9,8 @@ Describing that region alone, instead of the whole frame, is what lets a copy ma
 `MotionAccumulator` keeps, per pixel of a copy of each frame shrunk to `WORK_WIDTH` columns
 (`cv2.INTER_AREA`), the sum and the sum of squares of luma as float64, and the change between
 consecutive frames on a coarse grid, at most `MAX_CHANGES` of them: memory bounded whatever the
-length of the clip (under 10 MB for a portrait picture). `region()` then decides, conservatively (None is always safe: the caller
-describes the whole frame):
+length of the clip (at most about 8 MB, for an upright picture). `region()` then decides,
+conservatively (None is always safe: the caller describes the whole frame):
 
 1. At least `MIN_SAMPLES` frames, and the 99th percentile of the std at least `STATIC_STD` luma
    levels: otherwise the clip is (almost) static and there is nothing to find.
@@ -130,18 +130,21 @@ MAX_OUTSIDE_RATIO: Final = 0.5
 """The median std outside the rectangle may be at most this fraction of the median inside."""
 WITH_PICTURE: Final = 0.5
 """A rectangle with at least this share of its change at the picture's wide changes is no window. On
-the four tune halves of bench/dupes (341 files with a footage region): a slide deck's chart found as
-a region in crops, zooms and excerpts of it, 1.00; every picture-in-picture window, filmed screen and
-screen recording's moving pane, at most 0.44."""
+the footage regions the describer found in the four tune halves of bench/dupes (341 files): a slide
+deck's chart, found in a crop, a zoom and an excerpt of the deck and in a near-miss deck, and a small
+part of another deck reposted upright, 1.00; the bands of upright text reposts (found first by
+`fill_band`, which this does not touch) 0.82-0.97; every picture-in-picture window, filmed screen and
+screen recording's moving pane at most 0.44."""
 WIDE_FACTOR: Final = 3.0
 """The rest of the picture changes widely when its mean change is at least this many times its median
 change ..."""
 WIDE_LEVELS: Final = 2.0
 """... and at least this many luma levels."""
 COARSE_WIDTH: Final = 32
-"""Columns of the grid on which the change between consecutive frames is kept."""
-MAX_CHANGES: Final = 4096
-"""At most this many changes are kept (about 34 minutes at two frames a second)."""
+"""Columns of the grid on which the change between consecutive frames is kept (rows in proportion, at
+most twice as many)."""
+MAX_CHANGES: Final = 2048
+"""At most this many changes are kept (about 17 minutes at two frames a second; 4 kB each at most)."""
 
 _Float = npt.NDArray[np.float64]
 
@@ -174,7 +177,8 @@ class MotionAccumulator:
         self._sum: _Float = np.zeros(shape, dtype=np.float64)
         self._sumsq: _Float = np.zeros(shape, dtype=np.float64)
         self._count = 0
-        self.coarse_height = max(1, round(self.work_height * COARSE_WIDTH / WORK_WIDTH))
+        rows = round(self.work_height * COARSE_WIDTH / WORK_WIDTH)
+        self.coarse_height = min(2 * COARSE_WIDTH, max(1, rows))  # however tall the picture
         self._last: npt.NDArray[np.float32] | None = None
         self._changes: list[npt.NDArray[np.float16]] = []  # |change| between consecutive frames, coarse
         self._pairs = 0  # consecutive pairs seen
