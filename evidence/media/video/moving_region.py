@@ -8,8 +8,8 @@ Describing that region alone, instead of the whole frame, is what lets a copy ma
 
 `MotionAccumulator` keeps, per pixel of a copy of each frame shrunk to `WORK_WIDTH` columns
 (`cv2.INTER_AREA`), the sum and the sum of squares of luma as float64, and the change between
-consecutive frames on a coarse grid, at most `MAX_CHANGES` of them: memory bounded whatever the
-length of the clip (at most about 8 MB, for an upright picture). `region()` then decides,
+consecutive frames on a coarse grid, at most `MAX_CHANGES` of them in a buffer made at the start:
+the same memory whatever the length of the clip (at most 4 MB, an upright picture's). `region()` then decides,
 conservatively (None is always safe: the caller describes the whole frame):
 
 1. At least `MIN_SAMPLES` frames, and the 99th percentile of the std at least `STATIC_STD` luma
@@ -39,10 +39,9 @@ conservatively (None is always safe: the caller describes the whole frame):
      well beyond its usual (`WIDE_FACTOR` times its median change and at least `WIDE_LEVELS` luma
      levels on average): a part that changes only when the whole picture does (a chart on some pages
      of a slide deck, enlarged by a crop or a zoom) is the picture's own content, while footage in a
-     window changes between the picture's cuts (slides in a window change while the programme around
-     them stands still). The changes are kept per pair of consecutive frames on a coarse grid
-     (`COARSE_WIDTH` columns, at most `MAX_CHANGES` pairs: beyond that every other one is dropped and
-     then every other one kept, a sample of the whole clip).
+     window changes between the picture's cuts (slides in a window flip while the programme around
+     them stands still). Past `MAX_CHANGES` pairs, every other one kept is dropped and then every
+     other one kept: a sample of the whole clip.
 
 5. When no rectangle passes and a ticker runs across the picture (a moving component at least
    `CRAWL_SPAN` of the width long and at most `CRAWL_DEPTH` of the height thick, or a band of rows at
@@ -136,15 +135,14 @@ part of another deck reposted upright, 1.00; the bands of upright text reposts (
 `fill_band`, which this does not touch) 0.82-0.97; every picture-in-picture window, filmed screen and
 screen recording's moving pane at most 0.44."""
 WIDE_FACTOR: Final = 3.0
-"""The rest of the picture changes widely when its mean change is at least this many times its median
-change ..."""
+"""The rest of the picture changes widely at this many times its median change ..."""
 WIDE_LEVELS: Final = 2.0
 """... and at least this many luma levels."""
 COARSE_WIDTH: Final = 32
 """Columns of the grid on which the change between consecutive frames is kept (rows in proportion, at
 most twice as many)."""
-MAX_CHANGES: Final = 2048
-"""At most this many changes are kept (about 17 minutes at two frames a second; 4 kB each at most)."""
+MAX_CHANGES: Final = 1024
+"""At most this many changes are kept (about 8.5 minutes at two frames a second; 4 kB each at most)."""
 
 _Float = npt.NDArray[np.float64]
 
@@ -155,6 +153,7 @@ class MotionAccumulator:
     __slots__ = (
         "_changes",
         "_count",
+        "_kept",
         "_last",
         "_pairs",
         "_stride",
@@ -180,7 +179,8 @@ class MotionAccumulator:
         rows = round(self.work_height * COARSE_WIDTH / WORK_WIDTH)
         self.coarse_height = min(2 * COARSE_WIDTH, max(1, rows))  # however tall the picture
         self._last: npt.NDArray[np.float32] | None = None
-        self._changes: list[npt.NDArray[np.float16]] = []  # |change| between consecutive frames, coarse
+        self._changes = np.zeros((MAX_CHANGES, self.coarse_height, COARSE_WIDTH), dtype=np.float16)
+        self._kept = 0  # |change| between consecutive frames in the first `_kept`
         self._pairs = 0  # consecutive pairs seen
         self._stride = 1  # every how many pairs one is kept
 
@@ -223,10 +223,12 @@ class MotionAccumulator:
             return
         size = (COARSE_WIDTH, self.coarse_height)
         change = cv2.resize(np.abs(luma - last), size, interpolation=cv2.INTER_AREA)
-        self._changes.append(change.astype(np.float16))
-        if len(self._changes) >= MAX_CHANGES:
-            del self._changes[1::2]
-            self._stride *= 2
+        self._changes[self._kept] = change
+        self._kept += 1
+        if self._kept == MAX_CHANGES:
+            half = MAX_CHANGES // 2
+            self._changes[:half] = self._changes[0::2]
+            self._kept, self._stride = half, self._stride * 2
 
     def std(self) -> _Float:
         """The per-pixel standard deviation of luma over the frames so far (work size)."""
@@ -285,7 +287,7 @@ class MotionAccumulator:
     def share_with_picture(self, x: int, y: int, w: int, h: int) -> float:
         """The share of the change inside this rectangle (work pixels) that comes at the moments the
         rest of the picture changes widely (0 when there is no rest, or no change, to judge by)."""
-        if len(self._changes) < MIN_SAMPLES:
+        if self._kept < MIN_SAMPLES:
             return 0.0
         sx, sy = COARSE_WIDTH / self.work_width, self.coarse_height / self.work_height
         left, top = int(x * sx), int(y * sy)
@@ -294,7 +296,7 @@ class MotionAccumulator:
         inside[top:bottom, left:right] = True
         if inside.all():
             return 0.0
-        changes = np.stack(self._changes).astype(np.float32)
+        changes = self._changes[: self._kept].astype(np.float32)
         within, rest = changes[:, inside].mean(axis=1), changes[:, ~inside].mean(axis=1)
         total = float(within.sum())
         if total <= 0:
