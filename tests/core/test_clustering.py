@@ -62,32 +62,33 @@ def test_lone_items_and_chains() -> None:
     assert copy_groups(links) == [{1, 2, 3}]
 
 
-def test_a_compilation_holding_an_excerpt_already_one_with_its_source_stays_out() -> None:
-    # a still scene: the excerpt looks like every moment of it, so it is a duplicate of one copy and
-    # found whole in another; a compilation that holds the excerpt holds a piece of that footage
-    source, copy, excerpt, compilation = 1, 2, 3, 4
-    links = [
-        copy_link(source, copy, "duplicate", _shares(1.0)),
-        copy_link(copy, excerpt, "duplicate", _shares(0.9)),
-        copy_link(source, excerpt, "contains", _shares(0.3)),
-        copy_link(compilation, excerpt, "contains", _shares(0.24)),
+SOURCE, COPY, EXCERPT, HOLDER = 1, 2, 3, 4
+
+
+def _still_scene(holder_share: float) -> list[CopyLink]:
+    """A still scene: its excerpt looks like every moment of it, so it is a duplicate of one copy and
+    found whole in the source; another item holds the excerpt too."""
+    return [
+        copy_link(SOURCE, COPY, "duplicate", _shares(1.0)),
+        copy_link(COPY, EXCERPT, "duplicate", _shares(0.9)),
+        copy_link(SOURCE, EXCERPT, "contains", _shares(0.3)),
+        copy_link(HOLDER, EXCERPT, "contains", _shares(holder_share)),
     ]
-    assert copy_groups(links) == [{source, copy, excerpt}]
-    # a partial relation over little of the compilation changes nothing
-    assert copy_groups(links, alike=[]) == [{source, copy, excerpt}]
+
+
+def test_a_compilation_holding_an_excerpt_already_one_with_its_source_stays_out() -> None:
+    # the compilation holds a piece of the scene's footage
+    links = _still_scene(0.24)
+    assert copy_groups(links) == [{SOURCE, COPY, EXCERPT}]
+    # items of the scene alike to each other do not bring it in
+    assert copy_groups(links, alike=[(SOURCE, COPY), (COPY, EXCERPT)]) == [{SOURCE, COPY, EXCERPT}]
 
 
 def test_a_holder_that_shares_most_of_its_footage_with_the_group_joins_it() -> None:
     # a copy in the other orientation holds the excerpt and runs over most of the source (`partial`)
-    source, copy, excerpt, orientation = 1, 2, 3, 4
-    links = [
-        copy_link(source, copy, "duplicate", _shares(1.0)),
-        copy_link(copy, excerpt, "duplicate", _shares(0.9)),
-        copy_link(source, excerpt, "contains", _shares(0.3)),
-        copy_link(orientation, excerpt, "contains", _shares(0.35)),
-    ]
-    assert copy_groups(links, alike=[(source, orientation)]) == [{source, copy, excerpt, orientation}]
-    assert copy_groups(links, alike=[(orientation, copy)]) == [{source, copy, excerpt, orientation}]
+    links = _still_scene(0.35)
+    assert copy_groups(links, alike=[(SOURCE, HOLDER)]) == [{SOURCE, COPY, EXCERPT, HOLDER}]
+    assert copy_groups(links, alike=[(HOLDER, COPY)]) == [{SOURCE, COPY, EXCERPT, HOLDER}]
 
 
 def test_items_that_share_most_without_a_copy_link_are_no_cluster() -> None:
