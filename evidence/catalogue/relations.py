@@ -113,24 +113,28 @@ def live_links(session: Session, item_ids: Collection[int] | None = None) -> lis
 def copy_links(session: Session, item_ids: Collection[int] | None = None) -> list[CopyLink]:
     """The live copy links with which side of each is only a small part of the other
     (`core.clustering`); all of them, or those touching these items."""
-    where = (STATE.c.status.in_(LIVE), STATE.c.kind.in_(CLUSTER_KINDS))
-    if item_ids is None:
-        query = select(STATE.c.a_id, STATE.c.b_id, STATE.c.kind, STATE.c.evidence).where(*where)
-        return [copy_link(r.a_id, r.b_id, r.kind, r.evidence) for r in session.execute(query)]
-    return [copy_link(r.a_id, r.b_id, r.kind, r.evidence) for r in touching(session, item_ids, *where)]
+    rows = _with_evidence(session, item_ids, STATE.c.kind.in_(CLUSTER_KINDS))
+    return [copy_link(r.a_id, r.b_id, r.kind, r.evidence) for r in rows]
 
 
 def alike_pairs(session: Session, item_ids: Collection[int] | None = None) -> list[tuple[int, int]]:
     """The live `partial` relations whose shared footage is most of both sides (`core.clustering`:
     no copies, but they say which group a held part brings its holder into); all, or those touching
     these items."""
-    where = (STATE.c.status.in_(LIVE), STATE.c.kind == RelationKind.PARTIAL)
-    if item_ids is None:
-        query = select(STATE.c.a_id, STATE.c.b_id, STATE.c.evidence).where(*where)
-        rows: list[Any] = list(session.execute(query))
-    else:
-        rows = list(touching(session, item_ids, *where))
+    rows = _with_evidence(session, item_ids, STATE.c.kind == RelationKind.PARTIAL)
     return [(r.a_id, r.b_id) for r in rows if shares_most(r.evidence)]
+
+
+def _with_evidence(
+    session: Session, item_ids: Collection[int] | None, kind: ColumnElement[bool]
+) -> list[Any]:
+    """The live relations of these kinds (a_id, b_id, kind, evidence): all, or those touching these
+    items."""
+    where = (STATE.c.status.in_(LIVE), kind)
+    if item_ids is None:
+        query = select(STATE.c.a_id, STATE.c.b_id, STATE.c.kind, STATE.c.evidence).where(*where)
+        return list(session.execute(query))
+    return list(touching(session, item_ids, *where))
 
 
 _INVERSE: dict[str, str] = {
