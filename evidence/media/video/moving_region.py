@@ -155,7 +155,6 @@ class MotionAccumulator:
         "_count",
         "_kept",
         "_last",
-        "_pairs",
         "_stride",
         "_sum",
         "_sumsq",
@@ -181,7 +180,6 @@ class MotionAccumulator:
         self._last: npt.NDArray[np.float32] | None = None
         self._changes = np.zeros((MAX_CHANGES, self.coarse_height, COARSE_WIDTH), dtype=np.float16)
         self._kept = 0  # |change| between consecutive frames in the first `_kept`
-        self._pairs = 0  # consecutive pairs seen
         self._stride = 1  # every how many pairs one is kept
 
     @property
@@ -218,8 +216,7 @@ class MotionAccumulator:
         last, self._last = self._last, luma
         if last is None:
             return
-        self._pairs += 1
-        if (self._pairs - 1) % self._stride:
+        if (self._count - 2) % self._stride:  # the pairs seen so far are `_count - 1`
             return
         size = (COARSE_WIDTH, self.coarse_height)
         change = cv2.resize(np.abs(luma - last), size, interpolation=cv2.INTER_AREA)
