@@ -204,6 +204,9 @@ def _video(
         "informative": 0,  # counted by MediaCollector, which sees every frame
         "border": None if result.border is None else result.border.to_json(),
         "footage_region": None if result.region is None else result.region.to_json(),
+        "footage_outline": None
+        if result.outline is None
+        else [[round(x, 1), round(y, 1)] for x, y in result.outline],
         "warnings": list(result.warnings),
     }
     return MediaResult(summary=summary)

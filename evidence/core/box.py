@@ -17,6 +17,11 @@ wider than 2.39:1 cinema. A window, a framed rectangle or a moving region shaped
 slide's title bar, a ticker, a band of walkers), not a picture."""
 
 
+Corners = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
+"""A quadrilateral on a picture (a screen filmed at an angle): its corners (x, y) in pixels, top-left,
+top-right, bottom-right, bottom-left."""
+
+
 @dataclass(frozen=True, slots=True)
 class Box:
     """Left column `x`, top row `y`, width `w`, height `h`: pixels of the displayed (upright) frame,

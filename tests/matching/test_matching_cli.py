@@ -352,3 +352,11 @@ def test_a_still_page_filmed_off_a_screen_at_an_angle_joins_its_source(
     )
     kinds = _kinds(filmed)
     assert kinds.get(source["id"]) == "duplicate", filmed["near_duplicates"]
+    # the screen's picture is described warped flat by its four corners, which the summary shows
+    summary = cat.json("show", str(filmed["id"]))["summary"]
+    region, corners = summary["footage_region"], summary["footage_outline"]
+    assert len(corners) == 4, corners
+    (left, top), (right, _), (_, bottom) = corners[0], corners[1], corners[2]
+    assert left < right and top < bottom
+    middle = ((left + corners[3][0]) / 2, (top + corners[1][1]) / 2)
+    assert abs(middle[0] - region["x"]) <= 2 and abs(middle[1] - region["y"]) <= 2, (corners, region)

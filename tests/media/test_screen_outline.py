@@ -9,8 +9,9 @@ import pytest
 from footage import daylight, filmed_screen, generated_photo, iou, programme_frame
 
 from evidence.core.box import Box
+from evidence.media import sscd
 from evidence.media.video.describe import Describer, Geometry
-from evidence.media.video.inset import EdgeMean, inset_rectangle
+from evidence.media.video.inset import STRONG, EdgeMean, inset_rectangle
 from evidence.media.video.moving_region import MotionAccumulator
 from evidence.media.video.screen_outline import screen_outline
 
@@ -60,6 +61,37 @@ def test_a_filmed_still_screen_is_found_by_its_slanted_sides(fill: float, shifts
     )
 
 
+def test_a_dark_picture_on_a_softly_filmed_screen_is_found_by_its_soft_sides() -> None:
+    # night footage on a screen filmed a little out of focus: the wall, the bezel and the picture are
+    # all dark, and no side is a strong step
+    shifts = LEANING[0]
+    night = (daylight(4, (W, H)) * 0.15).astype(np.uint8)
+    filmed = cv2.GaussianBlur(filmed_screen(0.78, shifts, wall=110)(night), (0, 0), 2.5)
+    mean = mean_of(filmed).mean()
+    assert mean is not None
+    step = (
+        np.hypot(cv2.Sobel(mean, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(mean, cv2.CV_32F, 0, 1, ksize=3)) / 4
+    )
+    assert step.max() < STRONG  # no strong edge anywhere
+    found = screen_outline(mean)
+    assert found is not None and iou(found, picture_box(0.78, shifts)) >= 0.85, found
+
+
+def test_soft_edges_are_looked_at_only_where_the_strong_ones_give_no_outline() -> None:
+    # a slide whose panel's border is a soft step: traced on soft edges, the panel would be taken for
+    # the picture (the innermost large outline); the screen's strong outline comes first
+    shifts = LEANING[1]
+    slide = np.full((H, W, 3), 200, np.uint8)
+    slide[round(0.1 * H) : round(0.9 * H), round(0.1 * W) : round(0.9 * W)] = 170
+    mean = mean_of(filmed_screen(0.8, shifts)(slide)).mean()
+    assert mean is not None
+    found = screen_outline(mean)
+    assert found is not None and iou(found, picture_box(0.8, shifts)) >= 0.9, (
+        found,
+        picture_box(0.8, shifts),
+    )
+
+
 def test_pictures_without_a_filmed_screen_have_none() -> None:
     photo = cv2.resize(generated_photo(5), (W, H), interpolation=cv2.INTER_AREA)
     assert screen_outline(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)) is None
@@ -85,3 +117,41 @@ def test_the_describer_takes_the_outline_only_where_no_finder_found_the_footage(
         describer.edges.add(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY))
     found = describer.region()
     assert found is not None and iou(found, picture_box(0.78, shifts)) >= 0.9, found
+
+
+def placed_by_outline(filmed: np.ndarray) -> tuple[Box, tuple]:
+    describer = Describer(Geometry(W, H, None, 0), track_motion=True)
+    rng = np.random.default_rng(7)
+    for _ in range(8):
+        picture = np.clip(filmed + rng.normal(0, 2.5, filmed.shape), 0, 255).astype(np.uint8)
+        describer.motion = describer.motion or MotionAccumulator(W, H)
+        describer.motion.add(picture)
+        assert describer.edges is not None
+        describer.edges.add(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY))
+    placed = describer.placement()
+    assert placed is not None and placed[1] is not None, placed
+    return placed[0], placed[1]
+
+
+@pytest.mark.parametrize("shifts", LEANING)
+def test_a_filmed_screen_is_described_as_its_picture_warped_flat(shifts: tuple) -> None:
+    import av
+
+    shown = daylight(6, (W, H))
+    filmed = filmed_screen(0.78, shifts, wall=190)(shown)
+    box, corners = placed_by_outline(filmed)
+    frame = av.VideoFrame.from_ndarray(filmed, format="rgb24")
+    flat = Geometry(W, H, None, 0, box, corners).picture(frame)
+    boxed = Geometry(W, H, None, 0, box).picture(frame)
+    assert flat.shape == boxed.shape  # the same region, the same size: only the corners differ
+
+    # the picture as it was shown, pixel for pixel (its edges, a pixel or two of bezel, aside)
+    source = cv2.resize(shown, (flat.shape[1], flat.shape[0]), interpolation=cv2.INTER_AREA).astype(float)
+    inner = (slice(4, -4), slice(4, -4))
+    flat_error = float(np.abs(flat.astype(float) - source)[inner].mean())
+    box_error = float(np.abs(boxed.astype(float) - source)[inner].mean())
+    assert flat_error < 0.6 * box_error, (flat_error, box_error)
+
+    # and what matching sees: closer to the source than the box through the slanted sides
+    reference, warped, cut = sscd.describe([shown, flat, boxed])
+    assert float(warped @ reference) > float(cut @ reference) + 0.01, (warped @ reference, cut @ reference)

@@ -208,7 +208,9 @@ def _analyse(
     if result.region is not None and options.describe:
         log.info("footage moves only inside %s: describing that region", result.region)
         crop = None if result.crop is None else result.crop
-        geometry = Geometry(result.width, result.height, crop, result.quarter_turns, result.region)
+        geometry = Geometry(
+            result.width, result.height, crop, result.quarter_turns, result.region, result.outline
+        )
         grids = options.grids if options.reference_only else None
         yield from describe_region(path, geometry, grids=grids)
     if progress is not None:

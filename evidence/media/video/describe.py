@@ -16,7 +16,9 @@ one of its sides meets the set along a lasting edge (`inset.meets_set`): in a sh
 the part where people walk is not a picture inside the frame, and describing it alone would make the
 clip unlike its own copies. A repost over its own blurred fill is placed first, by its sharp band
 (`fill_band`, on the mean and on the sharpest each pixel has been); a filmed screen at an angle last,
-by its slanted outline (`screen_outline`), where nothing else placed the footage.
+by its slanted outline (`screen_outline`), where nothing else placed the footage: its four corners
+are warped flat onto the region's box (`Geometry.corners`), so the screen's picture is described
+upright and whole.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.box import Box
+from evidence.core.box import Box, Corners
 from evidence.media import sscd
 from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
@@ -49,7 +51,7 @@ from evidence.media.video.inset import EdgeMean, inset_rectangle, meets_set
 from evidence.media.video.moving_region import MotionAccumulator
 from evidence.media.video.read_ahead import read_ahead
 from evidence.media.video.results import DescribedFrame
-from evidence.media.video.screen_outline import screen_outline
+from evidence.media.video.screen_outline import screen_corners
 
 DESCRIBE_INTERVAL: Final = Fraction(1, 2)
 """Frames described per second of video: a 2 s excerpt or a 2 s piece of a compilation still has
@@ -71,6 +73,7 @@ class Geometry:
     crop: Box | None  # the content inside a border, stored coordinates
     turns: int  # counter-clockwise quarter turns that make it upright
     region: Box | None = None  # the footage inside the upright canonical picture, its pixels
+    corners: Corners | None = None  # a filmed screen's picture (same pixels): warped flat onto `region`
 
     def picture(self, frame: Any) -> U8:
         """The upright canonical picture (or its region), scaled so that its short side is about the
@@ -91,6 +94,8 @@ class Geometry:
         box = Box(
             round(part.x * fx), round(part.y * fy), max(1, round(part.w * fx)), max(1, round(part.h * fy))
         )
+        if self.corners is not None:
+            return _flattened(picture, [(x * fx, y * fy) for x, y in self.corners], box.w, box.h)
         return np.ascontiguousarray(box.crop(picture))
 
 
@@ -135,12 +140,20 @@ class Describer:
     def region(self) -> Box | None:
         """Where the footage is, in pixels of the upright canonical picture at full size (`footage_box`
         of the moving region and of the window whose four sides stay sharp on the mean picture)."""
+        placed = self.placement()
+        return None if placed is None else placed[0]
+
+    def placement(self) -> tuple[Box, Corners | None] | None:
+        """`region` and, where a filmed screen's outline placed it, the screen picture's four corners
+        (the same pixels)."""
         if self.motion is None:
             return None
         found = footage_of(self.motion, self.edges)
         if found is None:
             return None
-        return found.scaled(self._upright_width() / max(1, self.motion.width))
+        box, corners = found
+        k = self._upright_width() / max(1, self.motion.width)
+        return box.scaled(k), None if corners is None else _scaled_corners(corners, k)
 
     def _upright_width(self) -> int:
         """The width of the upright canonical picture at full size (what regions are measured on)."""
@@ -189,27 +202,27 @@ class Describer:
         ]
 
 
-def footage_of(motion: MotionAccumulator, edges: EdgeMean | None) -> Box | None:
+def footage_of(motion: MotionAccumulator, edges: EdgeMean | None) -> tuple[Box, Corners | None] | None:
     """Where the footage is, in pixels of the described pictures: the sharp band of a repost over its
     blurred fill (`fill_band`); else `footage_box` of the moving region (where it meets the set along
     an edge) and of the window whose four sides stay sharp; where neither finds one, a filmed screen's
-    slanted outline (`screen_outline`)."""
+    slanted outline (`screen_corners`: its box, and its corners to warp flat)."""
     mean = None if edges is None else edges.mean()
     sharpest = None if edges is None else edges.sharpest()
     if mean is not None and sharpest is not None:
         band = fill_band(mean, sharpest)
         if band is not None:
-            return band  # spans the frame edge to edge, which `_inset` refuses to anything else
+            return band, None  # spans the frame edge to edge, which `_inset` refuses to anything else
     moving = motion.region()
     if moving is not None and mean is not None and not meets_set(mean, moving):
         moving = None  # a moving part of a still scene (people walking by), not a picture inside
     framed = None if mean is None else inset_rectangle(mean)
     found = footage_box(moving, framed, motion.width, motion.height)
     if found is None and mean is not None:
-        screen = screen_outline(mean)
-        if screen is not None and _inset(screen, motion.width, motion.height):
+        screen = screen_corners(mean)
+        if screen is not None and _inset(screen[0], motion.width, motion.height):
             return screen
-    return found
+    return None if found is None else (found, None)
 
 
 def footage_box(moving: Box | None, framed: Box | None, width: int, height: int) -> Box | None:
@@ -245,6 +258,22 @@ def _within(inner: Box | None, outer: Box, width: int) -> bool:
         and inner.right <= outer.right + slack
         and inner.bottom <= outer.bottom + slack
     )
+
+
+def _scaled_corners(corners: Corners, k: float) -> Corners:
+    tl, tr, br, bl = ((x * k, y * k) for x, y in corners)
+    return tl, tr, br, bl
+
+
+def _flattened(picture: U8, corners: Sequence[tuple[float, float]], width: int, height: int) -> U8:
+    """The quadrilateral `corners` (top-left, top-right, bottom-right, bottom-left) of `picture`
+    warped onto a `width` x `height` rectangle."""
+    import cv2
+
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    warp = cv2.getPerspectiveTransform(np.array(corners, dtype=np.float32), target)
+    flat = cv2.warpPerspective(picture, warp, (width, height), flags=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(flat, dtype=np.uint8)
 
 
 def _grey(rgb: U8) -> U8:

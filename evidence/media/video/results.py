@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from evidence.core.box import Box
+from evidence.core.box import Box, Corners
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,7 @@ class VideoAnalysis:
     query: list[QueryFrame] = field(default_factory=list)  # only when asked for with `query_interval`
     region: Box | None = None  # where the footage moves inside the upright canonical picture, if apart
     described: list[DescribedFrame] = field(default_factory=list)  # by frame index
+    outline: Corners | None = None  # a filmed screen's picture (its corners) placing `region`
 
 
 @dataclass(frozen=True, slots=True)

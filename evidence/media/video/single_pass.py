@@ -12,7 +12,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from evidence.core.box import Box
+from evidence.core.box import Box, Corners
 from evidence.media.cores import decoder_threads
 from evidence.media.image.regions import reduced, region_hashes
 from evidence.media.pdq import pdq_and_mirror_from_luma, pdq_from_luma
@@ -89,6 +89,7 @@ class PassResult:
     quick: bool
     region: Box | None = None  # where the footage moves inside the upright canonical picture
     warnings: list[str] = field(default_factory=list)
+    outline: Corners | None = None  # a filmed screen's picture placing `region` (same pixels)
 
     def analysis(self) -> VideoAnalysis:
         """The analysis without its records (they were yielded)."""
@@ -107,6 +108,7 @@ class PassResult:
             quick=self.quick,
             warnings=self.warnings,
             region=self.region,
+            outline=self.outline,
         )
 
 
@@ -218,6 +220,7 @@ class DecodePass:
             first = "; ".join(self.warnings)
             raise MediaError(f"cannot decode: no frame could be decoded{': ' + first if first else ''}")
         self._check_length(duration, end, stream)
+        placed = None if self.describer is None else self.describer.placement()
         return PassResult(
             size[0],
             size[1],
@@ -227,8 +230,9 @@ class DecodePass:
             self.crop,
             stats,
             options.quick,
-            None if self.describer is None else self.describer.region(),
+            placed[0] if placed is not None else None,
             self.warnings,
+            placed[1] if placed is not None else None,
         )
 
     def _time(
