@@ -104,9 +104,8 @@ def test_pictures_without_a_filmed_screen_have_none() -> None:
     assert inset_rectangle(small) is not None and screen_outline(small) is None
 
 
-def test_the_describer_takes_the_outline_only_where_no_finder_found_the_footage() -> None:
-    shifts = LEANING[0]
-    filmed = filmed_screen(0.78, shifts)(daylight(4, (W, H)))
+def describer_of(filmed: np.ndarray) -> Describer:
+    """A describer that has seen eight noisy pictures of a still filmed screen."""
     describer = Describer(Geometry(W, H, None, 0), track_motion=True)
     rng = np.random.default_rng(7)
     for _ in range(8):
@@ -115,20 +114,17 @@ def test_the_describer_takes_the_outline_only_where_no_finder_found_the_footage(
         describer.motion.add(picture)
         assert describer.edges is not None
         describer.edges.add(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY))
-    found = describer.region()
+    return describer
+
+
+def test_the_describer_takes_the_outline_only_where_no_finder_found_the_footage() -> None:
+    shifts = LEANING[0]
+    found = describer_of(filmed_screen(0.78, shifts)(daylight(4, (W, H)))).region()
     assert found is not None and iou(found, picture_box(0.78, shifts)) >= 0.9, found
 
 
 def placed_by_outline(filmed: np.ndarray) -> tuple[Box, tuple]:
-    describer = Describer(Geometry(W, H, None, 0), track_motion=True)
-    rng = np.random.default_rng(7)
-    for _ in range(8):
-        picture = np.clip(filmed + rng.normal(0, 2.5, filmed.shape), 0, 255).astype(np.uint8)
-        describer.motion = describer.motion or MotionAccumulator(W, H)
-        describer.motion.add(picture)
-        assert describer.edges is not None
-        describer.edges.add(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY))
-    placed = describer.placement()
+    placed = describer_of(filmed).placement()
     assert placed is not None and placed[1] is not None, placed
     return placed[0], placed[1]
 
