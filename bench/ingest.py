@@ -18,7 +18,6 @@ describes (two a second). Where the floor is above 1.0x, only less work reaches 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import resource
 import shutil
@@ -27,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -90,8 +88,7 @@ def describe_pictures(path: Path, seconds: float) -> float:
 
     from evidence.media import sscd
 
-    with av_size(path) as (width, height):
-        w, h = sscd.input_size(width, height)
+    w, h = sscd.input_size(*frame_size(path))
     count = max(1, round(seconds * 2))
     pictures = [np.random.default_rng(n).integers(0, 256, (h, w, 3), dtype=np.uint8) for n in range(count)]
     sscd.describe(pictures[:1])  # the model's load is not the per-picture cost
@@ -100,23 +97,17 @@ def describe_pictures(path: Path, seconds: float) -> float:
     return cpu_of_self() - started
 
 
-@contextlib.contextmanager
-def av_size(path: Path) -> Iterator[tuple[int, int]]:
+def frame_size(path: Path) -> tuple[int, int]:
     import av
 
     with av.open(str(path)) as container:
         context = container.streams.video[0].codec_context
-        yield context.width, context.height
+        return context.width, context.height
 
 
-def evidence_add(path: Path, *extra: str) -> tuple[float, int]:
-    """Wall time of `evidence init` excluded; returns (seconds, peak RSS of children in KiB)."""
-    seconds, peak, _ = evidence_add_cpu(path, *extra)
-    return seconds, peak
-
-
-def evidence_add_cpu(path: Path, *extra: str) -> tuple[float, int, float]:
-    """`evidence_add` with the CPU seconds of the command and its worker."""
+def evidence_add(path: Path, *extra: str) -> tuple[float, int, float]:
+    """Wall time of `evidence init` excluded; returns (seconds, peak RSS of children in KiB, CPU
+    seconds of the command and its worker)."""
     work = Path(tempfile.mkdtemp(prefix="evidence-bench-"))
     exe = [sys.executable, "-m", "evidence"]
     env = {**os.environ, "EVIDENCE_ACTOR": "bench"}
@@ -186,7 +177,7 @@ def main() -> None:
     for _ in range(args.runs):
         rows["decode_rgb"].append(decode_rgb(clip))
         rows["decode_only"].append(decode_only(clip))
-        t, peak, cpu = evidence_add_cpu(clip)
+        t, peak, cpu = evidence_add(clip)
         rows["add"].append(t)
         cpus.append(cpu)
         rows["add_quick"].append(evidence_add(clip, "--quick")[0])
