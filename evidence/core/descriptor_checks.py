@@ -54,16 +54,20 @@ class Ledger:
         self.groups = groups or {}
         self.mapped: dict[int, list[tuple[float, float]]] = defaultdict(list)
         self.failed: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        # where a run's frames were all but identical (no picture check needed to know the footage)
+        self.sure: dict[int, list[tuple[float, float]]] = defaultdict(list)
         self.answers: dict[tuple[int, tuple[tuple[float, float], ...]], bool] = {}  # checks made
 
     def group(self, item_id: int) -> int:
         return self.groups.get(item_id, item_id)
 
     def elsewhere(self, group: int, lo: float, hi: float, slack: float) -> bool:
-        """Whether the pictures of another group mapped over the whole of [lo, hi]."""
+        """Whether another group's footage is known to be over the whole of [lo, hi]: its pictures
+        mapped there, or its frames were all but identical to the query's."""
         return any(
             a - slack <= lo and hi <= b + slack
-            for other, spans in self.mapped.items()
+            for known in (self.mapped, self.sure)
+            for other, spans in known.items()
             if other != group
             for a, b in spans
         )
@@ -85,6 +89,35 @@ class Checks:
         self.any_mapped = False
         self.defer = defer  # a run within a stretch another group's pictures explain waits (not mapped)
         self.deferred = False  # such a run was met
+        self.pieces: list[tuple[float, float]] = []  # checked moments of pieces taken on descriptors alone
+
+    def vouch(self, frames: Sequence[tuple[float, float]]) -> None:
+        """A run all but identical to the query: its stretch shows this group's footage."""
+        if frames:
+            self.ledger.sure[self.ledger.group(self.item_id)].append(_extent(frames))
+
+    def take_piece(self, frames: Sequence[tuple[float, float]]) -> bool:
+        """Whether a piece the descriptors alone find (`strong_piece`) is taken without its pictures:
+        not where another group's footage is known to be (a stretch shows one footage at a time)."""
+        if not frames:
+            return False
+        lo, hi = _extent(self._chosen(frames))
+        if self._elsewhere(lo, hi):
+            return False
+        self.pieces.append((lo, hi))
+        return True
+
+    def doubted(self) -> bool:
+        """Whether a piece taken on the descriptors alone lies where another group's footage is now
+        known to be (found after this candidate was looked at): it is looked at again."""
+        return any(self._elsewhere(lo, hi) for lo, hi in self.pieces)
+
+    def _elsewhere(self, lo: float, hi: float) -> bool:
+        return self.ledger.elsewhere(self.ledger.group(self.item_id), lo, hi, self.params.tolerance)
+
+    def _chosen(self, frames: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+        """The run's frames the pictures are checked on: its most similar, in time order."""
+        return sorted(sorted(frames, key=lambda f: (-f[1], f[0]))[: self.params.checks])
 
     def run(self, speed: float, offset: float, frames: Sequence[tuple[float, float]]) -> bool:
         """Whether a run's pictures map; `frames`: its pairs' (query time, similarity)."""
@@ -94,8 +127,7 @@ class Checks:
         top = sorted((s for _, s in frames), reverse=True)[:3]
         if sum(top) / len(top) < p.check_floor:
             return False
-        chosen = sorted(frames, key=lambda f: (-f[1], f[0]))[: p.checks]
-        pairs = [(t, max(0.0, speed * t + offset)) for t, _ in sorted(chosen)]
+        pairs = [(t, max(0.0, speed * t + offset)) for t, _ in self._chosen(frames)]
         lo, hi, slack = pairs[0][0], pairs[-1][0], p.tolerance
         group, asked = self.ledger.group(self.item_id), (self.item_id, tuple(pairs))
         if any(a - slack <= lo and hi <= b + slack for a, b in self.ledger.mapped[group]):
@@ -111,8 +143,13 @@ class Checks:
             mapped = sum(1 for c in counts if c >= p.inliers) >= min(p.mapped, len(pairs))
             self.ledger.answers[asked] = mapped
             if mapped:  # the whole run's stretch shows this group's footage
-                self.ledger.mapped[group].append((min(t for t, _ in frames), max(t for t, _ in frames)))
+                self.ledger.mapped[group].append(_extent(frames))
             else:
                 self.ledger.failed[group].append((lo, hi))
         self.any_mapped = self.any_mapped or mapped
         return mapped
+
+
+def _extent(frames: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """The first and last query time of a run's frames."""
+    return min(t for t, _ in frames), max(t for t, _ in frames)

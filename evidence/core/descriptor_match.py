@@ -25,7 +25,10 @@ its own to be specific about. Where the descriptors alone do not convince, the p
 scene point for point, one plane mapped onto the other (a crop, a zoom, a rotation, a mirror, a
 picture inside a picture, a filmed screen), which unrelated look-alike footage does not. A run whose
 frame pairs mostly map (`checks` pairs, at least `mapped` of them with `inliers` matching points)
-counts as convincing, and a match with such a run joins clusters.
+counts as convincing, and a match with such a run joins clusters. A stretch of the query shows one
+footage at a time: a 2 s piece that the descriptors alone would take (`strong_piece`) is checked on its
+pictures too where another group's pictures mapped or its frames were all but identical, since one
+renderer's streets or one city's night reach that level against each other's pieces.
 
 The shares, the classification (duplicate, excerpt-of, contains, partial) and the query frames that are
 "common" (they resemble many unrelated items: black, a bumper, a channel ident) follow the PDQ rule in
@@ -48,7 +51,7 @@ import numpy.typing as npt
 from evidence.core.coverage import footage_span, time_share
 from evidence.core.descriptor_checks import Checks, Ledger, Verifier
 from evidence.core.descriptor_place import F64, between_stored_frames, placing, weighted_median
-from evidence.core.descriptor_runs import covered, trimmed
+from evidence.core.descriptor_runs import Evidence, Line, covered, evidence, runs
 from evidence.core.matching import ItemMatch, Segment, still_match
 from evidence.core.names import RelationKind
 from evidence.core.verdicts import classify, per_candidate
@@ -116,13 +119,6 @@ class DescribedQuery:
     usable: tuple[bool, ...]  # not flat
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    speed: float
-    offset: float
-    rows: tuple[int, ...]  # pair rows (into the candidate's arrays), one per query frame
-
-
 def match_descriptors(
     query: DescribedQuery,
     pairs: Iterable[Pair],
@@ -160,8 +156,8 @@ def match_descriptors(
     ledger = Ledger(groups)  # what the pictures said of each group of known copies, and where
     found: dict[int, ItemMatch] = {}
 
-    def look(item_id: int, item_pairs: list[Pair], defer: bool) -> bool:
-        """Match one candidate (its result replaces an earlier round's); whether a run waited."""
+    def look(item_id: int, item_pairs: list[Pair], defer: bool) -> Checks:
+        """Match one candidate (its result replaces an earlier round's); what its checks met."""
         checks = Checks(item_id, verify, params, ledger, defer=defer)
         stored = sorted(target_times[item_id])
         span = footage_span(stored, (durations or {}).get(item_id))
@@ -170,11 +166,13 @@ def match_descriptors(
         found.pop(item_id, None)
         if match is not None:
             found[item_id] = match
-        return checks.deferred
+        return checks
 
     # stretches no footage explains yet are checked first; runs within a stretch that another group's
-    # pictures explain wait for what is left of the budget (`core.descriptor_checks`)
-    waiting = [(item_id, item_pairs) for item_id, item_pairs in ranked if look(item_id, item_pairs, True)]
+    # pictures explain wait for what is left of the budget (`core.descriptor_checks`), and so does a
+    # piece taken on the descriptors alone where another group's footage turned out to be after all
+    looked = [(item_id, item_pairs, look(item_id, item_pairs, True)) for item_id, item_pairs in ranked]
+    waiting = [(item_id, item_pairs) for item_id, item_pairs, c in looked if c.deferred or c.doubted()]
     for item_id, item_pairs in waiting:
         look(item_id, item_pairs, False)
     return sorted(found.values(), key=lambda m: (-m.score, m.item_id))
@@ -185,7 +183,8 @@ def _stills(per_item: Mapping[int, list[Pair]], params: DescriptorParams) -> lis
     found = []
     for item_id, pairs in per_item.items():
         best = max(pairs, key=lambda p: (p.similarity, -p.target_t))
-        if best.similarity < params.still or not _convincing([best.similarity], [best.specificity], params):
+        weak = evidence([best.similarity], [best.specificity], params) is Evidence.WEAK
+        if best.similarity < params.still or weak:
             continue
         t = round(best.target_t, 3)
         found.append(still_match(item_id, t, "sscd", similar=((0.0, t, round(best.similarity, 3)),)))
@@ -209,17 +208,25 @@ def _match_one(
     spec = np.array([p.specificity for p in pairs], dtype=np.float64)
     judged = np.array([p.query_judged for p in pairs], dtype=bool)
     alive = np.ones(len(pairs), dtype=bool)
-    segments: list[tuple[Segment, list[int], _Line]] = []
+    segments: list[tuple[Segment, list[int], Line]] = []
     known = {(int(q[r]), round(float(ts[r]), 3)): float(sim[r]) for r in range(len(q))}  # pair similarities
     for _ in range(params.max_lines):
         line = _best_line(q, tq, ts, sim, spec, alive, params)
         if line is None:
             break
         offset = between_stored_frames(line.speed, line.rows, q, tq, ts, sim, spec, target_times, known)
-        line = _Line(line.speed, offset, line.rows)
+        line = Line(line.speed, offset, line.rows)
         found = []
-        for segment, rows, convincing in _runs(line, tq, ts, sim, spec, judged, params):
-            if convincing or checked.run(line.speed, line.offset, _frames(rows, tq, sim)):
+        for segment, rows, said in runs(line, tq, ts, sim, spec, judged, params):
+            frames = _frames(rows, tq, sim)
+            if said is Evidence.SURE:
+                checked.vouch(frames)
+            # a stretch shows one footage at a time: where another group's pictures mapped (or its
+            # frames are all but identical), a piece the descriptors alone found is checked too
+            alone = said in (Evidence.SURE, Evidence.SPECIFIC) or (
+                said is Evidence.PIECE and checked.take_piece(frames)
+            )
+            if alone or checked.run(line.speed, line.offset, frames):
                 found.append((segment, rows))
         if not found:
             break
@@ -280,7 +287,7 @@ def _best_line(
     spec: F64,
     alive: npt.NDArray[np.bool_],
     params: DescriptorParams,
-) -> _Line | None:
+) -> Line | None:
     """The (speed, offset) line that the most query frames agree on: each query frame votes once per
     offset bin (with its most similar pair there), on two bin grids half a bin apart; another speed
     must beat normal speed by `SPEED_MARGIN` (neighbouring frames of one shot look alike, so slanted
@@ -329,71 +336,12 @@ def _best_line(
     near = rows[np.abs(ts[rows] - (speed * tq[rows] + offset)) <= params.tolerance]
     order = near[np.lexsort((-sim[near], q[near]))]
     _, first = np.unique(q[order], return_index=True)
-    return _Line(speed, offset, tuple(int(r) for r in order[first]))
-
-
-def _convincing(
-    similarities: Sequence[float] | F64,
-    specificity: Sequence[float] | F64,
-    params: DescriptorParams,
-    query_judged: npt.NDArray[np.bool_] | None = None,
-) -> bool:
-    """Whether a run of pairs is evidence of a copy: its three best pairs average `strong_flat`, or
-    `strong` when the run is specific (the frames resemble their aligned frames more than the rest).
-    Where the specificity was judged on the stored side alone for most of the run (`query_judged`: a
-    2 s piece of a compilation between cuts), unrelated footage of the same kind (one city's streets,
-    one renderer's scenes) is specific too: the descriptors alone convince only from `strong_piece`
-    on, and below it the pictures are checked."""
-    top = float(np.mean(sorted(similarities, reverse=True)[:3]))
-    if top >= params.strong_flat:
-        return True
-    if top < params.strong or float(np.median(specificity)) < params.specific:
-        return False
-    return query_judged is None or float(np.mean(query_judged)) >= 0.5 or top >= params.strong_piece
+    return Line(speed, offset, tuple(int(r) for r in order[first]))
 
 
 def _frames(rows: Sequence[int], tq: F64, sim: F64) -> list[tuple[float, float]]:
     """A run's pairs as (query time, similarity)."""
     return [(float(tq[r]), float(sim[r])) for r in rows]
-
-
-def _runs(
-    line: _Line,
-    tq: F64,
-    ts: F64,
-    sim: F64,
-    spec: F64,
-    judged: npt.NDArray[np.bool_],
-    params: DescriptorParams,
-) -> list[tuple[Segment, list[int], bool]]:
-    """The line's runs of query frames (split at `segment_gap`) that hold `min_pairs` frames and walk
-    through the candidate, each with whether the descriptors alone make it convincing."""
-    rows = sorted(line.rows, key=lambda r: tq[r])
-    runs: list[list[int]] = [[rows[0]]] if rows else []
-    for r in rows[1:]:
-        if tq[r] - tq[runs[-1][-1]] > params.segment_gap:
-            runs.append([r])
-        else:
-            runs[-1].append(r)
-    out = []
-    for run in (trimmed(r, sim) for r in runs):
-        if len(run) < params.min_pairs:
-            continue
-        # a run must walk through the candidate: one stored frame like every query frame is a
-        # picture like many others (a dim, blurred or plain frame), not an alignment
-        stored = {round(float(ts[r]), 3) for r in run}
-        expected = line.speed * (float(tq[run[-1]]) - float(tq[run[0]]))  # stored seconds it spans
-        if len(stored) < max(2, int(expected / 2)):
-            continue
-        qs, qe = float(tq[run[0]]), float(tq[run[-1]])
-        segment = Segment(
-            round(qs, 3),
-            round(qe, 3),
-            round(line.speed * qs + line.offset, 3),
-            round(line.speed * qe + line.offset, 3),
-        )
-        out.append((segment, run, _convincing(sim[run], spec[run], params, judged[run])))
-    return out
 
 
 def _target_span(s: Segment) -> tuple[float, float]:

@@ -503,3 +503,48 @@ def test_a_copy_that_pairs_unevenly_all_along_keeps_its_ends() -> None:
     [found] = match_descriptors(q, copy_pairs(q, 7, 0, 10, 0.0, sim=0.75), {7: stored(10)})
     [segment] = found.segments
     assert segment.query_start == 0.0 and segment.query_end == 9.5
+
+
+def _piece(q: DescribedQuery, item: int, q_from: float, q_to: float, offset: float, sim: float) -> list[Pair]:
+    """A 2 s piece between cuts: its pairs' specificity judged on the stored side alone."""
+    return [
+        Pair(p.query, p.item_id, p.target_t, p.similarity, specificity=0.3, query_judged=False)
+        for p in copy_pairs(q, item, q_from, q_to, offset, sim=sim)
+    ]
+
+
+@pytest.mark.parametrize("look_alike_first", [True, False])
+def test_a_piece_the_descriptors_alone_find_is_checked_where_another_footage_mapped(
+    look_alike_first: bool,
+) -> None:
+    """A compilation's 2 s piece of a hand-held street: the source needs its pictures (its pairs are
+    below `strong_piece`) and they map; another clip of the same renderer's streets is as alike to the
+    descriptor as a piece needs to convince alone. One stretch shows one footage: the look-alike is
+    checked too, and its pictures do not map (whichever of the two is looked at first)."""
+    q = query(10)
+    source, look_alike = 1, 2
+    strong = DescriptorParams().strong_piece
+    # the most similar candidate is looked at first
+    sims = (strong - 0.05, strong + 0.04) if look_alike_first else (strong + 0.1, strong + 0.04)
+    pairs = _piece(q, source, 2, 4, 3.0, sims[0]) + _piece(q, look_alike, 2, 4, 6.0, sims[1])
+    times = {source: stored(10), look_alike: stored(10)}
+    alone = match_descriptors(q, pairs, times)  # no pictures: the descriptors' word stands
+    assert look_alike in {m.item_id for m in alone}
+    check = Pictures({source: 150, look_alike: 4})
+    found = match_descriptors(q, pairs, times, verify=check)
+    assert [m.item_id for m in found] == [source] and found[0].offsets[0] == pytest.approx(3.0, abs=0.3)
+    # where its pictures map too (two footages side by side), it stays
+    both = match_descriptors(q, pairs, times, verify=Pictures({source: 150, look_alike: 150}))
+    assert {m.item_id for m in both} == {source, look_alike}
+
+
+def test_a_piece_is_checked_where_another_footage_is_all_but_identical() -> None:
+    """The same, where the other footage needs no pictures: its frames are all but identical to the
+    query's (`strong_flat`), so the stretch is known to show it, and the look-alike alone is checked."""
+    q = query(10)
+    source, look_alike = 1, 2
+    pairs = _piece(q, source, 2, 4, 3.0, 0.99) + _piece(q, look_alike, 2, 4, 6.0, 0.85)
+    check = Pictures({look_alike: 4})
+    found = match_descriptors(q, pairs, {source: stored(10), look_alike: stored(10)}, verify=check)
+    assert [m.item_id for m in found] == [source] and found[0].via == ("sscd",)
+    assert [item for item, _ in check.calls] == [look_alike]

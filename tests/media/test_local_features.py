@@ -138,3 +138,22 @@ def test_the_footage_of_a_small_window_maps_onto_its_source() -> None:
     for n in (2, 3):
         other = grey(np.ascontiguousarray(np.rot90(generated_photo(n))))
         assert mapped_points(small, other) < ENOUGH
+
+
+def _column_of_text(seed: int) -> np.ndarray:
+    """A phone's page of short left-aligned lines: its detail is a column a third of the page wide."""
+    rng = np.random.default_rng(seed)
+    page = np.full((640, 360, 3), 235, np.uint8)
+    for row in range(24):
+        words = " ".join("".join(rng.choice(list("aeioulmnrstkv"), rng.integers(2, 6))) for _ in range(2))
+        cv2.putText(page, words, (16, 40 + 24 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (30, 30, 30), 1)
+    return page
+
+
+def test_a_page_whose_text_is_a_narrow_column_maps_onto_its_copy() -> None:
+    # the mapping's points span a seventh of the page's width and most of its height: footage, not a
+    # ticker's line (a few hundredths high) or a logo
+    page = _column_of_text(4)
+    zoomed = cv2.resize(page[40:600, 4:319], (360, 640))  # zoomed 1.14x about the text
+    assert mapped_points(grey(zoomed), grey(page), overlays_possible=True) >= ENOUGH
+    assert mapped_points(grey(_column_of_text(5)), grey(page), overlays_possible=True) < ENOUGH

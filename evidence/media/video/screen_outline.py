@@ -59,8 +59,11 @@ SOFT: Final = 15.0
 """A pixel is on the outline when its Sobel gradient / 4 (a luma step, 0..255) is at least this."""
 AREA: Final = (0.3, 0.85)
 """The outline covers this fraction of the picture."""
-LEAN: Final = 0.12
-"""A side may lean across by this fraction of its length (a screen filmed a few degrees off square)."""
+LEAN: Final = 0.18
+"""A side may lean across by this fraction of its length: a screen filmed a few degrees off square, or
+with the phone turned by up to about 10 degrees (tan 10 degrees = 0.176). The picture is warped flat by
+its corners, so a larger lean costs its description nothing; what the limit keeps out is a slanted
+shape that is no screen."""
 FILLED: Final = 0.9
 """The traced contour covers at least this fraction of its quadrilateral (a quadrilateral, not a blob)."""
 NESTED: Final = 0.5
