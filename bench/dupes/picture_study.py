@@ -28,14 +28,13 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sources import EXTRA_TUNES, cache_of
+from sources import TUNE_HALVES, cache_of
 
 from evidence.media import sscd
 from evidence.media.video import screen_outline as outline
 from evidence.media.video.inset import EdgeMean
 
 U8 = np.ndarray[Any, np.dtype[np.uint8]]
-TUNE_HALVES = ("tune", *EXTRA_TUNES)
 LEVELS_EDITS = ("crop", "zoom", "logo_large", "colour", "lowres", "rotate", "mirror_crop_logo")
 
 

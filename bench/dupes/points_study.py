@@ -31,13 +31,12 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sources import EXTRA_TUNES, cache_of
+from sources import TUNE_HALVES, cache_of
 
 from evidence.core.descriptor_match import DescriptorParams
 from evidence.media.image import local_features as lf
 from evidence.media.video.stills import pictures_at
 
-TUNE_HALVES = ("tune", *EXTRA_TUNES)
 ENOUGH = DescriptorParams().inliers
 AFTER = 1.37  # seconds into a copy where its frame is taken
 MOMENTS = (2.37, 5.37)  # where unrelated clips are compared

@@ -57,6 +57,8 @@ family), with edit parameters, news programme and channel graphics of their own,
 folder of their own (`cache_of`) so that the two halves above stay byte for byte as they are. The first
 run of each measured the matcher on footage it had never seen; after that it is tuning data, like
 `tune`."""
+TUNE_HALVES: Final = ("tune", *EXTRA_TUNES)
+"""Every half rules may be tuned on (studies look at these only, never at the held-out half)."""
 
 
 def cache_of(half: str) -> Path:

@@ -13,7 +13,7 @@ from evidence.media import sscd
 from evidence.media.video.describe import Describer, Geometry
 from evidence.media.video.inset import STRONG, EdgeMean, inset_rectangle
 from evidence.media.video.moving_region import MotionAccumulator
-from evidence.media.video.screen_outline import screen_outline
+from evidence.media.video.screen_outline import screen_corners
 
 W, H = 398, 224  # a 16:9 picture at the descriptor's input size
 LEANING = (
@@ -47,6 +47,18 @@ def mean_of(picture: np.ndarray, frames: int = 8) -> EdgeMean:
     return mean
 
 
+def outline_box(mean: np.ndarray) -> Box | None:
+    """The box through the middle of the filmed screen's slanted sides on `mean`, or None."""
+    found = screen_corners(mean)
+    return None if found is None else found[0]
+
+
+def assert_outline(mean: np.ndarray, fill: float, shifts: tuple, least: float = 0.9) -> None:
+    """The outline traced on `mean` is the picture `filmed_screen(fill, shifts)` put there."""
+    found, expected = outline_box(mean), picture_box(fill, shifts)
+    assert found is not None and iou(found, expected) >= least, (found, expected)
+
+
 @pytest.mark.parametrize("shifts", LEANING)
 @pytest.mark.parametrize("fill", [0.72, 0.85])
 def test_a_filmed_still_screen_is_found_by_its_slanted_sides(fill: float, shifts: tuple) -> None:
@@ -54,11 +66,7 @@ def test_a_filmed_still_screen_is_found_by_its_slanted_sides(fill: float, shifts
     mean = mean_of(filmed).mean()
     assert mean is not None
     assert inset_rectangle(mean) is None  # its sides lean: no upright window
-    found = screen_outline(mean)
-    assert found is not None and iou(found, picture_box(fill, shifts)) >= 0.9, (
-        found,
-        picture_box(fill, shifts),
-    )
+    assert_outline(mean, fill, shifts)
 
 
 def turned(fill: float, degrees: float, bezel: int = 8) -> tuple[tuple[float, float], ...]:
@@ -78,11 +86,7 @@ def test_a_screen_filmed_with_the_phone_turned_a_little_is_found(degrees: float)
     filmed = filmed_screen(0.7, shifts)(daylight(2, (W, H)))
     mean = mean_of(filmed).mean()
     assert mean is not None
-    found = screen_outline(mean)
-    assert found is not None and iou(found, picture_box(0.7, shifts)) >= 0.85, (
-        found,
-        picture_box(0.7, shifts),
-    )
+    assert_outline(mean, 0.7, shifts, least=0.85)
 
 
 def test_a_dark_picture_on_a_softly_filmed_screen_is_found_by_its_soft_sides() -> None:
@@ -97,8 +101,7 @@ def test_a_dark_picture_on_a_softly_filmed_screen_is_found_by_its_soft_sides() -
         np.hypot(cv2.Sobel(mean, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(mean, cv2.CV_32F, 0, 1, ksize=3)) / 4
     )
     assert step.max() < STRONG  # no strong edge anywhere
-    found = screen_outline(mean)
-    assert found is not None and iou(found, picture_box(0.78, shifts)) >= 0.85, found
+    assert_outline(mean, 0.78, shifts, least=0.85)
 
 
 def test_soft_edges_are_looked_at_only_where_the_strong_ones_give_no_outline() -> None:
@@ -109,23 +112,19 @@ def test_soft_edges_are_looked_at_only_where_the_strong_ones_give_no_outline() -
     slide[round(0.1 * H) : round(0.9 * H), round(0.1 * W) : round(0.9 * W)] = 170
     mean = mean_of(filmed_screen(0.8, shifts)(slide)).mean()
     assert mean is not None
-    found = screen_outline(mean)
-    assert found is not None and iou(found, picture_box(0.8, shifts)) >= 0.9, (
-        found,
-        picture_box(0.8, shifts),
-    )
+    assert_outline(mean, 0.8, shifts)
 
 
 def test_pictures_without_a_filmed_screen_have_none() -> None:
     photo = cv2.resize(generated_photo(5), (W, H), interpolation=cv2.INTER_AREA)
-    assert screen_outline(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)) is None
+    assert outline_box(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)) is None
     frame = programme_frame((W, H), 3)
-    assert screen_outline(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)) is None
+    assert outline_box(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)) is None
     # a framed box of a fifth of the picture (an app's panel, a window in a programme) is no filmed screen
     small = frame.copy()
     small[60:140, 100:280] = daylight(2, (W, H))[60:140, 100:280]
     small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    assert inset_rectangle(small) is not None and screen_outline(small) is None
+    assert inset_rectangle(small) is not None and outline_box(small) is None
 
 
 def describer_of(filmed: np.ndarray) -> Describer:

@@ -16,9 +16,9 @@ one of its sides meets the set along a lasting edge (`inset.meets_set`): in a sh
 the part where people walk is not a picture inside the frame, and describing it alone would make the
 clip unlike its own copies. A repost over its own blurred fill is placed first, by its sharp band
 (`fill_band`, on the mean and on the sharpest each pixel has been); a filmed screen at an angle last,
-by its slanted outline (`screen_outline`), where nothing else placed the footage: its four corners
-are warped flat onto the region's box (`Geometry.corners`), so the screen's picture is described
-upright and whole.
+by its slanted outline (`screen_outline.screen_corners`), where nothing else placed the footage: its
+four corners are warped flat onto the region's box (`Geometry.corners`), so the screen's picture is
+described upright and whole.
 """
 
 from __future__ import annotations

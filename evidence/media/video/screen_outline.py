@@ -7,7 +7,7 @@ wall and bezel included, is then described, and the copy no longer looks like it
 outline still stands on the mean of the pictures (`inset.EdgeMean`): a closed band of strong edges
 where the wall meets the bezel and the bezel meets the picture.
 
-`screen_outline` traces the closed contours of the mean's edges (a luma step of `inset.STRONG`, as an
+`screen_corners` traces the closed contours of the mean's edges (a luma step of `inset.STRONG`, as an
 upright window's sides; where those give no outline, of `SOFT`, half as much: a screen filmed with a
 phone is a little out of focus and moves, so its sides can be soft steps on the mean), keeps those that
 a quadrilateral
@@ -16,10 +16,10 @@ each side at least `inset.MIN_SIDE` of the picture and leaning by at most `LEAN`
 whole covering `AREA` of the picture (a screen filmed to be seen fills much of the frame; a box of a
 page or an app's input field is smaller). Of those, the innermost one that still covers `NESTED` of the
 largest is the picture (the bezel's inner edge, or the page a screen shows between margins); its box
-runs through the middle of each pair of slanted sides. `screen_corners` gives the four corners too:
-the describer warps that quadrilateral flat (a perspective transform onto the box's size) instead of
-cutting the box, so the picture is described as it was shown, not leaning inside a box that takes in
-a wedge of bezel on one side and leaves out a wedge of picture on the other. On the filmed copies of
+runs through the middle of each pair of slanted sides. The describer warps the quadrilateral's four
+corners flat (a perspective transform onto the box's size) instead of cutting the box, so the picture
+is described as it was shown, not leaning inside a box that takes in a wedge of bezel on one side and
+leaves out a wedge of picture on the other. On the filmed copies of
 the four tune halves (`bench/dupes/picture_study.py screens`), the warped picture was closer to its
 source than the box in 39 of the 41 copies with an outline (mean similarity 0.605 -> 0.649).
 
@@ -53,7 +53,7 @@ import numpy.typing as npt
 from evidence.core.box import PICTURE_SHAPES, Box, Corners
 from evidence.media.video.inset import MIN_SIDE, STRONG
 
-__all__ = ["AREA", "FILLED", "LEAN", "NESTED", "SOFT", "screen_corners", "screen_outline"]
+__all__ = ["AREA", "FILLED", "LEAN", "NESTED", "SOFT", "screen_corners"]
 
 SOFT: Final = 15.0
 """A pixel is on the outline when its Sobel gradient / 4 (a luma step, 0..255) is at least this."""
@@ -72,16 +72,10 @@ NESTED: Final = 0.5
 _Quad = npt.NDArray[np.float64]
 
 
-def screen_outline(mean: npt.NDArray[Any]) -> Box | None:
-    """The box of a filmed screen's picture on `mean` (a grey picture, 0..255), or None."""
-    found = screen_corners(mean)
-    return None if found is None else found[0]
-
-
 def screen_corners(mean: npt.NDArray[Any]) -> tuple[Box, Corners] | None:
-    """`screen_outline`'s box and the four corners of the screen's picture it runs through, or None:
-    traced on the mean's strong edges (`inset.STRONG`) and, where they give none, on its soft ones
-    (`SOFT`)."""
+    """Where a filmed screen's picture is on `mean` (a grey picture, 0..255): the upright box through
+    the middle of its slanted sides and its four corners, or None. Traced on the mean's strong edges
+    (`inset.STRONG`) and, where they give none, on its soft ones (`SOFT`)."""
     import cv2
 
     h, w = mean.shape
