@@ -407,10 +407,7 @@ def test_a_compilation_piece_judged_on_the_stored_side_alone_needs_the_pictures_
     side's alone, which unrelated footage of the same kind (one city's streets) also shows. Below
     `strong_piece` the descriptors do not convince by themselves: the pictures decide."""
     q = query(8)
-    pairs = [
-        Pair(p.query, p.item_id, p.target_t, p.similarity, specificity=0.3, query_judged=False)
-        for p in copy_pairs(q, 5, 2, 4, 3.0, sim=similarity)
-    ]
+    pairs = _piece(q, 5, 2, 4, 3.0, similarity)
     found = match_descriptors(q, pairs, {5: stored(10)})
     if similarity >= DescriptorParams().strong_piece:
         assert [m.item_id for m in found] == [5] and found[0].via == ("sscd",)
