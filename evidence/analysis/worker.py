@@ -30,7 +30,8 @@ MAX_TIMEOUT = 7 * 24 * 3600.0
 lying header must not make the limit unbounded, nor larger than `poll` accepts: about 24.8 days)."""
 DEFAULT_MEMORY_MB = int(os.environ.get("EVIDENCE_ANALYSIS_MEMORY_MB", "6144"))
 STARTUP_TIMEOUT = 120.0
-# imported by the child before it says it is ready, so the first job does not pay for them
+# imported by the child before it says it is ready (and the descriptor model loaded and run once), so
+# the first job does not pay for them
 WARM_UP = (
     "evidence.analysis.jobs",
     "evidence.media.probe.dispatch",
@@ -194,14 +195,18 @@ def _serve(requests: Connection, replies: Connection, memory_mb: int) -> None:
     for module in WARM_UP:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
+    with contextlib.suppress(Exception):  # a missing model is reported by the job that needs it
+        importlib.import_module("evidence.media.sscd").warm_up()
     replies.send(("ready", None))
     while True:
         try:
             request = requests.recv()
         except (EOFError, KeyboardInterrupt):
-            return
+            request = None
         if request is None:
-            return
+            # the parent is done with us: nothing here is left to write, so skip tearing the
+            # interpreter and the model down (the parent waits for this exit)
+            os._exit(0)
         target, args = request
         try:
             module_name, _, func_name = target.partition(":")

@@ -54,7 +54,7 @@ def _insert_frames(
     ]
     if hashes:
         stmt = insert(FrameHash).returning(FrameHash.id, sort_by_parameter_order=True)
-        index_fingerprints(session, list(session.scalars(stmt, hashes)))
+        index_fingerprints(session, list(session.scalars(stmt, hashes)), fresh=True)  # unindexed above
     descriptors = [
         {"frame_id": frame_id, "item_id": item_id, **descriptor_row(d)}
         for frame_id, f in zip(ids, frames, strict=True)

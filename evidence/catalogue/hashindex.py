@@ -126,13 +126,15 @@ def band_values(value: bytes) -> list[int]:
 # --- building -------------------------------------------------------------------------------------
 
 
-def index_fingerprints(session: Session, fingerprint_ids: Sequence[int]) -> int:
+def index_fingerprints(session: Session, fingerprint_ids: Sequence[int], *, fresh: bool = False) -> int:
     """Index these fingerprint rows (those of an indexed algorithm and variant, and informative);
-    return the number of band rows added. Rows already indexed are replaced, so a repeat is harmless."""
+    return the number of band rows added. Rows already indexed are replaced, so a repeat is harmless;
+    `fresh` rows (just inserted, after their item's band rows were removed) have none to replace."""
     ids = sorted(set(fingerprint_ids))
     added = 0
     for chunk in _chunks(ids, _ID_CHUNK):
-        _delete_bands(session, FrameHash.id.in_(chunk))
+        if not fresh:
+            _delete_bands(session, FrameHash.id.in_(chunk))
         added += _insert_bands(session, FrameHash.id.in_(chunk))
     return added
 

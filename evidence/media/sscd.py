@@ -65,6 +65,12 @@ def _session() -> Any:
     return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
+def warm_up() -> None:
+    """Load the model and run it once, so that the first pictures described do not wait for it (the
+    analysis worker calls this while it waits for its first job)."""
+    describe([np.zeros((SHORT_SIDE, SHORT_SIDE, 3), dtype=np.uint8)])
+
+
 def input_size(width: int, height: int) -> tuple[int, int]:
     """The (width, height) a picture of this size is reduced (or enlarged) to before describing it."""
     scale = SHORT_SIDE / max(1, min(width, height))

@@ -7,6 +7,7 @@ import io
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +43,7 @@ from evidence.media.image.analyse import (
     normalise,
 )
 from evidence.media.pdq import pdq_from_rgb
+from evidence.media.video.borders import percentiles_1_99
 
 SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "media" / "pdq").resolve()
 needs_shared = pytest.mark.skipif(
@@ -468,6 +470,22 @@ def test_flat_judges_luma_spread() -> None:
     assert is_flat(np.zeros((0, 5), dtype=np.uint8))
     assert not is_flat(luma_of(card()))
     assert not analyse_rgb(card()).flat and analyse_rgb(card()).informative
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_flat_spread_is_numpys_percentiles_exactly(dtype: type[np.unsignedinteger[Any]]) -> None:
+    # is_flat's own 1st/99th percentiles must be np.percentile's to the last bit, so that no frame's
+    # `flat` (never match evidence) changes with the faster computation
+    rng = np.random.default_rng(5)
+    top = np.iinfo(dtype).max + 1
+    for size in (4096, 4096, 1, 2, 3, 99, 100, 101, 257):
+        for _ in range(60):
+            spread = int(rng.integers(1, top))
+            base = int(rng.integers(0, top - spread + 1))
+            values = (base + rng.integers(0, spread, size)).astype(dtype)
+            if rng.random() < 0.3:  # a few outliers on a flat field, the case the percentiles are for
+                values[rng.random(size) < 0.02] = rng.integers(0, top)
+            assert percentiles_1_99(values) == tuple(float(v) for v in np.percentile(values, (1, 99)))
 
 
 def test_low_quality_is_not_informative() -> None:

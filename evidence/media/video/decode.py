@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from fractions import Fraction
@@ -36,6 +37,7 @@ from evidence.media.probe.sniff import SNIFF_BYTES, sniff
 from evidence.media.video.grid_decoding import FrameNumbers
 
 __all__ = [
+    "CONVERTING",
     "MAX_FRAME_PIXELS",
     "MediaError",
     "check_frame_size",
@@ -55,6 +57,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Plane = npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
+
+CONVERTING: Final = threading.Lock()
+"""Held while PyAV scales or converts a decoded frame that another thread may convert too (the pass
+makes a frame's described picture on the describing thread, a keyframe's thumbnail on its own): two
+conversions of one frame at once hang or crash the scaler, of different frames they are safe."""
 
 _PLANAR_8: Final = frozenset(
     {

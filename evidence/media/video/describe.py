@@ -39,6 +39,7 @@ from evidence.media import sscd
 from evidence.media.image.geometry import centred_bars
 from evidence.media.video.borders import is_flat
 from evidence.media.video.decode import (
+    CONVERTING,
     iter_frames,
     open_video,
     seconds,
@@ -84,7 +85,8 @@ class Geometry:
         short = min(part.w, part.h) if part is not None else min(upright_w, upright_h)
         scale = min(1.0, sscd.SHORT_SIDE / max(1, short))
         w, h = max(2, round(self.width * scale)), max(2, round(self.height * scale))
-        rgb = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
+        with CONVERTING:
+            rgb = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
         sx, sy = w / self.width, h / self.height
         picture = upright(np.ascontiguousarray(crop.scaled(sx, sy).crop(rgb)), self.turns)
         if part is None:
@@ -106,14 +108,25 @@ class Describer:
 
     def __init__(self, geometry: Geometry, *, variant: str = "canonical", track_motion: bool = False) -> None:
         self.geometry, self.variant, self.track_motion = geometry, variant, track_motion
-        self.pending: list[tuple[int, Fraction, U8, U8]] = []  # index, time, picture, its grey
+        self.pending: list[tuple[int, Fraction, Future[tuple[U8, U8]]]] = []  # index, time, picture, grey
         self.running: deque[Future[list[DescribedFrame]]] = deque()  # batches handed to the thread
         self.pool: ThreadPoolExecutor | None = None
         self.motion: MotionAccumulator | None = None
         self.edges = EdgeMean() if track_motion else None
 
     def add(self, index: int, t: Fraction, frame: Any) -> list[DescribedFrame]:
-        """Queue a frame; returns the described frames of the batches finished so far."""
+        """Queue a frame; returns the described frames of the batches finished so far. The picture is
+        made on the describing thread too (the scaler and the motion bookkeeping run without the
+        decode pass), in the order the frames came."""
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="describe")
+        self.pending.append((index, t, self.pool.submit(self._picture, frame)))  # the frame goes at once
+        if len(self.pending) >= sscd.BATCH:
+            self._start()
+        return self._finished(keep=IN_FLIGHT)
+
+    def _picture(self, frame: Any) -> tuple[U8, U8]:
+        """The described picture of a frame and its grey; folds it into the motion and the mean."""
         picture = self.geometry.picture(frame)
         if self.track_motion:
             if self.motion is None:
@@ -126,10 +139,7 @@ class Describer:
         if bars is not None:
             picture = self._inside(bars, picture.shape[1], frame)
             grey = _grey(picture)
-        self.pending.append((index, t, picture, grey))
-        if len(self.pending) >= sscd.BATCH:
-            self._start()
-        return self._finished(keep=IN_FLIGHT)
+        return picture, grey
 
     def _inside(self, bars: Box, width: int, frame: Any) -> U8:
         """The picture between this frame's own bars (`centred_bars` on the described picture, `width`
@@ -172,8 +182,7 @@ class Describer:
         pending, self.pending = self.pending, []
         if not pending:
             return
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(1, thread_name_prefix="describe")
+        assert self.pool is not None  # made by the first `add`
         self.running.append(self.pool.submit(self._describe, pending))
 
     def _finished(self, *, keep: int) -> list[DescribedFrame]:
@@ -194,11 +203,13 @@ class Describer:
             self.pool = None
         self.running.clear()
 
-    def _describe(self, pending: list[tuple[int, Fraction, U8, U8]]) -> list[DescribedFrame]:
-        vectors = sscd.describe([p for _, _, p, _ in pending])
+    def _describe(self, pending: list[tuple[int, Fraction, Future[tuple[U8, U8]]]]) -> list[DescribedFrame]:
+        # the pictures were queued on this thread before this batch: they are made (or failed) by now
+        pictures = [made.result() for _, _, made in pending]
+        vectors = sscd.describe([picture for picture, _ in pictures])
         return [
             DescribedFrame(index, t, self.variant, sscd.pack(v), is_flat(grey))
-            for (index, t, _, grey), v in zip(pending, vectors, strict=True)
+            for (index, t, _), (_, grey), v in zip(pending, pictures, vectors, strict=True)
         ]
 
 

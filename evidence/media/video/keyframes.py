@@ -30,6 +30,8 @@ from typing import Any, Final, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from evidence.media.video.decode import CONVERTING
+
 __all__ = [
     "DEFAULT_MIN_SHOT",
     "DEFAULT_SCENE_THRESHOLD",
@@ -176,7 +178,8 @@ def thumbnail_jpeg(frame: Any, quarter_turns: int) -> bytes:
     scale = min(1.0, THUMB_WIDTH / width)
     out_w, out_h = max(1, round(width * scale)), max(1, round(height * scale))
     stored_w, stored_h = (out_h, out_w) if turned else (out_w, out_h)
-    rgb = frame.reformat(stored_w, stored_h, "rgb24", interpolation="AREA").to_ndarray()
+    with CONVERTING:  # the describing thread may be making this frame's picture
+        rgb = frame.reformat(stored_w, stored_h, "rgb24", interpolation="AREA").to_ndarray()
     upright = np.ascontiguousarray(np.rot90(rgb, quarter_turns)[:, :, ::-1])  # BGR for OpenCV
     ok, encoded = cv2.imencode(".jpg", upright, [cv2.IMWRITE_JPEG_QUALITY, THUMB_QUALITY])
     if not ok:
