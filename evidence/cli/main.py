@@ -35,9 +35,8 @@ def _leave(code: object) -> NoReturn:
         status = 1
     else:
         status = code if isinstance(code, int) else (0 if code is None else 1)
-    for thread in threading.enumerate():  # as the interpreter would: wait for the non-daemon threads
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
+    threading._shutdown()  # type: ignore[attr-defined]  # what the interpreter does first: stop the
+    # executors' threads and wait for every non-daemon thread
     atexit._run_exitfuncs()  # logging's shutdown, weakref finalizers (temporary folders), ...
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -110,6 +110,7 @@ class Describer:
         self.geometry, self.variant, self.track_motion = geometry, variant, track_motion
         self.pending: list[tuple[int, Fraction, Future[tuple[U8, U8]]]] = []  # index, time, picture, grey
         self.running: deque[Future[list[DescribedFrame]]] = deque()  # batches handed to the thread
+        self.unmade: deque[Future[tuple[U8, U8]]] = deque()  # pictures asked for, perhaps not made yet
         self.pool: ThreadPoolExecutor | None = None
         self.motion: MotionAccumulator | None = None
         self.edges = EdgeMean() if track_motion else None
@@ -120,7 +121,15 @@ class Describer:
         decode pass), in the order the frames came."""
         if self.pool is None:
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="describe")
-        self.pending.append((index, t, self.pool.submit(self._picture, frame)))  # the frame goes at once
+        made = self.pool.submit(self._picture, frame)
+        self.pending.append((index, t, made))
+        self.unmade.append(made)
+        try:
+            while self.unmade and (self.unmade[0].done() or len(self.unmade) > sscd.BATCH):
+                self.unmade.popleft().result()  # at most a batch of decoded frames waits for its picture
+        except BaseException:
+            self._close()
+            raise
         if len(self.pending) >= sscd.BATCH:
             self._start()
         return self._finished(keep=IN_FLIGHT)
@@ -202,6 +211,7 @@ class Describer:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
         self.running.clear()
+        self.unmade.clear()
 
     def _describe(self, pending: list[tuple[int, Fraction, Future[tuple[U8, U8]]]]) -> list[DescribedFrame]:
         # the pictures were queued on this thread before this batch: they are made (or failed) by now
