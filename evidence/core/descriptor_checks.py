@@ -96,9 +96,10 @@ class Checks:
         if frames:
             self.ledger.sure[self.ledger.group(self.item_id)].append(_extent(frames))
 
-    def take_piece(self, frames: Sequence[tuple[float, float]]) -> bool:
-        """Whether a piece the descriptors alone find (`strong_piece`) is taken without its pictures:
-        not where another group's footage is known to be (a stretch shows one footage at a time)."""
+    def take_alone(self, frames: Sequence[tuple[float, float]]) -> bool:
+        """Whether a run the descriptors alone find (specific, or a piece from `strong_piece` on) is
+        taken without its pictures: not where another group's footage is known to be (a stretch shows
+        one footage at a time)."""
         if not frames:
             return False
         lo, hi = _extent(self._chosen(frames))
@@ -108,7 +109,7 @@ class Checks:
         return True
 
     def doubted(self) -> bool:
-        """Whether a piece taken on the descriptors alone lies where another group's footage is now
+        """Whether a run taken on the descriptors alone lies where another group's footage is now
         known to be (found after this candidate was looked at): it is looked at again."""
         return any(self._elsewhere(lo, hi) for lo, hi in self.pieces)
 

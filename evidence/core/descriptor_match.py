@@ -26,9 +26,10 @@ scene point for point, one plane mapped onto the other (a crop, a zoom, a rotati
 picture inside a picture, a filmed screen), which unrelated look-alike footage does not. A run whose
 frame pairs mostly map (`checks` pairs, at least `mapped` of them with `inliers` matching points)
 counts as convincing, and a match with such a run joins clusters. A stretch of the query shows one
-footage at a time: a 2 s piece that the descriptors alone would take (`strong_piece`) is checked on its
-pictures too where another group's pictures mapped or its frames were all but identical, since one
-renderer's streets or one city's night reach that level against each other's pieces.
+footage at a time: a run that the descriptors alone would take (specific, or a 2 s piece from
+`strong_piece` on) is checked on its pictures too where another group's pictures mapped or its frames
+were all but identical, since one renderer's streets or one city's night reach that level against each
+other's pieces; only frames all but identical (`strong_flat`) are taken anywhere on their own word.
 
 The shares, the classification (duplicate, excerpt-of, contains, partial) and the query frames that are
 "common" (they resemble many unrelated items: black, a bumper, a channel ident) follow the PDQ rule in
@@ -222,9 +223,9 @@ def _match_one(
             if said is Evidence.SURE:
                 checked.vouch(frames)
             # a stretch shows one footage at a time: where another group's pictures mapped (or its
-            # frames are all but identical), a piece the descriptors alone found is checked too
-            alone = said in (Evidence.SURE, Evidence.SPECIFIC) or (
-                said is Evidence.PIECE and checked.take_piece(frames)
+            # frames are all but identical), a run the descriptors alone found is checked too
+            alone = said is Evidence.SURE or (
+                said in (Evidence.SPECIFIC, Evidence.PIECE) and checked.take_alone(frames)
             )
             if alone or checked.run(line.speed, line.offset, frames):
                 found.append((segment, rows))

@@ -545,3 +545,25 @@ def test_a_piece_is_checked_where_another_footage_is_all_but_identical() -> None
     found = match_descriptors(q, pairs, {source: stored(10), look_alike: stored(10)}, verify=check)
     assert [m.item_id for m in found] == [source] and found[0].via == ("sscd",)
     assert [item for item, _ in check.calls] == [look_alike]
+
+
+def test_a_specific_look_alike_run_is_checked_where_another_footage_is_known() -> None:
+    """One stretch shows one footage also when the look-alike's run is specific on both sides (no cut
+    between a compilation's filler and its piece, so the query side could judge it): where the source's
+    frames are all but identical, or its pictures mapped, the look-alike is checked on its pictures and
+    dropped; with no other footage there, the same run is taken on the descriptors' word."""
+    q = query(10)
+    source, look_alike = 1, 2
+    specific = [
+        Pair(p.query, p.item_id, p.target_t, p.similarity, specificity=0.3)
+        for p in copy_pairs(q, look_alike, 2, 5, 6.0, sim=0.75)
+    ]
+    times = {source: stored(10), look_alike: stored(10)}
+    for source_pairs, pictures in (
+        (copy_pairs(q, source, 2, 5, 3.0, sim=0.99), {look_alike: 4}),  # all but identical: no check
+        (_piece(q, source, 2, 5, 3.0, 0.6), {source: 150, look_alike: 4}),  # its pictures mapped
+    ):
+        found = match_descriptors(q, source_pairs + specific, times, verify=Pictures(pictures))
+        assert [m.item_id for m in found] == [source]
+    [alone] = match_descriptors(q, specific, {look_alike: stored(10)}, verify=Pictures({look_alike: 4}))
+    assert alone.item_id == look_alike and alone.via == ("sscd",)
