@@ -89,7 +89,7 @@ class Checks:
         self.any_mapped = False
         self.defer = defer  # a run within a stretch another group's pictures explain waits (not mapped)
         self.deferred = False  # such a run was met
-        self.pieces: list[tuple[float, float]] = []  # checked moments of pieces taken on descriptors alone
+        self.taken: list[tuple[float, float]] = []  # checked moments of runs taken on the descriptors alone
 
     def vouch(self, frames: Sequence[tuple[float, float]]) -> None:
         """A run all but identical to the query: its stretch shows this group's footage."""
@@ -105,13 +105,13 @@ class Checks:
         lo, hi = _extent(self._chosen(frames))
         if self._elsewhere(lo, hi):
             return False
-        self.pieces.append((lo, hi))
+        self.taken.append((lo, hi))
         return True
 
     def doubted(self) -> bool:
         """Whether a run taken on the descriptors alone lies where another group's footage is now
         known to be (found after this candidate was looked at): it is looked at again."""
-        return any(self._elsewhere(lo, hi) for lo, hi in self.pieces)
+        return any(self._elsewhere(lo, hi) for lo, hi in self.taken)
 
     def _elsewhere(self, lo: float, hi: float) -> bool:
         return self.ledger.elsewhere(self.ledger.group(self.item_id), lo, hi, self.params.tolerance)
