@@ -51,12 +51,22 @@ FAMILIES: Final = ("handheld", "static", "screen", "night", "text")
 PER_FAMILY: Final = 6
 HALVES: Final = ("tune", "held-out")
 SPLIT_SEED: Final = 20261211
-EXTRA_TUNES: Final = {"tune2": (6, 7, 8), "tune3": (9, 10, 11), "tune4": (12, 13, 14)}
-"""More tune halves (`--half tune2`, `tune3`, `tune4`): 15 more sources each (these indices of each
-family), with edit parameters, news programme and channel graphics of their own, generated into a
-folder of their own (`cache_of`) so that the two halves above stay byte for byte as they are. The first
-run of each measured the matcher on footage it had never seen; after that it is tuning data, like
-`tune`."""
+EXTRA_TUNES: Final = {
+    "tune2": (6, 7, 8),
+    "tune3": (9, 10, 11),
+    "tune4": (12, 13, 14),
+    "tune5": (15, 16, 17),
+}
+"""More tune halves (`--half tune2` ... `tune5`): 15 more sources each (these indices of each family),
+with edit parameters, news programme and channel graphics of their own, generated into a folder of
+their own (`cache_of`) so that the two halves above stay byte for byte as they are. The first run of
+each measured the matcher on footage it had never seen; after that it is tuning data, like `tune`.
+`tune5`'s edit-parameter seed was drawn with Python's `secrets`, and so are its portrait sources
+(`DRAWN_PORTRAITS`); its first, blind run (under the name `held-out2`, twentieth slice) is in
+`README.md`."""
+DRAWN_PORTRAITS: Final = {"tune5": 969029116}
+"""Halves whose portrait sources are drawn (each source one in five, from this seed) rather than listed
+in `PORTRAITS`."""
 TUNE_HALVES: Final = ("tune", *EXTRA_TUNES)
 """Every half rules may be tuned on (studies look at these only, never at the held-out half)."""
 
@@ -123,9 +133,11 @@ def split() -> dict[str, str]:
 def source_specs(extra: str | None = None) -> list[Spec]:
     """The sources of the two halves, or those of the `extra` tune half (one of `EXTRA_TUNES`)."""
     out = []
+    drawn = np.random.default_rng(DRAWN_PORTRAITS[extra]) if extra in DRAWN_PORTRAITS else None
     for f, family in enumerate(FAMILIES):
         for index in EXTRA_TUNES[extra] if extra else range(PER_FAMILY):
-            size = PORTRAIT if (family, index) in PORTRAITS else SIZE
+            portrait = (family, index) in PORTRAITS if drawn is None else bool(drawn.random() < 0.2)
+            size = PORTRAIT if portrait else SIZE
             photo = PHOTO_WORLDS.get((family, index), "")
             out.append(Spec(f"{family}{index}", family, index, 1000 + 100 * f + index, size, photo=photo))
     return out
