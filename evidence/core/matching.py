@@ -38,7 +38,7 @@ from evidence.core.query import QueryTable
 from evidence.core.verdicts import classify, per_candidate
 
 PDQ_MATCHER = "pdq-offset-2"
-MATCHER_VERSION = "pdq-offset-2+sscd-points-14"
+MATCHER_VERSION = "pdq-offset-2+sscd-points-15"
 """What made a suggested relation: this rule on PDQ hashes and `core.descriptor_match` on descriptors.
 A relation suggested by another version is re-scored when its items are analysed again."""
 
@@ -122,6 +122,8 @@ class ItemMatch:
     # a descriptor match suggested as `partial` for want of a picture check that confirms it: what it
     # would be, confirmed (`core.merge.vouched`: PDQ on the same alignment confirms it too)
     unconfirmed: RelationKind | None = None
+    # the closest hit of a whole-picture hash (not a quarter's), where any counted
+    whole_distance: int | None = None
 
 
 def still_match(
@@ -273,6 +275,7 @@ def _match_one(
         closest=closest,
         matched_frames=len(matched_targets),
         via=tuple(sorted({a.hit.via for a in chosen})),
+        whole_distance=min((a.hit.distance for a in chosen if a.hit.via not in REGIONS), default=None),
     )
 
 

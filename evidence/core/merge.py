@@ -38,11 +38,25 @@ def corroborated(
     resembling = {i for i, value in resemblance.items() if value >= CORROBORATES}
     out = []
     for m in by_pdq:
-        if not set(m.via) <= REGIONS or m.item_id not in described or m.item_id in found:
+        via = pdq_evidence(m)
+        if not via <= REGIONS or m.item_id not in described or m.item_id in found:
             out.append(m)
         elif m.item_id in resembling:
-            out.append(m if len(m.via) > 1 else replace(m, classification=RelationKind.PARTIAL))
+            out.append(m if len(via) > 1 else replace(m, classification=RelationKind.PARTIAL))
     return out
+
+
+CLOSE = 16
+"""The PDQ distance (bits) within which a whole-picture hash vouches for a match of its own; beside a
+quarter that matches, a whole picture that agrees only more loosely is the quarter's match."""
+
+
+def pdq_evidence(m: ItemMatch) -> set[str]:
+    """The hashes a PDQ match stands on: its quarters alone where its whole-picture hits are loose."""
+    regions = set(m.via) & REGIONS
+    if not regions or m.whole_distance is None or m.whole_distance <= CLOSE:
+        return set(m.via)
+    return regions
 
 
 VOUCHES = 3.0

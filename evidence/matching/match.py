@@ -36,7 +36,7 @@ from evidence.core.matching import (
     match_items,
     still_match,
 )
-from evidence.core.merge import corroborated, merge_matches, vouched
+from evidence.core.merge import corroborated, merge_matches, pdq_evidence, vouched
 from evidence.core.offset_range import offset_range
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
@@ -73,7 +73,7 @@ def lookup(
     check = None if pictures is None else PictureCheck(session, pictures)
     by_descriptor, resemblance = _lookup_descriptors(session, descriptors, excluded, check)
     if descriptors:
-        quarters_only = [m.item_id for m in by_pdq if set(m.via) <= REGIONS]
+        quarters_only = [m.item_id for m in by_pdq if pdq_evidence(m) <= REGIONS]
         described = descriptor_index.described_items(session, quarters_only)
         by_pdq = corroborated(by_pdq, by_descriptor, resemblance, described)
         by_descriptor = vouched(by_pdq, by_descriptor, DescriptorParams().tolerance)

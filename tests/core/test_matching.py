@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from evidence.core.frames import QueryRecord
 from evidence.core.matching import FrameHit, MatchParams, Target, match_items
@@ -191,3 +192,18 @@ def test_a_copy_that_runs_past_the_last_stored_frame_shows_the_whole_clip() -> N
     stored = tuple((float(t), (("canonical", base),)) for t in range(3))
     [m] = match_items(frames, hits, {4: Target(4, stored, duration=2.9)})
     assert m.classification == "contains" and m.target_share >= 0.95
+
+
+def test_a_match_records_how_close_its_whole_picture_hashes_came() -> None:
+    """Beside a quarter that matches closely (a channel's bar over two clips), the whole picture's hits
+    are kept apart: how close the closest of them came is what says whether they vouch on their own."""
+    frames = _query(10)
+    quarter = [replace(h, distance=2, via="bottom-right") for h in _aligned_hits(frames, 5, 0.0, 0, 10, 10)]
+    whole = [replace(h, distance=28) for h in _aligned_hits(frames, 5, 0.0, 0, 10, 10)[::3]]
+    target = Target(
+        5, tuple((float(t), (("canonical", bytes(32)), ("bottom-right", bytes(32)))) for t in range(10))
+    )
+    [m] = match_items(frames, quarter + whole, {5: target})
+    assert set(m.via) == {"bottom-right", "canonical"} and m.whole_distance == 28
+    [m] = match_items(frames, quarter, {5: target})
+    assert m.via == ("bottom-right",) and m.whole_distance is None

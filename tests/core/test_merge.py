@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from evidence.core.matching import ItemMatch, Segment
-from evidence.core.merge import CORROBORATES, VOUCHES, corroborated, merge_matches, vouched
+from evidence.core.merge import CLOSE, CORROBORATES, VOUCHES, corroborated, merge_matches, vouched
 from evidence.core.names import RelationKind
 
 
@@ -62,6 +62,27 @@ def test_one_quarter_alone_is_suggested_as_partial_unless_the_descriptors_found_
         3: RelationKind.DUPLICATE,  # the whole picture
         4: RelationKind.DUPLICATE,  # the descriptors saw the copy too
     }
+
+
+def test_a_whole_picture_that_agrees_only_loosely_beside_a_quarter_is_the_quarters_match() -> None:
+    """Two unrelated document decks under one channel's logo and bar: the bar's quarter 2 bits apart,
+    the pages (lines of type PDQ cannot read) 28 bits, within the threshold; the descriptors rate them
+    alike (the same graphics, the same page layout) but found no copy (the picture check refused it).
+    A whole picture that agrees closely still stands on its own."""
+    loose = replace(_pdq(1, "bottom-right", "canonical"), whole_distance=CLOSE + 12)
+    close = replace(_pdq(2, "bottom-right", "canonical"), whole_distance=CLOSE - 10)
+    found_too = replace(_pdq(3, "bottom-right", "canonical"), whole_distance=CLOSE + 12)
+    two_quarters = replace(_pdq(4, "bottom-right", "bottom-left", "canonical"), whole_distance=CLOSE + 12)
+    alike = dict.fromkeys((1, 2, 3, 4), CORROBORATES + 0.2)
+    kinds = _kinds(corroborated([loose, close, found_too, two_quarters], [_pdq(3)], alike, {1, 2, 3, 4}))
+    assert kinds == {
+        1: RelationKind.PARTIAL,
+        2: RelationKind.DUPLICATE,
+        3: RelationKind.DUPLICATE,
+        4: RelationKind.DUPLICATE,
+    }
+    unlike = dict.fromkeys((1, 2), CORROBORATES - 0.1)
+    assert _kinds(corroborated([loose, close], [], unlike, {1, 2})) == {2: RelationKind.DUPLICATE}
 
 
 def test_quarters_the_descriptors_see_no_likeness_in_are_dropped_and_undescribed_items_keep_pdq() -> None:
