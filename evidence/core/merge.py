@@ -33,7 +33,8 @@ def corroborated(
     described, the descriptors must see a likeness too. On one quarter alone (three quarters of the
     pictures differ), two clips in one programme frame with its ticker, or two slides under one
     channel's logo and bar, look as alike as a copy under a large logo does to its source: unless the
-    descriptors found the match too, it is suggested as `partial` and joins no cluster."""
+    descriptors found the match too, it is suggested as `partial` and joins no cluster. A match whose
+    whole-picture hits are all loose beside a quarter's counts as one on its quarters (`pdq_evidence`)."""
     found = {m.item_id for m in by_descriptor}
     resembling = {i for i, value in resemblance.items() if value >= CORROBORATES}
     out = []
