@@ -155,7 +155,7 @@ def main() -> None:
     )
     parser.add_argument("study", choices=("screens", "levels"))
     parser.add_argument(
-        "--half", action="append", choices=TUNE_HALVES, help="a tune half (default: all four)"
+        "--half", action="append", choices=TUNE_HALVES, help="a tune half (default: every one)"
     )
     args = parser.parse_args()
     halves = args.half or list(TUNE_HALVES)

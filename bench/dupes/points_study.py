@@ -105,7 +105,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--half", action="append", choices=TUNE_HALVES, help="a tune half (default: all four)"
+        "--half", action="append", choices=TUNE_HALVES, help="a tune half (default: every one)"
     )
     args = parser.parse_args()
     pictures, rows = Pictures(), []

@@ -56,15 +56,16 @@ EXTRA_TUNES: Final = {
     "tune3": (9, 10, 11),
     "tune4": (12, 13, 14),
     "tune5": (15, 16, 17),
+    "tune6": (18, 19, 20),
 }
-"""More tune halves (`--half tune2` ... `tune5`): 15 more sources each (these indices of each family),
+"""More tune halves (`--half tune2` ... `tune6`): 15 more sources each (these indices of each family),
 with edit parameters, news programme and channel graphics of their own, generated into a folder of
 their own (`cache_of`) so that the two halves above stay byte for byte as they are. The first run of
 each measured the matcher on footage it had never seen; after that it is tuning data, like `tune`.
-`tune5`'s edit-parameter seed was drawn with Python's `secrets`, and so are its portrait sources
-(`DRAWN_PORTRAITS`); its first, blind run (under the name `held-out2`, twentieth slice) is in
-`README.md`."""
-DRAWN_PORTRAITS: Final = {"tune5": 969029116}
+`tune5`'s and `tune6`'s edit-parameter seeds were drawn with Python's `secrets`, and so are their
+portrait sources (`DRAWN_PORTRAITS`); their first, blind runs (under the names `held-out2`, twentieth
+slice, and `held-out3`, twenty-first) are in `README.md`."""
+DRAWN_PORTRAITS: Final = {"tune5": 969029116, "tune6": 1564613851}
 """Halves whose portrait sources are drawn (each source one in five, from this seed) rather than listed
 in `PORTRAITS`."""
 TUNE_HALVES: Final = ("tune", *EXTRA_TUNES)
@@ -493,8 +494,10 @@ def film(
 
 
 def _cuts(rng: np.random.Generator, total: int, shots: int, shortest: int) -> list[int]:
-    """Shot lengths in frames summing to `total`, none shorter than `shortest`."""
-    shots = max(1, min(shots, total // shortest))
+    """Shot lengths in frames summing to `total`, none shorter than `shortest`. The cuts are drawn below
+    `total - shortest`, so `shots` shots need one frame more than `shots * shortest` (one fewer shot
+    where `total` is an exact multiple: the draw never ended there)."""
+    shots = max(1, min(shots, (total - 1) // shortest))
     if shots == 1:
         return [total]
     while True:

@@ -54,6 +54,7 @@ PARAM_SEED: Final = {
     "tune3": 6247,
     "tune4": 2574,
     "tune5": 6277,
+    "tune6": 5790,
 }
 """The edit-parameter streams: held-out copies never share draws with tuned ones."""
 COMPILATIONS_PER_HALF: Final = 5
