@@ -12,7 +12,8 @@ pairwise, then `evidence match FILE --json` each compilation.
   must not share a cluster with anything;
 - printed per half: pairwise precision and recall; per edit family the recall over its related pairs,
   the share of its copies clustered with their source, the precision of the pairs it is in and how
-  `add` classified the copy against its source; the same per content family; each compilation piece
+  `add` classified the copy against its source; the same per content family; the copies outside
+  their source's cluster (`strays`, also in the JSON); each compilation piece
   (found as `partial`/`contains`, a segment at the right place, offset within `OFFSET_TOLERANCE`, or
   the true offset within the range of offsets the segment says its pictures fit: a still stretch).
 
@@ -299,6 +300,7 @@ def run_half(suite: Suite, half: str, *, dry_run: bool, keep: Path | None) -> tu
         strangers_of[comp_id] = strangers
     targets(score, truth, clusters, strangers_of)
     detail = {
+        "strays": strays(truth, clusters),
         "false_pair_kinds": [false_kind(truth, p) for p in score.false_pairs],
         "timings_s": timings,
         "classification_by_add": {k: dict(v) for k, v in kinds.items()},
@@ -306,6 +308,16 @@ def run_half(suite: Suite, half: str, *, dry_run: bool, keep: Path | None) -> tu
         "clusters": clusters,
     }
     return score, detail
+
+
+def strays(truth: GroundTruth, clusters: list[list[str]]) -> list[str]:
+    """The single-source copies outside their source's cluster (in another one or in none)."""
+    cluster_of = {clip: i for i, c in enumerate(clusters) for clip in c}
+    return sorted(
+        copy
+        for copy, source in truth.source_of.items()
+        if copy not in cluster_of or cluster_of[copy] != cluster_of.get(source)
+    )
 
 
 def false_kind(truth: GroundTruth, pair: Pair) -> str:
@@ -402,6 +414,9 @@ def report(half: str, score: Score, detail: dict[str, Any], truth_size: str) -> 
     print(f"\n{'content family':<18}{'recall':>7}{'':>7}{'prec':>7}")
     for name, row in score.per_content.items():
         print(f"{name:<18}{_fmt(row['recall']):>7}{'':>7}{_fmt(row['precision']):>7}")
+    stray = detail["strays"]
+    listed = f" ({', '.join(stray)})" if stray else ""
+    print(f"\ncopies outside their source's cluster: {len(stray)}{listed}")
     print("\ncompilation pieces")
     for p in score.pieces:
         print(
