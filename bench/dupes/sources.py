@@ -496,7 +496,7 @@ def film(
 def _cuts(rng: np.random.Generator, total: int, shots: int, shortest: int) -> list[int]:
     """Shot lengths in frames summing to `total`, none shorter than `shortest`. The cuts are drawn below
     `total - shortest`, so `shots` shots need one frame more than `shots * shortest` (one fewer shot
-    where `total` is an exact multiple: the draw never ended there)."""
+    where `total` is an exact multiple: no draw could succeed there)."""
     shots = max(1, min(shots, (total - 1) // shortest))
     if shots == 1:
         return [total]
