@@ -5,7 +5,7 @@ descriptors, one a second) and the suite's ground truth; prints the distribution
 (a copy and its source) and for unrelated pairs (a copy and every other source of its content family),
 so thresholds can be chosen on the tune half and checked, never tuned, on the held-out half.
 
-    .venv/bin/python bench/dupes/descriptor_study.py /tmp/keep/tune tune
+    .venv/bin/python bench/dupes/descriptor_study.py /tmp/keep/tune tune [--content night]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from sources import EXTRA_TUNES, FAMILIES, HALVES, cache_of
 from sqlalchemy import select
 
 from evidence.catalogue.descriptors import descriptors_of
@@ -25,9 +26,6 @@ from evidence.catalogue.models import Acquisition
 from evidence.core.descriptor_match import DescriptorParams
 from evidence.core.descriptor_pairs import pairs_of
 from evidence.media import sscd
-
-HERE = Path(__file__).resolve().parent
-
 
 Described = tuple[list[float], np.ndarray]
 
@@ -49,9 +47,10 @@ def stats(query: Described, target: Described) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("catalogue", type=Path, help="a half's kept catalogue folder (holds .evidence/)")
-    parser.add_argument("half", choices=("tune", "held-out"))
+    parser.add_argument("half", choices=(*HALVES, *EXTRA_TUNES))
+    parser.add_argument("--content", choices=FAMILIES, help="only copies of sources of this content family")
     args = parser.parse_args()
-    suite = json.loads((HERE.parent / ".cache" / "dupes" / "v3" / "suite.json").read_text())
+    suite = json.loads((cache_of(args.half) / "suite.json").read_text())
     half = suite["halves"][args.half] if "halves" in suite else suite[args.half]
     db = Database(f"sqlite:///{args.catalogue / '.evidence' / 'catalogue.sqlite'}")
     with db.read() as session:
@@ -67,6 +66,8 @@ def main() -> int:
         if len(sources) != 1 or copy["clip"] not in names:
             continue
         (source,) = sources
+        if args.content and family_of[source] != args.content:
+            continue
         query = described[names[copy["clip"]]]
         true[copy["transform"]].append(stats(query, described[names[source]]))
         for other, family in family_of.items():
