@@ -88,6 +88,7 @@ class Score:
     false_pairs: list[Pair]
     per_edit: dict[str, dict[str, Any]]
     per_content: dict[str, dict[str, Any]]
+    strays: list[str] = field(default_factory=list)  # single-source copies outside their source's cluster
     pieces: list[dict[str, Any]] = field(default_factory=list)
     checks: list[tuple[bool, str]] = field(default_factory=list)
 
@@ -114,9 +115,10 @@ def score_clusters(truth: GroundTruth, clusters: Iterable[Sequence[str]]) -> Sco
         return out
 
     per_edit = breakdown(truth.edit_of, FAMILIES_OF_EDITS)
+    with_source = {c for c, s in truth.source_of.items() if frozenset((c, s)) in predicted}
     for edit in FAMILIES_OF_EDITS:
         copies = [c for c, e in truth.edit_of.items() if e == edit and c in truth.source_of]
-        joined = sum(frozenset((c, truth.source_of[c])) in predicted for c in copies)
+        joined = sum(c in with_source for c in copies)
         per_edit[edit] |= {"with_source": _ratio(joined, len(copies)), "copies": len(copies)}
     return Score(
         precision=len(hits) / len(predicted) if predicted else 1.0,
@@ -126,6 +128,7 @@ def score_clusters(truth: GroundTruth, clusters: Iterable[Sequence[str]]) -> Sco
         false_pairs=sorted(predicted - truth.related, key=sorted),
         per_edit=per_edit,
         per_content=breakdown(truth.content_of, FAMILIES),
+        strays=sorted(set(truth.source_of) - with_source),
     )
 
 
@@ -300,7 +303,7 @@ def run_half(suite: Suite, half: str, *, dry_run: bool, keep: Path | None) -> tu
         strangers_of[comp_id] = strangers
     targets(score, truth, clusters, strangers_of)
     detail = {
-        "strays": strays(truth, clusters),
+        "strays": score.strays,
         "false_pair_kinds": [false_kind(truth, p) for p in score.false_pairs],
         "timings_s": timings,
         "classification_by_add": {k: dict(v) for k, v in kinds.items()},
@@ -308,16 +311,6 @@ def run_half(suite: Suite, half: str, *, dry_run: bool, keep: Path | None) -> tu
         "clusters": clusters,
     }
     return score, detail
-
-
-def strays(truth: GroundTruth, clusters: list[list[str]]) -> list[str]:
-    """The single-source copies outside their source's cluster (in another one or in none)."""
-    cluster_of = {clip: i for i, c in enumerate(clusters) for clip in c}
-    return sorted(
-        copy
-        for copy, source in truth.source_of.items()
-        if copy not in cluster_of or cluster_of[copy] != cluster_of.get(source)
-    )
 
 
 def false_kind(truth: GroundTruth, pair: Pair) -> str:
