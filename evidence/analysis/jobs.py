@@ -2,9 +2,9 @@
 
 Each job has two sides. The child's side (`*_job`) is what the worker imports by its `module:function`
 string and runs; it imports media code only (no database, no CLI). The parent's side takes the
-`Worker` and returns a typed result: `probe`, `analyse_media`, `frame_window`, `stills` and
-`pictures`. `Job` holds every target string the package sends to the worker: callers use the typed
-functions, never a string.
+`Worker` and returns a typed result: `probe`, `analyse_media`, `frame_window`, `stills`,
+`pictures` and `still_picture`. `Job` holds every target string the package sends to the worker:
+callers use the typed functions, never a string.
 All of them raise `WorkerFailure` as `Worker.call` does.
 """
 
@@ -39,6 +39,8 @@ __all__ = [
     "pictures_job",
     "probe",
     "probe_job",
+    "still_picture",
+    "still_picture_job",
     "stills",
     "stills_job",
     "window_job",
@@ -61,6 +63,7 @@ class Job(StrEnum):
     WINDOW = "evidence.analysis.jobs:window_job"
     STILLS = "evidence.analysis.jobs:stills_job"
     PICTURES = "evidence.analysis.jobs:pictures_job"
+    STILL_PICTURE = "evidence.analysis.jobs:still_picture_job"
 
 
 def _call(
@@ -124,6 +127,12 @@ def pictures(
     return found
 
 
+def still_picture(worker: Worker, path: str, border: dict[str, int] | None, *, timeout: float) -> Any:
+    """The grey picture of a still image as matching compares it with a video's frames (upright,
+    without the `border` its analysis found), or None when it cannot be decoded."""
+    return _call(worker, Job.STILL_PICTURE, path, border, timeout=timeout)
+
+
 # --- the child's side: what the worker imports and runs -----------------------------------------
 
 
@@ -180,3 +189,19 @@ def pictures_job(
 
     boxes = [None if b is None else Box.from_json(b) for b in (border, region)]
     return pictures_at(Path(path), times, boxes[0], boxes[1], SHORT_SIDE)
+
+
+def still_picture_job(path: str, border: dict[str, int] | None) -> Any:
+    """The grey picture of a still image, as `pictures_job` gives a video's frames."""
+    from evidence.core.box import Box
+    from evidence.media.image.analyse import ImageError, load_upright_rgb, luma_of
+    from evidence.media.image.local_features import SHORT_SIDE
+    from evidence.media.video.stills import reduced_to
+
+    try:
+        luma = luma_of(load_upright_rgb(Path(path)))
+    except (ImageError, OSError):
+        return None
+    if border is not None:
+        luma = Box.from_json(border).crop(luma)
+    return reduced_to(luma, SHORT_SIDE)

@@ -87,7 +87,7 @@ class DescriptorParams:
     segment_gap: float = 2.0  # query seconds without an inlier that split a segment
     share: float = 0.85
     partial_seconds: float = 1.4
-    still: float = 0.55  # a single picture (a photo, a screenshot) against a stored frame
+    still: float = 0.55  # a single picture (a photo, a screenshot) against a stored frame, unchecked
     common_items: int = 6
     common_margin: float = 0.1  # items this close to a frame's best similarity count towards common
     max_lines: int = 32
@@ -152,7 +152,7 @@ def match_descriptors(
     usable_times = [t for t, ok in zip(query.times, query.usable, strict=True) if ok]
     if len(query.times) == 1:  # a picture is looked for in videos (pictures alike are PDQ's to find)
         videos = {i: pairs for i, pairs in per_item.items() if len(target_times[i]) >= 2}
-        return _stills(videos, params)
+        return _stills(videos, params, verify, groups or {})
     ranked = sorted(per_item.items(), key=lambda kv: (-max(p.similarity for p in kv[1]), kv[0]))
     ledger = Ledger(groups)  # what the pictures said of each group of known copies, and where
     found: dict[int, ItemMatch] = {}
@@ -179,16 +179,42 @@ def match_descriptors(
     return sorted(found.values(), key=lambda m: (-m.score, m.item_id))
 
 
-def _stills(per_item: Mapping[int, list[Pair]], params: DescriptorParams) -> list[ItemMatch]:
-    """A single picture is an excerpt of the videos with a stored frame at least `still` similar."""
-    found = []
-    for item_id, pairs in per_item.items():
-        best = max(pairs, key=lambda p: (p.similarity, -p.target_t))
-        weak = evidence([best.similarity], [best.specificity], params) is Evidence.WEAK
-        if best.similarity < params.still or weak:
+def _stills(
+    per_item: Mapping[int, list[Pair]],
+    params: DescriptorParams,
+    verify: Verifier | None,
+    groups: Mapping[int, int],
+) -> list[ItemMatch]:
+    """A single picture is an excerpt of the videos whose frame at one of its best pairs' moments
+    shows the same scene point for point (`verify`), or is all but identical to it (`strong_flat`).
+    One renderer's streets, one template's slides, a city at night are as alike to the descriptor as a
+    crop or a screenshot is to its frame, and a still or slow scene is about as alike at every moment
+    (its best pair need not be the moment shown), so similarity alone decides neither way. The checks
+    are bounded: the most similar candidates go first, and once an item of a group of known copies is
+    found, the rest of its group is not looked at (the group is that footage; the picture is tied to it).
+    Without a `verify` (no worker to decode pictures with), a stored frame at least `still` similar and
+    specific enough makes the match."""
+    ranked = sorted(per_item.items(), key=lambda kv: (-max(p.similarity for p in kv[1]), kv[0]))
+    found, footage = [], set()
+    for item_id, pairs in ranked:
+        if verify is not None and groups.get(item_id) in footage:
             continue
+        best = max(pairs, key=lambda p: (p.similarity, -p.target_t))
+        if verify is None:
+            weak = evidence([best.similarity], [best.specificity], params) is Evidence.WEAK
+            if best.similarity < params.still or weak:
+                continue
+        elif best.similarity < params.strong_flat:
+            ordered = sorted(pairs, key=lambda p: (-p.similarity, p.target_t))
+            counts = verify(item_id, [(0.0, p.target_t) for p in ordered])
+            mapped = [(n, p) for n, p in zip(counts, ordered, strict=False) if n >= params.inliers]
+            if not mapped:
+                continue
+            best = max(mapped, key=lambda counted: counted[0])[1]  # the moment that maps most
         t = round(best.target_t, 3)
         found.append(still_match(item_id, t, "sscd", similar=((0.0, t, round(best.similarity, 3)),)))
+        if item_id in groups:
+            footage.add(groups[item_id])
     found.sort(key=lambda m: (-m.similar[0][2], m.item_id))
     return found
 

@@ -38,7 +38,7 @@ from evidence.core.query import QueryTable
 from evidence.core.verdicts import classify, per_candidate
 
 PDQ_MATCHER = "pdq-offset-2"
-MATCHER_VERSION = "pdq-offset-2+sscd-points-15"
+MATCHER_VERSION = "pdq-offset-2+sscd-points-16"
 """What made a suggested relation: this rule on PDQ hashes and `core.descriptor_match` on descriptors.
 A relation suggested by another version is re-scored when its items are analysed again."""
 

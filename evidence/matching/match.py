@@ -171,9 +171,10 @@ def match_new_item(
         return []
     with ws.db.read() as session:
         pictures = None
-        if worker is not None and outcome.kind == MediaKind.VIDEO:
+        if worker is not None and outcome.kind in (MediaKind.VIDEO, MediaKind.IMAGE):
             summary = session.get_one(Item, outcome.item_id).summary or {}
-            pictures = QueryPictures.of(ws, worker, str(ws.store.path_for(outcome.sha256)), summary)
+            path = str(ws.store.path_for(outcome.sha256))
+            pictures = QueryPictures.of(ws, worker, path, summary, still=outcome.kind == MediaKind.IMAGE)
         found = lookup(
             session,
             outcome.query,
@@ -315,8 +316,9 @@ def match_file(
             exact_item = session.execute(select(Item.id, Item.sha256).where(Item.sha256 == digest)).first()
             exact = (exact_item[0], exact_item[1]) if exact_item else None
             summary = derivation.media.summary if derivation.media is not None else {}
-            video = kind == MediaKind.VIDEO.value
-            pictures = QueryPictures.of(ws, worker, str(path), summary) if video else None
+            still = kind == MediaKind.IMAGE.value
+            visual = still or kind == MediaKind.VIDEO.value
+            pictures = QueryPictures.of(ws, worker, str(path), summary, still=still) if visual else None
             found = lookup(
                 session,
                 query,

@@ -35,7 +35,8 @@ query's picture is compared."""
 
 @dataclass(slots=True)
 class QueryPictures:
-    """Where the query's own frames come from: its file and geometry, and the worker that decodes."""
+    """Where the query's own frames come from: its file and geometry, and the worker that decodes. A
+    `still` query (a photo, a screenshot) is one picture, whatever the time asked."""
 
     ws: Workspace
     worker: Worker
@@ -43,13 +44,22 @@ class QueryPictures:
     border: dict[str, int] | None
     region: dict[str, int] | None
     cache: dict[float, Points] = field(default_factory=dict)
+    still: bool = False
 
     @classmethod
-    def of(cls, ws: Workspace, worker: Worker, path: str, summary: dict[str, Any]) -> QueryPictures:
-        return cls(ws, worker, path, summary.get("border"), summary.get("footage_region"))
+    def of(
+        cls, ws: Workspace, worker: Worker, path: str, summary: dict[str, Any], *, still: bool = False
+    ) -> QueryPictures:
+        return cls(ws, worker, path, summary.get("border"), summary.get("footage_region"), still=still)
 
     def at(self, times: Sequence[float]) -> list[Points | None]:
         """The query's points at these times (decoded once each)."""
+        if self.still:
+            if 0.0 not in self.cache:
+                picture = jobs.still_picture(self.worker, self.path, self.border, timeout=base_timeout())
+                if picture is not None:
+                    self.cache[0.0] = points(picture)
+            return [self.cache.get(0.0) for _ in times]
         missing = sorted({t for t in times if t not in self.cache})
         if missing:
             found = jobs.pictures(

@@ -567,3 +567,67 @@ def test_a_specific_look_alike_run_is_checked_where_another_footage_is_known() -
         assert [m.item_id for m in found] == [source]
     [alone] = match_descriptors(q, specific, {look_alike: stored(10)}, verify=Pictures({look_alike: 4}))
     assert alone.item_id == look_alike and alone.via == ("sscd",)
+
+
+class Moments(Pictures):
+    """`Pictures` where a candidate maps only with its frames around given moments (seconds)."""
+
+    def __init__(self, at: dict[int, tuple[float, int]]) -> None:
+        super().__init__({})
+        self.at = at
+
+    def __call__(self, item_id: int, pairs: Sequence[tuple[float, float]]) -> list[int]:
+        self.calls.append((item_id, list(pairs)))
+        moment, points = self.at.get(item_id, (-9.0, 0))
+        return [points if abs(target - moment) <= 0.5 else 0 for _, target in pairs]
+
+
+PICTURE = DescribedQuery((0.0,), (True,))  # a photo, a screenshot: one described frame
+
+
+def _picture_pairs(item: int, similar: dict[float, float], specificity: float = 0.0) -> list[Pair]:
+    """A single picture's pairs with a candidate's stored frames (time -> similarity); in a still or
+    slow scene no moment is more alike than the others (`specificity` 0)."""
+    return [Pair(0, item, t, sim, specificity) for t, sim in similar.items()]
+
+
+def test_a_picture_is_found_where_its_pictures_map_not_where_it_is_most_alike() -> None:
+    """A screenshot of a slow scene resembles its source at three stored moments, the one it shows the
+    least; a look-alike clip resembles it more and maps nowhere."""
+    look_alike, source = 1, 2
+    pairs = _picture_pairs(look_alike, {3.0: 0.90, 4.0: 0.89}) + _picture_pairs(
+        source, {1.0: 0.71, 2.0: 0.70, 6.0: 0.66}
+    )
+    check = Moments({source: (6.0, 85)})
+    [found] = match_descriptors(PICTURE, pairs, {1: stored(10), 2: stored(10)}, verify=check)
+    assert found.item_id == source and found.classification == RelationKind.EXCERPT_OF
+    assert found.offsets == (6.0,)
+    assert [item for item, _ in check.calls] == [look_alike, source]
+
+
+def test_a_picture_of_a_still_scene_needs_no_specific_moment_when_its_pictures_map() -> None:
+    pairs = _picture_pairs(5, {4.0: 0.80, 5.0: 0.80, 6.0: 0.79})
+    [found] = match_descriptors(PICTURE, pairs, {5: stored(10)}, verify=Moments({5: (5.0, 60)}))
+    assert found.item_id == 5 and found.offsets == (5.0,)
+    assert match_descriptors(PICTURE, pairs, {5: stored(10)}, verify=Moments({})) == []
+
+
+def test_an_all_but_identical_picture_is_taken_without_its_pictures() -> None:
+    pairs = _picture_pairs(5, {4.0: 0.99})
+    check = Moments({})
+    [found] = match_descriptors(PICTURE, pairs, {5: stored(10)}, verify=check)
+    assert found.item_id == 5 and check.calls == []
+
+
+def test_once_a_picture_is_tied_to_a_footage_its_known_copies_are_not_checked() -> None:
+    """Twelve catalogued copies of the footage a screenshot was taken from would spend a lookup's
+    checks: the first that maps ties the picture to the footage, and the budget goes on to the rest."""
+    copies, other = tuple(range(10, 22)), 30
+    pairs = [p for item in copies for p in _picture_pairs(item, {3.0: 0.80 - 0.001 * item})]
+    pairs += _picture_pairs(other, {7.0: 0.60})
+    times = {item: stored(10) for item in (*copies, other)}
+    groups = {**{item: 10 for item in copies}, other: other}
+    check = Budget({**{item: 70 for item in copies}, other: 70}, left=3)
+    found = match_descriptors(PICTURE, pairs, times, groups=groups, verify=check)
+    assert [m.item_id for m in found] == [10, other]
+    assert [item for item, _ in check.calls] == [10, other]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import Catalogue
 from footage import (
@@ -20,7 +21,7 @@ from footage import (
     write_clip,
     zoom,
 )
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from evidence.core.descriptor_match import DescriptorParams
 
@@ -67,7 +68,40 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     h, w = frame.shape[:2]
     Image.fromarray(frame).resize((w // 2, h // 2), Image.Resampling.BILINEAR).save(still, quality=70)
     clips["still"] = still
+    crop = folder / "crop.jpg"  # a detail someone cut out: half the width, 55 % of the height, scaled down
+    frame = source[212]
+    part = Image.fromarray(frame[int(h * 0.3) : int(h * 0.85), int(w * 0.1) : int(w * 0.6)])
+    part.resize((part.width * 4 // 5, part.height * 4 // 5), Image.Resampling.BICUBIC).save(crop, quality=80)
+    clips["crop"] = crop
+    clips["phone"] = _phone(source[95], folder / "phone.jpg")
+    # a tripod shot: one scene with sensor noise, every moment alike (no moment is specific)
+    rng = np.random.default_rng(17)
+    scene = np.asarray(
+        Image.fromarray(photo(3)).resize((480, 270), Image.Resampling.BILINEAR), dtype=np.int16
+    )
+    tripod = [
+        np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8) for _ in range(SECONDS * FPS)
+    ]
+    clips["tripod"] = write_clip(folder / "tripod.mp4", tripod)
+    clips["tripod-phone"] = _phone(tripod[140], folder / "tripod-phone.jpg")
+    elsewhere = folder / "elsewhere.png"  # a frame of footage not in the catalogue
+    Image.fromarray(unrelated[150]).save(elsewhere)
+    clips["elsewhere"] = elsewhere
     return clips
+
+
+def _phone(frame: np.ndarray, path: Path) -> Path:
+    """The frame in a phone's player, as a screenshot shows it: a portrait screen with a status bar,
+    a progress bar and a title under the picture (JPEG)."""
+    screen = Image.new("RGB", (270, 585), (18, 18, 20))
+    screen.paste(Image.fromarray(frame).resize((270, 152), Image.Resampling.BILINEAR), (0, 120))
+    draw = ImageDraw.Draw(screen)
+    draw.text((12, 8), "21:47", fill=(235, 235, 235))
+    draw.rectangle((0, 270, 270, 272), fill=(90, 90, 90))
+    draw.rectangle((0, 270, 96, 272), fill=(230, 30, 40))
+    draw.text((12, 290), "video video video video", fill=(220, 220, 220))
+    screen.save(path, quality=85)
+    return path
 
 
 def _iou(a: dict[str, int], b: dict[str, int]) -> float:
@@ -156,6 +190,37 @@ def test_unrelated_footage_in_the_same_programme_frame_is_not_a_copy(
     assert cat.json("dupes")["clusters"] == []
     [source] = _add(cat, media["source"])
     assert {m["id"] for m in source["near_duplicates"]} == {programme["id"]}
+
+
+@pytest.mark.parametrize(("name", "frame", "within"), [("crop", 212, 3.0), ("phone", 95, 1.0)])
+def test_a_crop_and_a_phone_screenshot_are_found_at_the_moment_they_show(
+    sqlite_catalogue: Catalogue, media: dict[str, Path], name: str, frame: int, within: float
+) -> None:
+    """A picture is tied to the video whose frames around the moments its descriptor points at map
+    onto it point by point, at the moment that maps most; footage not in the catalogue matches
+    nothing. A detail of a pan over one photograph is in view for seconds (`within`)."""
+    cat = sqlite_catalogue
+    [source, _, _] = _add(cat, media["source"], media["second"], media["third"])
+    found = _matches(cat, media[name])
+    assert set(found) == {source["id"]}, found
+    [match] = found.values()
+    assert match["classification"] == "excerpt-of"
+    assert abs(match["offsets"][0] - frame / FPS) <= within, match["offsets"]
+    assert _matches(cat, media["elsewhere"]) == {}
+
+
+def test_a_screenshot_of_a_still_scene_is_found_though_no_moment_of_it_is_specific(
+    sqlite_catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    """Every moment of a tripod shot is alike, so the descriptor cannot single one out and PDQ cannot
+    see the frame inside a phone's screen; the pictures map, and a still scene shows the picture at
+    any of its moments."""
+    cat = sqlite_catalogue
+    [tripod, _] = _add(cat, media["tripod"], media["source"])
+    found = _matches(cat, media["tripod-phone"])
+    assert set(found) == {tripod["id"]}, found
+    [match] = found.values()
+    assert match["classification"] == "excerpt-of" and 0 <= match["offsets"][0] <= SECONDS
 
 
 def test_a_screenshot_matches_the_video_it_was_taken_from(

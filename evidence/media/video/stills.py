@@ -82,21 +82,26 @@ def pictures_at(
     `border` (upright pixels), cut to the footage `region` (pixels of the picture inside the border)
     or else to the picture between its own bars (`centred_bars`), as matching describes it, reduced
     so that its short side is at most `short_side` pixels."""
-    import cv2
-
     found: dict[float, U8] = {}
     for t, frame in _frames_at(path, times):
         picture = canonical_luma(frame, _turns(frame), border)
         inside = region if region is not None else centred_bars(_full_range(picture, frame))
         if inside is not None:
             picture = inside.crop(picture)
-        height, width = picture.shape[:2]
-        scale = short_side / max(1, min(width, height))
-        if scale < 1:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            picture = np.asarray(cv2.resize(picture, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-        found[t] = np.ascontiguousarray(picture, dtype=np.uint8)
+        found[t] = reduced_to(picture, short_side)
     return [(t, found[t]) for t in times if t in found]
+
+
+def reduced_to(picture: U8, short_side: int) -> U8:
+    """A grey picture reduced (area averaging) so that its short side is at most `short_side` pixels."""
+    import cv2
+
+    height, width = picture.shape[:2]
+    scale = short_side / max(1, min(width, height))
+    if scale < 1:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        picture = np.asarray(cv2.resize(picture, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    return np.ascontiguousarray(picture, dtype=np.uint8)
 
 
 def _full_range(luma: U8, frame: Any) -> U8:
