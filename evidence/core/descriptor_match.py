@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -200,11 +200,12 @@ def _stills(
         if verify is not None and groups.get(item_id) in footage:
             continue
         best = max(pairs, key=lambda p: (p.similarity, -p.target_t))
+        checked = verify is not None and best.similarity < params.strong_flat
         if verify is None:
             weak = evidence([best.similarity], [best.specificity], params) is Evidence.WEAK
             if best.similarity < params.still or weak:
                 continue
-        elif best.similarity < params.strong_flat:
+        elif checked:
             ordered = sorted(pairs, key=lambda p: (-p.similarity, p.target_t))
             counts = verify(item_id, [(0.0, p.target_t) for p in ordered])
             mapped = [(n, p) for n, p in zip(counts, ordered, strict=False) if n >= params.inliers]
@@ -212,7 +213,8 @@ def _stills(
                 continue
             best = max(mapped, key=lambda counted: counted[0])[1]  # the moment that maps most
         t = round(best.target_t, 3)
-        found.append(still_match(item_id, t, "sscd", similar=((0.0, t, round(best.similarity, 3)),)))
+        match = still_match(item_id, t, "sscd", similar=((0.0, t, round(best.similarity, 3)),))
+        found.append(replace(match, via=("sscd", "points")) if checked else match)
         if item_id in groups:
             footage.add(groups[item_id])
     found.sort(key=lambda m: (-m.similar[0][2], m.item_id))

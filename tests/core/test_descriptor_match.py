@@ -601,7 +601,7 @@ def test_a_picture_is_found_where_its_pictures_map_not_where_it_is_most_alike() 
     check = Moments({source: (6.0, 85)})
     [found] = match_descriptors(PICTURE, pairs, {1: stored(10), 2: stored(10)}, verify=check)
     assert found.item_id == source and found.classification == RelationKind.EXCERPT_OF
-    assert found.offsets == (6.0,)
+    assert found.offsets == (6.0,) and found.via == ("sscd", "points")
     assert [item for item, _ in check.calls] == [look_alike, source]
 
 
@@ -616,7 +616,7 @@ def test_an_all_but_identical_picture_is_taken_without_its_pictures() -> None:
     pairs = _picture_pairs(5, {4.0: 0.99})
     check = Moments({})
     [found] = match_descriptors(PICTURE, pairs, {5: stored(10)}, verify=check)
-    assert found.item_id == 5 and check.calls == []
+    assert found.item_id == 5 and found.via == ("sscd",) and check.calls == []
 
 
 def test_once_a_picture_is_tied_to_a_footage_its_known_copies_are_not_checked() -> None:
