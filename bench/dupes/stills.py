@@ -48,7 +48,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import Cli, ground_truth, log, sha256
-from sources import EXTRA_TUNES, FAMILIES, HALVES, PHOTO_WORLDS, PHOTOS, SIZE, Spec, cache_of, render
+from sources import FAMILIES, HALVES, PHOTO_WORLDS, PHOTOS, SIZE, Spec, cache_of, render
 from transforms import build_suite
 
 U8 = np.ndarray
@@ -258,9 +258,7 @@ def fmt(x: float | None) -> str:
 
 
 def run(half: str, catalogue: Path, folder: Path) -> dict[str, Any]:
-    suite = (
-        build_suite(cache_of(half), log=log, halves=(half,)) if half in EXTRA_TUNES else build_suite(log=log)
-    )
+    suite = build_suite(log=log) if half in HALVES else build_suite(cache_of(half), log=log, halves=(half,))
     truth = ground_truth(suite, half)
     clip_of = {sha256(path): clip for clip, path in truth.files.items()}
     copies = {c.clip: c for c in suite.halves[half]["copies"]}
@@ -302,7 +300,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--half", choices=(*HALVES, *EXTRA_TUNES), required=True)
+    parser.add_argument(
+        "--half", required=True, help="tune, held-out, tune2...tune6, or a half generated under another name"
+    )
     parser.add_argument("--catalogue", type=Path, required=True, help="the half's catalogue (run.py --keep)")
     parser.add_argument("--out", type=Path, help="write the results as JSON to this file")
     parser.add_argument("--keep-pictures", type=Path, help="write the pictures to this folder and keep them")
