@@ -148,7 +148,7 @@ def make_pictures(suite: Any, half: str, folder: Path) -> list[tuple[Picture, Pa
     for source in sorted(suite.halves[half]["sources"]):
         rng = rng_for(half, source)
         rgb, shown = frame_at(truth.files[source], float(rng.uniform(0.3, 9.5)))
-        family = next(f for f in FAMILIES if source.startswith(f))
+        family = truth.content_of[source]
         for kind in KINDS:
             path = folder / f"{source}__{kind}"
             if kind == "frame":
@@ -224,21 +224,21 @@ def judge(
     moments: Moments,
 ) -> dict[str, Any]:
     """`found`: the source, or a copy of it (its cluster), at the moment the picture shows;
-    `source`: the source item itself at that moment; related matches (the source or a copy at another
+    `itself`: the source item itself at that moment; related matches (the source or a copy at another
     moment, a compilation holding a piece of it); false matches (anything else)."""
     found, itself, related, false = False, False, [], []
     for m in matches:
-        clip = clip_of.get(m.get("sha256", ""), "?")
+        clip, moments_found = clip_of.get(m.get("sha256", ""), "?"), shown_at(m)
         if picture.source is not None and clip == picture.source:
-            at = any(moments.same(clip, o, picture.t) for o in shown_at(m))
+            at = any(moments.same(clip, o, picture.t) for o in moments_found)
             found, itself = found or at, itself or at
             if not at:
-                related.append(f"{clip}@{shown_at(m)}")
+                related.append(f"{clip}@{moments_found}")
         elif picture.source is not None and truth.source_of.get(clip) == picture.source:
-            times = [source_time(copies[clip], o) for o in shown_at(m)]
+            times = [source_time(copies[clip], o) for o in moments_found]
             at = any(s is not None and moments.same(picture.source, s, picture.t) for s in times)
             found = found or at
-            related.append(f"{clip}@{shown_at(m)}")
+            related.append(f"{clip}@{moments_found}")
         elif picture.source is not None and clip in truth.compilations:
             if picture.source in truth.compilations[clip].sources:
                 related.append(clip)

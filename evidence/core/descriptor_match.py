@@ -150,10 +150,10 @@ def match_descriptors(
         counts=lambda p: p.similarity >= best[p.query] - params.common_margin,
     )
     usable_times = [t for t, ok in zip(query.times, query.usable, strict=True) if ok]
-    if len(query.times) == 1:  # a picture is looked for in videos (pictures alike are PDQ's to find)
-        videos = {i: pairs for i, pairs in per_item.items() if len(target_times[i]) >= 2}
-        return _stills(videos, params, verify, groups or {})
     ranked = sorted(per_item.items(), key=lambda kv: (-max(p.similarity for p in kv[1]), kv[0]))
+    if len(query.times) == 1:  # a picture is looked for in videos (pictures alike are PDQ's to find)
+        videos = [(i, pairs) for i, pairs in ranked if len(target_times[i]) >= 2]
+        return _stills(videos, params, verify, groups or {})
     ledger = Ledger(groups)  # what the pictures said of each group of known copies, and where
     found: dict[int, ItemMatch] = {}
 
@@ -180,7 +180,7 @@ def match_descriptors(
 
 
 def _stills(
-    per_item: Mapping[int, list[Pair]],
+    ranked: Sequence[tuple[int, list[Pair]]],
     params: DescriptorParams,
     verify: Verifier | None,
     groups: Mapping[int, int],
@@ -193,8 +193,7 @@ def _stills(
     are bounded: the most similar candidates go first, and once an item of a group of known copies is
     found, the rest of its group is not looked at (the group is that footage; the picture is tied to it).
     Without a `verify` (no worker to decode pictures with), a stored frame at least `still` similar and
-    specific enough makes the match."""
-    ranked = sorted(per_item.items(), key=lambda kv: (-max(p.similarity for p in kv[1]), kv[0]))
+    specific enough makes the match. `ranked`: the candidate videos' pairs, most similar first."""
     found, footage = [], set()
     for item_id, pairs in ranked:
         if verify is not None and groups.get(item_id) in footage:

@@ -43,7 +43,7 @@ from evidence.core.text import printable
 from evidence.core.types import MediaKind
 from evidence.errors import InputRefused
 from evidence.matching import relations
-from evidence.matching.pictures import PictureCheck, QueryPictures
+from evidence.matching.pictures import VISUAL, PictureCheck, QueryPictures
 from evidence.matching.relations import suggest
 from evidence.media import sscd
 from evidence.store.files import open_regular
@@ -171,10 +171,10 @@ def match_new_item(
         return []
     with ws.db.read() as session:
         pictures = None
-        if worker is not None and outcome.kind in (MediaKind.VIDEO, MediaKind.IMAGE):
+        if worker is not None and outcome.kind in VISUAL:
             summary = session.get_one(Item, outcome.item_id).summary or {}
             path = str(ws.store.path_for(outcome.sha256))
-            pictures = QueryPictures.of(ws, worker, path, summary, still=outcome.kind == MediaKind.IMAGE)
+            pictures = QueryPictures.of(ws, worker, path, summary, outcome.kind)
         found = lookup(
             session,
             outcome.query,
@@ -316,9 +316,7 @@ def match_file(
             exact_item = session.execute(select(Item.id, Item.sha256).where(Item.sha256 == digest)).first()
             exact = (exact_item[0], exact_item[1]) if exact_item else None
             summary = derivation.media.summary if derivation.media is not None else {}
-            still = kind == MediaKind.IMAGE.value
-            visual = still or kind == MediaKind.VIDEO.value
-            pictures = QueryPictures.of(ws, worker, str(path), summary, still=still) if visual else None
+            pictures = QueryPictures.of(ws, worker, str(path), summary, kind) if kind in VISUAL else None
             found = lookup(
                 session,
                 query,

@@ -33,6 +33,10 @@ changes or a page that scrolls is another picture by then; the candidate's frame
 query's picture is compared."""
 
 
+VISUAL = (MediaKind.VIDEO, MediaKind.IMAGE)
+"""The kinds of query whose pictures can be checked against a video's frames."""
+
+
 @dataclass(slots=True)
 class QueryPictures:
     """Where the query's own frames come from: its file and geometry, and the worker that decodes. A
@@ -48,8 +52,10 @@ class QueryPictures:
 
     @classmethod
     def of(
-        cls, ws: Workspace, worker: Worker, path: str, summary: dict[str, Any], *, still: bool = False
+        cls, ws: Workspace, worker: Worker, path: str, summary: dict[str, Any], kind: str
     ) -> QueryPictures:
+        """The pictures of a query of one of the `VISUAL` kinds (an image is a `still`)."""
+        still = kind == MediaKind.IMAGE
         return cls(ws, worker, path, summary.get("border"), summary.get("footage_region"), still=still)
 
     def at(self, times: Sequence[float]) -> list[Points | None]:
