@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from evidence import TOOL_NAME, __version__
-from evidence.catalogue import custody, schema, seal, starter
+from evidence.catalogue import claim_statements, custody, schema, seal, starter
 from evidence.catalogue.engine import Database, require_database_file
 from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, sqlite_url
 from evidence.core.custody import CustodyAction
@@ -169,6 +169,7 @@ class UpgradeResult:
     starter_added: bool
     backup: Path | None = None  # the SQLite copy taken before the upgrade
     sealed: int = 0  # `seal` events that record the digests of records made before digests were logged
+    said_on_moved: int = 0  # counter-claims whose one date became when they were said (schema 0007)
 
 
 BACKUPS = "backups"
@@ -181,34 +182,46 @@ def upgrade_catalogue(catalogue: Path | None = None, *, actor: str | None = None
     location = locate(catalogue)
     require_database_file(location.database_url)
     backup = None
-    if location.is_sqlite:
-        db = Database(location.database_url)
-        try:
-            revision = schema.current_revision(db.engine)
-        except OperationalError as exc:
-            raise EnvironmentFailure(f"cannot open the catalogue database: {exc.orig}") from exc
-        finally:
-            db.dispose()
-        if revision is not None and revision != schema.SCHEMA_HEAD:
-            backup = backup_sqlite(location, revision)
+    db = Database(location.database_url)
+    try:
+        revision = schema.current_revision(db.engine)
+        matching = None  # the claims the log vouches for, to carry across schema 0007
+        if claim_statements.due(revision):
+            with db.read() as session:
+                matching = claim_statements.matching_claims(session)
+    except OperationalError as exc:
+        raise EnvironmentFailure(f"cannot open the catalogue database: {exc.orig}") from exc
+    finally:
+        db.dispose()
+    if location.is_sqlite and revision is not None and revision != schema.SCHEMA_HEAD:
+        backup = backup_sqlite(location, revision)
     try:
         before, after = schema.upgrade(location.database_url)
     except schema.UpgradeFailed as exc:
         restored = exc.now == exc.before
         raise EnvironmentFailure(f"{exc.message}; {_recovery(location, backup, restored)}") from exc
-    if not starter.starter_due(before) and not seal.due(before):
+    if not starter.starter_due(before) and not seal.due(before) and matching is None:
         return UpgradeResult(before, after, starter_added=False, backup=backup)
     db = Database(location.database_url)
+    who = actor or default_actor()
     try:
         with db.write() as session:
-            sealed = 0
+            sealed = moved = 0
             if seal.due(before):
                 reason = f"schema {before} upgraded to {after}: the records as they stand are sealed"
-                sealed = seal.seal(session, actor=actor or default_actor(), reason=reason)
+                sealed = seal.seal(session, actor=who, reason=reason)
+            if matching is not None:
+                reason = (
+                    f"schema {before} upgraded to {after}: claims say when they were said; a "
+                    "counter-claim's date is when it was said"
+                )
+                moved = claim_statements.vouch(session, matching, actor=who, reason=reason)
             added = _seed_vocabulary(session, before, actor)
     finally:
         db.dispose()
-    return UpgradeResult(before, after, starter_added=added, backup=backup, sealed=sealed)
+    return UpgradeResult(
+        before, after, starter_added=added, backup=backup, sealed=sealed, said_on_moved=moved
+    )
 
 
 def _recovery(location: Location, backup: Path | None, rolled_back: bool) -> str:

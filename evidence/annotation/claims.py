@@ -1,8 +1,9 @@
-"""Use cases: `evidence claim` and `evidence claims` — who claimed what about which items, when and where
-they say it happened, and which claim answers which. Claimants and places are found or made by their
-case-folded names. What a claim says the footage shows is recorded as descriptions
-(`evidence.annotation.described`, whose `described` is re-exported here). Each use case owns its
-transaction; every change is logged."""
+"""Use cases: `evidence claim` and `evidence claims` — who said what about which items and when they
+said it; for a claim that asserts an event, when and where they say it happened; for a counter-claim,
+the claim it disputes (it asserts no event, so it has no event date or place). Claimants and places
+are found or made by their case-folded names. What a claim says the footage shows is recorded as
+descriptions (`evidence.annotation.described`, whose `described` is re-exported here). Each use case
+owns its transaction; every change is logged."""
 
 from __future__ import annotations
 
@@ -160,6 +161,7 @@ def record_claim(
     claimant: str,
     text: str,
     date: Instant | None = None,
+    said_on: Instant | None = None,
     place: str | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
@@ -172,10 +174,18 @@ def record_claim(
     actor: str,
 ) -> ClaimResult:
     """One claim by `claimant` about one or more items; the claimant and the place are found or made by
-    their case-folded names. `counters` names the claim this one answers; `shows` lists terms the claim
-    says the footage shows (recorded as descriptions of every item)."""
+    their case-folded names. `date` and `place` are when and where the event it asserts happened,
+    `said_on` when the statement was made. `counters` names the claim this one disputes: such a claim
+    asserts no event, so it takes no `date` or `place`. `shows` lists terms the claim says the footage
+    shows (recorded as descriptions of every item)."""
     if not refs:
         raise UsageError("name at least one item the claim is about")
+    if counters is not None and (date is not None or place is not None):
+        raise UsageError(
+            f"a counter-claim disputes claim {counters} and asserts no event, so --date and --place "
+            "(when and where an event happened) do not apply: give when it was said with --said-on, "
+            "and record an account of the event of its own as a claim of its own"
+        )
     who = required_text(claimant, what="the claimant (--by)")
     statement = required_text(text, what="the claim (--text)")
     actor = required_text(actor, what="the actor")
@@ -189,6 +199,11 @@ def record_claim(
             f"--language is a language tag such as en, ru or uk-Cyrl, not {printable(language)!r}"
         )
     address = check_url(url)
+    if said_on is not None and said_on.at > custody.now():
+        raise UsageError(
+            "--said-on is when the statement was made: "
+            f"{date_text(said_on.at, said_on.precision)} is still to come"
+        )
     with ws.db.write() as session:
         items: dict[int, Item] = {}
         for ref in refs:
@@ -205,6 +220,8 @@ def record_claim(
             statement=statement,
             claimed_date=None if date is None else date.at,
             claimed_date_precision=None if date is None else date.precision,
+            said_on=None if said_on is None else said_on.at,
+            said_on_precision=None if said_on is None else said_on.precision,
             place_id=None if place_row is None else place_row.id,
             url=address,
             language=None if language is None else language.strip(),
@@ -230,6 +247,8 @@ def record_claim(
                     "text": statement,
                     "date": date_text(row.claimed_date, row.claimed_date_precision),
                     "date_precision": row.claimed_date_precision,
+                    "said_on": date_text(row.said_on, row.said_on_precision),
+                    "said_on_precision": row.said_on_precision,
                     "place": None if place_row is None else place_row.name,
                     "latitude": None if place_row is None else place_row.latitude,
                     "longitude": None if place_row is None else place_row.longitude,

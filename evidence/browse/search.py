@@ -19,6 +19,7 @@ from evidence.catalogue.search import (
     at_place,
     claimed_by,
     dated,
+    disputed_by,
     find_hits,
     mentioning,
     tagged,
@@ -37,6 +38,7 @@ MAX_RESULTS = 10_000
 class SearchQuery:
     tags: tuple[str, ...] = ()
     claimed_by: tuple[str, ...] = ()
+    disputed_by: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     texts: tuple[str, ...] = ()
     since: str | None = None
@@ -47,7 +49,14 @@ class SearchQuery:
     @property
     def empty(self) -> bool:
         return not (
-            self.tags or self.claimed_by or self.places or self.texts or self.since or self.until or self.kind
+            self.tags
+            or self.claimed_by
+            or self.disputed_by
+            or self.places
+            or self.texts
+            or self.since
+            or self.until
+            or self.kind
         )
 
 
@@ -100,6 +109,8 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
                 conditions.append(Item.id.in_(tagged(covered)))
         for who in query.claimed_by:
             conditions.append(Item.id.in_(claimed_by(m, _required(who, "--claimed-by"))))
+        for who in query.disputed_by:
+            conditions.append(Item.id.in_(disputed_by(m, _required(who, "--disputed-by"))))
         for name in query.places:
             conditions.append(Item.id.in_(at_place(m, _required(name, "--place"))))
         for text in query.texts:

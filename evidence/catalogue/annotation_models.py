@@ -122,8 +122,10 @@ class Place(Base):
 
 
 class Claim(Base):
-    """Who claimed what, when and where the claimed event happened, where the claim was made, and in
-    which language. A counter-claim names the claim it answers."""
+    """A statement: who said what, when they said it (`said_on`), where it was made (`url`) and in which
+    language; a claim that asserts an event also says when and where it happened (`claimed_date`,
+    `place_id`). A counter-claim names the claim it disputes (`counters_id`) and asserts no event: it
+    has no event date or place of its own."""
 
     __tablename__ = "claim"
 
@@ -132,6 +134,8 @@ class Claim(Base):
     statement: Mapped[str] = mapped_column(Text)
     claimed_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_date_precision: Mapped[str | None] = mapped_column(String(16))
+    said_on: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    said_on_precision: Mapped[str | None] = mapped_column(String(16))
     place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id", ondelete="RESTRICT"), index=True)
     url: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(35))

@@ -1,5 +1,5 @@
-"""Claims as callers see them: claimant, statement, claimed date and place, the items they are about.
-Functions take a Session and never commit."""
+"""Claims as callers see them: claimant, statement, when it was said, the event it asserts (date and
+place) or the claim it disputes, the items they are about. Functions take a Session and never commit."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ _DATE_WIDTHS = {"year": 4, "month": 7, "day": 10}  # characters of an ISO-8601 d
 
 
 def date_text(at: datetime | None, precision: str | None) -> str | None:
-    """A claimed date as precise as it was given: `2016`, `2016-03`, `2016-03-24` or ISO-8601 UTC."""
+    """A date as precise as it was given: `2016`, `2016-03`, `2016-03-24` or ISO-8601 UTC."""
     if at is None:
         return None
     text = iso(at) or ""
@@ -52,12 +52,14 @@ class ClaimView:
     id: int
     claimant: str
     statement: str
-    claimed_date: datetime | None
+    claimed_date: datetime | None  # when the event it asserts happened
     date_precision: str | None
-    place: PlaceView | None
+    said_on: datetime | None  # when the statement was made
+    said_on_precision: str | None
+    place: PlaceView | None  # where the event it asserts happened
     url: str | None
     language: str | None
-    counters: int | None  # the claim this one answers
+    counters: int | None  # the claim this one disputes (a counter-claim asserts no event)
     countered_by: tuple[int, ...]  # claims that answer this one
     items: tuple[tuple[int, str], ...]  # (id, sha256) of the items it is about
     shows: tuple[tuple[str, ...], ...]  # term paths it says the footage shows
@@ -68,6 +70,10 @@ class ClaimView:
     def date(self) -> str | None:
         return date_text(self.claimed_date, self.date_precision)
 
+    @property
+    def said(self) -> str | None:
+        return date_text(self.said_on, self.said_on_precision)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -75,6 +81,8 @@ class ClaimView:
             "text": self.statement,
             "date": self.date,
             "date_precision": self.date_precision,
+            "said_on": self.said,
+            "said_on_precision": self.said_on_precision,
             "place": None if self.place is None else self.place.to_json(),
             "url": self.url,
             "language": self.language,
@@ -133,6 +141,8 @@ def claim_views(session: Session, vocab: Vocabulary, claims: Sequence[Claim]) ->
             statement=c.statement,
             claimed_date=c.claimed_date,
             date_precision=c.claimed_date_precision,
+            said_on=c.said_on,
+            said_on_precision=c.said_on_precision,
             place=None if c.place_id is None else places[c.place_id],
             url=c.url,
             language=c.language,

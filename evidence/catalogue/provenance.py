@@ -89,7 +89,7 @@ class Provenance:
         out = []
         for claim in self.claims:
             start = claim["_claimed_start"]
-            if start is None:
+            if start is None or claim["counters"] is not None:  # only an asserted event has a date
                 continue
             for member in self.members:
                 known = member.known_at()
@@ -239,8 +239,9 @@ def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
 
 
 def claims_about(session: Session, vocab: Vocabulary, item_ids: list[int]) -> list[dict[str, Any]]:
-    """Claims about any of these items, oldest first, with claimant, place and the items each is about;
-    `_claimed_start` (not printed) is the claimed date as a datetime for comparisons."""
+    """Claims about any of these items, oldest first, with claimant, when said, the event's date and
+    place (or the claim disputed) and the items each is about; `_claimed_start` (not printed) is the
+    event date as a datetime for comparisons."""
     about = select(ClaimItem.claim_id).where(ClaimItem.item_id.in_(item_ids))
     rows = list(session.scalars(select(Claim).where(Claim.id.in_(about)).order_by(Claim.id)))
     claimant_of = {c.id: c.claimant_id for c in rows}
@@ -253,6 +254,9 @@ def claims_about(session: Session, vocab: Vocabulary, item_ids: list[int]) -> li
             "claimed_date": iso(view.claimed_date),
             "claimed_date_precision": view.date_precision,
             "claimed_date_text": view.date,
+            "said_on": iso(view.said_on),
+            "said_on_precision": view.said_on_precision,
+            "said_on_text": view.said,
             "place": None if view.place is None else view.place.to_json(),
             "url": view.url,
             "language": view.language,

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Float, RowMapping, Table, select
+from sqlalchemy import Column, Float, RowMapping, Table, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue.annotation_models import (
@@ -62,9 +62,10 @@ BATCH = 1000
 Key = str  # "tag:3"
 
 
-def _state(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
+def row_state(columns: Iterable[Column[Any]], row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
+    """A record's state: each of these columns of its row, read back through the column's type."""
     state = {}
-    for column in table.columns:
+    for column in columns:
         value = row[column.name]
         if value is not None and isinstance(column.type, Float):
             value = float(value)
@@ -72,7 +73,7 @@ def _state(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
     return state
 
 
-def _claim_items(session: Session, claim_ids: Sequence[int]) -> dict[int, list[int]]:
+def claim_items(session: Session, claim_ids: Sequence[int]) -> dict[int, list[int]]:
     items: dict[int, list[int]] = {i: [] for i in claim_ids}
     query = select(ClaimItem.claim_id, ClaimItem.item_id).where(ClaimItem.claim_id.in_(claim_ids))
     for claim_id, item_id in session.execute(query.order_by(ClaimItem.claim_id, ClaimItem.item_id)):
@@ -82,9 +83,9 @@ def _claim_items(session: Session, claim_ids: Sequence[int]) -> dict[int, list[i
 
 def _digests(session: Session, kind: str, rows: Sequence[Any]) -> Iterator[tuple[Key, str]]:
     table = TABLES[kind]
-    extra = _claim_items(session, [r["id"] for r in rows]) if kind == "claim" else {}
+    extra = claim_items(session, [r["id"] for r in rows]) if kind == "claim" else {}
     for row in rows:
-        state = _state(table, row)
+        state = row_state(table.columns, row)
         if kind == "claim":
             state["items"] = extra[row["id"]]
         yield record_key(kind, row["id"]), record_digest(kind, state)

@@ -40,7 +40,8 @@ class SearchHit:
     original_name: str | None
     posted_at: datetime | None
     matched_terms: tuple[str, ...] = ()
-    claimants: tuple[str, ...] = ()
+    claimants: tuple[str, ...] = ()  # who asserts something about it
+    disputers: tuple[str, ...] = ()  # who disputes a claim about it
 
 
 def like_pattern(text: str) -> str:
@@ -69,15 +70,26 @@ def tagged(term_ids: set[int]) -> IdQuery:
     )
 
 
-def claimed_by(m: Matcher, who: str) -> IdQuery:
-    by_claim = (
+def _by_claimant(m: Matcher, who: str, *, disputing: bool) -> Select[Any]:
+    stance = Claim.counters_id.is_not(None) if disputing else Claim.counters_id.is_(None)
+    return (
         select(ClaimItem.item_id)
         .join(Claim, Claim.id == ClaimItem.claim_id)
         .join(Claimant, Claimant.id == Claim.claimant_id)
-        .where(m.contains(Claimant.name, who))
+        .where(m.contains(Claimant.name, who), stance)
     )
+
+
+def claimed_by(m: Matcher, who: str) -> IdQuery:
+    """Items a claim of this claimant's asserts something about (not one that disputes a claim), or
+    whose acquisition names them as who put it out."""
     by_acquisition = select(Acquisition.item_id).where(m.contains(Acquisition.claimed_by, who))
-    return by_claim.union(by_acquisition)
+    return _by_claimant(m, who, disputing=False).union(by_acquisition)
+
+
+def disputed_by(m: Matcher, who: str) -> IdQuery:
+    """Items a counter-claim of this claimant's is about."""
+    return _by_claimant(m, who, disputing=True)
 
 
 def at_place(m: Matcher, name: str) -> IdQuery:
@@ -126,7 +138,8 @@ def _metadata_mentioning(session: Session, m: Matcher, text: str) -> list[int]:
 
 
 def dated(since: datetime | None, until: datetime | None) -> IdQuery:
-    """Items posted, captured (by us) or claimed to show an event within [since, until)."""
+    """Items posted, captured (by us) or claimed to show an event within [since, until) (a
+    counter-claim asserts no event)."""
 
     def window(column: Any) -> ColumnElement[bool]:
         clauses = [column.is_not(None)]
@@ -142,7 +155,7 @@ def dated(since: datetime | None, until: datetime | None) -> IdQuery:
     claimed = (
         select(ClaimItem.item_id)
         .join(Claim, Claim.id == ClaimItem.claim_id)
-        .where(window(Claim.claimed_date))
+        .where(window(Claim.claimed_date), Claim.counters_id.is_(None))
     )
     return posted.union(claimed)
 
@@ -159,7 +172,7 @@ def find_hits(
     ids = [item.id for item, _ in rows]
     posted = _earliest_posted(session, ids)
     matched = _matched_terms(session, vocab, ids, term_ids) if vocab is not None else {}
-    claimants = _claimants(session, ids)
+    claimants, disputers = _claimants(session, ids)
     return [
         SearchHit(
             item=item,
@@ -167,6 +180,7 @@ def find_hits(
             posted_at=posted.get(item.id),
             matched_terms=tuple(matched.get(item.id, ())),
             claimants=tuple(claimants.get(item.id, ())),
+            disputers=tuple(disputers.get(item.id, ())),
         )
         for item, name in rows
     ]
@@ -211,17 +225,20 @@ def _matched_terms(
     return out
 
 
-def _claimants(session: Session, ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
+def _claimants(session: Session, ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """For each item, who asserts something about it, and who disputes a claim about it."""
+    claiming: dict[int, list[str]] = {}
+    disputing: dict[int, list[str]] = {}
     for chunk in _chunks(ids):
         rows = session.execute(
-            select(ClaimItem.item_id, Claimant.name)
+            select(ClaimItem.item_id, Claimant.name, Claim.counters_id)
             .join(Claim, Claim.id == ClaimItem.claim_id)
             .join(Claimant, Claimant.id == Claim.claimant_id)
             .where(ClaimItem.item_id.in_(chunk))
             .order_by(Claim.id)
         ).all()
-        for item_id, name in rows:
-            if name not in out.setdefault(item_id, []):
-                out[item_id].append(name)
-    return out
+        for item_id, name, counters in rows:
+            names = (claiming if counters is None else disputing).setdefault(item_id, [])
+            if name not in names:
+                names.append(name)
+    return claiming, disputing

@@ -53,6 +53,11 @@ def db_upgrade(ctx: typer.Context) -> None:
         message(f"a copy of the catalogue from before the upgrade is at {printable(str(result.backup))}")
     if result.starter_added:
         message("added the starter vocabulary (see `evidence terms`)")
+    if result.said_on_moved:
+        message(
+            f"{result.said_on_moved} counter-claim(s) had a date: it is now when they were said "
+            "(`claim --said-on`); a counter-claim asserts no event date"
+        )
     if result.sealed:
         message(
             f"sealed the records as they stand in {result.sealed} custody event(s): from now on "

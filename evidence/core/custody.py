@@ -46,6 +46,7 @@ class CustodyAction(StrEnum):
     FSCK_REPAIR = "fsck-repair"
     ANCHOR = "anchor"
     SEAL = "seal"
+    UPGRADE = "upgrade"
 
 
 def format_time(at: datetime) -> str:

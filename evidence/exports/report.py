@@ -194,16 +194,17 @@ def timeline(document: dict[str, Any]) -> list[dict[str, Any]]:
                 {"at": acq["captured_at"], "what": f"{who} captured by {acq.get('collected_by') or 'us'}"}
             )
     for claim in document["claims"]:
-        if claim.get("claimed_date"):
+        who = f"claim #{claim['id']} by {claim['claimant']}"
+        if claim.get("claimed_date") and not claim.get("counters"):
             entries.append(
                 {
                     "at": claim["claimed_date"],
-                    "what": f"claim #{claim['id']} by {claim['claimant']}: the event happened "
-                    f"({claim['claimed_date_text']})",
+                    "what": f"{who} says the event happened ({claim['claimed_date_text']})",
                 }
             )
-        entries.append(
-            {"at": claim["created_at"], "what": f"claim #{claim['id']} by {claim['claimant']} recorded"}
-        )
+        if claim.get("said_on"):
+            said = f"disputes claim #{claim['counters']}" if claim.get("counters") else "made"
+            entries.append({"at": claim["said_on"], "what": f"{who} {said} ({claim['said_on_text']})"})
+        entries.append({"at": claim["created_at"], "what": f"{who} recorded"})
     entries.sort(key=lambda e: e["at"] or "")
     return entries

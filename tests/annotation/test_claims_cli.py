@@ -61,19 +61,21 @@ def test_a_claim_and_its_counter_claim(catalogue: Catalogue, media: dict[str, Pa
     assert counter.exit_code == 0 and "new claimant" not in counter.stderr
     denial = claim(
         catalogue, video["id"], "--by", "Government spokesman", "--text", "does not confirm",
-        "--counters", first["id"], "--date", "2016-03-25T10:00+03:00", "--place", "palmyra",
+        "--counters", first["id"], "--said-on", "2016-03-25T10:00+03:00",
     )  # fmt: skip
-    assert denial["counters"] == first["id"] and denial["date"] == "2016-03-25T07:00:00Z"
-    assert denial["place"]["name"] == "Palmyra" and denial["place"]["latitude"] == 34.5505
+    assert denial["counters"] == first["id"] and denial["said_on"] == "2016-03-25T07:00:00Z"
+    assert denial["date"] is None and denial["place"] is None and first["said_on"] is None
     listed = catalogue.json("claims", video["id"])["claims"]
     assert [c["id"] for c in listed] == [first["id"], first["id"] + 1, denial["id"]]
     assert listed[0]["countered_by"] == [denial["id"]]
     assert [c["id"] for c in catalogue.json("claims", copy["id"])["claims"]] == [first["id"]]
     human = catalogue.ok("claims", video["id"]).stdout
-    assert "countered by claim" in human and f"counters claim {first['id']}" in human
+    assert f"disputed by claim {denial['id']}" in human and f"disputes claim {first['id']}" in human
+    assert "event: 2016-03-24 at Palmyra" in human and "said: 2016-03-25T07:00:00Z" in human
     logged = events(catalogue, "claim")
     assert [e["subject"] for e in logged[:2]] == [f"item:{video['sha256']}", f"item:{copy['sha256']}"]
     assert logged[0]["text"] == "five soldiers killed near Palmyra" and logged[-1]["counters"] == first["id"]
+    assert logged[-1]["said_on"] == "2016-03-25T07:00:00Z" and logged[-1]["date"] is None
     assert [e["name"] for e in events(catalogue, "claimant-add")] == ["Amaq", "Government spokesman"]
     assert catalogue.json("show", video["id"])["claim_count"] == 3
     assert catalogue.run("verify").exit_code == 0
@@ -128,6 +130,10 @@ def test_places_are_found_by_name_and_keep_their_coordinates(
         (["--date", "2016-03-24T10:00"], "timezone"),
         (["--language", "english please"], "--language"),
         (["--counters", "99"], "no claim with id 99"),
+        (["--counters", "1", "--date", "2016-03-24"], "asserts no event"),
+        (["--counters", "1", "--place", "Palmyra"], "asserts no event"),
+        (["--said-on", "last tuesday"], "--said-on"),
+        (["--said-on", "2999-01-01"], "still to come"),
         (["--shows", "compas", "--strict"], "compas"),
     ],
 )

@@ -1,6 +1,7 @@
 """The running example of issue 5, end to end through the command line: a claimed video showing a
 customised AK-74M, a helmet, a compass and a packet of bandages with instructions in Russian; an armed
-group's agency claims five soldiers were killed near Palmyra; a government spokesman does not confirm;
+group's agency claims five soldiers were killed near Palmyra; a government spokesman and the Syrian
+Observatory do not confirm;
 copies circulate, one of them posted a day before the "original". Generated footage stands in for the
 video."""
 
@@ -17,6 +18,7 @@ from footage import edited, logo, pan_frames, photo, resize, write_clip
 from PIL import Image
 
 AGENCY = 'Amaq "News" Agency'
+OBSERVATORY = "Syrian Observatory for Human Rights"
 HOSTILE_NOTE = "<script>alert('tag')</script> customised stock & rail"
 PHOTO_NAME = 'bandages "RU" <b>instructions<b>.jpg'
 
@@ -155,15 +157,26 @@ def test_running_example(catalogue: Catalogue, media: dict[str, Path], tmp_path:
         str(claim["id"]),
         "--url",
         "https://gov.example/briefing",
+        "--said-on",
+        "2016-03-28",
     )
-    assert counter["counters"] == claim["id"]
+    assert counter["counters"] == claim["id"] and counter["said_on"] == "2016-03-28"
+    observatory = cat.json(
+        "claim", o, "--by", OBSERVATORY, "--text", "We cannot confirm the deaths",
+        "--counters", str(claim["id"]), "--said-on", "2016-03-22",
+    )  # fmt: skip
+    assert observatory["date"] is None and observatory["said_on"] == "2016-03-22"
 
     # provenance: copies, the earliest copy, the warning, claims and described versus observed
     prov = cat.json("provenance", o)
     assert {c["id"] for c in prov["copies"]} >= {int(r), int(e)}
     assert prov["earliest"]["sha256"] == early["sha256"]
     assert any(w["kind"] == "predates-claim" and w["item"]["id"] == int(e) for w in prov["warnings"])
-    assert {c["claimant"] for c in prov["claims"]} == {AGENCY, "Government spokesman"}
+    # a warning cites only the claim that asserts the event, never those that dispute it
+    assert {w["claim_id"] for w in prov["warnings"]} == {claim["id"]}
+    assert {c["claimant"] for c in prov["claims"]} == {AGENCY, "Government spokesman", OBSERVATORY}
+    trail = cat.ok("provenance", o).stdout
+    assert f"{OBSERVATORY}, said 2016-03-22, disputes #{claim['id']}" in trail
     described = {d["term"]: d for d in prov["described"]}
     assert described["AK-74M"]["observed"] is True
     assert described["helmet"]["observed"] is True
@@ -185,7 +198,11 @@ def test_running_example(catalogue: Catalogue, media: dict[str, Path], tmp_path:
     assert ids("--text", "russian") == {o, p}  # the claim's statement; the photo's tag note
     assert ids("--text", "%") == set()
     assert ids("--since", "2016-03-23", "--until", "2016-03-23") == {e}
-    assert ids("--tag", "rifle", "--claimed-by", "government") == {o}
+    assert ids("--tag", "rifle", "--disputed-by", "government") == {o}
+    assert ids("--claimed-by", "government") == ids("--claimed-by", "observatory") == set()
+    (hit,) = cat.json("search", "--disputed-by", "observatory")["results"]
+    assert hit["claimed_by"] == [AGENCY] and hit["disputed_by"] == ["Government spokesman", OBSERVATORY]
+    assert ids("--since", "2016-03-22", "--until", "2016-03-22") == set()  # when it was said: no event
     assert ids("--tag", "compass") == set()
 
     # the report: self-contained, escaped, boxes drawn, the unobserved compass shown
@@ -203,6 +220,9 @@ def test_running_example(catalogue: Catalogue, media: dict[str, Path], tmp_path:
     assert original["sha256"] in page and early["sha256"] in page
     assert "data:image/jpeg;base64," in page and '<rect class="box"' in page
     assert "not yet observed" in page
+    # the timeline dates each non-confirmation when it was said, as disputing the claim
+    assert f"claim #{observatory['id']} by {OBSERVATORY} disputes claim #{claim['id']} (2016-03-22)" in shown
+    assert f"by {OBSERVATORY} says" not in shown and "by Government spokesman says" not in shown
     assert not re.search(r'(href|src)="(?!data:image/jpeg;base64,|https?://)', page)
 
     photo_page = tmp_path / "photo.html"

@@ -99,9 +99,8 @@ def _build(cat: Catalogue, tmp: Path) -> None:
     cat.ok("claim", "1", "2", "--by", "Agency", "--text", "Five killed", "--date", "2016-03-24",
            "--place", "Palmyra", "--lat", "34.55", "--lon", "38.27", "--precision", "town",
            "--url", "https://agency.example/p", "--language", "ru", "--shows", "AK-99")  # fmt: skip
-    cat.ok(
-        "claim", "1", "--by", "Spokesman", "--text", "Not confirmed", "--counters", "1", "--place", "Aleppo"
-    )
+    cat.ok("claim", "1", "--by", "Spokesman", "--text", "Not confirmed", "--counters", "1",
+           "--said-on", "2016-03-26")  # fmt: skip
     cat.ok("describe", "2", "helmet", "--source", "caption", "--note", "seen", "--claim", "1")
     cat.ok("relate", "1", "2", "--confirm", "--as", "contains", "--note", "checked")
     cat.ok("relate", "1", "3", "--reject", "--as", "duplicate")

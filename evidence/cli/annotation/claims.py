@@ -23,9 +23,16 @@ def claim(
     by: str = typer.Option(..., "--by", help="Who claims it (a person, an organisation, an outlet)."),
     text: str = typer.Option(..., "--text", help="What they claim, as they said it."),
     date: str | None = typer.Option(
-        None, "--date", help="When they say it happened: 2016-03-24, 2016-03, or 2016-03-24T10:00Z."
+        None,
+        "--date",
+        help="When they say the event happened: 2016-03-24, 2016-03, or 2016-03-24T10:00Z.",
     ),
-    place: str | None = typer.Option(None, "--place", help="Where they say it happened (a place name)."),
+    said_on: str | None = typer.Option(
+        None, "--said-on", help="When they said it (a date or time, as --date)."
+    ),
+    place: str | None = typer.Option(
+        None, "--place", help="Where they say the event happened (a place name)."
+    ),
     lat: float | None = typer.Option(None, "--lat", help="The place's latitude (WGS 84 degrees)."),
     lon: float | None = typer.Option(None, "--lon", help="The place's longitude (WGS 84 degrees)."),
     precision: str | None = typer.Option(
@@ -33,14 +40,17 @@ def claim(
     ),
     url: str | None = typer.Option(None, "--url", help="Where the claim was made (http or https)."),
     language: str | None = typer.Option(None, "--language", help="The claim's language (en, ru, ar…)."),
-    counters: int | None = typer.Option(None, "--counters", help="The id of the claim this one answers."),
+    counters: int | None = typer.Option(
+        None, "--counters", help="The id of the claim this one disputes (it then asserts no event)."
+    ),
     shows: list[str] = typer.Option(
         [], "--shows", help="A term the claim says the footage shows (repeatable)."
     ),
     strict: bool = typer.Option(False, "--strict", help="Refuse --shows terms the vocabulary does not have."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Record who claimed what about one or more items (a counter-claim with --counters)."""
+    """Record who said what about one or more items, and when: a claim that an event happened (--date,
+    --place), or a counter-claim that disputes another (--counters)."""
     from evidence.annotation.claims import record_claim
     from evidence.core.timeutil import parse_instant
     from evidence.workspace import default_actor, open_workspace
@@ -49,6 +59,10 @@ def claim(
         instant = parse_instant(date) if date else None
     except ValueError as exc:
         raise UsageError(f"--date: {exc}") from None
+    try:
+        said = parse_instant(said_on) if said_on else None
+    except ValueError as exc:
+        raise UsageError(f"--said-on: {exc}") from None
     with open_workspace(state(ctx).catalogue) as ws:
         result = record_claim(
             ws,
@@ -56,6 +70,7 @@ def claim(
             claimant=by,
             text=text,
             date=instant,
+            said_on=said,
             place=place,
             latitude=lat,
             longitude=lon,
@@ -88,22 +103,26 @@ def _coords(place: PlaceView) -> str:
 
 
 def _print_claim(view: ClaimView) -> None:
+    """A claim asserts an event (`event: DATE at PLACE`) or disputes another claim (`disputes claim
+    N`): what a claimant said is never shown as an event they assert unless they assert it."""
     about = ", ".join(f"#{i} {s[:12]}" for i, s in view.items)
-    when = f" ({view.date})" if view.date else ""
-    typer.echo(f"claim {view.id}{when} by {printable(view.claimant)} about {about}:")
+    typer.echo(f"claim {view.id} by {printable(view.claimant)} about {about}:")
     typer.echo(f"    {printable(view.statement)}")
-    if view.place is not None:
-        typer.echo(f"    place: {printable(view.place.name)}{_coords(view.place)}")
+    if view.said:
+        typer.echo(f"    said: {view.said}")
+    if view.counters is not None:
+        typer.echo(f"    disputes claim {view.counters}")
+    elif view.date or view.place is not None:
+        where = f" at {printable(view.place.name)}{_coords(view.place)}" if view.place is not None else ""
+        typer.echo(f"    event: {view.date or 'date not given'}{where}")
     if view.url:
         typer.echo(f"    url: {printable(view.url)}")
     if view.language:
         typer.echo(f"    language: {printable(view.language)}")
     if view.shows:
         typer.echo("    shows: " + "; ".join(printable(" › ".join(p)) for p in view.shows))
-    if view.counters is not None:
-        typer.echo(f"    counters claim {view.counters}")
     if view.countered_by:
-        typer.echo("    countered by claim " + ", ".join(str(c) for c in view.countered_by))
+        typer.echo("    disputed by claim " + ", ".join(str(c) for c in view.countered_by))
 
 
 @app.command()
@@ -112,7 +131,7 @@ def claims(
     ref: str = typer.Argument(..., help="Item id or sha256 prefix."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """The claims about an item, with the claims that counter them."""
+    """The claims about an item, with the claims that dispute them."""
     from evidence.annotation.claims import list_claims
     from evidence.workspace import open_workspace
 

@@ -87,12 +87,14 @@ def provenance_lines(doc: dict[str, Any]) -> list[str]:
         lines.append(f"warning: {p(warning['message'])}")
     lines.append(f"claims: {len(doc['claims'])}")
     for claim in doc["claims"]:
-        when = f" about {claim['claimed_date_text']}" if claim["claimed_date"] else ""
-        where = f" at {p(claim['place']['name'])}" if claim["place"] else ""
-        counters = f" (counters #{claim['counters']})" if claim["counters"] else ""
-        lines.append(
-            f"  #{claim['id']} {p(claim['claimant'])}{counters}{when}{where}: {p(claim['statement'])}"
-        )
+        said = f", said {claim['said_on_text']}" if claim["said_on"] else ""
+        if claim["counters"]:
+            what = f", disputes #{claim['counters']}"
+        else:
+            when = f" {claim['claimed_date_text']}" if claim["claimed_date"] else ""
+            where = f" at {p(claim['place']['name'])}" if claim["place"] else ""
+            what = f"; event{when}{where}" if when or where else ""
+        lines.append(f"  #{claim['id']} {p(claim['claimant'])}{said}{what}: {p(claim['statement'])}")
     if doc["described"]:
         lines.append("described vs observed:")
         for entry in doc["described"]:

@@ -15,7 +15,12 @@ def search(
     tag: list[str] = typer.Option(
         [], "--tag", help="Tagged with this term or one below it (a label, alias or path). Repeatable."
     ),
-    claimed_by: list[str] = typer.Option([], "--claimed-by", help="A claimant's name contains this."),
+    claimed_by: list[str] = typer.Option(
+        [], "--claimed-by", help="A claim by a claimant whose name contains this (not a counter-claim)."
+    ),
+    disputed_by: list[str] = typer.Option(
+        [], "--disputed-by", help="A counter-claim by a claimant whose name contains this."
+    ),
     place: list[str] = typer.Option([], "--place", help="Claimed to be at a place whose name contains this."),
     text: list[str] = typer.Option(
         [],
@@ -23,7 +28,9 @@ def search(
         help="Notes, claims, descriptions, original names, source URLs or file metadata contain this.",
     ),
     since: str | None = typer.Option(
-        None, "--since", help="Posted, captured or claimed on or after (ISO 8601, e.g. 2016-03-24)."
+        None,
+        "--since",
+        help="Posted, captured or claimed to show an event on or after (ISO 8601, e.g. 2016-03-24).",
     ),
     until: str | None = typer.Option(
         None, "--until", help="Posted, captured or claimed on or before (a date includes the whole day)."
@@ -41,6 +48,7 @@ def search(
     query = SearchQuery(
         tags=tuple(tag),
         claimed_by=tuple(claimed_by),
+        disputed_by=tuple(disputed_by),
         places=tuple(place),
         texts=tuple(text),
         since=since,
@@ -63,7 +71,8 @@ def search(
                         "first_catalogued_at": iso(h.item.first_catalogued_at),
                         "posted_at": iso(h.posted_at),
                         "matched_terms": list(h.matched_terms),
-                        "claimants": list(h.claimants),
+                        "claimed_by": list(h.claimants),
+                        "disputed_by": list(h.disputers),
                     }
                     for h in result.hits
                 ],
@@ -72,7 +81,8 @@ def search(
         )
         return
     table = Table(show_edge=False, pad_edge=False)
-    for title in ("id", "sha256", "kind", "posted", "original name", "tags matched", "claimed by"):
+    titles = ("id", "sha256", "kind", "posted", "original name", "tags matched", "claimed by", "disputed by")
+    for title in titles:
         table.add_column(title, no_wrap=title in ("id", "sha256", "kind", "posted"))
     for h in result.hits:
         table.add_row(
@@ -83,6 +93,7 @@ def search(
             cell(h.original_name),
             cell("; ".join(h.matched_terms)),
             cell("; ".join(h.claimants)),
+            cell("; ".join(h.disputers)),
         )
     if result.hits:
         stdout().print(table)

@@ -138,6 +138,8 @@ def claim_record(claim: Claim, index: Index) -> dict[str, Any]:
         "statement": claim.statement,
         "claimed_date": iso(claim.claimed_date),
         "claimed_date_precision": claim.claimed_date_precision,
+        "said_on": iso(claim.said_on),
+        "said_on_precision": claim.said_on_precision,
         "place": place_record(place) if place else None,
         "url": claim.url,
         "language": claim.language,

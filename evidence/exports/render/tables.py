@@ -192,9 +192,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "withdrawn_by", "withdrawn_note",
     ),
     "claims": (
-        "id", "item_ids", "item_sha256s", "claimant_id", "claimant", "statement", "claimed_date",
-        "claimed_date_precision", "place_id", "place", "latitude", "longitude", "place_precision", "url",
-        "language", "counters_id", "created_at", "created_by",
+        "id", "item_ids", "item_sha256s", "claimant_id", "claimant", "statement", "said_on",
+        "said_on_precision", "claimed_date", "claimed_date_precision", "place_id", "place", "latitude",
+        "longitude", "place_precision", "url", "language", "counters_id", "created_at", "created_by",
     ),
     "descriptions": (
         "id", "item_id", "item_sha256", "term_id", "term_path", "claim_id", "source", "note",
