@@ -18,16 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.annotation.described import record_description
-from evidence.catalogue import custody, queries
+from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
-from evidence.catalogue.annotation_models import Claim, Claimant, ClaimItem, Place
+from evidence.catalogue.annotation_models import Claim, Claimant, ClaimItem, Place, Withdrawal
 from evidence.catalogue.claims import ClaimView, claim_views, claims_of, date_text
 from evidence.catalogue.descriptions import Described as Described
 from evidence.catalogue.descriptions import described as described
 from evidence.catalogue.models import Item
 from evidence.core.custody import CustodyAction
 from evidence.core.text import printable, required_text, user_text
-from evidence.core.timeutil import Instant
+from evidence.core.timeutil import Instant, iso
 from evidence.core.vocab import normalise
 from evidence.errors import NotFound, UsageError
 from evidence.workspace import Workspace
@@ -152,6 +152,7 @@ class ClaimResult:
     claimant_created: bool
     place_change: str | None  # "created" | "located" | None
     free_terms: tuple[str, ...]  # paths of free terms made for --shows
+    nearest: dict[str, tuple[str, ...]]  # for each free term made: its closest curated terms
 
 
 def record_claim(
@@ -266,7 +267,8 @@ def record_claim(
                 )
         view = claim_views(session, vocab, [row])[0]
     created = tuple(p for c in choices for p in c.created)
-    return ClaimResult(view, claimant_created, place_change, created)
+    nearest = {p: c.nearest for c in choices for p in c.created}
+    return ClaimResult(view, claimant_created, place_change, created, nearest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +277,42 @@ class ItemClaims:
     claims: list[ClaimView]
 
 
-def list_claims(ws: Workspace, ref: str) -> ItemClaims:
+def list_claims(ws: Workspace, ref: str, *, include_withdrawn: bool = False) -> ItemClaims:
     with ws.db.read() as session:
         item = queries.resolve_ref(session, ref)
-        return ItemClaims(item, claims_of(session, catalogue_vocab.load(session), item.id))
+        vocab = catalogue_vocab.load(session)
+        return ItemClaims(item, claims_of(session, vocab, item.id, include_withdrawn=include_withdrawn))
+
+
+def withdraw_claim(ws: Workspace, claim_id: int, *, note: str, actor: str) -> ClaimView:
+    """Take a claim back (recorded wrongly, or about the wrong items): a withdrawal says who, when and
+    why; the claim is kept as it was and shown with `claims --all`, but counts for nothing: not listed,
+    searched, warned about, nor its `--shows` compared with the tags. Logged on each item it is about."""
+    reason = required_text(note, what="the reason (--note)")
+    actor = required_text(actor, what="the actor (--by)")
+    with ws.db.write() as session:
+        row = queries.by_id(session, Claim, claim_id)
+        if row is None:
+            raise NotFound(f"no claim with id {claim_id}: see `evidence claims REF`")
+        earlier = withdrawals.of(session, "claim", [claim_id]).get(claim_id)
+        if earlier is not None:
+            raise UsageError(
+                f"claim {claim_id} was already withdrawn at {iso(earlier.withdrawn_at)} by "
+                f"{printable(earlier.withdrawn_by)}"
+            )
+        taken = Withdrawal(
+            record="claim", record_id=row.id, withdrawn_at=custody.now(), withdrawn_by=actor, note=reason
+        )
+        session.add(taken)
+        session.flush()
+        view = claim_views(session, catalogue_vocab.load(session), [row])[0]
+        for _item_id, sha256 in view.items:
+            custody.append(
+                session,
+                actor=actor,
+                action=CustodyAction.CLAIM_WITHDRAW,
+                subject=f"item:{sha256}",
+                details={"claim": row.id, "claimant": view.claimant, "text": view.statement, "note": reason},
+                records=[("withdrawal", taken.id)],
+            )
+    return view

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import claims as claims_db
-from evidence.catalogue import custody, queries
+from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Claim, Description
 from evidence.catalogue.descriptions import (
@@ -87,12 +87,17 @@ class DescribeResult:
     recorded: bool  # False: exactly this description was already there
     free: bool  # the term is a free term (not in the curated vocabulary)
     free_terms: tuple[str, ...]  # paths of free terms made for it
+    nearest: tuple[str, ...] = ()  # a new free term's closest curated terms ("did you mean")
 
 
 def _check_claim_is_about(session: Session, claim_id: int, item: Item) -> None:
     """A description attributed to a claim must be of an item the claim is about."""
     if queries.by_id(session, Claim, claim_id) is None:
         raise NotFound(f"no claim with id {claim_id}: see `evidence claims {item.id}`")
+    if withdrawals.of(session, "claim", [claim_id]):
+        raise UsageError(
+            f"claim {claim_id} was withdrawn: it counts for nothing (see `evidence claims {item.id} --all`)"
+        )
     about = claims_db.items_of(session, claim_id)
     if item.id not in about:
         items = ", ".join(f"#{i}" for i in about)
@@ -128,7 +133,9 @@ def describe(
         )
         free = choice.free or vocab.terms[choice.term_id].free
         path = tuple(vocab.path(choice.term_id))
-        return DescribeResult(row.id, item, path, claim_id, source, recorded, free, choice.created)
+        return DescribeResult(
+            row.id, item, path, claim_id, source, recorded, free, choice.created, choice.nearest
+        )
 
 
 def described_of(ws: Workspace, ref: str) -> tuple[Item, list[Described]]:

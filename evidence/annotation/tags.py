@@ -32,6 +32,7 @@ class TagResult:
     free: bool  # the term is a free term (not in the curated vocabulary)
     created: tuple[str, ...]  # paths of free terms made for this tag
     snap: Snap | None
+    nearest: tuple[str, ...] = ()  # a new free term's closest curated terms ("did you mean")
 
 
 def tag(
@@ -111,7 +112,7 @@ def tag(
             records=[("tag", row.id)],
         )
         free = choice.free or vocab.terms[choice.term_id].free
-    return TagResult(view, free, choice.created, where.snap)
+    return TagResult(view, free, choice.created, where.snap, choice.nearest)
 
 
 def untag(ws: Workspace, tag_id: int, *, note: str | None = None, actor: str) -> TagView:

@@ -56,7 +56,9 @@ def show_item(ws: Workspace, ref: str) -> ItemDetail:
             or 0
         )
         claims = session.scalar(
-            select(func.count()).select_from(ClaimItem).where(ClaimItem.item_id == item.id)
+            select(func.count())
+            .select_from(ClaimItem)
+            .where(ClaimItem.item_id == item.id, withdrawals.standing("claim", ClaimItem.claim_id))
         )
         contents = described(session, catalogue_vocab.load(session), item)
     return ItemDetail(

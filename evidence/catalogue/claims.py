@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evidence.catalogue import withdrawals
 from evidence.catalogue.annotation_models import Claim, Claimant, ClaimItem, Description, Place
 from evidence.catalogue.descriptions import Described as Described
 from evidence.catalogue.descriptions import described as described
@@ -48,6 +49,16 @@ class PlaceView:
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawnView:
+    at: datetime
+    by: str
+    note: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": iso(self.at), "by": self.by, "note": self.note}
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimView:
     id: int
     claimant: str
@@ -65,6 +76,7 @@ class ClaimView:
     shows: tuple[tuple[str, ...], ...]  # term paths it says the footage shows
     created_at: datetime
     created_by: str
+    withdrawn: WithdrawnView | None = None  # taken back: it counts for nothing, and is kept as it was
 
     @property
     def date(self) -> str | None:
@@ -92,6 +104,7 @@ class ClaimView:
             "shows": [{"term": p[-1], "path": list(p)} for p in self.shows],
             "created_at": iso(self.created_at),
             "created_by": self.created_by,
+            "withdrawn": None if self.withdrawn is None else self.withdrawn.to_json(),
         }
 
 
@@ -121,7 +134,9 @@ def claim_views(session: Session, vocab: Vocabulary, claims: Sequence[Claim]) ->
         items[claim_id].append((item_id, sha256))
     answers: dict[int, list[int]] = {i: [] for i in ids}
     for answer_id, counters_id in session.execute(
-        select(Claim.id, Claim.counters_id).where(Claim.counters_id.in_(ids)).order_by(Claim.id)
+        select(Claim.id, Claim.counters_id)
+        .where(Claim.counters_id.in_(ids), withdrawals.standing("claim", Claim.id))
+        .order_by(Claim.id)
     ):
         if counters_id is not None:
             answers[counters_id].append(answer_id)
@@ -134,6 +149,10 @@ def claim_views(session: Session, vocab: Vocabulary, claims: Sequence[Claim]) ->
         path = tuple(vocab.path(term_id))
         if shown_by is not None and path not in shows[shown_by]:
             shows[shown_by].append(path)
+    taken = {
+        i: WithdrawnView(w.withdrawn_at, w.withdrawn_by, w.note)
+        for i, w in withdrawals.of(session, "claim", ids).items()
+    }
     return [
         ClaimView(
             id=c.id,
@@ -152,20 +171,25 @@ def claim_views(session: Session, vocab: Vocabulary, claims: Sequence[Claim]) ->
             shows=tuple(shows[c.id]),
             created_at=c.created_at,
             created_by=c.created_by,
+            withdrawn=taken.get(c.id),
         )
         for c in claims
     ]
 
 
-def claims_of(session: Session, vocab: Vocabulary, item_id: int) -> list[ClaimView]:
-    """The claims about an item, oldest first."""
-    rows = session.scalars(
+def claims_of(
+    session: Session, vocab: Vocabulary, item_id: int, *, include_withdrawn: bool = False
+) -> list[ClaimView]:
+    """The claims about an item, oldest first (withdrawn ones only when asked for)."""
+    query = (
         select(Claim)
         .join(ClaimItem, ClaimItem.claim_id == Claim.id)
         .where(ClaimItem.item_id == item_id)
         .order_by(Claim.id)
     )
-    return claim_views(session, vocab, list(rows))
+    if not include_withdrawn:
+        query = query.where(withdrawals.standing("claim", Claim.id))
+    return claim_views(session, vocab, list(session.scalars(query)))
 
 
 def items_of(session: Session, claim_id: int) -> list[int]:

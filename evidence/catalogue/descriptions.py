@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import relations as rel_db
@@ -140,7 +140,10 @@ def described(session: Session, vocab: Vocabulary, item: Item) -> list[Described
             select(Description, Claimant.name)
             .outerjoin(Claim, Claim.id == Description.claim_id)
             .outerjoin(Claimant, Claimant.id == Claim.claimant_id)
-            .where(Description.item_id == item.id)
+            .where(
+                Description.item_id == item.id,
+                or_(Description.claim_id.is_(None), withdrawals.standing("claim", Claim.id)),
+            )
             .order_by(Description.id)
         )
     ]

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.catalogue import custody, queries
+from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.annotation_models import Annotation, Claim, ClaimItem
@@ -239,11 +239,12 @@ def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
 
 
 def claims_about(session: Session, vocab: Vocabulary, item_ids: list[int]) -> list[dict[str, Any]]:
-    """Claims about any of these items, oldest first, with claimant, when said, the event's date and
-    place (or the claim disputed) and the items each is about; `_claimed_start` (not printed) is the
-    event date as a datetime for comparisons."""
+    """Claims about any of these items that stand (not withdrawn), oldest first, with claimant, when
+    said, the event's date and place (or the claim disputed) and the items each is about;
+    `_claimed_start` (not printed) is the event date as a datetime for comparisons."""
     about = select(ClaimItem.claim_id).where(ClaimItem.item_id.in_(item_ids))
-    rows = list(session.scalars(select(Claim).where(Claim.id.in_(about)).order_by(Claim.id)))
+    standing = withdrawals.standing("claim", Claim.id)
+    rows = list(session.scalars(select(Claim).where(Claim.id.in_(about), standing).order_by(Claim.id)))
     claimant_of = {c.id: c.claimant_id for c in rows}
     return [
         {

@@ -64,6 +64,11 @@ class Matcher:
         return condition
 
 
+def _standing() -> ColumnElement[bool]:
+    """A claim counts: it has not been withdrawn."""
+    return withdrawals.standing("claim", Claim.id)
+
+
 def tagged(term_ids: set[int]) -> IdQuery:
     return select(Annotation.item_id).where(
         Annotation.term_id.in_(sorted(term_ids)), withdrawals.standing("tag", Annotation.id)
@@ -76,7 +81,7 @@ def _by_claimant(m: Matcher, who: str, *, disputing: bool) -> Select[Any]:
         select(ClaimItem.item_id)
         .join(Claim, Claim.id == ClaimItem.claim_id)
         .join(Claimant, Claimant.id == Claim.claimant_id)
-        .where(m.contains(Claimant.name, who), stance)
+        .where(m.contains(Claimant.name, who), stance, _standing())
     )
 
 
@@ -97,7 +102,7 @@ def at_place(m: Matcher, name: str) -> IdQuery:
         select(ClaimItem.item_id)
         .join(Claim, Claim.id == ClaimItem.claim_id)
         .join(Place, Place.id == Claim.place_id)
-        .where(m.contains(Place.name, name))
+        .where(m.contains(Place.name, name), _standing())
     )
 
 
@@ -108,7 +113,7 @@ def mentioning(session: Session, m: Matcher, text: str) -> IdQuery:
         select(Annotation.item_id).where(m.contains(Annotation.note, text)),
         select(ClaimItem.item_id)
         .join(Claim, Claim.id == ClaimItem.claim_id)
-        .where(m.contains(Claim.statement, text)),
+        .where(m.contains(Claim.statement, text), _standing()),
         select(Acquisition.item_id).where(
             or_(
                 m.contains(Acquisition.original_name, text),
@@ -155,7 +160,7 @@ def dated(since: datetime | None, until: datetime | None) -> IdQuery:
     claimed = (
         select(ClaimItem.item_id)
         .join(Claim, Claim.id == ClaimItem.claim_id)
-        .where(window(Claim.claimed_date), Claim.counters_id.is_(None))
+        .where(window(Claim.claimed_date), Claim.counters_id.is_(None), _standing())
     )
     return posted.union(claimed)
 
@@ -234,7 +239,7 @@ def _claimants(session: Session, ids: list[int]) -> tuple[dict[int, list[str]], 
             select(ClaimItem.item_id, Claimant.name, Claim.counters_id)
             .join(Claim, Claim.id == ClaimItem.claim_id)
             .join(Claimant, Claimant.id == Claim.claimant_id)
-            .where(ClaimItem.item_id.in_(chunk))
+            .where(ClaimItem.item_id.in_(chunk), _standing())
             .order_by(Claim.id)
         ).all()
         for item_id, name, counters in rows:

@@ -46,6 +46,7 @@ class Records:
     claimants: list[Claimant] = field(default_factory=list)
     places: list[Place] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    claim_withdrawals: dict[int, Withdrawal] = field(default_factory=dict)  # by claim id
     claim_items: list[ClaimItem] = field(default_factory=list)
     descriptions: list[Description] = field(default_factory=list)
     relations: list[RelationState] = field(default_factory=list)
@@ -75,6 +76,10 @@ def gather(session: Session, refs: Sequence[str]) -> Records:
             claimants=list(session.scalars(select(Claimant).order_by(Claimant.id))),
             places=list(session.scalars(select(Place).order_by(Place.id))),
             claims=list(session.scalars(select(Claim).order_by(Claim.id))),
+            claim_withdrawals={
+                w.record_id: w
+                for w in session.scalars(select(Withdrawal).where(Withdrawal.record == "claim"))
+            },
             claim_items=list(session.scalars(select(ClaimItem))),
             descriptions=list(session.scalars(select(Description).order_by(Description.id))),
             relations=rel_db.states(session),
@@ -128,6 +133,7 @@ def gather(session: Session, refs: Sequence[str]) -> Records:
         claimants=claimants,
         places=places,
         claims=claims,
+        claim_withdrawals=withdrawals.of(session, "claim", [c.id for c in claims]),
         claim_items=claim_items,
         descriptions=descriptions,
         relations=rel_db.states(session, rel_db.STATE.c.a_id.in_(ids), rel_db.STATE.c.b_id.in_(ids)),

@@ -46,6 +46,7 @@ class TermChoice:
     path: str
     created: tuple[str, ...] = ()
     free: bool = False
+    nearest: tuple[str, ...] = ()  # for a free term: the curated terms it is closest to
 
 
 def create_term(
@@ -185,6 +186,12 @@ def resolve(vocab: Vocabulary, text: str) -> int:
     raise UsageError(f"unknown term {text!r}{hint} (add it with `evidence terms add PATH`)")
 
 
+def _curated_nearest(vocab: Vocabulary, text: str, besides: int | None = None) -> tuple[str, ...]:
+    """The paths of the (at most three) curated terms closest to `text`, for a "did you mean"."""
+    near = [i for i in vocab.nearest(text) if i != besides and not vocab.terms[i].free]
+    return tuple(vocab.path_text(i) for i in near[:3])
+
+
 def ensure_term(session: Session, vocab: Vocabulary, text: str, *, strict: bool, actor: str) -> TermChoice:
     """The term an analyst means by `text` when tagging or describing.
 
@@ -193,12 +200,14 @@ def ensure_term(session: Session, vocab: Vocabulary, text: str, *, strict: bool,
     or under its known parent for a path whose parent exists (new labels below it are created)."""
     ids = vocab.lookup(text)
     if len(ids) == 1:
-        return TermChoice(term_id=ids[0], path=vocab.path_text(ids[0]))
+        near = _curated_nearest(vocab, text, besides=ids[0]) if vocab.terms[ids[0]].free else ()
+        return TermChoice(term_id=ids[0], path=vocab.path_text(ids[0]), nearest=near)
     if len(ids) > 1 or strict:
         resolve(vocab, text)  # raises with the candidates or the nearest terms
     labels = split_path(text)
     if not labels:
         raise UsageError("give a term, such as 'AK-74M' or 'weapon › small arms › rifle'")
+    near = _curated_nearest(vocab, text)
     current: int | None = None
     created: list[str] = []
     for label in labels:
@@ -216,7 +225,9 @@ def ensure_term(session: Session, vocab: Vocabulary, text: str, *, strict: bool,
             created.append(vocab.path_text(found))
         current = found
     assert current is not None
-    return TermChoice(term_id=current, path=vocab.path_text(current), created=tuple(created), free=True)
+    return TermChoice(
+        term_id=current, path=vocab.path_text(current), created=tuple(created), free=True, nearest=near
+    )
 
 
 def set_note(session: Session, vocab: Vocabulary, term_id: int, note: str | None, *, actor: str) -> bool:

@@ -51,6 +51,18 @@ class EvidenceGroup(TyperGroup):
             )
 
 
+class DefaultCommandGroup(TyperGroup):
+    """A group whose command word may be left out: `evidence claim 3 --by …` runs `evidence claim
+    record 3 --by …` (an argument that names none of the group's commands goes to `record`)."""
+
+    default_command = "record"
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = [self.default_command, *args]
+        return list(super().parse_args(ctx, args))
+
+
 def _fail(message: str, code: int) -> None:
     from evidence.core.text import one_line
 

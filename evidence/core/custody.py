@@ -33,6 +33,7 @@ class CustodyAction(StrEnum):
     UNTAG = "untag"
     DESCRIBE = "describe"
     CLAIM = "claim"
+    CLAIM_WITHDRAW = "claim-withdraw"
     CLAIMANT_ADD = "claimant-add"
     PLACE_ADD = "place-add"
     PLACE_LOCATE = "place-locate"

@@ -279,3 +279,79 @@ def test_hostile_claim_text_is_stored_and_shown_literally(
     assert "\x1b" not in shown and "ab\\x1b[2Jc" in shown
     assert len(catalogue.json("list")["items"]) == 1
     assert catalogue.run("verify").exit_code == 0
+
+
+def test_a_withdrawn_claim_is_kept_and_counts_for_nothing(
+    catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    """A claim recorded against the wrong item is withdrawn: shown with `claims --all` and in the log,
+    but no longer listed, warned about, searched, counted or compared with the tags."""
+    item = catalogue.json("add", media["copy"], "--posted-at", "2016-03-20")["results"][0]
+    ref = str(item["id"])
+    wrong = claim(
+        catalogue, ref, "--by", "Amaq", "--text", "the convoy was hit", "--date", "2016-03-24",
+        *PALMYRA, "--shows", "compass",
+    )  # fmt: skip
+    answer = claim(catalogue, ref, "--by", "Ministry", "--text", "no convoy", "--counters", wrong["id"])
+
+    def found(*args: str) -> set[int]:
+        return {hit["id"] for hit in catalogue.json("search", *args)["results"]}
+
+    searches = [
+        ("--claimed-by", "amaq"),
+        ("--place", "palmyra"),
+        ("--text", "convoy was hit"),
+        ("--since", "2016-03-24", "--until", "2016-03-24"),
+    ]
+    assert all(found(*s) == {item["id"]} for s in searches)
+    assert [w["claim_id"] for w in catalogue.json("provenance", ref)["warnings"]] == [wrong["id"]]
+    assert [d["term"] for d in catalogue.json("show", ref)["described"]] == ["compass"]
+
+    taken = catalogue.run("claim", "withdraw", wrong["id"], "--note", "about another video", "--by", "ana")
+    assert taken.exit_code == 0, taken.output
+    assert f"withdrew claim {wrong['id']} by Amaq" in taken.stdout
+
+    assert [c["id"] for c in catalogue.json("claims", ref)["claims"]] == [answer["id"]]
+    kept = catalogue.json("claims", ref, "--all")["claims"]
+    assert [c["id"] for c in kept] == [wrong["id"], answer["id"]]
+    assert kept[0]["text"] == "the convoy was hit" and kept[0]["date"] == "2016-03-24"
+    assert kept[0]["withdrawn"]["by"] == "ana" and kept[0]["withdrawn"]["note"] == "about another video"
+    assert kept[1]["withdrawn"] is None
+    assert "WITHDRAWN" in catalogue.ok("claims", ref, "--all").stdout
+    assert "WITHDRAWN" not in catalogue.ok("claims", ref).stdout
+    trail = catalogue.json("provenance", ref)
+    assert trail["warnings"] == [] and [c["id"] for c in trail["claims"]] == [answer["id"]]
+    assert all(found(*s) == set() for s in searches)
+    shown = catalogue.json("show", ref)
+    assert shown["claim_count"] == 1 and shown["described"] == []
+    (logged,) = events(catalogue, "claim-withdraw")
+    assert logged["subject"] == f"item:{item['sha256']}" and logged["note"] == "about another video"
+    table = catalogue.ok("export", "--format", "csv", "--table", "claims").stdout.splitlines()
+    header = table[0].split(",")
+    rows = {r.split(",")[0]: dict(zip(header, r.split(","), strict=False)) for r in table[1:]}
+    assert rows[str(wrong["id"])]["withdrawn"] == "true" and rows[str(answer["id"])]["withdrawn"] == "false"
+
+    before = snapshot(catalogue)
+    again = catalogue.run("claim", "withdraw", wrong["id"], "--note", "twice")
+    assert again.exit_code == 2 and f"claim {wrong['id']} was already withdrawn" in again.stderr
+    missing = catalogue.run("claim", "withdraw", "999", "--note", "x")
+    assert missing.exit_code == 2 and "no claim with id 999" in missing.stderr
+    assert catalogue.run("claim", "withdraw", answer["id"], "--note", " ").exit_code == 2
+    described_by_it = catalogue.run("describe", ref, "helmet", "--claim", wrong["id"])
+    assert described_by_it.exit_code == 2 and "was withdrawn" in described_by_it.stderr
+    assert snapshot(catalogue) == before
+    assert catalogue.run("verify").exit_code == 0
+
+
+def test_an_unknown_term_suggests_the_curated_terms_it_is_near(
+    catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    ref = str(add(catalogue, media["copy"])["id"])
+    typo = catalogue.run("tag", ref, "helmt")
+    assert typo.exit_code == 0
+    assert "'helmt' is not in the vocabulary; added as a free term; did you mean" in typo.stderr
+    assert "'protective gear › helmet'" in typo.stderr
+    again = catalogue.run("describe", ref, "helmt", "--source", "caption")
+    assert "'helmt' is a free term" in again.stderr and "'protective gear › helmet'" in again.stderr
+    nothing_near = catalogue.run("tag", ref, "qqqzzzxxj")
+    assert "added as a free term\n" in nothing_near.stderr and "did you mean" not in nothing_near.stderr

@@ -7,16 +7,26 @@ from typing import TYPE_CHECKING
 import typer
 
 from evidence.cli.annotation.tags import BY_HELP, free_term_note
-from evidence.cli.app import app, state
+from evidence.cli.app import DefaultCommandGroup, app, state
 from evidence.cli.output import emit_json, message
 from evidence.core.text import printable
+from evidence.core.timeutil import iso
 from evidence.errors import UsageError
 
 if TYPE_CHECKING:
     from evidence.catalogue.claims import ClaimView, PlaceView
 
 
-@app.command()
+claim_app = typer.Typer(
+    cls=DefaultCommandGroup,
+    help="Record who said what about items (`evidence claim REF… --by WHO --text WHAT`), or withdraw "
+    "a claim.",
+    no_args_is_help=True,
+)
+app.add_typer(claim_app, name="claim")
+
+
+@claim_app.command("record")
 def claim(
     ctx: typer.Context,
     refs: list[str] = typer.Argument(..., help="The items the claim is about (ids or sha256 prefixes)."),
@@ -50,7 +60,7 @@ def claim(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Record who said what about one or more items, and when: a claim that an event happened (--date,
-    --place), or a counter-claim that disputes another (--counters)."""
+    --place), or a counter-claim that disputes another (--counters). `record` may be left out."""
     from evidence.annotation.claims import record_claim
     from evidence.core.timeutil import parse_instant
     from evidence.workspace import default_actor, open_workspace
@@ -88,7 +98,7 @@ def claim(
     if result.place_change is not None and view.place is not None:
         message(f"note: place '{printable(view.place.name)}' {result.place_change}{_coords(view.place)}")
     for path in result.free_terms:
-        free_term_note(path, (path,), True)
+        free_term_note(path, (path,), True, result.nearest.get(path, ()))
     if json_out:
         emit_json({**view.to_json(), "created_terms": list(result.free_terms)})
         return
@@ -123,12 +133,39 @@ def _print_claim(view: ClaimView) -> None:
         typer.echo("    shows: " + "; ".join(printable(" › ".join(p)) for p in view.shows))
     if view.countered_by:
         typer.echo("    disputed by claim " + ", ".join(str(c) for c in view.countered_by))
+    if view.withdrawn is not None:
+        gone = view.withdrawn
+        why = f": {printable(gone.note)}" if gone.note else ""
+        typer.echo(f"    WITHDRAWN {iso(gone.at)} by {printable(gone.by)}{why}")
+
+
+@claim_app.command("withdraw")
+def claim_withdraw(
+    ctx: typer.Context,
+    claim_id: int = typer.Argument(..., help="The claim's id (see `evidence claims REF`)."),
+    note: str = typer.Option(..., "--note", help="Why it is withdrawn (kept with it)."),
+    by: str | None = typer.Option(None, "--by", help=BY_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Withdraw a claim recorded wrongly: it is kept as it was (`claims --all`) and counts for nothing."""
+    from evidence.annotation.claims import withdraw_claim
+    from evidence.workspace import default_actor, open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        view = withdraw_claim(ws, claim_id, note=note, actor=by if by is not None else default_actor())
+    if json_out:
+        emit_json(view.to_json())
+        return
+    typer.echo(f"withdrew claim {view.id} by {printable(view.claimant)}: {printable(view.statement)}")
 
 
 @app.command()
 def claims(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Item id or sha256 prefix."),
+    include_withdrawn: bool = typer.Option(
+        False, "--all", help="Also the withdrawn claims, with who withdrew them, when and why."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """The claims about an item, with the claims that dispute them."""
@@ -136,7 +173,7 @@ def claims(
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
-        found = list_claims(ws, ref)
+        found = list_claims(ws, ref, include_withdrawn=include_withdrawn)
     if json_out:
         emit_json(
             {
@@ -177,7 +214,7 @@ def describe(
             strict=strict,
             actor=by if by is not None else default_actor(),
         )
-    free_term_note(term, result.free_terms, result.free)
+    free_term_note(term, result.free_terms, result.free, result.nearest)
     if json_out:
         emit_json(
             {

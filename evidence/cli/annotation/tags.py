@@ -25,12 +25,19 @@ def _parsed(option: str, parse: Any, text: str | None) -> Any:
         raise UsageError(f"{option}: {exc}") from None
 
 
-def free_term_note(term: str, created: tuple[str, ...], free: bool) -> None:
-    """Say on stderr when a term was not in the vocabulary (shared with `describe` and `claim --shows`)."""
+def free_term_note(term: str, created: tuple[str, ...], free: bool, nearest: tuple[str, ...] = ()) -> None:
+    """Say on stderr when a term was not in the vocabulary, with the curated terms it is closest to
+    (shared with `describe` and `claim --shows`)."""
+    hint = ""
+    if nearest:
+        hint = (
+            f"; did you mean {' or '.join(repr(printable(p)) for p in nearest)}? (`--strict` refuses "
+            "unknown terms; `evidence terms merge` moves a free term's tags onto the right one)"
+        )
     if created:
-        message(f"note: '{printable(term)}' is not in the vocabulary; added as a free term")
+        message(f"note: '{printable(term)}' is not in the vocabulary; added as a free term{hint}")
     elif free:
-        message(f"note: '{printable(term)}' is a free term (not in the curated vocabulary)")
+        message(f"note: '{printable(term)}' is a free term (not in the curated vocabulary){hint}")
 
 
 @app.command()
@@ -70,7 +77,7 @@ def tag(
             actor=by if by is not None else default_actor(),
         )
     view = result.tag
-    free_term_note(term, result.created, result.free)
+    free_term_note(term, result.created, result.free, result.nearest)
     if result.snap is not None:
         snap = result.snap
         message(f"--at {snap.requested:g} s snapped to stored frame {snap.frame} at {snap.t:g} s")

@@ -23,6 +23,7 @@ from evidence.catalogue.models import (
     Place,
     Term,
     TermAlias,
+    Withdrawal,
 )
 from evidence.catalogue.relations import RelationState
 from evidence.catalogue.snapshot import Records
@@ -47,6 +48,7 @@ class Index:
         self.places = {p.id: p for p in records.places}
         self.frame_index = {f.id: f.idx for f in records.frames}
         self.withdrawals = records.withdrawals
+        self.claim_withdrawals = records.claim_withdrawals
         self.claim_items: dict[int, list[int]] = {}
         for link in sorted(records.claim_items, key=lambda ci: (ci.claim_id, ci.item_id)):
             self.claim_items.setdefault(link.claim_id, []).append(link.item_id)
@@ -101,6 +103,13 @@ def tag_record(tag: Annotation, index: Index) -> dict[str, Any]:
         "annotator": tag.annotator,
         "note": tag.note,
         "created_at": iso(tag.created_at),
+        **_withdrawn(gone),
+    }
+
+
+def _withdrawn(gone: Withdrawal | None) -> dict[str, Any]:
+    """Whether a record was withdrawn, and by whom, when and why."""
+    return {
         "withdrawn": gone is not None,
         "withdrawn_at": None if gone is None else iso(gone.withdrawn_at),
         "withdrawn_by": None if gone is None else gone.withdrawn_by,
@@ -147,6 +156,7 @@ def claim_record(claim: Claim, index: Index) -> dict[str, Any]:
         "item_ids": index.claim_items.get(claim.id, []),
         "created_at": iso(claim.created_at),
         "created_by": claim.created_by,
+        **_withdrawn(index.claim_withdrawals.get(claim.id)),
     }
 
 

@@ -195,6 +195,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "id", "item_ids", "item_sha256s", "claimant_id", "claimant", "statement", "said_on",
         "said_on_precision", "claimed_date", "claimed_date_precision", "place_id", "place", "latitude",
         "longitude", "place_precision", "url", "language", "counters_id", "created_at", "created_by",
+        "withdrawn", "withdrawn_at", "withdrawn_by", "withdrawn_note",
     ),
     "descriptions": (
         "id", "item_id", "item_sha256", "term_id", "term_path", "claim_id", "source", "note",
