@@ -45,6 +45,7 @@ def record_description(
             Description.term_id == term_id,
             Description.claim_id == claim_id,
             Description.source == source,
+            withdrawals.standing("description", Description.id),
         )
     ).first()
     if existing is not None:

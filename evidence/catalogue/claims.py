@@ -54,9 +54,6 @@ class WithdrawnView:
     by: str
     note: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        return {"at": iso(self.at), "by": self.by, "note": self.note}
-
 
 @dataclass(frozen=True, slots=True)
 class ClaimView:
@@ -104,7 +101,10 @@ class ClaimView:
             "shows": [{"term": p[-1], "path": list(p)} for p in self.shows],
             "created_at": iso(self.created_at),
             "created_by": self.created_by,
-            "withdrawn": None if self.withdrawn is None else self.withdrawn.to_json(),
+            "withdrawn": self.withdrawn is not None,
+            "withdrawn_at": None if self.withdrawn is None else iso(self.withdrawn.at),
+            "withdrawn_by": None if self.withdrawn is None else self.withdrawn.by,
+            "withdrawn_note": None if self.withdrawn is None else self.withdrawn.note,
         }
 
 
@@ -143,7 +143,7 @@ def claim_views(session: Session, vocab: Vocabulary, claims: Sequence[Claim]) ->
     shows: dict[int, list[tuple[str, ...]]] = {i: [] for i in ids}
     for shown_by, term_id in session.execute(
         select(Description.claim_id, Description.term_id)
-        .where(Description.claim_id.in_(ids))
+        .where(Description.claim_id.in_(ids), withdrawals.standing("description", Description.id))
         .order_by(Description.id)
     ):
         path = tuple(vocab.path(term_id))

@@ -142,6 +142,7 @@ def described(session: Session, vocab: Vocabulary, item: Item) -> list[Described
             .outerjoin(Claimant, Claimant.id == Claim.claimant_id)
             .where(
                 Description.item_id == item.id,
+                withdrawals.standing("description", Description.id),
                 or_(Description.claim_id.is_(None), withdrawals.standing("claim", Claim.id)),
             )
             .order_by(Description.id)

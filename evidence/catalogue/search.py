@@ -122,7 +122,8 @@ def mentioning(session: Session, m: Matcher, text: str) -> IdQuery:
             )
         ),
         select(Description.item_id).where(
-            or_(m.contains(Description.source, text), m.contains(Description.note, text))
+            or_(m.contains(Description.source, text), m.contains(Description.note, text)),
+            withdrawals.standing("description", Description.id),
         ),
     ]
     in_metadata = _metadata_mentioning(session, m, text)

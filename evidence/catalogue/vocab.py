@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, withdrawals
-from evidence.catalogue.annotation_models import Annotation, Term, TermAlias
+from evidence.catalogue.annotation_models import Annotation, Term, TermAlias, Withdrawal
 from evidence.core.custody import CustodyAction
 from evidence.core.vocab import (
     AliasEntry,
@@ -34,7 +34,8 @@ def load(session: Session) -> Vocabulary:
         AliasEntry(term_id=a.term_id, alias=a.alias, language=a.language)
         for a in session.scalars(select(TermAlias).order_by(TermAlias.id))
     ]
-    return Vocabulary(terms, aliases)
+    merged = session.scalars(select(Withdrawal.record_id).where(Withdrawal.record == "term"))
+    return Vocabulary(terms, aliases, retired=merged)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ class CustodyAction(StrEnum):
     TERM_ALIAS = "term-alias"
     TERM_NOTE = "term-note"
     TERM_MOVE = "term-move"
+    TERM_MERGE = "term-merge"
     VOCABULARY_IMPORT = "vocabulary-import"
     EXPORT = "export"
     VERIFY = "verify"

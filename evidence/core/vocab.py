@@ -120,9 +120,12 @@ class AliasEntry:
 class Vocabulary:
     """A snapshot of the term tree with its aliases."""
 
-    def __init__(self, terms: Iterable[TermNode], aliases: Iterable[AliasEntry] = ()) -> None:
+    def __init__(
+        self, terms: Iterable[TermNode], aliases: Iterable[AliasEntry] = (), retired: Iterable[int] = ()
+    ) -> None:
         self.terms: dict[int, TermNode] = {}
         self.aliases: dict[int, list[AliasEntry]] = {}
+        self.retired: set[int] = set()
         self._children: dict[int | None, list[int]] = {}
         self._by_label: dict[str, list[int]] = {}
         self._by_alias: dict[str, list[int]] = {}
@@ -130,6 +133,21 @@ class Vocabulary:
             self.add_term(term)
         for alias in aliases:
             self.add_alias(alias)
+        for term_id in retired:
+            self.retire(term_id)
+
+    def retire(self, term_id: int) -> None:
+        """A term merged into another: it keeps its path (old records name it) but is no longer found
+        by its label or aliases, listed, or offered as a nearest term."""
+        self.retired.add(term_id)
+        node = self.terms[term_id]
+        siblings = self._children.get(node.parent_id, [])
+        if term_id in siblings:
+            siblings.remove(term_id)
+        for index in (self._by_label, self._by_alias):
+            for ids in index.values():
+                if term_id in ids:
+                    ids.remove(term_id)
 
     def add_term(self, term: TermNode) -> None:
         """Take in a term made after loading (its label sorts among its siblings)."""

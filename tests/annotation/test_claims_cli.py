@@ -315,8 +315,9 @@ def test_a_withdrawn_claim_is_kept_and_counts_for_nothing(
     kept = catalogue.json("claims", ref, "--all")["claims"]
     assert [c["id"] for c in kept] == [wrong["id"], answer["id"]]
     assert kept[0]["text"] == "the convoy was hit" and kept[0]["date"] == "2016-03-24"
-    assert kept[0]["withdrawn"]["by"] == "ana" and kept[0]["withdrawn"]["note"] == "about another video"
-    assert kept[1]["withdrawn"] is None
+    assert kept[0]["withdrawn"] is True and kept[0]["withdrawn_by"] == "ana"
+    assert kept[0]["withdrawn_note"] == "about another video" and kept[0]["withdrawn_at"] is not None
+    assert kept[1]["withdrawn"] is False and kept[1]["withdrawn_note"] is None
     assert "WITHDRAWN" in catalogue.ok("claims", ref, "--all").stdout
     assert "WITHDRAWN" not in catalogue.ok("claims", ref).stdout
     trail = catalogue.json("provenance", ref)

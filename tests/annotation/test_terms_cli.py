@@ -282,3 +282,58 @@ def test_the_tree_counts_tags_and_marks_free_terms(catalogue: Catalogue) -> None
         line.endswith("── helmet  [ar: خوذة; ru: шлем, каска; uk: шолом, каска]  · 1 tag")
         for line in tree.splitlines()
     )
+
+
+def test_a_free_term_made_by_a_slip_is_merged_into_the_term_it_meant(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    from annotating import add
+    from annotating import events as logged
+    from mediagen import make_image
+
+    ref = str(add(catalogue, make_image(tmp_path / "photo.png", size=(160, 120), seed=5))["id"])
+    slip = catalogue.json(
+        "tag", ref, "helmt", "--box", "10,10,40,30", "--note", "left", "--confidence", "0.8"
+    )
+    catalogue.ok("describe", ref, "helmt", "--source", "the caption")
+    assert terms(catalogue)["helmt"]["free"] is True
+    before = events(catalogue)
+
+    merged = catalogue.run("terms", "merge", "helmt", "helmet", "--note", "a typo")
+    assert merged.exit_code == 0, merged.output
+    assert "merged helmt into protective gear › helmet: 1 tag(s) and 1 description(s) moved" in merged.stdout
+    assert "'helmt' is now an alias of protective gear › helmet" in merged.stderr
+    assert logged_since(catalogue, before) == 2  # one on the item, one on the free term
+
+    (tag,) = catalogue.json("tags", ref)["tags"]
+    assert tag["term"] == "helmet" and tag["id"] != slip["id"]
+    assert (tag["box"], tag["note"], tag["confidence"]) == (slip["box"], "left", 0.8)
+    gone = {t["id"]: t for t in catalogue.json("tags", ref, "--all")["tags"]}[slip["id"]]
+    assert (
+        gone["term"] == "helmt" and gone["withdrawn_note"] == "merged into protective gear › helmet: a typo"
+    )
+    (described,) = catalogue.json("show", ref)["described"]
+    assert described["term"] == "helmet" and described["observed"] is True
+    assert {h["id"] for h in catalogue.json("search", "--tag", "helmet")["results"]} == {int(ref)}
+    assert "helmt" not in terms(catalogue)
+    assert ("helmt", "") in [
+        (a["alias"], a["language"]) for a in terms(catalogue)["protective gear › helmet"]["aliases"]
+    ]
+    again = catalogue.run("tag", ref, "helmt")  # the same slip now finds the term it meant
+    assert again.exit_code == 0 and "free term" not in again.stderr
+    item_event, term_event = logged(catalogue, "term-merge")
+    assert item_event["tags"] == [[slip["id"], tag["id"]]] and item_event["subject"].startswith("item:")
+    assert term_event["from"] == ["helmt"] and term_event["alias"] == "helmt"
+
+    before = events(catalogue)
+    for args, says in [
+        (["AK-74M", "rifle"], "only a free term"),
+        (["zorblax", "zorblax"], "unknown term"),
+    ]:
+        refused = catalogue.run("terms", "merge", *args)
+        assert refused.exit_code == 2 and says in refused.stderr, refused.output
+    catalogue.ok("tag", ref, "scope thing")
+    assert catalogue.run("terms", "merge", "scope thing", "scope thing").exit_code == 2
+    assert (
+        logged_since(catalogue, before) == 2
+    )  # only the tag (and its free term): the refusals wrote nothing

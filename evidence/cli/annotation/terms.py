@@ -202,6 +202,40 @@ def move(
         typer.echo(f"{printable(SEP.join(result.after))} is already there")
 
 
+@terms_app.command("merge")
+def merge(
+    ctx: typer.Context,
+    free: str = typer.Argument(..., help="The free term made by a slip (label, alias or path)."),
+    term: str = typer.Argument(..., help="The term it meant."),
+    note: str | None = typer.Option(None, "--note", help="Why (kept with the withdrawals)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Fold a free term into the term it meant: its tags and descriptions are withdrawn and made again
+    on TERM, and its label becomes an alias of TERM."""
+    from evidence.annotation.merge import merge_terms
+    from evidence.workspace import open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        result = merge_terms(ws, free, term, note=note, actor=_actor())
+    if json_out:
+        emit_json(
+            {
+                "from": list(result.free),
+                "to": list(result.into),
+                "tags": [{"withdrawn": old, "made": new} for old, new in result.tags],
+                "descriptions": [{"withdrawn": old, "made": new} for old, new in result.descriptions],
+                "alias_added": result.alias_added,
+            }
+        )
+        return
+    typer.echo(
+        f"merged {printable(SEP.join(result.free))} into {printable(SEP.join(result.into))}: "
+        f"{len(result.tags)} tag(s) and {len(result.descriptions)} description(s) moved"
+    )
+    if result.alias_added:
+        message(f"'{printable(result.free[-1])}' is now an alias of {printable(SEP.join(result.into))}")
+
+
 @terms_app.command("import")
 def import_(
     ctx: typer.Context,
