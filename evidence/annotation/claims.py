@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 from evidence.annotation.described import record_description
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
-from evidence.catalogue.annotation_models import Claim, Claimant, ClaimItem, Place, Withdrawal
+from evidence.catalogue.annotation_models import Claim, Claimant, ClaimItem, Place
 from evidence.catalogue.claims import ClaimView, claim_views, claims_of, date_text
 from evidence.catalogue.descriptions import Described as Described
 from evidence.catalogue.descriptions import described as described
 from evidence.catalogue.models import Item
 from evidence.core.custody import CustodyAction
 from evidence.core.text import printable, required_text, user_text
-from evidence.core.timeutil import Instant, iso
+from evidence.core.timeutil import Instant
 from evidence.core.vocab import normalise
 from evidence.errors import NotFound, UsageError
 from evidence.workspace import Workspace
@@ -294,17 +294,7 @@ def withdraw_claim(ws: Workspace, claim_id: int, *, note: str, actor: str) -> Cl
         row = queries.by_id(session, Claim, claim_id)
         if row is None:
             raise NotFound(f"no claim with id {claim_id}: see `evidence claims REF`")
-        earlier = withdrawals.of(session, "claim", [claim_id]).get(claim_id)
-        if earlier is not None:
-            raise UsageError(
-                f"claim {claim_id} was already withdrawn at {iso(earlier.withdrawn_at)} by "
-                f"{printable(earlier.withdrawn_by)}"
-            )
-        taken = Withdrawal(
-            record="claim", record_id=row.id, withdrawn_at=custody.now(), withdrawn_by=actor, note=reason
-        )
-        session.add(taken)
-        session.flush()
+        taken = withdrawals.take_back(session, "claim", row.id, actor=actor, note=reason)
         view = claim_views(session, catalogue_vocab.load(session), [row])[0]
         for _item_id, sha256 in view.items:
             custody.append(

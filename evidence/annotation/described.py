@@ -139,6 +139,40 @@ def describe(
         )
 
 
+@dataclass(frozen=True, slots=True)
+class WithdrawnDescription:
+    description_id: int
+    item: Item
+    path: tuple[str, ...]
+    claim_id: int | None
+    source: str | None
+
+
+def withdraw_description(
+    ws: Workspace, description_id: int, *, note: str, actor: str
+) -> WithdrawnDescription:
+    """Take a description back (the wrong term, item or source): a withdrawal says who, when and why;
+    the description is kept as it was but no longer compared with the tags. Logged on its item."""
+    reason = required_text(note, what="the reason (--note)")
+    actor = required_text(actor, what="the actor (--by)")
+    with ws.db.write() as session:
+        row = queries.by_id(session, Description, description_id)
+        if row is None:
+            raise NotFound(f"no description with id {description_id}: see `evidence show REF --json`")
+        taken = withdrawals.take_back(session, "description", row.id, actor=actor, note=reason)
+        item = session.get_one(Item, row.item_id)
+        path = tuple(catalogue_vocab.load(session).path(row.term_id))
+        custody.append(
+            session,
+            actor=actor,
+            action=CustodyAction.DESCRIBE_WITHDRAW,
+            subject=f"item:{item.sha256}",
+            details={"description": row.id, "term": list(path), "note": reason},
+            records=[("withdrawal", taken.id)],
+        )
+    return WithdrawnDescription(row.id, item, path, row.claim_id, row.source)
+
+
 def described_of(ws: Workspace, ref: str) -> tuple[Item, list[Described]]:
     with ws.db.read() as session:
         item = queries.resolve_ref(session, ref)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
-from evidence.catalogue.annotation_models import Annotation, Description, TermAlias, Withdrawal
+from evidence.catalogue.annotation_models import Annotation, Description, TermAlias
 from evidence.catalogue.models import Item
 from evidence.core.custody import CustodyAction
 from evidence.core.text import printable, required_text, user_text
@@ -56,15 +56,6 @@ def _check(vocab: Vocabulary, free_id: int, into_id: int) -> None:
         )
 
 
-def _withdraw(session: Session, record: str, record_id: int, note: str, actor: str) -> Withdrawal:
-    row = Withdrawal(
-        record=record, record_id=record_id, withdrawn_at=custody.now(), withdrawn_by=actor, note=note
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
 def merge_terms(ws: Workspace, free: str, into: str, *, note: str | None = None, actor: str) -> MergeResult:
     """Fold the free term `free` into the term `into` (labels, aliases or paths)."""
     actor = required_text(actor, what="the actor (--by)")
@@ -83,7 +74,7 @@ def merge_terms(ws: Workspace, free: str, into: str, *, note: str | None = None,
             .where(Annotation.term_id == free_id, withdrawals.standing("tag", Annotation.id))
             .order_by(Annotation.id)
         ):
-            taken = _withdraw(session, "tag", old.id, why, actor)
+            taken = withdrawals.take_back(session, "tag", old.id, actor=actor, note=why)
             new = Annotation(
                 **{c.name: getattr(old, c.name) for c in Annotation.__table__.columns if c.name != "id"}
             )
@@ -100,7 +91,7 @@ def merge_terms(ws: Workspace, free: str, into: str, *, note: str | None = None,
             .where(Description.term_id == free_id, withdrawals.standing("description", Description.id))
             .order_by(Description.id)
         ):
-            taken = _withdraw(session, "description", said.id, why, actor)
+            taken = withdrawals.take_back(session, "description", said.id, actor=actor, note=why)
             again = Description(
                 item_id=said.item_id,
                 term_id=into_id,
@@ -132,7 +123,7 @@ def merge_terms(ws: Workspace, free: str, into: str, *, note: str | None = None,
                 },
                 records=done.records,
             )
-        retired = _withdraw(session, "term", free_id, why, actor)
+        retired = withdrawals.take_back(session, "term", free_id, actor=actor, note=why)
         try:
             alias_added = catalogue_vocab.add_alias(
                 session, vocab, into_id, free_path[-1], actor=actor, log=False

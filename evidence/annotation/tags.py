@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 from evidence.annotation.placement import Snap, place
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
-from evidence.catalogue.annotation_models import Annotation, Withdrawal
+from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Item
 from evidence.catalogue.tags import TagView, tag_views
 from evidence.core.box import Box
 from evidence.core.custody import CustodyAction
-from evidence.core.text import printable, required_text, user_text
-from evidence.core.timeutil import iso
+from evidence.core.text import required_text, user_text
 from evidence.core.vocab import Vocabulary
 from evidence.errors import NotFound, UsageError
 from evidence.workspace import Workspace
@@ -124,17 +123,7 @@ def untag(ws: Workspace, tag_id: int, *, note: str | None = None, actor: str) ->
         row = queries.by_id(session, Annotation, tag_id)
         if row is None:
             raise NotFound(f"no tag with id {tag_id}: see `evidence tags REF`")
-        earlier = withdrawals.of(session, "tag", [tag_id]).get(tag_id)
-        if earlier is not None:
-            raise UsageError(
-                f"tag {tag_id} was already withdrawn at {iso(earlier.withdrawn_at)} by "
-                f"{printable(earlier.withdrawn_by)}"
-            )
-        taken = Withdrawal(
-            record="tag", record_id=row.id, withdrawn_at=custody.now(), withdrawn_by=actor_text, note=note
-        )
-        session.add(taken)
-        session.flush()
+        taken = withdrawals.take_back(session, "tag", row.id, actor=actor_text, note=note)
         vocab = catalogue_vocab.load(session)
         view = tag_views(session, vocab, [row])[0]
         custody.append(

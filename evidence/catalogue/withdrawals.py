@@ -8,7 +8,11 @@ from collections.abc import Collection
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from evidence.catalogue import custody
 from evidence.catalogue.annotation_models import Withdrawal
+from evidence.core.text import printable
+from evidence.core.timeutil import iso
+from evidence.errors import UsageError
 
 
 def standing(record: str, id_column: InstrumentedAttribute[int]) -> ColumnElement[bool]:
@@ -30,3 +34,19 @@ def of(session: Session, record: str, ids: Collection[int]) -> dict[int, Withdra
         query = select(Withdrawal).where(Withdrawal.record == record, Withdrawal.record_id.in_(chunk))
         out.update({w.record_id: w for w in session.scalars(query)})
     return out
+
+
+def take_back(session: Session, record: str, record_id: int, *, actor: str, note: str | None) -> Withdrawal:
+    """Withdraw one record (who, when, why), refused when it was withdrawn already. The caller logs it."""
+    earlier = of(session, record, [record_id]).get(record_id)
+    if earlier is not None:
+        raise UsageError(
+            f"{record} {record_id} was already withdrawn at {iso(earlier.withdrawn_at)} by "
+            f"{printable(earlier.withdrawn_by)}"
+        )
+    row = Withdrawal(
+        record=record, record_id=record_id, withdrawn_at=custody.now(), withdrawn_by=actor, note=note
+    )
+    session.add(row)
+    session.flush()
+    return row

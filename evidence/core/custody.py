@@ -32,6 +32,7 @@ class CustodyAction(StrEnum):
     TAG = "tag"
     UNTAG = "untag"
     DESCRIBE = "describe"
+    DESCRIBE_WITHDRAW = "describe-withdraw"
     CLAIM = "claim"
     CLAIM_WITHDRAW = "claim-withdraw"
     CLAIMANT_ADD = "claimant-add"

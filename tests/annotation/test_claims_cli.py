@@ -356,3 +356,31 @@ def test_an_unknown_term_suggests_the_curated_terms_it_is_near(
     assert "'helmt' is a free term" in again.stderr and "'protective gear › helmet'" in again.stderr
     nothing_near = catalogue.run("tag", ref, "qqqzzzxxj")
     assert "added as a free term\n" in nothing_near.stderr and "did you mean" not in nothing_near.stderr
+
+
+def test_a_withdrawn_description_is_kept_and_compared_with_nothing(
+    catalogue: Catalogue, media: dict[str, Path]
+) -> None:
+    ref = str(add(catalogue, media["copy"])["id"])
+    said = catalogue.json("describe", ref, "compass", "--source", "the caption")
+    right = catalogue.json("describe", ref, "helmet", "--source", "the caption")
+    shown = catalogue.ok("show", ref).stdout
+    assert f"[description {said['description']}]" in shown
+    assert [d["term"] for d in catalogue.json("show", ref)["described"]] == ["compass", "helmet"]
+
+    taken = catalogue.run("describe", "withdraw", said["description"], "--note", "it is a watch")
+    assert taken.exit_code == 0, taken.output
+    assert f"withdrew description {said['description']}: #{ref}" in taken.stdout
+    assert [d["term"] for d in catalogue.json("show", ref)["described"]] == ["helmet"]
+    (logged,) = events(catalogue, "describe-withdraw")
+    assert logged["note"] == "it is a watch" and logged["term"][-1] == "compass"
+    before = snapshot(catalogue)
+    again = catalogue.run("describe", "withdraw", said["description"], "--note", "x")
+    assert again.exit_code == 2 and "already withdrawn" in again.stderr
+    assert catalogue.run("describe", "withdraw", "999", "--note", "x").exit_code == 2
+    assert snapshot(catalogue) == before
+    # the same description may be recorded again once the first was withdrawn
+    anew = catalogue.json("describe", ref, "compass", "--source", "the caption")
+    assert anew["recorded"] is True and anew["description"] != said["description"]
+    assert right["recorded"] is True
+    assert catalogue.run("verify").exit_code == 0

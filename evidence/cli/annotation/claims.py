@@ -187,7 +187,37 @@ def claims(
     message(f"{len(found.claims)} claims about #{found.item.id} {found.item.sha256[:12]}")
 
 
-@app.command()
+describe_app = typer.Typer(
+    cls=DefaultCommandGroup,
+    help="Record that a claim or a source says an item shows a term (`evidence describe REF TERM`), or "
+    "withdraw such a description.",
+    no_args_is_help=True,
+)
+app.add_typer(describe_app, name="describe")
+
+
+@describe_app.command("withdraw")
+def describe_withdraw(
+    ctx: typer.Context,
+    description_id: int = typer.Argument(..., help="The description's id (`evidence show REF --json`)."),
+    note: str = typer.Option(..., "--note", help="Why it is withdrawn (kept with it)."),
+    by: str | None = typer.Option(None, "--by", help=BY_HELP),
+) -> None:
+    """Withdraw a description recorded wrongly: it is kept as it was and counts for nothing."""
+    from evidence.annotation.described import withdraw_description
+    from evidence.workspace import default_actor, open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        gone = withdraw_description(
+            ws, description_id, note=note, actor=by if by is not None else default_actor()
+        )
+    typer.echo(
+        f"withdrew description {gone.description_id}: #{gone.item.id} {gone.item.sha256[:12]} shows "
+        f"{printable(' › '.join(gone.path))}"
+    )
+
+
+@describe_app.command("record")
 def describe(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Item id or sha256 prefix."),
@@ -199,7 +229,8 @@ def describe(
     strict: bool = typer.Option(False, "--strict", help="Refuse a term the vocabulary does not have."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Record that a claim or a source says the item shows TERM (checked against the tags in `show`)."""
+    """Record that a claim or a source says the item shows TERM (checked against the tags in `show`).
+    `record` may be left out."""
     from evidence.annotation.described import describe as describe_item
     from evidence.workspace import default_actor, open_workspace
 
@@ -233,4 +264,5 @@ def describe(
     typer.echo(
         f"{verb}: #{result.item.id} {result.item.sha256[:12]} shows {printable(' › '.join(result.path))}"
         + (f" (per {said})" if said else "")
+        + f" [description {result.description_id}]"
     )

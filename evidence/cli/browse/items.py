@@ -212,9 +212,12 @@ def _print_described(console: Any, described: list[Any]) -> None:
     console.print(f"\n[bold]Described in claims ({len(described)})[/bold]")
     for entry in described:
         by = "; ".join(
-            (f"claim {b.claim_id}" + (f" ({b.claimant})" if b.claimant else ""))
-            if b.claim_id
-            else b.source or b.created_by
+            (
+                (f"claim {b.claim_id}" + (f" ({b.claimant})" if b.claimant else ""))
+                if b.claim_id
+                else b.source or b.created_by
+            )
+            + f" [description {b.description_id}]"
             for b in entry.by
         )
         mark = "✓" if entry.observed else "✗"
