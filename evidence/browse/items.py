@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
-from evidence.catalogue.annotation_models import Annotation, ClaimItem
+from evidence.catalogue.annotation_models import Annotation, ClaimItem, Withdrawal
 from evidence.catalogue.descriptions import Described, described
 from evidence.catalogue.frames import frames_of
 from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
@@ -33,6 +33,8 @@ class ItemDetail:
     withdrawn_tags: int = 0
     claims: int = 0
     described: list[Described] = field(default_factory=list)
+    # acquisitions withdrawn by a correction, with their withdrawals
+    corrected: list[tuple[Acquisition, Withdrawal]] = field(default_factory=list)
 
 
 def list_catalogue(ws: Workspace, *, limit: int | None = None) -> list[ItemRow]:
@@ -61,6 +63,7 @@ def show_item(ws: Workspace, ref: str) -> ItemDetail:
             .where(ClaimItem.item_id == item.id, withdrawals.standing("claim", ClaimItem.claim_id))
         )
         contents = described(session, catalogue_vocab.load(session), item)
+        corrected = queries.corrected_acquisitions_of(session, item.id)
     return ItemDetail(
         item,
         acquisitions,
@@ -71,6 +74,7 @@ def show_item(ws: Workspace, ref: str) -> ItemDetail:
         withdrawn_tags=withdrawn,
         claims=claims or 0,
         described=contents,
+        corrected=corrected,
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from evidence.catalogue import withdrawals
+from evidence.catalogue.annotation_models import Withdrawal
 from evidence.catalogue.models import Acquisition, Item
 from evidence.core.bounds import can_be_id, whole
 from evidence.errors import NotFound
@@ -55,9 +57,10 @@ def resolve_ref(session: Session, ref: str) -> Item:
 
 
 def items_with_first_name() -> Select[Any]:
-    """Items in catalogue order with the original name of their first acquisition."""
+    """Items in catalogue order with the original name of their first standing acquisition."""
     first = (
         select(Acquisition.item_id, func.min(Acquisition.id).label("first_id"))
+        .where(withdrawals.standing("acquisition", Acquisition.id))
         .group_by(Acquisition.item_id)
         .subquery()
     )
@@ -79,9 +82,20 @@ def list_items(session: Session, *, limit: int | None = None) -> list[tuple[Item
 
 
 def acquisitions_of(session: Session, item_id: int) -> list[Acquisition]:
-    return list(
-        session.scalars(select(Acquisition).where(Acquisition.item_id == item_id).order_by(Acquisition.id))
+    """An item's acquisitions that stand (not corrected since), in the order they were made."""
+    query = select(Acquisition).where(
+        Acquisition.item_id == item_id, withdrawals.standing("acquisition", Acquisition.id)
     )
+    return list(session.scalars(query.order_by(Acquisition.id)))
+
+
+def corrected_acquisitions_of(session: Session, item_id: int) -> list[tuple[Acquisition, Withdrawal]]:
+    """An item's acquisitions withdrawn by a correction, each with its withdrawal (who, when, why)."""
+    query = select(Acquisition, Withdrawal).join(
+        Withdrawal, (Withdrawal.record == "acquisition") & (Withdrawal.record_id == Acquisition.id)
+    )
+    rows = session.execute(query.where(Acquisition.item_id == item_id).order_by(Acquisition.id))
+    return [(acq, gone) for acq, gone in rows]
 
 
 def item_count(session: Session) -> int:

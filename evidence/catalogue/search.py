@@ -69,6 +69,11 @@ def _standing() -> ColumnElement[bool]:
     return withdrawals.standing("claim", Claim.id)
 
 
+def _standing_acquisition() -> ColumnElement[bool]:
+    """An acquisition counts: it has not been corrected since."""
+    return withdrawals.standing("acquisition", Acquisition.id)
+
+
 def tagged(term_ids: set[int]) -> IdQuery:
     return select(Annotation.item_id).where(
         Annotation.term_id.in_(sorted(term_ids)), withdrawals.standing("tag", Annotation.id)
@@ -88,7 +93,9 @@ def _by_claimant(m: Matcher, who: str, *, disputing: bool) -> Select[Any]:
 def claimed_by(m: Matcher, who: str) -> IdQuery:
     """Items a claim of this claimant's asserts something about (not one that disputes a claim), or
     whose acquisition names them as who put it out."""
-    by_acquisition = select(Acquisition.item_id).where(m.contains(Acquisition.claimed_by, who))
+    by_acquisition = select(Acquisition.item_id).where(
+        m.contains(Acquisition.claimed_by, who), _standing_acquisition()
+    )
     return _by_claimant(m, who, disputing=False).union(by_acquisition)
 
 
@@ -119,7 +126,8 @@ def mentioning(session: Session, m: Matcher, text: str) -> IdQuery:
                 m.contains(Acquisition.original_name, text),
                 m.contains(Acquisition.note, text),
                 m.contains(Acquisition.source_url, text),
-            )
+            ),
+            _standing_acquisition(),
         ),
         select(Description.item_id).where(
             or_(m.contains(Description.source, text), m.contains(Description.note, text)),
@@ -156,7 +164,7 @@ def dated(since: datetime | None, until: datetime | None) -> IdQuery:
         return and_(*clauses)
 
     posted = select(Acquisition.item_id).where(
-        or_(window(Acquisition.posted_at), window(Acquisition.captured_at))
+        or_(window(Acquisition.posted_at), window(Acquisition.captured_at)), _standing_acquisition()
     )
     claimed = (
         select(ClaimItem.item_id)
@@ -201,7 +209,11 @@ def _earliest_posted(session: Session, ids: list[int]) -> dict[int, datetime]:
     for chunk in _chunks(ids):
         rows = session.execute(
             select(Acquisition.item_id, func.min(Acquisition.posted_at))
-            .where(Acquisition.item_id.in_(chunk), Acquisition.posted_at.is_not(None))
+            .where(
+                Acquisition.item_id.in_(chunk),
+                Acquisition.posted_at.is_not(None),
+                _standing_acquisition(),
+            )
             .group_by(Acquisition.item_id)
         ).all()
         out.update({item_id: at for item_id, at in rows if at is not None})

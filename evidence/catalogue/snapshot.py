@@ -38,6 +38,7 @@ class Records:
     refs: tuple[str, ...]
     items: list[Item]
     acquisitions: list[Acquisition] = field(default_factory=list)
+    acquisition_withdrawals: dict[int, Withdrawal] = field(default_factory=dict)  # by acquisition id
     frames: list[Frame] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
     aliases: list[TermAlias] = field(default_factory=list)
@@ -66,6 +67,10 @@ def gather(session: Session, refs: Sequence[str]) -> Records:
             refs=(),
             items=list(session.scalars(select(Item).order_by(Item.id))),
             acquisitions=list(session.scalars(select(Acquisition).order_by(Acquisition.id))),
+            acquisition_withdrawals={
+                w.record_id: w
+                for w in session.scalars(select(Withdrawal).where(Withdrawal.record == "acquisition"))
+            },
             frames=list(session.scalars(select(Frame).order_by(Frame.item_id, Frame.idx))),
             terms=list(session.scalars(select(Term).order_by(Term.id))),
             aliases=list(session.scalars(select(TermAlias).order_by(TermAlias.id))),
@@ -90,6 +95,9 @@ def gather(session: Session, refs: Sequence[str]) -> Records:
     items = [chosen[i] for i in ids]
     tags = list(
         session.scalars(select(Annotation).where(Annotation.item_id.in_(ids)).order_by(Annotation.id))
+    )
+    acquisitions = list(
+        session.scalars(select(Acquisition).where(Acquisition.item_id.in_(ids)).order_by(Acquisition.id))
     )
     descriptions = list(
         session.scalars(select(Description).where(Description.item_id.in_(ids)).order_by(Description.id))
@@ -118,9 +126,8 @@ def gather(session: Session, refs: Sequence[str]) -> Records:
         event_count=count,
         refs=tuple(refs),
         items=items,
-        acquisitions=list(
-            session.scalars(select(Acquisition).where(Acquisition.item_id.in_(ids)).order_by(Acquisition.id))
-        ),
+        acquisitions=acquisitions,
+        acquisition_withdrawals=withdrawals.of(session, "acquisition", [a.id for a in acquisitions]),
         frames=list(
             session.scalars(select(Frame).where(Frame.item_id.in_(ids)).order_by(Frame.item_id, Frame.idx))
         ),

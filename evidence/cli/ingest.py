@@ -212,3 +212,72 @@ def analyze(
         message(f"{len(outcomes)} analysed")
     if any(str(o.status).startswith("failed") for o in outcomes):
         raise typer.Exit(int(ExitCode.ANALYSIS_INCOMPLETE))
+
+
+acquisition_app = typer.Typer(
+    help="Correct what was recorded about where a file came from.", no_args_is_help=True
+)
+app.add_typer(acquisition_app, name="acquisition")
+
+
+@acquisition_app.command("correct")
+def acquisition_correct(
+    ctx: typer.Context,
+    acquisition_id: int = typer.Argument(..., help="The acquisition's id (`evidence show REF`)."),
+    reason: str = typer.Option(..., "--reason", help="Why the correction (kept with the old record)."),
+    source_url: str | None = typer.Option(
+        None, "--source-url", help='Where the file was found ("" clears it).'
+    ),
+    posted_at: str | None = typer.Option(None, "--posted-at", help="When the source says it was posted."),
+    no_posted_at: bool = typer.Option(False, "--no-posted-at", help="Remove the posted-at time."),
+    claimed_by: str | None = typer.Option(
+        None, "--claimed-by", help="Who the source says made or posted it."
+    ),
+    collected_by: str | None = typer.Option(None, "--collected-by", help="Who collected it."),
+    note: str | None = typer.Option(None, "--note", help="The acquisition's note."),
+    by: str | None = typer.Option(None, "--by", help="Who makes the correction (default: you)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Correct an acquisition: it is withdrawn and kept as it was, and a new one records the corrected
+    values (the file, its name, path and capture time stay)."""
+    from evidence.core.text import printable
+    from evidence.core.timeutil import parse_instant
+    from evidence.ingest.correct import correct_acquisition
+    from evidence.workspace import default_actor, open_workspace
+
+    try:
+        instant = parse_instant(posted_at) if posted_at else None
+    except ValueError as exc:
+        raise UsageError(f"--posted-at: {exc}") from None
+    given = {
+        "--source-url": source_url,
+        "--claimed-by": claimed_by,
+        "--collected-by": collected_by,
+        "--note": note,
+    }
+    with open_workspace(state(ctx).catalogue) as ws:
+        done = correct_acquisition(
+            ws,
+            acquisition_id,
+            reason=reason,
+            actor=by if by is not None else default_actor(),
+            texts={k: v for k, v in given.items() if v is not None},
+            posted_at=instant,
+            clear_posted_at=no_posted_at,
+        )
+    if json_out:
+        emit_json(
+            {
+                "item": {"id": done.item.id, "sha256": done.item.sha256},
+                "withdrawn": done.old,
+                "made": done.new,
+            }
+        )
+        return
+    typer.echo(
+        f"acquisition {done.old['id']} of #{done.item.id} {done.item.sha256[:12]} corrected as acquisition "
+        f"{done.new['id']}"
+    )
+    for key in done.changed:
+        was, now = (printable(str(v)) if v is not None else "(none)" for v in (done.old[key], done.new[key]))
+        typer.echo(f"    {key.replace('_', ' ')}: {was} → {now}")

@@ -24,6 +24,7 @@ class CustodyAction(StrEnum):
     INIT = "init"
     PRESERVE = "preserve"
     ACQUIRE = "acquire"
+    ACQUISITION_CORRECT = "acquisition-correct"
     ANALYSE = "analyse"
     SUGGEST_RELATION = "suggest-relation"
     CONFIRM_RELATION = "confirm-relation"

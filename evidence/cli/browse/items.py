@@ -63,6 +63,7 @@ def show(
     """Everything known about one item: identity, media metadata, acquisitions, custody events."""
     from evidence.browse.items import show_item
     from evidence.catalogue.views import acquisition_dict, event_dict, item_dict, relation_dict
+    from evidence.core.timeutil import iso
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -74,6 +75,11 @@ def show(
         document["summary"] = item.summary
         document["stored_at"] = detail.stored_at
         document["acquisitions"] = [acquisition_dict(a) for a in detail.acquisitions]
+        document["corrected_acquisitions"] = [
+            acquisition_dict(a)
+            | {"withdrawn_at": iso(w.withdrawn_at), "withdrawn_by": w.withdrawn_by, "withdrawn_note": w.note}
+            for a, w in detail.corrected
+        ]
         document["events"] = [event_dict(e) for e in detail.events]
         document["relations"] = [relation_dict(rel, other, item.id) for rel, other in detail.relations]
         document["tag_count"] = detail.tags
@@ -112,6 +118,12 @@ def show(
                 grid.add_row(f"  {key.replace('_', ' ')}", cell(value))
         console.print(f"  #{acq.id}")
         console.print(grid)
+    for acq, gone in detail.corrected:  # the history: what was recorded before a correction
+        console.print(cell(f"  #{acq.id} (withdrawn by {gone.withdrawn_by}: {gone.note or 'corrected'})"))
+        for key in ("source_url", "posted_at", "claimed_by", "collected_by", "note"):
+            value = acquisition_dict(acq)[key]
+            if value not in (None, ""):
+                console.print(cell(f"      was {key.replace('_', ' ')}: {value}"))
     console.print(f"\n[bold]Custody events ({len(detail.events)})[/bold]")
     table = Table(show_edge=False, pad_edge=False)
     for title in ("seq", "time (UTC)", "actor", "action", "details", "hash"):

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from evidence.catalogue.models import (
+    Acquisition,
     Annotation,
     Claim,
     Claimant,
@@ -49,6 +50,7 @@ class Index:
         self.frame_index = {f.id: f.idx for f in records.frames}
         self.withdrawals = records.withdrawals
         self.claim_withdrawals = records.claim_withdrawals
+        self.acquisition_withdrawals = records.acquisition_withdrawals
         self.claim_items: dict[int, list[int]] = {}
         for link in sorted(records.claim_items, key=lambda ci: (ci.claim_id, ci.item_id)):
             self.claim_items.setdefault(link.claim_id, []).append(link.item_id)
@@ -105,6 +107,11 @@ def tag_record(tag: Annotation, index: Index) -> dict[str, Any]:
         "created_at": iso(tag.created_at),
         **_withdrawn(gone),
     }
+
+
+def acquisition_record(acq: Acquisition, index: Index) -> dict[str, Any]:
+    """An acquisition, and whether it was withdrawn (corrected by a later one)."""
+    return {**acquisition_dict(acq), **_withdrawn(index.acquisition_withdrawals.get(acq.id))}
 
 
 def _withdrawn(gone: Withdrawal | None) -> dict[str, Any]:
@@ -213,8 +220,8 @@ def item_record(item: Item, index: Index, groups: dict[str, dict[int, list[Any]]
     record["summary"] = item.summary
     acquisitions = groups["acquisitions"].get(item.id, [])
     record["acquisitions"] = [
-        {
-            **acquisition_dict(a),
+        acquisition_record(a, index)
+        | {
             "original_path_raw": a.original_path_raw.hex() if a.original_path_raw else None,
         }
         for a in acquisitions

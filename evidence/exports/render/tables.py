@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from evidence.catalogue.snapshot import Records
-from evidence.catalogue.views import acquisition_dict, item_dict
+from evidence.catalogue.views import item_dict
 from evidence.core.csvsafe import json_cell, row
 from evidence.core.csvsafe import neutralise as neutralise  # re-exported: the cell rule lives there
 from evidence.core.timeutil import iso
 from evidence.exports.render.records import (
     Index,
+    acquisition_record,
     claim_record,
     description_record,
     event_record,
@@ -53,7 +54,8 @@ TableFn = Callable[[Records, Index], Iterator[Row]]
 def _items(records: Records, index: Index) -> Iterator[Row]:
     first_name: dict[int, str] = {}
     for acq in records.acquisitions:
-        first_name.setdefault(acq.item_id, acq.original_name)
+        if acq.id not in index.acquisition_withdrawals:
+            first_name.setdefault(acq.item_id, acq.original_name)
     for item in records.items:
         base = item_dict(item, original_name=first_name.get(item.id))
         yield {**base, "summary": item.summary, "probe": item.probe}
@@ -62,7 +64,7 @@ def _items(records: Records, index: Index) -> Iterator[Row]:
 def _acquisitions(records: Records, index: Index) -> Iterator[Row]:
     for acq in records.acquisitions:
         yield {"id": acq.id, "item_id": acq.item_id, "item_sha256": index.sha(acq.item_id)} | {
-            k: v for k, v in acquisition_dict(acq).items() if k != "id"
+            k: v for k, v in acquisition_record(acq, index).items() if k != "id"
         }
 
 
@@ -179,7 +181,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "acquisitions": (
         "id", "item_id", "item_sha256", "original_name", "original_path", "source_url", "posted_at",
         "posted_at_precision", "captured_at", "claimed_by", "collected_by", "note", "tool_version",
-        "source_mtime",
+        "source_mtime", "withdrawn", "withdrawn_at", "withdrawn_by", "withdrawn_note",
     ),
     "frames": (
         "id", "item_id", "item_sha256", "index", "pts", "time", "sampled", "keyframe", "cut_score",
