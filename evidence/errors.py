@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     ENVIRONMENT = 4
     INTEGRITY = 5
     SCHEMA = 6
+    PIPE_CLOSED = 141  # stdout was closed early (piped into head); like a tool killed by SIGPIPE
 
 
 class EvidenceError(Exception):

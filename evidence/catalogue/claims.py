@@ -16,18 +16,13 @@ from evidence.catalogue.annotation_models import Claim, Claimant, ClaimItem, Des
 from evidence.catalogue.descriptions import Described as Described
 from evidence.catalogue.descriptions import described as described
 from evidence.catalogue.models import Item
-from evidence.core.timeutil import iso
+from evidence.core.timeutil import as_given, iso
 from evidence.core.vocab import Vocabulary
-
-_DATE_WIDTHS = {"year": 4, "month": 7, "day": 10}  # characters of an ISO-8601 date at each precision
 
 
 def date_text(at: datetime | None, precision: str | None) -> str | None:
     """A date as precise as it was given: `2016`, `2016-03`, `2016-03-24` or ISO-8601 UTC."""
-    if at is None:
-        return None
-    text = iso(at) or ""
-    return text[: _DATE_WIDTHS[precision]] if precision in _DATE_WIDTHS else text
+    return as_given(iso(at), precision)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from evidence.catalogue.views import acquisition_dict, event_dict, item_dict
 from evidence.core.clustering import CopyLink, copy_groups
 from evidence.core.custody import walk_chain
 from evidence.core.names import RelationKind
-from evidence.core.timeutil import iso
+from evidence.core.timeutil import as_given, iso
 from evidence.core.vocab import Vocabulary
 
 
@@ -79,6 +79,7 @@ class Provenance:
             "sha256": member.item.sha256,
             "basis": basis,
             "at": iso(at),
+            "at_text": as_given(iso(at), acq.posted_at_precision if basis == "posted_at" else None),
             "acquisition_id": acq.id,
             "source_url": acq.source_url,
             "original_name": acq.original_name,
@@ -95,8 +96,9 @@ class Provenance:
                 known = member.known_at()
                 if known is None or known[0] >= start:
                     continue
-                at, basis, _ = known
+                at, basis, acq = known
                 what = "posted" if basis == "posted_at" else "catalogued by us"
+                when = as_given(iso(at), acq.posted_at_precision if basis == "posted_at" else None)
                 out.append(
                     {
                         "kind": "predates-claim",
@@ -106,7 +108,7 @@ class Provenance:
                         "claim_id": claim["id"],
                         "claimed_date": claim["claimed_date"],
                         "message": (
-                            f"copy #{member.item.id} ({member.item.sha256[:12]}) was {what} {iso(at)}, "
+                            f"copy #{member.item.id} ({member.item.sha256[:12]}) was {what} {when}, "
                             f"before {claim['claimed_date_text']}, when claim #{claim['id']} by "
                             f"{claim['claimant']} says the event happened"
                         ),

@@ -39,6 +39,7 @@ class SearchHit:
     item: Item
     original_name: str | None
     posted_at: datetime | None
+    posted_precision: str | None = None  # "day" when a date was given, and so on
     matched_terms: tuple[str, ...] = ()
     claimants: tuple[str, ...] = ()  # who asserts something about it
     disputers: tuple[str, ...] = ()  # who disputes a claim about it
@@ -191,7 +192,8 @@ def find_hits(
         SearchHit(
             item=item,
             original_name=name,
-            posted_at=posted.get(item.id),
+            posted_at=posted[item.id][0] if item.id in posted else None,
+            posted_precision=posted[item.id][1] if item.id in posted else None,
             matched_terms=tuple(matched.get(item.id, ())),
             claimants=tuple(claimants.get(item.id, ())),
             disputers=tuple(disputers.get(item.id, ())),
@@ -204,19 +206,20 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def _earliest_posted(session: Session, ids: list[int]) -> dict[int, datetime]:
-    out: dict[int, datetime] = {}
+def _earliest_posted(session: Session, ids: list[int]) -> dict[int, tuple[datetime, str | None]]:
+    """For each item, its earliest posted-at among standing acquisitions, with its precision."""
+    out: dict[int, tuple[datetime, str | None]] = {}
     for chunk in _chunks(ids):
         rows = session.execute(
-            select(Acquisition.item_id, func.min(Acquisition.posted_at))
-            .where(
+            select(Acquisition.item_id, Acquisition.posted_at, Acquisition.posted_at_precision).where(
                 Acquisition.item_id.in_(chunk),
                 Acquisition.posted_at.is_not(None),
                 _standing_acquisition(),
             )
-            .group_by(Acquisition.item_id)
         ).all()
-        out.update({item_id: at for item_id, at in rows if at is not None})
+        for item_id, at, precision in rows:
+            if at is not None and (item_id not in out or at < out[item_id][0]):
+                out[item_id] = (at, precision)
     return out
 
 

@@ -39,6 +39,9 @@ class EvidenceGroup(TyperGroup):
                 raise
             where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
             _fail(f"{exc.format_message().rstrip('.')}{where}", ExitCode.USAGE)
+        except BrokenPipeError:  # the reader went away (`evidence list | head`): nothing more to say
+            _quiet_stdout()
+            raise typer.Exit(ExitCode.PIPE_CLOSED) from None
         except KeyboardInterrupt:
             _fail("interrupted; anything already preserved is safe (run `evidence verify` to check)", 130)
         except Exception as exc:
@@ -51,6 +54,22 @@ class EvidenceGroup(TyperGroup):
             )
 
 
+def _flag_type_shown_as_nothing() -> None:
+    """A flag takes no value, so `--help` shows no type beside it (Typer shows `<bool>`, which reads as
+    if the flag wanted a value)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flag_type_shown_as_nothing()
+
+
 class DefaultCommandGroup(TyperGroup):
     """A group whose command word may be left out: `evidence claim 3 --by …` runs `evidence claim
     record 3 --by …` (an argument that names none of the group's commands goes to `record`)."""
@@ -61,6 +80,15 @@ class DefaultCommandGroup(TyperGroup):
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = [self.default_command, *args]
         return list(super().parse_args(ctx, args))
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file descriptor (tests capture it)
+        pass
 
 
 def _fail(message: str, code: int) -> None:

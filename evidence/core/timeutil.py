@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+_DATE_WITH_OFFSET = re.compile(r"^\d{4}(?:-\d{2}){0,2}[+-]\d{2}:?\d{2}$")
 # every instant is kept in UTC: the first and last ones a time can name
 RANGE = "from 0001-01-01T00:00Z to 9999-12-31T23:59:59.999999Z"
 
@@ -21,6 +22,13 @@ def parse_instant(text: str) -> Instant:
     """Parse ISO-8601: a date (`2016`, `2016-03`, `2016-03-24`, read as UTC) or a date-time with
     `Z` or an offset (`2016-03-24T10:00Z`, `2016-03-24T12:00+02:00`). Raises ValueError otherwise."""
     value = text.strip()
+    if value[-1:] in ("Z", "z") and _DATE_ONLY.match(value[:-1]):
+        value = value[:-1]  # a date in UTC, which is how a date is read anyway
+    elif _DATE_WITH_OFFSET.match(value):
+        raise ValueError(
+            f"{text!r} is a date with an offset: give the date alone (2016-03-24, a day read as UTC) or a "
+            "time with its offset (2016-03-24T00:00+03:00)"
+        )
     match = _DATE_ONLY.match(value)
     if match:
         year, month, day = match.groups()
@@ -75,3 +83,14 @@ def period_end(instant: Instant) -> datetime | None:
         return at + step.get(instant.precision, timedelta(microseconds=1))
     except (OverflowError, ValueError):  # past 9999-12-31T23:59:59.999999Z
         return None
+
+
+_DATE_WIDTHS = {"year": 4, "month": 7, "day": 10}  # characters of an ISO-8601 date at each precision
+
+
+def as_given(text: str | None, precision: str | None) -> str | None:
+    """An ISO-8601 UTC time (as `iso` writes it) as precise as it was given: a date given as a day
+    shows as `2016-03-24`, not `2016-03-24T00:00:00Z`; a month as `2016-03`, a year as `2016`."""
+    if text is None or precision not in _DATE_WIDTHS:
+        return text
+    return text[: _DATE_WIDTHS[precision]]

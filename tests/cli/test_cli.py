@@ -272,3 +272,30 @@ def test_version_and_help() -> None:
     assert runner.invoke(app, ["--version"]).stdout.startswith("evidence ")
     help_text = runner.invoke(app, ["add", "--help"]).stdout
     assert "--source-url" in help_text and "--posted-at" in help_text
+
+
+def test_help_shows_no_type_beside_a_flag() -> None:
+    """A flag takes no value: `--help` shows `<str>` beside an option that takes text, nothing beside a
+    flag (it used to show `<bool>`, as if the flag wanted a value)."""
+    runner = CliRunner()
+    for command in (["add"], ["claims"], ["search"], ["claim", "record"], ["tags"]):
+        help_text = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "100"}).stdout
+        assert "--json" in help_text and "<bool>" not in help_text, command
+    assert "<str>" in runner.invoke(app, ["add", "--help"], env={"COLUMNS": "100"}).stdout
+
+
+def test_output_cut_short_by_its_reader_is_no_internal_error(
+    sqlite_catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`evidence list | head -1`: when the reader goes away mid-table, the command stops quietly with
+    exit 141 (as a tool killed by SIGPIPE) instead of reporting an internal error."""
+    from evidence.cli.browse import items as items_cli
+
+    class ClosedPipe:
+        def print(self, *_args: object, **_kwargs: object) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(items_cli, "stdout", ClosedPipe)
+    result = sqlite_catalogue.run("list")
+    assert result.exit_code == 141
+    assert "internal error" not in result.stderr and result.stderr == ""

@@ -31,6 +31,8 @@ def test_printable_shows_undecodable_bytes() -> None:
         ("2016-03-24T12:00:05+02:00", datetime(2016, 3, 24, 10, 0, 5, tzinfo=UTC), "second"),
         ("2016-03-24", datetime(2016, 3, 24, tzinfo=UTC), "day"),
         ("2016-03", datetime(2016, 3, 1, tzinfo=UTC), "month"),
+        ("2016-03-27Z", datetime(2016, 3, 27, tzinfo=UTC), "day"),  # a date in UTC, said with a Z
+        ("2016-03z", datetime(2016, 3, 1, tzinfo=UTC), "month"),
     ],
 )
 def test_parse_instant(text: str, expected: datetime, precision: str) -> None:
@@ -79,3 +81,16 @@ def test_analysis_status_roundtrip(reason: str) -> None:
     status = AnalysisStatus.failed(reason)
     assert AnalysisStatus.parse(str(status)) == status
     assert "\n" not in str(status)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("2016-03-27T10:00", "has no timezone"),
+        ("2016-03-27+03:00", "a date with an offset"),
+        ("2016-03-27-0500", "a date with an offset"),
+    ],
+)
+def test_a_refused_time_says_what_is_wrong_with_it(text: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        parse_instant(text)

@@ -51,7 +51,14 @@ def test_a_corrected_acquisition_is_kept_and_only_the_correction_counts(
     (kept,) = shown["corrected_acquisitions"]
     assert kept["posted_at"] == "2016-03-25T00:00:00Z" and kept["claimed_by"] == "Agency"
     assert kept["withdrawn_by"] == "ana" and "the platform shows the first upload" in kept["withdrawn_note"]
-    assert "was posted at: 2016-03-25T00:00:00Z" in cat.ok("show", ref).stdout
+    human = cat.ok("show", ref).stdout
+    (was,) = [line.strip() for line in human.splitlines() if "was posted at" in line]
+    assert was == "was posted at: 2016-03-25"  # a date given as a date shows as a date
+    (posted,) = [line.split() for line in human.splitlines() if line.strip().startswith("posted at ")]
+    assert posted == ["posted", "at", "2016-03-22"]
+    assert "posted 2016-03-22  captured" in cat.ok("provenance", ref).stdout
+    table = cat.ok("search", "--since", "2016-03-22", "--until", "2016-03-22").stdout
+    assert "2016-03-22 " in table and "2016-03-22 00:00" not in table
     assert cat.json("provenance", ref)["earliest"]["at"] == "2016-03-22T00:00:00Z"
     assert found("--since", "2016-03-25", "--until", "2016-03-25") == set()
     assert found("--since", "2016-03-22", "--until", "2016-03-22") == {added["id"]}

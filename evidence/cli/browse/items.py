@@ -63,7 +63,7 @@ def show(
     """Everything known about one item: identity, media metadata, acquisitions, custody events."""
     from evidence.browse.items import show_item
     from evidence.catalogue.views import acquisition_dict, event_dict, item_dict, relation_dict
-    from evidence.core.timeutil import iso
+    from evidence.core.timeutil import as_given, iso
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -113,6 +113,7 @@ def show(
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()
+        fields["posted_at"] = as_given(fields["posted_at"], fields.pop("posted_at_precision"))
         for key, value in fields.items():
             if value not in (None, "") and key != "id":
                 grid.add_row(f"  {key.replace('_', ' ')}", cell(value))
@@ -120,8 +121,10 @@ def show(
         console.print(grid)
     for acq, gone in detail.corrected:  # the history: what was recorded before a correction
         console.print(cell(f"  #{acq.id} (withdrawn by {gone.withdrawn_by}: {gone.note or 'corrected'})"))
+        was = acquisition_dict(acq)
+        was["posted_at"] = as_given(was["posted_at"], was["posted_at_precision"])
         for key in ("source_url", "posted_at", "claimed_by", "collected_by", "note"):
-            value = acquisition_dict(acq)[key]
+            value = was[key]
             if value not in (None, ""):
                 console.print(cell(f"      was {key.replace('_', ' ')}: {value}"))
     console.print(f"\n[bold]Custody events ({len(detail.events)})[/bold]")

@@ -34,9 +34,11 @@ def provenance(
 
 
 def _when(acq: dict[str, object]) -> str:
+    from evidence.core.timeutil import as_given
+
     parts = []
     if acq.get("posted_at"):
-        parts.append(f"posted {acq['posted_at']}")
+        parts.append(f"posted {as_given(str(acq['posted_at']), str(acq.get('posted_at_precision')))}")
     parts.append(f"captured {acq['captured_at']}")
     if acq.get("source_url"):
         parts.append(f"from {acq['source_url']}")
@@ -80,7 +82,7 @@ def provenance_lines(doc: dict[str, Any]) -> list[str]:
     if earliest:
         lines.append(
             f"earliest known copy: #{earliest['id']} {earliest['sha256'][:12]}  "
-            f"{earliest['basis'].replace('_at', '')} {earliest['at']}"
+            f"{earliest['basis'].replace('_at', '')} {earliest['at_text']}"
             + (f"  from {p(earliest['source_url'])}" if earliest["source_url"] else "")
         )
     for warning in doc["warnings"]:

@@ -42,7 +42,7 @@ def search(
     """Find items; every criterion must hold. Text is matched literally, ignoring case."""
     from evidence.browse.search import SearchQuery
     from evidence.browse.search import search as run_search
-    from evidence.core.timeutil import iso
+    from evidence.core.timeutil import as_given, iso
     from evidence.workspace import open_workspace
 
     query = SearchQuery(
@@ -89,7 +89,7 @@ def search(
             str(h.item.id),
             h.item.sha256[:12],
             h.item.kind,
-            h.posted_at.strftime("%Y-%m-%d %H:%M") if h.posted_at else "",
+            (as_given(iso(h.posted_at), h.posted_precision) or "")[:16].replace("T", " "),
             cell(h.original_name),
             cell("; ".join(h.matched_terms)),
             cell("; ".join(h.claimants)),
