@@ -3,8 +3,8 @@
 Each job has two sides. The child's side (`*_job`) is what the worker imports by its `module:function`
 string and runs; it imports media code only (no database, no CLI). The parent's side takes the
 `Worker` and returns a typed result: `probe`, `analyse_media`, `frame_window`, `stills`,
-`pictures` and `still_picture`. `Job` holds every target string the package sends to the worker:
-callers use the typed functions, never a string.
+`exact_frame`, `pictures` and `still_picture`. `Job` holds every target string the package sends to
+the worker: callers use the typed functions, never a string.
 All of them raise `WorkerFailure` as `Worker.call` does.
 """
 
@@ -32,6 +32,8 @@ __all__ = [
     "StillFrame",
     "WindowFrame",
     "analyse_media",
+    "exact_frame",
+    "exact_frame_job",
     "frame_window",
     "media_job",
     "media_stream_job",
@@ -62,6 +64,7 @@ class Job(StrEnum):
     MEDIA_STREAM = "evidence.analysis.jobs:media_stream_job"
     WINDOW = "evidence.analysis.jobs:window_job"
     STILLS = "evidence.analysis.jobs:stills_job"
+    EXACT_FRAME = "evidence.analysis.jobs:exact_frame_job"
     PICTURES = "evidence.analysis.jobs:pictures_job"
     STILL_PICTURE = "evidence.analysis.jobs:still_picture_job"
 
@@ -110,6 +113,15 @@ def stills(worker: Worker, path: str, times: list[float], *, timeout: float) -> 
     """Upright JPEGs of the frames shown at these times of a stored video."""
     found: list[StillFrame] = _call(worker, Job.STILLS, path, times, timeout=timeout)
     return found
+
+
+def exact_frame(
+    worker: Worker, path: str, at: float, anchor: tuple[int, str] | None, *, timeout: float
+) -> Any:
+    """The frame of a stored video shown at `at` seconds, exactly as decoded (an `ExactFrame` of
+    `evidence.media.video.stills`, or None when nothing decodes); `anchor` a stored frame (number,
+    pts) at or before it to start from."""
+    return _call(worker, Job.EXACT_FRAME, path, at, anchor, timeout=timeout)
 
 
 def pictures(
@@ -177,6 +189,13 @@ def stills_job(path: str, times: list[float]) -> list[StillFrame]:
     from evidence.media.video.stills import stills_at
 
     return stills_at(Path(path), times)
+
+
+def exact_frame_job(path: str, at: float, anchor: tuple[int, str] | None) -> Any:
+    """The frame shown at `at` seconds of a stored video, upright at full size, with its number."""
+    from evidence.media.video.stills import exact_frame as exact
+
+    return exact(Path(path), at, anchor)
 
 
 def pictures_job(

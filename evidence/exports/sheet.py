@@ -10,7 +10,7 @@ from evidence.catalogue import queries
 from evidence.catalogue.frames import frames_of
 from evidence.core.text import printable
 from evidence.errors import UsageError
-from evidence.exports.render.sheet import SheetCell, contact_sheet
+from evidence.exports.render.sheet import SHEET_FORMATS, SheetCell, contact_sheet
 from evidence.workspace import Workspace
 
 
@@ -22,6 +22,8 @@ class SheetResult:
 
 
 def make_sheet(ws: Workspace, ref: str, output: Path, *, actor: str, columns: int = 4) -> SheetResult:
+    """A contact sheet written in the format the output's extension names: PNG for .png, else JPEG."""
+    image = SHEET_FORMATS.get(output.suffix.lower(), "JPEG")
     with ws.db.read() as session:
         item = queries.resolve_ref(session, ref)
         rows = frames_of(session, item.id)
@@ -44,12 +46,12 @@ def make_sheet(ws: Workspace, ref: str, output: Path, *, actor: str, columns: in
     ]
     name = names[0].original_name if names else ""
     title = printable(f"#{item.id}  sha256:{item.sha256[:16]}…  {name}")
-    data = contact_sheet(cells, title=title, columns=columns)
+    data = contact_sheet(cells, title=title, columns=columns, image=image)
     digest, _ = ws.export(
         data,
         output,
         actor=actor,
         subject=f"item:{item.sha256}",
-        details={"format": "contact-sheet", "keyframes": len(cells)},
+        details={"format": "contact-sheet", "image": image.lower(), "keyframes": len(cells)},
     )
     return SheetResult(output, digest, len(cells))

@@ -59,6 +59,11 @@ def test_contact_sheet_is_written_and_logged(sqlite_catalogue: Catalogue, clip: 
         assert img.width == 2 * 320 + 3 * 6  # two columns with gaps
     events = cat.json("show", str(entry["id"]))["events"]
     assert events[-1]["action"] == "export" and events[-1]["details"]["sha256"] == doc["sha256"]
+    png = tmp_path / "sheet.png"  # the format follows the name: PNG bytes in a .png
+    cat.ok("sheet", str(entry["id"]), "-o", png)
+    with Image.open(png) as img:
+        assert img.format == "PNG" and img.width == 3 * 320 + 4 * 6  # three keyframes, one row
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     inside = cat.run("sheet", str(entry["id"]), "-o", cat.root / "x.jpg")
     assert inside.exit_code == 2 and "inside the catalogue" in inside.stderr
 
@@ -139,3 +144,50 @@ def test_a_crashing_analysis_fails_only_the_analysis(sqlite_catalogue: Catalogue
     entry = json.loads(result.stdout)["results"][0]
     assert entry["status"] == "added" and "crashed" in entry["analysis"]
     assert sqlite_catalogue.json("analyze", str(entry["id"]))["results"][0]["analysis"] == "ok"
+
+
+def _decoded(path: Path) -> list[tuple[float, object]]:
+    """Every frame of a video as PyAV decodes it from the start: (time, RGB array)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        return [
+            (float(f.pts * f.time_base) - start, f.to_ndarray(format="rgb24"))
+            for f in container.decode(stream)
+        ]
+
+
+def test_a_frame_is_written_exactly_as_decoded_with_its_number_and_time(
+    sqlite_catalogue: Catalogue, clip: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    cat = sqlite_catalogue
+    entry = cat.json("add", clip)["results"][0]
+    ref = str(entry["id"])
+    decoded = _decoded(clip)
+    # between stored frames (12.4 s style: the analyst's own moment), on one, at the start, past the end
+    for at, index in [("2.51", 75), ("0:02.0", 60), ("0", 0), ("1.999", 59), ("99", len(decoded) - 1)]:
+        out = tmp_path / f"frame-{at.replace(':', '_')}.png"
+        doc = cat.json("frame", ref, "--at", at, "-o", out)
+        assert doc["frame"]["index"] == index, (at, doc)
+        assert abs(doc["frame"]["time"] - decoded[index][0]) < 1e-6
+        with Image.open(out) as img:
+            assert img.format == "PNG" and img.size == (320, 240)
+            assert np.array_equal(np.asarray(img.convert("RGB")), decoded[index][1]), at  # bit for bit
+        sidecar = json.loads(out.with_name(out.name + ".json").read_text())
+        assert sidecar["item"] == {"id": entry["id"], "sha256": entry["sha256"]}
+        assert sidecar["frame"] == doc["frame"] and sidecar["png"]["sha256"] == doc["png"]["sha256"]
+    events = cat.json("show", ref)["events"]
+    assert [e["details"].get("format") for e in events if e["action"] == "export"] == ["frame"] * 5
+    before = len(events)
+    for args, says in [
+        (["--at", "1", "-o", tmp_path / "f.jpg"], "PNG"),
+        (["--at", "soon", "-o", tmp_path / "g.png"], "--at"),
+        (["--at", "1", "-o", cat.root / "inside.png"], "inside the catalogue"),
+    ]:
+        refused = cat.run("frame", ref, *args)
+        assert refused.exit_code == 2 and says in refused.stderr, refused.output
+    assert len(cat.json("show", ref)["events"]) == before

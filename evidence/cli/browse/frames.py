@@ -70,7 +70,12 @@ def frames(
 def sheet(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Item id or sha256 prefix."),
-    output: Path = typer.Option(..., "-o", "--output", help="The JPEG file to write."),
+    output: Path = typer.Option(
+        ...,
+        "-o",
+        "--output",
+        help="The file to write: PNG for a .png name, else JPEG.",
+    ),
     columns: int = typer.Option(4, "--columns", min=1, max=12, help="Thumbnails per row."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
@@ -84,3 +89,36 @@ def sheet(
         emit_json({"path": str(result.path), "sha256": result.sha256, "keyframes": result.keyframes})
     else:
         typer.echo(f"wrote {result.path} ({result.keyframes} keyframes, sha256 {result.sha256[:12]})")
+
+
+@app.command()
+def frame(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="A video's id or sha256 prefix."),
+    at: str = typer.Option(..., "--at", help="The time: seconds (12.4) or [h:]mm:ss[.fff]."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="The PNG to write (a sidecar FILE.png.json too)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Write the frame shown at a time, exactly as decoded (upright, full size, lossless PNG), with a
+    sidecar naming the item, the frame's number and its time, for a reverse image search."""
+    from evidence.core.fragment import parse_time
+    from evidence.errors import UsageError
+    from evidence.exports.frame import export_frame
+    from evidence.workspace import default_actor, open_workspace
+
+    try:
+        seconds = parse_time(at)
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
+    with open_workspace(state(ctx).catalogue) as ws:
+        result = export_frame(ws, ref, float(seconds), output, actor=default_actor())
+    if json_out:
+        emit_json({"path": str(result.path), "sidecar": str(result.sidecar), **result.record})
+        return
+    shown = result.record["frame"]
+    typer.echo(
+        f"wrote {result.path} (frame {shown['index']} at {shown['time']:.3f} s, {shown['width']}x"
+        f"{shown['height']}, sha256 {result.sha256[:12]}) and {result.sidecar.name}"
+    )

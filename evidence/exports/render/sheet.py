@@ -41,9 +41,13 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
-def contact_sheet(cells: Sequence[SheetCell], *, title: str, columns: int = 4) -> bytes:
-    """A JPEG: a header line, then keyframes left to right, top to bottom, each labelled
-    with its timecode, frame index and why it was picked."""
+# the image format a sheet is written in, by the output's extension (JPEG for any other)
+SHEET_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+
+
+def contact_sheet(cells: Sequence[SheetCell], *, title: str, columns: int = 4, image: str = "JPEG") -> bytes:
+    """An image (JPEG or PNG): a header line, then keyframes left to right, top to bottom, each
+    labelled with its timecode, frame index and why it was picked."""
     thumbs = []
     for cell in cells:
         with Image.open(io.BytesIO(cell.jpeg)) as img:
@@ -69,5 +73,8 @@ def contact_sheet(cells: Sequence[SheetCell], *, title: str, columns: int = 4) -
         label = f"{timecode(cell.pts)}  #{cell.idx}  {cell.reason}"
         draw.text((x + 4, y + thumb.height + 3), label, fill=TEXT, font=label_font)
     out = io.BytesIO()
-    sheet.save(out, format="JPEG", quality=88)
+    if image == "PNG":
+        sheet.save(out, format="PNG", optimize=True)
+    else:
+        sheet.save(out, format="JPEG", quality=88)
     return out.getvalue()

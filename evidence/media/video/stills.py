@@ -1,10 +1,13 @@
 """Pictures of a stored video at given times (the frame shown at each time): upright JPEG thumbnails
 for reports that draw a tag's box on the frame it tags when that frame has no keyframe thumbnail
-(`stills_at`), and the grey pictures that matching compares point by point (`pictures_at`)."""
+(`stills_at`), the grey pictures that matching compares point by point (`pictures_at`), and one frame
+exactly as decoded, at its full size, with its number and time (`exact_frame`, for `evidence frame`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,14 @@ import numpy.typing as npt
 
 from evidence.core.box import Box
 from evidence.media.image.geometry import centred_bars
-from evidence.media.video.decode import canonical_luma, iter_frames, open_video, quarter_turns, seconds
+from evidence.media.video.decode import (
+    CONVERTING,
+    canonical_luma,
+    iter_frames,
+    open_video,
+    quarter_turns,
+    seconds,
+)
 from evidence.media.video.keyframes import thumbnail_jpeg
 
 U8 = npt.NDArray[np.uint8]
@@ -112,3 +122,84 @@ def _full_range(luma: U8, frame: Any) -> U8:
         return luma
     stretched = (luma.astype(np.int32) - 16) * 255 // 219
     return np.clip(stretched, 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class ExactFrame:
+    png: bytes  # the decoded frame, upright, at its full size, as a PNG (lossless)
+    index: int  # its number in a full decode (0 the first), as the catalogue's frames are numbered
+    pts: int
+    time_base: str  # "1/15360"
+    time: float  # seconds from the stream's start
+    width: int  # of the PNG (upright)
+    height: int
+    quarter_turns: int  # the rotation applied to make it upright
+
+
+def exact_frame(path: Path, at: float, anchor: tuple[int, str] | None = None) -> ExactFrame | None:
+    """The frame shown at `at` seconds (the last frame at or before it; past the end, the last frame),
+    numbered and timed as the analysis numbers and times frames (from the stream's start). `anchor`
+    is a stored frame (number, time as "num/den" seconds) at or before `at`: decoding starts from the
+    key frame before it instead of from the beginning, and from the beginning if it is not met."""
+    import io
+
+    from PIL import Image
+
+    found = _numbered(path, at, anchor) if anchor is not None else None
+    if found is None:
+        found = _numbered(path, at, None)
+    if found is None:
+        return None
+    frame, index, t = found
+    turns = _turns(frame)
+    with CONVERTING:
+        rgb = frame.to_ndarray(format="rgb24")
+    upright_rgb = np.ascontiguousarray(np.rot90(rgb, turns))
+    out = io.BytesIO()
+    Image.fromarray(upright_rgb).save(out, format="PNG")
+    return ExactFrame(
+        png=out.getvalue(),
+        index=index,
+        pts=-1 if frame.pts is None else int(frame.pts),
+        time_base=str(frame.time_base),
+        time=float(t),
+        width=int(upright_rgb.shape[1]),
+        height=int(upright_rgb.shape[0]),
+        quarter_turns=turns % 4,
+    )
+
+
+def _numbered(path: Path, at: float, anchor: tuple[int, str] | None) -> tuple[Any, int, Fraction] | None:
+    """(frame, its number, its time) of the frame shown at `at`, or None (from `anchor`: when the
+    stored frame is not met where it was)."""
+    warnings: list[str] = []
+    with open_video(path) as (container, stream):
+        time_base = stream.time_base
+        start = seconds(stream.start_time, time_base)
+        rate = Fraction(stream.average_rate or stream.guessed_rate or 0)
+        counting = anchor is None
+        anchor_t = Fraction(anchor[1]) if anchor is not None else Fraction(0)
+        if anchor is not None:
+            if start is None or not time_base:
+                return None
+            container.seek(
+                int((start + max(Fraction(0), anchor_t - 1)) / time_base), stream=stream, backward=True
+            )
+        number, t = -1, Fraction(0)
+        last: tuple[Any, int, Fraction] | None = None
+        for frame in iter_frames(container, stream, warnings):
+            when = seconds(frame.pts, frame.time_base or time_base)
+            if start is None and when is not None:
+                start = when
+            t = when - (start or 0) if when is not None else t + (1 / rate if rate and last else 0)
+            if not counting:
+                if when is None or t < anchor_t:
+                    continue
+                if t != anchor_t:
+                    return None
+                counting, number = True, anchor[0] - 1 if anchor is not None else -1
+            number += 1
+            if t > Fraction(at) + Fraction(1, 1_000_000) and last is not None:
+                break
+            last = (frame, number, t)
+        return last

@@ -1,0 +1,103 @@
+"""Use case: `evidence frame REF --at T -o FILE.png` — the frame of a video shown at a time, exactly as
+decoded (upright, at its full size, lossless PNG), for a reverse image search or to see where to put a
+box, with a sidecar `FILE.png.json` that says which item, frame number and time it is, so that anyone
+can find the same frame again. The frame is decoded in the analysis worker, starting from the stored
+frame before the time when there is one. Both files are written outside the catalogue and logged as
+one `export` event."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from evidence import __version__
+from evidence.catalogue import queries
+from evidence.catalogue.models import Frame
+from evidence.core.text import printable
+from evidence.core.types import MediaKind
+from evidence.errors import EnvironmentFailure, UsageError
+from evidence.workspace import Workspace
+
+SIDECAR = ".json"  # the sidecar is the output's name with this added
+
+
+@dataclass(frozen=True, slots=True)
+class FrameExport:
+    path: Path
+    sidecar: Path
+    sha256: str  # of the PNG
+    record: dict[str, Any]  # what the sidecar says
+
+
+def export_frame(ws: Workspace, ref: str, at: float, output: Path, *, actor: str) -> FrameExport:
+    """Write the frame of video `ref` shown at `at` seconds to `output` (a .png) and its sidecar."""
+    from evidence.analysis import jobs
+    from evidence.analysis.pipeline import base_timeout
+    from evidence.analysis.worker import Worker, WorkerFailure
+
+    if output.suffix.lower() != ".png":
+        raise UsageError(
+            f"the frame is written as a lossless PNG: name the output *.png, not {printable(output.name)!r}"
+        )
+    if not at >= 0:
+        raise UsageError("--at is a time from the video's start, 0 or more seconds")
+    with ws.db.read() as session:
+        item = queries.resolve_ref(session, ref)
+        anchor = session.execute(
+            select(Frame.idx, Frame.pts)
+            .where(Frame.item_id == item.id, Frame.t <= at)
+            .order_by(Frame.t.desc())
+            .limit(1)
+        ).first()
+    if item.kind != MediaKind.VIDEO:
+        raise UsageError(f"item {item.id} is {item.kind}, not a video: its original is the picture itself")
+    path = str(ws.store.path_for(item.sha256))
+    try:
+        with Worker() as worker:
+            found = jobs.exact_frame(
+                worker,
+                path,
+                at,
+                None if anchor is None else (int(anchor[0]), str(anchor[1])),
+                timeout=base_timeout(),
+            )
+    except WorkerFailure as exc:
+        raise EnvironmentFailure(f"the frame could not be decoded: {exc}") from exc
+    if found is None:
+        raise UsageError(f"item {item.id} has no decodable frame at {at:g} s")
+    sha = hashlib.sha256(found.png).hexdigest()
+    record = {
+        "item": {"id": item.id, "sha256": item.sha256},
+        "requested_time": at,
+        "frame": {
+            "index": found.index,
+            "time": found.time,
+            "pts": found.pts,
+            "time_base": found.time_base,
+            "width": found.width,
+            "height": found.height,
+            "quarter_turns": found.quarter_turns,
+        },
+        "png": {"name": output.name, "sha256": sha},
+        "made_by": f"evidence {__version__}",
+    }
+    ws.write_output(found.png, output)
+    sidecar = output.with_name(output.name + SIDECAR)
+    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    ws.export(
+        text.encode("utf-8"),
+        sidecar,
+        actor=actor,
+        subject=f"item:{item.sha256}",
+        details={
+            "format": "frame",
+            "frame": record["frame"],
+            "png": {"path": str(output.resolve()), "sha256": sha},
+        },
+    )
+    return FrameExport(output, sidecar, sha, record)
