@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -10,6 +11,7 @@ from evidence.cli.app import app, state
 from evidence.cli.output import emit_json, match_json, match_line, message
 from evidence.core.matching import Segment
 from evidence.core.offset_range import LOOSE
+from evidence.core.text import printable
 from evidence.errors import UsageError
 
 
@@ -70,31 +72,94 @@ def dupes(
     ctx: typer.Context,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Clusters of duplicates and near duplicates, earliest catalogued first."""
-    from evidence.matching.match import duplicate_clusters
+    """Clusters of items that show the same footage, earliest catalogued first: each item's kind, name
+    and when it is first known, the links between them (suggested or confirmed, score) and the
+    earliest known copy."""
+    from evidence.matching.review import cluster_views
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
-        clusters = duplicate_clusters(ws)
+        clusters = cluster_views(ws)
     if json_out:
         emit_json(
             {
                 "clusters": [
-                    [{"id": m.id, "sha256": m.sha256, "first_catalogued_at": _iso(m)} for m in members]
-                    for members in clusters
+                    [
+                        {
+                            **m.to_json(),
+                            "earliest": c.earliest is not None and m.item.id == c.earliest.item.id,
+                            "links": [
+                                _link_json(r, m.item.id) for r in c.links if m.item.id in (r.a_id, r.b_id)
+                            ],
+                        }
+                        for m in c.members
+                    ]
+                    for c in clusters
                 ]
             }
         )
         return
-    for n, members in enumerate(clusters, 1):
-        typer.echo(f"cluster {n}: " + ", ".join(f"#{m.id} {m.sha256[:12]}" for m in members))
+    for n, c in enumerate(clusters, 1):
+        typer.echo(f"cluster {n}: {len(c.members)} items")
+        for m in c.members:
+            known = f"  {m.basis} {m.known_text}" if m.known_text else ""
+            mark = "  ← earliest known" if c.earliest is not None and m is c.earliest else ""
+            typer.echo(
+                f"  #{m.item.id} {m.item.sha256[:12]}  {m.item.kind}  {printable(m.name or '')}{known}{mark}"
+            )
+        for r in c.links:
+            score = f", score {r.score:.2f}" if r.score is not None else ""
+            typer.echo(f"    #{r.a_id} {r.kind} #{r.b_id} ({r.status}{score})")
     message(f"{len(clusters)} clusters")
 
 
-def _iso(item: object) -> str | None:
+def _link_json(r: Any, item_id: int) -> dict[str, Any]:
+    other = r.b_id if r.a_id == item_id else r.a_id
+    return {"a": r.a_id, "b": r.b_id, "other": other, "kind": r.kind, "status": r.status, "score": r.score}
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Suggested links no analyst has decided yet, most similar first, with the command that decides each."""
+    from evidence.matching.review import suggestions
+    from evidence.workspace import open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        found = suggestions(ws, limit=limit)
+    if json_out:
+        emit_json(
+            {
+                "suggestions": [
+                    {
+                        "a": s.a.to_json(),
+                        "b": s.b.to_json(),
+                        "kind": s.relation.kind,
+                        "score": s.relation.score,
+                        "matcher": s.relation.matcher,
+                        "suggested_at": _iso_time(s.relation.created_at),
+                    }
+                    for s in found
+                ]
+            }
+        )
+        return
+    for s in found:
+        score = f"{s.relation.score:.2f}" if s.relation.score is not None else "—"
+        typer.echo(f"{score}  #{s.a.item.id} {s.relation.kind} #{s.b.item.id}")
+        for m in (s.a, s.b):
+            typer.echo(f"      #{m.item.id} {m.item.kind}  {printable(m.name or m.item.sha256[:12])}")
+        typer.echo(f"      evidence relate {s.a.item.id} {s.b.item.id} --confirm | --reject")
+    message(f"{len(found)} suggestions awaiting a decision")
+
+
+def _iso_time(at: Any) -> str | None:
     from evidence.core.timeutil import iso
 
-    return iso(getattr(item, "first_catalogued_at", None))
+    return iso(at)
 
 
 @app.command()

@@ -1,0 +1,111 @@
+"""Use cases: `evidence dupes` and `evidence review` as an analyst reads them. A cluster names its items
+(kind, original name, when each is first known) with the links between them (kind, suggested or
+confirmed, score) and its earliest known copy; the review lists the suggestions no analyst has decided
+yet, most similar first, each with what `evidence relate` needs to decide it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.catalogue import queries
+from evidence.catalogue import relations as rel_db
+from evidence.catalogue.models import Acquisition, Item
+from evidence.catalogue.relations import RelationState
+from evidence.core.names import RelationStatus
+from evidence.core.timeutil import as_given, iso
+from evidence.matching.relations import clusters
+from evidence.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    item: Item
+    name: str | None  # the original name of its first standing acquisition
+    known_at: datetime | None  # posted-at, else captured-at: the earliest moment it is known to exist
+    known_text: str | None  # the same as it was given (a date stays a date)
+    basis: str | None  # "posted" | "captured"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.item.id,
+            "sha256": self.item.sha256,
+            "kind": self.item.kind,
+            "original_name": self.name,
+            "first_catalogued_at": iso(self.item.first_catalogued_at),
+            "known_at": self.known_text,
+            "known_basis": self.basis,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    members: list[Member]  # earliest catalogued first
+    links: list[RelationState]  # the live relations between two of its members
+    earliest: Member | None  # the earliest known copy: by posted-at, else captured-at
+
+
+def _member(item: Item, acquisitions: list[Acquisition]) -> Member:
+    name = acquisitions[0].original_name if acquisitions else None
+    dated = [
+        (a.posted_at, "posted", as_given(iso(a.posted_at), a.posted_at_precision))
+        for a in acquisitions
+        if a.posted_at is not None
+    ] or [(a.captured_at, "captured", iso(a.captured_at)) for a in acquisitions]
+    if not dated:
+        return Member(item, name, None, None, None)
+    at, basis, text = min(dated, key=lambda d: d[0])
+    return Member(item, name, at, text, basis)
+
+
+def _earliest(members: list[Member]) -> Member | None:
+    """Posted-at first (a copy known by when it was posted beats one known only by when we caught it)."""
+    for basis in ("posted", "captured"):
+        dated = [m for m in members if m.basis == basis and m.known_at is not None]
+        if dated:
+            return min(dated, key=lambda m: (m.known_at or datetime.max, m.item.id))
+    return None
+
+
+def cluster_views(ws: Workspace) -> list[Cluster]:
+    """Every cluster of items that show the same footage (`matching.relations.clusters`), for reading."""
+    with ws.db.read() as session:
+        out = []
+        for items in clusters(session):
+            members = [_member(item, queries.acquisitions_of(session, item.id)) for item in items]
+            ids = {m.item.id for m in members}
+            links = [
+                r
+                for r in rel_db.touching(session, ids, rel_db.STATE.c.status.in_(rel_db.LIVE))
+                if r.a_id in ids and r.b_id in ids
+            ]
+            out.append(Cluster(members, links, _earliest(members)))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    relation: RelationState
+    a: Member
+    b: Member
+
+
+def suggestions(ws: Workspace, *, limit: int | None = None) -> list[Suggestion]:
+    """The relations the matcher suggested that no analyst has confirmed or rejected, most similar
+    first (then the oldest suggestion first)."""
+    with ws.db.read() as session:
+        pending = rel_db.states(session, rel_db.STATE.c.status == RelationStatus.SUGGESTED)
+        pending.sort(key=lambda r: (-(r.score or 0.0), r.created_at, r.id))
+        if limit is not None:
+            pending = pending[:limit]
+        members = _members(session, {i for r in pending for i in (r.a_id, r.b_id)})
+        return [Suggestion(r, members[r.a_id], members[r.b_id]) for r in pending]
+
+
+def _members(session: Session, ids: set[int]) -> dict[int, Member]:
+    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
+    return {i: _member(item, queries.acquisitions_of(session, i)) for i, item in items.items()}
