@@ -115,10 +115,11 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
             conditions.append(Item.id.in_(at_place(m, _required(name, "--place"))))
         for text in query.texts:
             conditions.append(Item.id.in_(mentioning(session, m, _required(text, "--text"))))
+        window = None
         if since is not None or until is not None:
-            end = period_end(until) if until is not None else None
-            conditions.append(Item.id.in_(dated(since.at if since else None, end)))
+            window = (since.at if since else None, period_end(until) if until is not None else None)
+            conditions.append(Item.id.in_(dated(*window)))
         if query.kind is not None:
             conditions.append(Item.kind == query.kind)
-        hits = find_hits(session, conditions, vocab, term_ids, limit)
+        hits = find_hits(session, conditions, vocab, term_ids, limit, window=window)
     return SearchResult(hits=hits, terms=terms)

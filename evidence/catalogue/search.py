@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select
@@ -25,6 +25,7 @@ from evidence.catalogue.annotation_models import (
 )
 from evidence.catalogue.models import Acquisition, Item
 from evidence.core.text import strings_in
+from evidence.core.timeutil import as_given, iso
 from evidence.core.vocab import Vocabulary
 
 ESCAPE = "\\"
@@ -43,6 +44,7 @@ class SearchHit:
     matched_terms: tuple[str, ...] = ()
     claimants: tuple[str, ...] = ()  # who asserts something about it
     disputers: tuple[str, ...] = ()  # who disputes a claim about it
+    dates: tuple[str, ...] = ()  # in a dated search, the dates that fell in its window, and what they are
 
 
 def like_pattern(text: str) -> str:
@@ -181,13 +183,18 @@ def find_hits(
     vocab: Vocabulary | None,
     term_ids: set[int],
     limit: int,
+    *,
+    window: tuple[datetime | None, datetime | None] | None = None,
 ) -> list[SearchHit]:
+    """The items meeting every condition, with what matched: the searched terms they are tagged with,
+    and with a date `window` ([since, until)) the dates that fell in it."""
     query = queries.items_with_first_name().where(*conditions).limit(limit)
     rows = session.execute(query).all()
     ids = [item.id for item, _ in rows]
     posted = _earliest_posted(session, ids)
     matched = _matched_terms(session, vocab, ids, term_ids) if vocab is not None else {}
     claimants, disputers = _claimants(session, ids)
+    dates = _dates_in(session, ids, *window) if window is not None else {}
     return [
         SearchHit(
             item=item,
@@ -197,9 +204,47 @@ def find_hits(
             matched_terms=tuple(matched.get(item.id, ())),
             claimants=tuple(claimants.get(item.id, ())),
             disputers=tuple(disputers.get(item.id, ())),
+            dates=tuple(dates.get(item.id, ())),
         )
         for item, name in rows
     ]
+
+
+def _dates_in(
+    session: Session, ids: list[int], since: datetime | None, until: datetime | None
+) -> dict[int, list[str]]:
+    """For each item, the dates that put it in [since, until): `posted 2016-03-23` (an acquisition's
+    posted-at), `captured 2026-12-01T09:00:00Z` (when we caught it), `event 2016-03-24 (claim 3)` (the
+    date a standing claim says the event happened), oldest first."""
+
+    def inside(at: datetime | None) -> bool:
+        if at is None:
+            return False
+        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        return (since is None or at >= since) and (until is None or at < until)
+
+    found: dict[int, list[tuple[datetime, str]]] = {}
+    for chunk in _chunks(ids):
+        for acq in session.scalars(
+            select(Acquisition).where(Acquisition.item_id.in_(chunk), _standing_acquisition())
+        ):
+            if inside(acq.posted_at) and acq.posted_at is not None:
+                text = as_given(iso(acq.posted_at), acq.posted_at_precision)
+                found.setdefault(acq.item_id, []).append((acq.posted_at, f"posted {text}"))
+            if inside(acq.captured_at):
+                found.setdefault(acq.item_id, []).append(
+                    (acq.captured_at, f"captured {iso(acq.captured_at)}")
+                )
+        rows = session.execute(
+            select(ClaimItem.item_id, Claim)
+            .join(Claim, Claim.id == ClaimItem.claim_id)
+            .where(ClaimItem.item_id.in_(chunk), Claim.counters_id.is_(None), _standing())
+        ).all()
+        for item_id, claim in rows:
+            if inside(claim.claimed_date) and claim.claimed_date is not None:
+                text = as_given(iso(claim.claimed_date), claim.claimed_date_precision)
+                found.setdefault(item_id, []).append((claim.claimed_date, f"event {text} (claim {claim.id})"))
+    return {i: list(dict.fromkeys(t for _, t in sorted(v))) for i, v in found.items()}
 
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:

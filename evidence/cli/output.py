@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.text import Text
 
 from evidence.core.names import HashVariant
@@ -17,10 +21,53 @@ from evidence.core.text import printable
 
 
 def stdout() -> Console:
+    """The console for results: the terminal's width, or `COLUMNS`, or 200 columns into a pipe."""
     console = Console(highlight=False, soft_wrap=False)
-    if not console.is_terminal:
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
         console = Console(highlight=False, width=200)
     return console
+
+
+def print_table(
+    titles: Sequence[str],
+    rows: Sequence[Sequence[str | Text]],
+    *,
+    whole: Collection[str] = (),
+    optional: Sequence[str] = (),
+) -> None:
+    """Print a results table that fits the width it is printed in: the `whole` columns (ids, hashes,
+    times) keep their full width, the others share what is left in proportion to what they hold, and
+    a cell too long for its column is cut with an ellipsis (…) instead of wrapping mid-word; when even
+    that does not fit, the `optional` columns are left out, the last named first. `--json` always has
+    every value in full."""
+    console = stdout()
+    keep = list(range(len(titles)))
+    natural = [max([cell_len(t), *(_width(row[n]) for row in rows)]) for n, t in enumerate(titles)]
+    floor = [natural[n] if titles[n] in whole else min(natural[n], FLOOR) for n in range(len(titles))]
+    dropping = [titles.index(t) for t in reversed(optional) if t in titles]
+    while sum(floor[n] for n in keep) + 3 * (len(keep) - 1) + 1 > console.width and dropping:
+        keep.remove(dropping.pop(0))
+    room = console.width - 3 * (len(keep) - 1) - 1  # " │ " between columns, one spare column
+    widths = {n: natural[n] for n in keep}
+    shrinking = [n for n in keep if titles[n] not in whole]
+    over = sum(natural[n] for n in keep) - room
+    if over > 0 and shrinking:
+        give = sum(natural[n] - floor[n] for n in shrinking)
+        for n in shrinking:
+            widths[n] = natural[n] - -(-(natural[n] - floor[n]) * over // max(1, give))
+    out = Table(show_edge=False, pad_edge=False)
+    for n in keep:
+        out.add_column(titles[n], width=max(1, widths[n]), no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        out.add_row(*(row[n] for n in keep))
+    console.print(out)
+
+
+FLOOR = 6  # the narrowest a shortened column gets
+
+
+def _width(value: str | Text) -> int:
+    return value.cell_len if isinstance(value, Text) else cell_len(value)
 
 
 def stderr() -> Console:

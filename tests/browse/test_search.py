@@ -85,3 +85,23 @@ def test_bad_criteria_are_usage_errors(catalogue: Catalogue, noted: dict[str, st
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_dated_search_says_which_date_matched(catalogue: Catalogue, tmp_path: Path) -> None:
+    """An item can fall in a date range by when it was posted, or by when a claim says the event
+    happened: each hit says which date put it there."""
+    posted = catalogue.json("add", make_image(tmp_path / "a.png", seed=31), "--posted-at", "2016-03-24")
+    claimed = catalogue.json("add", make_image(tmp_path / "b.png", seed=32), "--posted-at", "2016-04-02")
+    a, b = posted["results"][0]["id"], claimed["results"][0]["id"]
+    said = catalogue.json("claim", str(b), "--by", "Agency", "--text", "it happened", "--date", "2016-03-24")
+    hits = {
+        h["id"]: h
+        for h in catalogue.json("search", "--since", "2016-03-24", "--until", "2016-03-24")["results"]
+    }
+    assert hits[a]["dates_matched"] == ["posted 2016-03-24"]
+    assert hits[b]["dates_matched"] == [f"event 2016-03-24 (claim {said['id']})"]
+    table = catalogue.ok("search", "--since", "2016-03-24", "--until", "2016-03-24").stdout
+    assert "dates matched" in table and f"event 2016-03-24 (claim {said['id']})" in table
+    plain = catalogue.json("search", "--text", "a.png")["results"]
+    assert plain and all(h["dates_matched"] == [] for h in plain)
+    assert "dates matched" not in catalogue.ok("search", "--kind", "image").stdout

@@ -289,13 +289,40 @@ def test_output_cut_short_by_its_reader_is_no_internal_error(
 ) -> None:
     """`evidence list | head -1`: when the reader goes away mid-table, the command stops quietly with
     exit 141 (as a tool killed by SIGPIPE) instead of reporting an internal error."""
-    from evidence.cli.browse import items as items_cli
+    from evidence.cli import output
 
     class ClosedPipe:
+        width = 80
+
         def print(self, *_args: object, **_kwargs: object) -> None:
             raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr(items_cli, "stdout", ClosedPipe)
+    monkeypatch.setattr(output, "stdout", ClosedPipe)
     result = sqlite_catalogue.run("list")
     assert result.exit_code == 141
     assert "internal error" not in result.stderr and result.stderr == ""
+
+
+def test_tables_fit_80_columns_cutting_long_text_with_an_ellipsis(
+    sqlite_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """At 80 columns a table keeps one line per row: ids, hashes and times whole, a long name or term
+    cut with `…` instead of wrapping mid-word onto lines of its own."""
+    from mediagen import make_image
+    from rich.cells import cell_len
+
+    cat = sqlite_catalogue
+    name = "a-very-long-original-file-name-of-a-reposted-picture-from-a-channel.png"
+    added = cat.json("add", make_image(tmp_path / name, size=(160, 120), seed=4))["results"][0]
+    cat.ok("add", make_image(tmp_path / "short.png", size=(160, 120), seed=5))
+    cat.ok("tag", str(added["id"]), "helmet", "--note", "a long note about the helmet's chin strap and cover")
+    for args, rows in [(["list"], 2), (["search", "--tag", "helmet"], 1), (["tags", str(added["id"])], 1)]:
+        out = cat.runner.invoke(app, ["--catalogue", str(cat.root), *args], env={**cat.env, "COLUMNS": "80"})
+        assert out.exit_code == 0, out.output
+        lines = out.stdout.rstrip("\n").splitlines()
+        assert len(lines) == 2 + rows, (args, out.stdout)  # header, rule, one line per row
+        assert all(cell_len(line.rstrip()) <= 80 for line in lines), (args, out.stdout)
+        assert "…" in out.stdout, args
+        assert added["sha256"][:12] in out.stdout or args[0] == "tags"
+    wide = cat.runner.invoke(app, ["--catalogue", str(cat.root), "list"], env={**cat.env, "COLUMNS": "200"})
+    assert name in wide.stdout  # with room, nothing is cut

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from evidence.cli.app import app, state
-from evidence.cli.output import cell, emit_json, message, stdout
+from evidence.cli.output import cell, emit_json, message, print_table
 from evidence.core.text import printable
 from evidence.errors import UsageError
 
@@ -145,10 +144,8 @@ def tags(
             }
         )
         return
-    table = Table(show_edge=False, pad_edge=False)
     titles = ["id", "term", "where", "fragment", "confidence", "annotator", "note"]
-    for title in [*titles, "withdrawn"] if show_all else titles:
-        table.add_column(title, overflow="fold")
+    rows: list[list[str | Text]] = []
     for t in found.tags:
         row: list[str | Text] = [
             str(t.id),
@@ -165,6 +162,6 @@ def tags(
                 if t.withdrawn_at is not None
                 else ""
             )
-        table.add_row(*row)
-    stdout().print(table)
+        rows.append(row)
+    print_table([*titles, "withdrawn"] if show_all else titles, rows, whole=("id", "confidence"))
     message(f"{len(found.tags)} tags on #{found.item.id} {found.item.sha256[:12]}")

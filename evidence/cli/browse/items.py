@@ -6,9 +6,10 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from evidence.cli.app import app, state
-from evidence.cli.output import cell, emit_json, human_duration, human_size, stdout
+from evidence.cli.output import cell, emit_json, human_duration, human_size, print_table, stdout
 
 
 @app.command("list")
@@ -27,31 +28,21 @@ def list_cmd(
     if json_out:
         emit_json({"items": [item_dict(r.item, original_name=r.original_name) for r in rows]})
         return
-    table = Table(show_edge=False, pad_edge=False)
-    for title in (
-        "id",
-        "sha256",
-        "kind",
-        "duration",
-        "size",
-        "first catalogued",
-        "original name",
-        "analysis",
-    ):
-        table.add_column(title, no_wrap=title != "original name")
-    for row in rows:
-        item = row.item
-        table.add_row(
-            str(item.id),
-            item.sha256[:12],
-            item.kind,
-            human_duration(media_duration(item.probe or {})),
-            human_size(item.size),
-            item.first_catalogued_at.strftime("%Y-%m-%d %H:%M:%SZ"),
+    rows_out: list[list[str | Text]] = [
+        [
+            str(row.item.id),
+            row.item.sha256[:12],
+            row.item.kind,
+            human_duration(media_duration(row.item.probe or {})),
+            human_size(row.item.size),
+            row.item.first_catalogued_at.strftime("%Y-%m-%d %H:%MZ"),
             cell(row.original_name),
-            cell(item.analysis),
-        )
-    stdout().print(table)
+            cell(row.item.analysis),
+        ]
+        for row in rows
+    ]
+    titles = ("id", "sha256", "kind", "duration", "size", "first catalogued", "original name", "analysis")
+    print_table(titles, rows_out, whole=titles[:6], optional=("duration", "analysis"))
 
 
 @app.command()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from evidence.cli.app import app, state
-from evidence.cli.output import cell, emit_json, message, stdout
+from evidence.cli.output import cell, emit_json, message, print_table
 
 
 @app.command()
@@ -73,6 +73,7 @@ def search(
                         "matched_terms": list(h.matched_terms),
                         "claimed_by": list(h.claimants),
                         "disputed_by": list(h.disputers),
+                        "dates_matched": list(h.dates),
                     }
                     for h in result.hits
                 ],
@@ -80,21 +81,26 @@ def search(
             }
         )
         return
-    table = Table(show_edge=False, pad_edge=False)
-    titles = ("id", "sha256", "kind", "posted", "original name", "tags matched", "claimed by", "disputed by")
-    for title in titles:
-        table.add_column(title, no_wrap=title in ("id", "sha256", "kind", "posted"))
-    for h in result.hits:
-        table.add_row(
+    titles: tuple[str, ...] = (
+        "id", "sha256", "kind", "posted", "original name", "tags matched", "claimed by", "disputed by"
+    )  # fmt: skip
+    dated = since is not None or until is not None
+    if dated:
+        titles = (*titles[:4], "dates matched", *titles[4:])
+    rows: list[list[str | Text]] = [
+        [
             str(h.item.id),
             h.item.sha256[:12],
             h.item.kind,
             (as_given(iso(h.posted_at), h.posted_precision) or "")[:16].replace("T", " "),
+            *([cell("; ".join(h.dates))] if dated else []),
             cell(h.original_name),
             cell("; ".join(h.matched_terms)),
             cell("; ".join(h.claimants)),
             cell("; ".join(h.disputers)),
-        )
-    if result.hits:
-        stdout().print(table)
+        ]
+        for h in result.hits
+    ]
+    if rows:
+        print_table(titles, rows, whole=titles[:4])
     message(f"{len(result.hits)} items")
