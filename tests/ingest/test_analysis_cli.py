@@ -191,3 +191,17 @@ def test_a_frame_is_written_exactly_as_decoded_with_its_number_and_time(
         refused = cat.run("frame", ref, *args)
         assert refused.exit_code == 2 and says in refused.stderr, refused.output
     assert len(cat.json("show", ref)["events"]) == before
+
+
+def test_a_long_single_shot_gets_a_keyframe_every_ten_seconds(
+    sqlite_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """A 60 s clip with no cut still gives a contact sheet of six pictures (it used to give two), and
+    the sheet shows them all."""
+    clip = make_video(tmp_path / "one-shot.mp4", seconds=60, fps=10, size=(160, 120), scenes=1, seed=4)
+    cat = sqlite_catalogue
+    entry = cat.json("add", clip)["results"][0]
+    keyframes = cat.json("frames", str(entry["id"]), "--keyframes")["frames"]
+    assert [round(f["time"]) for f in keyframes] == [0, 10, 20, 30, 40, 50]
+    assert [f["keyframe"] for f in keyframes] == ["first"] + ["static"] * 5
+    assert cat.json("sheet", str(entry["id"]), "-o", tmp_path / "sheet.png")["keyframes"] == 6
