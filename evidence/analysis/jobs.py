@@ -116,12 +116,12 @@ def stills(worker: Worker, path: str, times: list[float], *, timeout: float) -> 
 
 
 def exact_frame(
-    worker: Worker, path: str, at: float, anchor: tuple[int, str] | None, *, timeout: float
+    worker: Worker, path: str, at: float, anchor: tuple[int, str] | None, *, timeout: float, png: bool = True
 ) -> Any:
     """The frame of a stored video shown at `at` seconds, exactly as decoded (an `ExactFrame` of
     `evidence.media.video.stills`, or None when nothing decodes); `anchor` a stored frame (number,
     pts) at or before it to start from."""
-    return _call(worker, Job.EXACT_FRAME, path, at, anchor, timeout=timeout)
+    return _call(worker, Job.EXACT_FRAME, path, at, anchor, png, timeout=timeout)
 
 
 def pictures(
@@ -191,11 +191,11 @@ def stills_job(path: str, times: list[float]) -> list[StillFrame]:
     return stills_at(Path(path), times)
 
 
-def exact_frame_job(path: str, at: float, anchor: tuple[int, str] | None) -> Any:
+def exact_frame_job(path: str, at: float, anchor: tuple[int, str] | None, png: bool = True) -> Any:
     """The frame shown at `at` seconds of a stored video, upright at full size, with its number."""
     from evidence.media.video.stills import exact_frame as exact
 
-    return exact(Path(path), at, anchor)
+    return exact(Path(path), at, anchor, png=png)
 
 
 def pictures_job(

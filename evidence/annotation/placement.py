@@ -29,11 +29,12 @@ TIME_SLACK = 0.001  # seconds a time may pass the stored duration (rounding of t
 
 @dataclass(frozen=True, slots=True)
 class Snap:
-    """`--at T` moved to the nearest stored frame."""
+    """`--at T`: the frame shown then, as a full decode numbers and times it."""
 
     requested: float
     frame: int
     t: float
+    pdq: str | None = None  # its PDQ hash (hex), hashed when the tag was made
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +105,10 @@ def place(
     at: Fraction | None,
     time_range: tuple[Fraction, Fraction] | None,
     box: Box | None,
+    shown: Snap | None = None,
 ) -> Placement:
     """Check where a tag is asked to go against the item (its kind, frames, duration and size); `at`
-    is moved to the nearest stored frame."""
+    is the frame `shown` then (decoded by the caller), else the nearest stored frame."""
     given = {"--frame": frame, "--at": at, "--range": time_range, "--box": box}
     refused = [
         name for name, value in given.items() if value is not None and name not in _TAKES.get(item.kind, ())
@@ -126,6 +128,9 @@ def place(
         whole(frame, "--frame (a stored frame index)", minimum=0, maximum=INT_MAX)
         row = _frame_by_index(session, item, frame)
         t_start = row.t
+    elif at is not None and shown is not None:
+        _check_time(at, duration, "--at")
+        t_start, snap = shown.t, shown
     elif at is not None:
         _check_time(at, duration, "--at")
         row = _nearest_frame(session, item, float(at))

@@ -11,7 +11,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.annotation.placement import Snap, place
+from evidence.annotation.placement import TIME_SLACK, Snap, place
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation
@@ -60,9 +60,10 @@ def tag(
         raise UsageError("--confidence is a number from 0 to 1")
     actor_text = required_text(actor, what="the annotator (--by)")
     note = user_text(note, what="--note")
+    shown = _shown_at(ws, ref, at) if at is not None else None
     with ws.db.write() as session:
         item = queries.resolve_ref(session, ref)
-        where = place(session, item, frame=frame, at=at, time_range=time_range, box=box)
+        where = place(session, item, frame=frame, at=at, time_range=time_range, box=box, shown=shown)
         vocab = catalogue_vocab.load(session)
         choice = catalogue_vocab.ensure_term(session, vocab, term, strict=strict, actor=actor_text)
         row = Annotation(
@@ -100,6 +101,9 @@ def tag(
                 "frame": view.frame,
                 "t": view.t_start if view.on_frame else None,
                 "at": None if where.snap is None else where.snap.requested,
+                "decoded_frame": None
+                if shown is None
+                else {"index": shown.frame, "time": shown.t, "pdq": shown.pdq},
                 "range": None if view.t_end is None else [view.t_start, view.t_end],
                 "box": None if box is None else box.to_json(),
                 "frame_size": None if row.frame_width is None else [row.frame_width, row.frame_height],
@@ -112,6 +116,22 @@ def tag(
         )
         free = choice.free or vocab.terms[choice.term_id].free
     return TagResult(view, free, choice.created, where.snap, choice.nearest)
+
+
+def _shown_at(ws: Workspace, ref: str, at: Fraction) -> Snap | None:
+    """The frame of a video shown at `at`, decoded exactly (its number, time and PDQ), so that a tag
+    `--at 12.4` is on the picture the analyst chose, not the stored frame a second away; None for an
+    item that is not a video (placing refuses `--at` there) or a time outside it (refused too)."""
+    from evidence.analysis.moments import frame_shown_at
+    from evidence.annotation.placement import media_duration
+
+    with ws.db.read() as session:
+        item = queries.resolve_ref(session, ref)
+    duration = media_duration(item)
+    if item.kind != "video" or at < 0 or (duration is not None and at > duration + TIME_SLACK):
+        return None
+    found = frame_shown_at(ws, item, float(at), png=False)
+    return Snap(requested=float(at), frame=found.index, t=found.time, pdq=found.pdq)
 
 
 def untag(ws: Workspace, tag_id: int, *, note: str | None = None, actor: str) -> TagView:

@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from evidence import __version__
 from evidence.catalogue import queries
-from evidence.catalogue.models import Frame
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
-from evidence.errors import EnvironmentFailure, UsageError
+from evidence.errors import UsageError
 from evidence.workspace import Workspace
 
 SIDECAR = ".json"  # the sidecar is the output's name with this added
@@ -36,9 +33,7 @@ class FrameExport:
 
 def export_frame(ws: Workspace, ref: str, at: float, output: Path, *, actor: str) -> FrameExport:
     """Write the frame of video `ref` shown at `at` seconds to `output` (a .png) and its sidecar."""
-    from evidence.analysis import jobs
-    from evidence.analysis.pipeline import base_timeout
-    from evidence.analysis.worker import Worker, WorkerFailure
+    from evidence.analysis.moments import frame_shown_at
 
     if output.suffix.lower() != ".png":
         raise UsageError(
@@ -48,34 +43,16 @@ def export_frame(ws: Workspace, ref: str, at: float, output: Path, *, actor: str
         raise UsageError("--at is a time from the video's start, 0 or more seconds")
     with ws.db.read() as session:
         item = queries.resolve_ref(session, ref)
-        anchor = session.execute(
-            select(Frame.idx, Frame.pts)
-            .where(Frame.item_id == item.id, Frame.t <= at)
-            .order_by(Frame.t.desc())
-            .limit(1)
-        ).first()
     if item.kind != MediaKind.VIDEO:
         raise UsageError(f"item {item.id} is {item.kind}, not a video: its original is the picture itself")
-    path = str(ws.store.path_for(item.sha256))
-    try:
-        with Worker() as worker:
-            found = jobs.exact_frame(
-                worker,
-                path,
-                at,
-                None if anchor is None else (int(anchor[0]), str(anchor[1])),
-                timeout=base_timeout(),
-            )
-    except WorkerFailure as exc:
-        raise EnvironmentFailure(f"the frame could not be decoded: {exc}") from exc
-    if found is None:
-        raise UsageError(f"item {item.id} has no decodable frame at {at:g} s")
+    found = frame_shown_at(ws, item, at, png=True)
     sha = hashlib.sha256(found.png).hexdigest()
     record = {
         "item": {"id": item.id, "sha256": item.sha256},
         "requested_time": at,
         "frame": {
             "index": found.index,
+            "pdq": found.pdq,
             "time": found.time,
             "pts": found.pts,
             "time_base": found.time_base,

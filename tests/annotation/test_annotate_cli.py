@@ -21,27 +21,34 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def test_frame_tags_snap_and_carry_their_frame_time(catalogue: Catalogue, media: dict[str, Path]) -> None:
+def test_frame_tags_are_on_the_frame_chosen_and_carry_its_time(
+    catalogue: Catalogue, media: dict[str, Path]
+) -> None:
     video = add(catalogue, media["video"])
     terms(catalogue, "weapon › small arms › rifle › AK-74M")
     result = catalogue.run("tag", video["id"], "AK-74M", "--at", "1.1", "--box", "10,20,30,40", "--json")
     assert result.exit_code == 0, result.output
-    assert "snapped to stored frame 30" in result.stderr
+    # the frame shown at 1.1 s (frame 33 of 30 fps), not the stored frame at 1.0 s (it used to snap there)
+    assert "--at 1.1 s is frame 33 at 1.100 s" in result.stderr
     doc = json.loads(result.stdout)
     tag = doc
-    assert tag["frame"] == 30 and tag["t_start"] == 1.0 and tag["t_end"] is None
+    assert tag["t_start"] == pytest.approx(1.1) and tag["t_end"] is None and tag["frame"] is None
     assert tag["box"] == {"x": 10, "y": 20, "w": 30, "h": 40}
     assert tag["frame_size"] == {"width": 320, "height": 240}
-    assert tag["fragment"] == "t=1&xywh=10,20,30,40"
+    assert tag["fragment"] == "t=1.1&xywh=10,20,30,40"
     assert tag["path"][-2:] == ["rifle", "AK-74M"] and tag["term"] == "AK-74M" and "weapon" in tag["path"]
-    assert doc["snapped"] == {"requested": 1.1, "frame": 30, "t": 1.0}
+    decoded = doc["decoded_frame"]
+    assert (decoded["requested"], decoded["frame"]) == (1.1, 33) and decoded["t"] == pytest.approx(1.1)
+    assert len(decoded["pdq"]) == 64  # the chosen frame hashed on demand, logged with the tag
+    (logged,) = [e for e in events(catalogue, "tag") if e["tag"] == tag["id"]]
+    assert logged["decoded_frame"] == {"index": 33, "time": decoded["t"], "pdq": decoded["pdq"]}
     assert not doc["free_term"]
     # --frame takes a stored index; frame 20 starts at 0.6667 s, written rounded up into the frame
     by_index = catalogue.json("tag", video["sha256"][:10], "rifle", "--frame", "20")
     assert by_index["frame"] == 20 and by_index["fragment"] == "t=0.667"
-    # at 0.84 the nearest stored frame is 30 (1.0 s), not 20 (0.667 s); a tie goes to the earlier one
-    assert catalogue.json("tag", video["id"], "rifle", "--at", "0:00.84")["frame"] == 30
-    assert catalogue.json("tag", video["id"], "rifle", "--at", "1.5")["frame"] == 40
+    # at 0.84 s the frame shown is frame 25 (from 0.8333 s); on a stored frame's time, that frame
+    assert catalogue.json("tag", video["id"], "rifle", "--at", "0:00.84")["fragment"] == "t=0.834"
+    assert catalogue.json("tag", video["id"], "rifle", "--at", "1.0")["frame"] == 30
     missing = catalogue.run("tag", video["id"], "rifle", "--frame", "7")
     assert missing.exit_code == 2
     assert "no stored frame 7" in missing.stderr and "0, 20, 30, 40" in missing.stderr
@@ -50,7 +57,7 @@ def test_frame_tags_snap_and_carry_their_frame_time(catalogue: Catalogue, media:
     # re-analysis re-makes the frame rows; a frame tag keeps its frame (by its time)
     catalogue.ok("analyze", str(video["id"]))
     again = {t["id"]: t for t in catalogue.json("tags", video["id"])["tags"]}
-    assert again[tag["id"]]["frame"] == 30 and again[by_index["id"]]["frame"] == 20
+    assert again[tag["id"]]["t_start"] == pytest.approx(1.1) and again[by_index["id"]]["frame"] == 20
 
 
 @pytest.mark.parametrize(
@@ -179,6 +186,7 @@ def test_every_tag_is_logged_and_the_chain_verifies(catalogue: Catalogue, media:
             "frame": None,
             "t": None,
             "at": None,
+            "decoded_frame": None,  # only a tag --at a time has one
             "range": [0.5, 1.5],
             "box": {"x": 1, "y": 2, "w": 3, "h": 4},
             "frame_size": [320, 240],

@@ -46,7 +46,7 @@ def tag(
     term: str = typer.Argument(..., help="A term, alias or path ('AK-74M', 'weapon › rifle')."),
     frame: int | None = typer.Option(None, "--frame", help="A stored frame index (see `evidence frames`)."),
     at: str | None = typer.Option(
-        None, "--at", help="A time (12.5 or [h:]mm:ss[.fff]); snaps to the nearest stored frame."
+        None, "--at", help="A time (12.5 or [h:]mm:ss[.fff]): the frame shown then, decoded exactly."
     ),
     time_range: str | None = typer.Option(None, "--range", help="A time range T1-T2 (10-12.5, 0:10-0:12.5)."),
     box: str | None = typer.Option(None, "--box", help="X,Y,W,H in pixels of the displayed frame."),
@@ -79,16 +79,21 @@ def tag(
     free_term_note(term, result.created, result.free, result.nearest)
     if result.snap is not None:
         snap = result.snap
-        message(f"--at {snap.requested:g} s snapped to stored frame {snap.frame} at {snap.t:g} s")
+        message(f"--at {snap.requested:g} s is frame {snap.frame} at {snap.t:.3f} s")
     if json_out:
         emit_json(
             {
                 **view.to_json(),
                 "free_term": result.free,
                 "created_terms": list(result.created),
-                "snapped": None
+                "decoded_frame": None
                 if result.snap is None
-                else {"requested": result.snap.requested, "frame": result.snap.frame, "t": result.snap.t},
+                else {
+                    "requested": result.snap.requested,
+                    "frame": result.snap.frame,
+                    "t": result.snap.t,
+                    "pdq": result.snap.pdq,
+                },
             }
         )
         return

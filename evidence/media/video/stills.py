@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from evidence.core.box import Box
 from evidence.media.image.geometry import centred_bars
+from evidence.media.pdq import pdq_from_rgb
 from evidence.media.video.decode import (
     CONVERTING,
     canonical_luma,
@@ -134,13 +135,18 @@ class ExactFrame:
     width: int  # of the PNG (upright)
     height: int
     quarter_turns: int  # the rotation applied to make it upright
+    pdq: str  # the PDQ hash of the upright picture (hex), and its quality
+    pdq_quality: int
 
 
-def exact_frame(path: Path, at: float, anchor: tuple[int, str] | None = None) -> ExactFrame | None:
+def exact_frame(
+    path: Path, at: float, anchor: tuple[int, str] | None = None, *, png: bool = True
+) -> ExactFrame | None:
     """The frame shown at `at` seconds (the last frame at or before it; past the end, the last frame),
     numbered and timed as the analysis numbers and times frames (from the stream's start). `anchor`
     is a stored frame (number, time as "num/den" seconds) at or before `at`: decoding starts from the
-    key frame before it instead of from the beginning, and from the beginning if it is not met."""
+    key frame before it instead of from the beginning, and from the beginning if it is not met.
+    Without `png` the picture is only hashed (its `png` is empty)."""
     import io
 
     from PIL import Image
@@ -156,7 +162,9 @@ def exact_frame(path: Path, at: float, anchor: tuple[int, str] | None = None) ->
         rgb = frame.to_ndarray(format="rgb24")
     upright_rgb = np.ascontiguousarray(np.rot90(rgb, turns))
     out = io.BytesIO()
-    Image.fromarray(upright_rgb).save(out, format="PNG")
+    if png:
+        Image.fromarray(upright_rgb).save(out, format="PNG")
+    digest, quality = pdq_from_rgb(upright_rgb)
     return ExactFrame(
         png=out.getvalue(),
         index=index,
@@ -166,6 +174,8 @@ def exact_frame(path: Path, at: float, anchor: tuple[int, str] | None = None) ->
         width=int(upright_rgb.shape[1]),
         height=int(upright_rgb.shape[0]),
         quarter_turns=turns % 4,
+        pdq=digest.hex(),
+        pdq_quality=quality,
     )
 
 
