@@ -37,9 +37,11 @@ class ItemDetail:
     corrected: list[tuple[Acquisition, Withdrawal]] = field(default_factory=list)
 
 
-def list_catalogue(ws: Workspace, *, limit: int | None = None) -> list[ItemRow]:
+def list_catalogue(
+    ws: Workspace, *, limit: int | None = None, only: list[int] | None = None
+) -> list[ItemRow]:
     with ws.db.read() as session:
-        return [ItemRow(item, name) for item, name in queries.list_items(session, limit=limit)]
+        return [ItemRow(item, name) for item, name in queries.list_items(session, limit=limit, only=only)]
 
 
 def show_item(ws: Workspace, ref: str) -> ItemDetail:

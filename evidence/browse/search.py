@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement
 
+from evidence.catalogue import cases
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.models import Item
 from evidence.catalogue.search import (
@@ -44,6 +45,7 @@ class SearchQuery:
     since: str | None = None
     until: str | None = None
     kind: str | None = None
+    case: str | None = None  # only items in this case (id or name)
     limit: int | None = None
 
     @property
@@ -57,6 +59,7 @@ class SearchQuery:
             or self.since
             or self.until
             or self.kind
+            or self.case
         )
 
 
@@ -121,5 +124,7 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
             conditions.append(Item.id.in_(dated(*window)))
         if query.kind is not None:
             conditions.append(Item.kind == query.kind)
+        if query.case is not None:
+            conditions.append(Item.id.in_(cases.members(cases.find(session, query.case).id)))
         hits = find_hits(session, conditions, vocab, term_ids, limit, window=window)
     return SearchResult(hits=hits, terms=terms)

@@ -186,3 +186,30 @@ class Withdrawal(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("record", "record_id", name="uq_withdrawal_record_record_id"),)
+
+
+class Case(Base):
+    """An investigation ("Palmyra, March 2016"): a name (unique, case-folded) and a note. Its items are
+    `case_item` rows; taking an item out is a withdrawal of its row."""
+
+    __tablename__ = "case_file"  # CASE is an SQL keyword
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(Text)
+
+
+class CaseItem(Base):
+    """An item put in a case, by whom and when (withdrawn when taken out; it may be put in again)."""
+
+    __tablename__ = "case_item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="RESTRICT"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    added_by: Mapped[str] = mapped_column(Text)

@@ -207,6 +207,8 @@ class RelationDecision(Base):
 # the analysts' records live in their own module; importing them here registers their tables with Base
 from evidence.catalogue.annotation_models import (  # noqa: E402
     Annotation,
+    Case,
+    CaseItem,
     Claim,
     Claimant,
     ClaimItem,
@@ -220,6 +222,8 @@ from evidence.catalogue.annotation_models import (  # noqa: E402
 __all__ = [
     "Acquisition",
     "Annotation",
+    "Case",
+    "CaseItem",
     "Claim",
     "ClaimItem",
     "Claimant",

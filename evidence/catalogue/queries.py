@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, func, select
@@ -73,9 +74,14 @@ def items_with_first_name() -> Select[Any]:
     return cast("Select[Any]", query)
 
 
-def list_items(session: Session, *, limit: int | None = None) -> list[tuple[Item, str | None]]:
-    """Items in catalogue order with the original name of their first acquisition."""
+def list_items(
+    session: Session, *, limit: int | None = None, only: Collection[int] | None = None
+) -> list[tuple[Item, str | None]]:
+    """Items in catalogue order (`only` these ids, when given) with the original name of their first
+    acquisition."""
     query = items_with_first_name()
+    if only is not None:
+        query = query.where(Item.id.in_(sorted(only)))
     if limit is not None:
         query = query.limit(whole(limit, "--limit", minimum=1))
     return [(item, name) for item, name in session.execute(query).all()]

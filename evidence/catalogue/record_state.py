@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue.annotation_models import (
     Annotation,
+    Case,
+    CaseItem,
     Claim,
     Claimant,
     ClaimItem,
@@ -54,9 +56,11 @@ TABLES: dict[str, Table] = {
     "relation": Relation.__table__,  # type: ignore[dict-item]
     "decision": RelationDecision.__table__,  # type: ignore[dict-item]
     "withdrawal": Withdrawal.__table__,  # type: ignore[dict-item]
+    "case": Case.__table__,  # type: ignore[dict-item]
+    "case_item": CaseItem.__table__,  # type: ignore[dict-item]
 }
 # what a person calls each kind, for messages
-NAMES = {"alias": "term alias", "decision": "relation decision"}
+NAMES = {"alias": "term alias", "decision": "relation decision", "case_item": "case membership"}
 BATCH = 1000
 
 Key = str  # "tag:3"

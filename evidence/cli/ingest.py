@@ -10,7 +10,7 @@ import typer
 from evidence.analysis.worker import Worker
 from evidence.cli.app import app, state
 from evidence.cli.output import BarProgress, emit_json, match_json, match_line, message
-from evidence.core.text import one_line
+from evidence.core.text import one_line, printable
 from evidence.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -74,9 +74,12 @@ def add(
         "--quick",
         help="Key frames only, for a fast first look; full analysis later with analyze --pending.",
     ),
+    case: str | None = typer.Option(None, "--case", help="Put the added items in this case (id or name)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Preserve files exactly (SHA-256, read-only store, custody log), then probe them."""
+    if case is not None:
+        _check_case(ctx, case)  # an unknown case is refused before anything is preserved
     worker = Worker()
     if not no_analysis:
         worker.start()  # a fresh interpreter warms up while this one loads the catalogue code
@@ -95,6 +98,7 @@ def add(
             no_match,
             quick,
             json_out,
+            case,
         )
 
 
@@ -112,6 +116,7 @@ def _add(
     no_match: bool,
     quick: bool,
     json_out: bool,
+    case: str | None = None,
 ) -> None:
     from evidence.core.timeutil import parse_instant
     from evidence.ingest.add import AddOptions, AddStatus, add_paths
@@ -135,6 +140,8 @@ def _add(
     )
     with open_workspace(state(ctx).catalogue) as ws, BarProgress("preserving", min_bytes=LARGE) as progress:
         report = add_paths(ws, paths, options, progress, worker=worker)
+    if case is not None:
+        _put_in_case(ctx, case, [r.id for r in report.results if r.id is not None])
     for skip in report.skipped:
         message(f"skipped {skip.path}: {skip.reason}")
     results = report.results
@@ -181,6 +188,27 @@ def _add(
     code = exit_code_for([r.status for r in results], [r.analysis for r in results])
     if code:
         raise typer.Exit(code)
+
+
+def _check_case(ctx: typer.Context, case: str) -> None:
+    from evidence.catalogue import cases
+    from evidence.workspace import open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws, ws.db.read() as session:
+        cases.find(session, case)
+
+
+def _put_in_case(ctx: typer.Context, case: str, item_ids: list[int]) -> None:
+    """Put what `add` preserved (new items and files already there) in the case."""
+    from evidence.annotation.cases import add_to_case
+    from evidence.workspace import default_actor, open_workspace
+
+    if not item_ids:
+        return
+    with open_workspace(state(ctx).catalogue) as ws:
+        change = add_to_case(ws, case, [str(i) for i in item_ids], note=None, actor=default_actor())
+    if change.changed:
+        message(f"{len(change.changed)} put in case {change.case.id} ({printable(change.case.name)})")
 
 
 @app.command()

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 # importing the command modules registers their commands
 from evidence.cli import ingest, matching, setup  # noqa: F401
-from evidence.cli.annotation import claims, tags, terms  # noqa: F401
+from evidence.cli.annotation import cases, claims, tags, terms  # noqa: F401
 from evidence.cli.app import app
 from evidence.cli.browse import frames, items, provenance, search  # noqa: F401
 from evidence.cli.exports import records, report  # noqa: F401

@@ -70,6 +70,7 @@ def match(
 @app.command()
 def dupes(
     ctx: typer.Context,
+    case: str | None = typer.Option(None, "--case", help="Only clusters with an item of this case."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Clusters of items that show the same footage, earliest catalogued first: each item's kind, name
@@ -79,7 +80,12 @@ def dupes(
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
-        clusters = cluster_views(ws)
+        touching = None
+        if case is not None:
+            from evidence.annotation.cases import case_items
+
+            touching = set(case_items(ws, case)[1])
+        clusters = cluster_views(ws, touching=touching)
     if json_out:
         emit_json(
             {

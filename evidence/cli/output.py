@@ -30,7 +30,7 @@ def stdout() -> Console:
 
 def print_table(
     titles: Sequence[str],
-    rows: Sequence[Sequence[str | Text]],
+    rows: Sequence[Sequence[Any]],  # each cell a str or a rich Text
     *,
     whole: Collection[str] = (),
     optional: Sequence[str] = (),
@@ -66,8 +66,8 @@ def print_table(
 FLOOR = 6  # the narrowest a shortened column gets
 
 
-def _width(value: str | Text) -> int:
-    return value.cell_len if isinstance(value, Text) else cell_len(value)
+def _width(value: Any) -> int:
+    return value.cell_len if isinstance(value, Text) else cell_len(str(value))
 
 
 def stderr() -> Console:

@@ -50,6 +50,9 @@ class CustodyAction(StrEnum):
     FSCK_REPAIR = "fsck-repair"
     ANCHOR = "anchor"
     SEAL = "seal"
+    CASE_NEW = "case-new"
+    CASE_ADD = "case-add"
+    CASE_REMOVE = "case-remove"
     UPGRADE = "upgrade"
 
 

@@ -5,6 +5,7 @@ yet, most similar first, each with what `evidence relate` needs to decide it."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,11 +72,14 @@ def _earliest(members: list[Member]) -> Member | None:
     return None
 
 
-def cluster_views(ws: Workspace) -> list[Cluster]:
-    """Every cluster of items that show the same footage (`matching.relations.clusters`), for reading."""
+def cluster_views(ws: Workspace, *, touching: Collection[int] | None = None) -> list[Cluster]:
+    """Every cluster of items that show the same footage (`matching.relations.clusters`), for reading;
+    with `touching`, those with at least one of these items (a case's clusters)."""
     with ws.db.read() as session:
         out = []
         for items in clusters(session):
+            if touching is not None and not any(item.id in touching for item in items):
+                continue
             members = [_member(item, queries.acquisitions_of(session, item.id)) for item in items]
             ids = {m.item.id for m in members}
             links = [

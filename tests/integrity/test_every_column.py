@@ -59,11 +59,19 @@ RECORD_TABLES = (
     "description",
     "relation",
     "relation_decision",
+    "case_file",
+    "case_item",
 )
 DERIVED_TABLES = ("frame", "fingerprint", "frame_descriptor")
 FRAME_DEPENDENTS = ("fingerprint", "frame_descriptor")
 # how verify names a record of each table (its key's kind)
-KIND = {"term_alias": "alias", "annotation": "tag", "relation_decision": "decision", "claim_item": "claim"}
+KIND = {
+    "term_alias": "alias",
+    "annotation": "tag",
+    "relation_decision": "decision",
+    "claim_item": "claim",
+    "case_file": "case",
+}
 
 # columns an edit of which changes nothing a person or the matcher reads, and why
 NOT_MATTERING = {
@@ -102,6 +110,9 @@ def _build(cat: Catalogue, tmp: Path) -> None:
     cat.ok("claim", "1", "--by", "Spokesman", "--text", "Not confirmed", "--counters", "1",
            "--said-on", "2016-03-26")  # fmt: skip
     cat.ok("describe", "2", "helmet", "--source", "caption", "--note", "seen", "--claim", "1")
+    cat.ok("case", "new", "Palmyra, March 2016", "--note", "the Amaq claim")
+    cat.ok("case", "add", "1", "1", "2", "--note", "the clip and its photo")
+    cat.ok("case", "new", "Aleppo")  # another case for a membership to be moved to
     cat.ok("relate", "1", "2", "--confirm", "--as", "contains", "--note", "checked")
     cat.ok("relate", "1", "3", "--reject", "--as", "duplicate")
     cat.ok("relate", "1", "2", "--reject", "--note", "on second thoughts")

@@ -16,6 +16,7 @@ from evidence.cli.output import cell, emit_json, human_duration, human_size, pri
 def list_cmd(
     ctx: typer.Context,
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many items."),
+    case: str | None = typer.Option(None, "--case", help="Only the items in this case (id or name)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """A table of items: id, short sha256, kind, duration/size, first catalogued, original name."""
@@ -24,7 +25,12 @@ def list_cmd(
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
-        rows = list_catalogue(ws, limit=limit)
+        only = None
+        if case is not None:
+            from evidence.annotation.cases import case_items
+
+            only = case_items(ws, case)[1]
+        rows = list_catalogue(ws, limit=limit, only=only)
     if json_out:
         emit_json({"items": [item_dict(r.item, original_name=r.original_name) for r in rows]})
         return

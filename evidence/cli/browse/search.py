@@ -36,6 +36,7 @@ def search(
         None, "--until", help="Posted, captured or claimed on or before (a date includes the whole day)."
     ),
     kind: str | None = typer.Option(None, "--kind", help="video, image, audio or other."),
+    case: str | None = typer.Option(None, "--case", help="Only items in this case (id or name)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many results."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
@@ -54,6 +55,7 @@ def search(
         since=since,
         until=until,
         kind=kind,
+        case=case,
         limit=limit,
     )
     with open_workspace(state(ctx).catalogue) as ws:

@@ -49,12 +49,18 @@ def export(
     organization: str | None = typer.Option(
         None, "--source-organization", help="The bag's Source-Organization (with --bagit)."
     ),
+    case: str | None = typer.Option(None, "--case", help="The items of this case (id or name), too."),
 ) -> None:
     """Export the records (JSON or a CSV table), or a BagIt bag of the originals with their records."""
     from evidence.errors import UsageError
     from evidence.workspace import default_actor, open_workspace
 
-    items = refs or []
+    items = list(refs or [])
+    if case is not None:
+        from evidence.annotation.cases import case_items
+
+        with open_workspace(state(ctx).catalogue) as ws:
+            items += [str(i) for i in case_items(ws, case)[1]]
     if bagit is not None:
         if fmt is not None or table is not None or output is not None:
             raise UsageError("--bagit writes a whole bag: leave out --format, --table and -o")
