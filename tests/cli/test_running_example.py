@@ -72,6 +72,10 @@ def test_running_example(catalogue: Catalogue, media: dict[str, Path], tmp_path:
     assert {m["id"] for m in reupload["near_duplicates"]} == {original["id"]}
     assert {m["id"] for m in early["near_duplicates"]} >= {original["id"]}
     o, r, e, p = (str(x["id"]) for x in (original, reupload, early, packet))
+    # the investigation: a case holding the claimed video, its copies and the bandage photo
+    cat.ok("case", "new", "Palmyra, March 2016", "--note", "Amaq's claim of five Russian soldiers killed")
+    cat.ok("case", "add", "Palmyra, March 2016", o, r, e, p)
+    assert [i["id"] for i in cat.json("case", "show", "1")["items"]] == [int(x) for x in (o, r, e, p)]
 
     # the hierarchy: AK-74M is a rifle, a small arm, a weapon
     terms = cat.json("terms")["terms"]
@@ -204,6 +208,10 @@ def test_running_example(catalogue: Catalogue, media: dict[str, Path], tmp_path:
     assert hit["claimed_by"] == [AGENCY] and hit["disputed_by"] == ["Government spokesman", OBSERVATORY]
     assert ids("--since", "2016-03-22", "--until", "2016-03-22") == set()  # when it was said: no event
     assert ids("--tag", "compass") == set()
+    assert ids("--tag", "bandage packet", "--case", "Palmyra, March 2016") == {e, p}
+    (cluster,) = cat.json("dupes", "--case", "1")["clusters"]
+    assert {m["id"] for m in cluster} >= {int(o), int(r), int(e)}
+    assert next(m for m in cluster if m["earliest"])["id"] == int(e)  # posted a day before the "original"
 
     # the report: self-contained, escaped, boxes drawn, the unobserved compass shown
     out = tmp_path / "report.html"
