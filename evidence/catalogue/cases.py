@@ -149,3 +149,11 @@ def summary(session: Session) -> list[tuple[Case, int]]:
         ).all()
     )
     return [(c, int(counts.get(c.id, 0))) for c in session.scalars(select(Case).order_by(Case.id))]
+
+
+def of_item(session: Session, item_id: int) -> list[Case]:
+    """The cases an item is in."""
+    ids = select(CaseItem.case_id).where(
+        CaseItem.item_id == item_id, withdrawals.standing("case_item", CaseItem.id)
+    )
+    return list(session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)))

@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from evidence.catalogue import cases, withdrawals
 from evidence.catalogue import vocab as vocab_db
-from evidence.catalogue import withdrawals
 from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Frame, Item
 from evidence.catalogue.provenance import provenance
 from evidence.catalogue.views import media_size
-from evidence.core.timeutil import iso
+from evidence.core.timeutil import as_given, iso
 from evidence.exports.render.html import Picture, render_report
 from evidence.workspace import Workspace, tool_version
 
@@ -64,10 +64,14 @@ def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportR
         for f in keyframe_rows
     ]
     tagged = _tagged_pictures(ws, items, frames, tags, labels)
+    with ws.db.read() as session:
+        in_cases = [c.name for c in cases.of_item(session, subject.id)]
     html = render_report(
         document,
         keyframes=keyframes,
         tagged=tagged,
+        copies=copy_pictures(ws, frames, items),
+        cases=in_cases,
         timeline=timeline(document),
         generated_at=iso(datetime.now(UTC)) or "",
         tool_version=tool_version(),
@@ -179,19 +183,29 @@ def _stills(
 
 
 def timeline(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """Dated moments of the item and its copies, oldest first."""
+    """Dated moments of the item and its copies, oldest first: `at` (ISO-8601, for the order), `when`
+    as it was given (a date stays a date; our own times to the minute), `what`, and a `url` to link."""
     entries: list[dict[str, Any]] = []
     members = [document["item"] | {"acquisitions": document["acquisitions"]}, *document["copies"]]
     for member in members:
         who = f"#{member['id']} {member['sha256'][:12]}"
         for acq in member["acquisitions"]:
-            source = f" at {acq['source_url']}" if acq.get("source_url") else ""
             if acq.get("posted_at"):
                 entries.append(
-                    {"at": acq["posted_at"], "what": f"{who} posted{source} (claimed by the platform)"}
+                    {
+                        "at": acq["posted_at"],
+                        "when": as_given(acq["posted_at"], acq.get("posted_at_precision")),
+                        "what": f"{who} posted (as its source says)",
+                        "url": acq.get("source_url"),
+                    }
                 )
             entries.append(
-                {"at": acq["captured_at"], "what": f"{who} captured by {acq.get('collected_by') or 'us'}"}
+                {
+                    "at": acq["captured_at"],
+                    "when": _minute(acq["captured_at"]),
+                    "what": f"{who} captured by {acq.get('collected_by') or 'us'}",
+                    "url": None,
+                }
             )
     for claim in document["claims"]:
         who = f"claim #{claim['id']} by {claim['claimant']}"
@@ -199,12 +213,44 @@ def timeline(document: dict[str, Any]) -> list[dict[str, Any]]:
             entries.append(
                 {
                     "at": claim["claimed_date"],
-                    "what": f"{who} says the event happened ({claim['claimed_date_text']})",
+                    "when": claim["claimed_date_text"],
+                    "what": f"{who} says the event happened",
+                    "url": None,
                 }
             )
         if claim.get("said_on"):
             said = f"disputes claim #{claim['counters']}" if claim.get("counters") else "made"
-            entries.append({"at": claim["said_on"], "what": f"{who} {said} ({claim['said_on_text']})"})
-        entries.append({"at": claim["created_at"], "what": f"{who} recorded"})
+            entries.append(
+                {
+                    "at": claim["said_on"],
+                    "when": claim["said_on_text"],
+                    "what": f"{who} {said}",
+                    "url": claim.get("url"),
+                }
+            )
+        entries.append(
+            {
+                "at": claim["created_at"],
+                "when": _minute(claim["created_at"]),
+                "what": f"{who} recorded",
+                "url": None,
+            }
+        )
     entries.sort(key=lambda e: e["at"] or "")
     return entries
+
+
+def _minute(text: str | None) -> str:
+    """An ISO-8601 time of ours, to the minute (`2026-12-06 11:42Z`)."""
+    return "" if not text else f"{text[:10]} {text[11:16]}Z"
+
+
+def copy_pictures(ws: Workspace, frames: dict[int, Frame], items: dict[int, Item]) -> dict[int, Picture]:
+    """The first keyframe of each copy, to show beside it."""
+    first: dict[int, Frame] = {}
+    for f in sorted(frames.values(), key=lambda f: f.t):
+        if f.keyframe and f.thumbnail:
+            first.setdefault(f.item_id, f)
+    return {
+        i: _picture(ws, items[i], f.thumbnail or "", f.t, f"#{i} at {f.t:.2f} s") for i, f in first.items()
+    }

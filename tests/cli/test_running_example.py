@@ -229,7 +229,23 @@ def test_running_example(catalogue: Catalogue, media: dict[str, Path], tmp_path:
     assert "data:image/jpeg;base64," in page and '<rect class="box"' in page
     assert "not yet observed" in page
     # the timeline dates each non-confirmation when it was said, as disputing the claim
-    assert f"claim #{observatory['id']} by {OBSERVATORY} disputes claim #{claim['id']} (2016-03-22)" in shown
+    assert (
+        f'<td class="when">2016-03-22</td><td>claim #{observatory["id"]} by {OBSERVATORY} disputes claim '
+        f"#{claim['id']}" in shown
+    )
+    # the report opens with a summary, the custody log is an appendix, copies show their pictures
+    assert shown.index(">Summary</h2>") < shown.index(">Claims (") < shown.index(">Appendix: custody log<")
+    assert (
+        "asserting: " + AGENCY in shown
+        and f"disputing: Government spokesman (said 2016-03-28); {OBSERVATORY}" in shown
+    )
+    assert "<title>Evidence report: " in page and "(Palmyra, March 2016)</title>" in page
+    assert "https://www.openstreetmap.org/?mlat=34.556000&amp;mlon=38.269000" in page
+    assert (
+        page.count('<img class="copy"') >= 2
+        and "Made by evidence " in page
+        and "evidence evidence" not in page
+    )
     assert f"by {OBSERVATORY} says" not in shown and "by Government spokesman says" not in shown
     assert not re.search(r'(href|src)="(?!data:image/jpeg;base64,|https?://)', page)
 

@@ -61,6 +61,33 @@ def _seconds(value: object) -> str:
     return f"{int(minutes)}:{secs:06.3f}"
 
 
+def osm_link(latitude: object, longitude: object) -> str | None:
+    """An OpenStreetMap link to a point (numbers only: nothing outside reaches the URL but them)."""
+    if not isinstance(latitude, int | float) or not isinstance(longitude, int | float):
+        return None
+    lat, lon = float(latitude), float(longitude)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=12/{lat:.6f}/{lon:.6f}"
+
+
+def summary(document: dict[str, Any]) -> dict[str, Any]:
+    """What the report's first section says: the claims by stance, described things observed or not,
+    and the custody events by action."""
+    claims = document.get("claims", [])
+    described = document.get("described", [])
+    actions: dict[str, int] = {}
+    for event in document.get("events", []):
+        actions[event["action"]] = actions.get(event["action"], 0) + 1
+    return {
+        "asserting": [c for c in claims if not c.get("counters")],
+        "disputing": [c for c in claims if c.get("counters")],
+        "observed": [d["term"] for d in described if d.get("observed")],
+        "unobserved": [d["term"] for d in described if not d.get("observed")],
+        "actions": sorted(actions.items(), key=lambda kv: (-kv[1], kv[0])),
+    }
+
+
 def _pretty(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
 
@@ -75,6 +102,9 @@ def _environment() -> Environment:
     env.filters["safe_url"] = safe_url
     env.filters["seconds"] = _seconds
     env.filters["pretty"] = _pretty
+    env.filters["osm"] = lambda place: (
+        osm_link(place.get("latitude"), place.get("longitude")) if place else None
+    )
     env.filters["printable"] = lambda v: "" if v is None else printable(str(v))
     return env
 
@@ -87,13 +117,22 @@ def render_report(
     timeline: list[dict[str, Any]],
     generated_at: str,
     tool_version: str,
+    copies: dict[int, Picture] | None = None,
+    cases: list[str] | None = None,
 ) -> str:
     template = _environment().get_template("report.html.j2")
+    name = next(
+        (a.get("original_name") for a in document.get("acquisitions", []) if a.get("original_name")), None
+    )
     return template.render(
         doc=document,
         item=document["item"],
+        name=printable(name) if name else None,
+        cases=cases or [],
         keyframes=keyframes,
         tagged=tagged,
+        copies=copies or {},
+        summary=summary(document),
         timeline=timeline,
         generated_at=generated_at,
         tool_version=tool_version,
