@@ -249,6 +249,22 @@ def test_running_example(catalogue: Catalogue, media: dict[str, Path], tmp_path:
     assert f"by {OBSERVATORY} says" not in shown and "by Government spokesman says" not in shown
     assert not re.search(r'(href|src)="(?!data:image/jpeg;base64,|https?://)', page)
 
+    # the case's report: every item of the investigation, their claims and one timeline
+    case_page = tmp_path / "case.html"
+    cat.ok("report", "--case", "Palmyra, March 2016", "-o", case_page)
+    page = case_page.read_text(encoding="utf-8")
+    shown = html.unescape(page)
+    assert (
+        "<title>Evidence report: case Palmyra, March 2016</title>" in page and "<script" not in page.lower()
+    )
+    assert (
+        shown.count('<img class="copy"') == 4
+        and "disputing: Government spokesman (said 2016-03-28)" in shown
+    )
+    assert "3 of them share footage with another item of the case" in shown
+    assert not re.search(r'(href|src)="(?!data:image/jpeg;base64,|https?://)', page)
+    assert cat.run("report", "-o", tmp_path / "none.html").exit_code == 2  # an item or a case
+
     photo_page = tmp_path / "photo.html"
     cat.ok("report", p, "-o", photo_page)
     page = photo_page.read_text(encoding="utf-8")

@@ -138,3 +138,24 @@ def render_report(
         tool_version=tool_version,
         csp=CSP,
     )
+
+
+def render_case_report(
+    document: dict[str, Any], *, pictures: dict[int, Picture], generated_at: str, tool_version: str
+) -> str:
+    """The report of a whole case (`exports.case_report.case_document`)."""
+    claims = document["claims"]
+    actions: dict[str, int] = {}
+    for event in document["events"]:
+        actions[event["action"]] = actions.get(event["action"], 0) + 1
+    template = _environment().get_template("case_report.html.j2")
+    return template.render(
+        doc=document,
+        pictures=pictures,
+        asserting=[c for c in claims if not c.get("counters")],
+        disputing=[c for c in claims if c.get("counters")],
+        actions=sorted(actions.items(), key=lambda kv: (-kv[1], kv[0])),
+        generated_at=generated_at,
+        tool_version=tool_version,
+        csp=CSP,
+    )
