@@ -258,8 +258,7 @@ def test_running_example(catalogue: Catalogue, media: dict[str, Path], tmp_path:
         "<title>Evidence report: case Palmyra, March 2016</title>" in page and "<script" not in page.lower()
     )
     assert (
-        shown.count('<img class="copy"') == 4
-        and "disputing: Government spokesman (said 2016-03-28)" in shown
+        shown.count('<img class="copy"') == 4 and "disputing: Government spokesman (said 2016-03-28)" in shown
     )
     assert "3 of them share footage with another item of the case" in shown
     assert not re.search(r'(href|src)="(?!data:image/jpeg;base64,|https?://)', page)
