@@ -75,6 +75,10 @@ def test_a_corrected_acquisition_is_kept_and_only_the_correction_counts(
         r.split(",")[0]: dict(zip(header, r.split(","), strict=False))["withdrawn"] for r in table[1:]
     }
     assert withdrawn == {str(old["id"]): "true", str(new["id"]): "false"}
+    page = tmp_path / "report.html"
+    cat.ok("report", ref, "-o", page)
+    text = page.read_text(encoding="utf-8")
+    assert "<td>2016-03-22</td>" in text and "2016-03-22T00:00:00Z" not in text  # a date shows as a date
     assert cat.json("verify")["ok"] is True
 
     before = _count_events(cat)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from evidence.core.text import printable
+from evidence.core.timeutil import as_given
 
 CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
@@ -102,6 +103,7 @@ def _environment() -> Environment:
     env.filters["safe_url"] = safe_url
     env.filters["seconds"] = _seconds
     env.filters["pretty"] = _pretty
+    env.filters["given"] = lambda at, precision: as_given(at, precision) or ""
     env.filters["osm"] = lambda place: (
         osm_link(place.get("latitude"), place.get("longitude")) if place else None
     )
