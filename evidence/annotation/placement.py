@@ -1,4 +1,4 @@
-"""Where on an item a tag goes: one stored frame (by its index, or the nearest to a time), a time range
+"""Where on an item a tag goes: one stored frame (by its index), the frame shown at a time, a time range
 inside the item's duration, and/or a box inside its displayed (upright) frame. Callers own the
 transaction; nothing here writes."""
 
@@ -85,18 +85,6 @@ def _no_frames(item: Item) -> str:
     )
 
 
-def _nearest_frame(session: Session, item: Item, t: float) -> Frame:
-    base = select(Frame).where(Frame.item_id == item.id)
-    before = session.scalars(
-        base.where(Frame.t <= t).order_by(Frame.t.desc(), Frame.idx.desc()).limit(1)
-    ).first()
-    after = session.scalars(base.where(Frame.t >= t).order_by(Frame.t, Frame.idx).limit(1)).first()
-    candidates = [f for f in (before, after) if f is not None]
-    if not candidates:
-        raise UsageError(_no_frames(item))
-    return min(candidates, key=lambda f: (abs(f.t - t), f.t))
-
-
 def place(
     session: Session,
     item: Item,
@@ -108,7 +96,7 @@ def place(
     shown: Snap | None = None,
 ) -> Placement:
     """Check where a tag is asked to go against the item (its kind, frames, duration and size); `at`
-    is the frame `shown` then (decoded by the caller), else the nearest stored frame."""
+    is the frame `shown` then, decoded by the caller."""
     given = {"--frame": frame, "--at": at, "--range": time_range, "--box": box}
     refused = [
         name for name, value in given.items() if value is not None and name not in _TAKES.get(item.kind, ())
@@ -128,14 +116,11 @@ def place(
         whole(frame, "--frame (a stored frame index)", minimum=0, maximum=INT_MAX)
         row = _frame_by_index(session, item, frame)
         t_start = row.t
-    elif at is not None and shown is not None:
-        _check_time(at, duration, "--at")
-        t_start, snap = shown.t, shown
     elif at is not None:
         _check_time(at, duration, "--at")
-        row = _nearest_frame(session, item, float(at))
-        t_start = row.t
-        snap = Snap(requested=float(at), frame=row.idx, t=row.t)
+        if shown is None:  # a caller's mistake: `tags.tag` decodes the frame before placing
+            raise ValueError("placing a tag --at a time needs the frame shown then")
+        t_start, snap = shown.t, shown
     elif time_range is not None:
         start, end = time_range
         if start >= end:

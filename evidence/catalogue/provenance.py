@@ -13,7 +13,7 @@ passes). Nothing is written."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,22 @@ class Member:
         return min(dated, key=lambda d: (d[0], d[2].id)) if dated else None
 
 
+def known_text(at: datetime, basis: str, acq: Acquisition) -> str | None:
+    """When a copy is known, as it was given: a posted-at date stays a date."""
+    return as_given(iso(at), acq.posted_at_precision if basis == "posted_at" else None)
+
+
+def earliest_member(members: Iterable[Member]) -> tuple[Member, datetime, str, Acquisition] | None:
+    """The copy known earliest: among those known by when they were posted when there are any (a copy
+    known by its posting beats one known only by when we caught it), else by when they were captured."""
+    dated = [(m, k) for m in members if (k := m.known_at()) is not None]
+    if not dated:
+        return None
+    posted = [(m, k) for m, k in dated if k[1] == "posted_at"]
+    member, (at, basis, acq) = min(posted or dated, key=lambda mk: (mk[1][0], mk[0].item.id))
+    return member, at, basis, acq
+
+
 @dataclass
 class Provenance:
     subject: Item
@@ -68,18 +84,16 @@ class Provenance:
     described: list[dict[str, Any]] = field(default_factory=list)
 
     def earliest(self) -> dict[str, Any] | None:
-        candidates = [(m, m.known_at()) for m in self.members if not m.partial]
-        dated = [(m, k) for m, k in candidates if k is not None]
-        if not dated:
+        found = earliest_member(m for m in self.members if not m.partial)
+        if found is None:
             return None
-        posted = [(m, k) for m, k in dated if k[1] == "posted_at"]
-        member, (at, basis, acq) = min(posted or dated, key=lambda mk: (mk[1][0], mk[0].item.id))
+        member, at, basis, acq = found
         return {
             "id": member.item.id,
             "sha256": member.item.sha256,
             "basis": basis,
             "at": iso(at),
-            "at_text": as_given(iso(at), acq.posted_at_precision if basis == "posted_at" else None),
+            "at_text": known_text(at, basis, acq),
             "acquisition_id": acq.id,
             "source_url": acq.source_url,
             "original_name": acq.original_name,
@@ -98,7 +112,7 @@ class Provenance:
                     continue
                 at, basis, acq = known
                 what = "posted" if basis == "posted_at" else "catalogued by us"
-                when = as_given(iso(at), acq.posted_at_precision if basis == "posted_at" else None)
+                when = known_text(at, basis, acq)
                 out.append(
                     {
                         "kind": "predates-claim",

@@ -67,24 +67,16 @@ def gather(session: Session, refs: Sequence[str]) -> Records:
             refs=(),
             items=list(session.scalars(select(Item).order_by(Item.id))),
             acquisitions=list(session.scalars(select(Acquisition).order_by(Acquisition.id))),
-            acquisition_withdrawals={
-                w.record_id: w
-                for w in session.scalars(select(Withdrawal).where(Withdrawal.record == "acquisition"))
-            },
+            acquisition_withdrawals=withdrawals.of(session, "acquisition", None),
             frames=list(session.scalars(select(Frame).order_by(Frame.item_id, Frame.idx))),
             terms=list(session.scalars(select(Term).order_by(Term.id))),
             aliases=list(session.scalars(select(TermAlias).order_by(TermAlias.id))),
             tags=list(session.scalars(select(Annotation).order_by(Annotation.id))),
-            withdrawals={
-                w.record_id: w for w in session.scalars(select(Withdrawal).where(Withdrawal.record == "tag"))
-            },
+            withdrawals=withdrawals.of(session, "tag", None),
             claimants=list(session.scalars(select(Claimant).order_by(Claimant.id))),
             places=list(session.scalars(select(Place).order_by(Place.id))),
             claims=list(session.scalars(select(Claim).order_by(Claim.id))),
-            claim_withdrawals={
-                w.record_id: w
-                for w in session.scalars(select(Withdrawal).where(Withdrawal.record == "claim"))
-            },
+            claim_withdrawals=withdrawals.of(session, "claim", None),
             claim_items=list(session.scalars(select(ClaimItem))),
             descriptions=list(session.scalars(select(Description).order_by(Description.id))),
             relations=rel_db.states(session),

@@ -25,8 +25,11 @@ def withdrawn(record: str, id_column: InstrumentedAttribute[int]) -> ColumnEleme
     return exists().where(Withdrawal.record == record, Withdrawal.record_id == id_column)
 
 
-def of(session: Session, record: str, ids: Collection[int]) -> dict[int, Withdrawal]:
-    """The withdrawals of these records, by record id."""
+def of(session: Session, record: str, ids: Collection[int] | None) -> dict[int, Withdrawal]:
+    """The withdrawals of these records (`None`: of every record of this kind), by record id."""
+    if ids is None:
+        rows = session.scalars(select(Withdrawal).where(Withdrawal.record == record))
+        return {w.record_id: w for w in rows}
     wanted = list(ids)
     out: dict[int, Withdrawal] = {}
     for start in range(0, len(wanted), 450):

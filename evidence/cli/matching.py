@@ -131,6 +131,7 @@ def review(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Suggested links no analyst has decided yet, most similar first, with the command that decides each."""
+    from evidence.core.timeutil import iso
     from evidence.matching.review import suggestions
     from evidence.workspace import open_workspace
 
@@ -146,7 +147,7 @@ def review(
                         "kind": s.relation.kind,
                         "score": s.relation.score,
                         "matcher": s.relation.matcher,
-                        "suggested_at": _iso_time(s.relation.created_at),
+                        "suggested_at": iso(s.relation.created_at),
                     }
                     for s in found
                 ]
@@ -160,12 +161,6 @@ def review(
             typer.echo(f"      #{m.item.id} {m.item.kind}  {printable(m.name or m.item.sha256[:12])}")
         typer.echo(f"      evidence relate {s.a.item.id} {s.b.item.id} --confirm | --reject")
     message(f"{len(found)} suggestions awaiting a decision")
-
-
-def _iso_time(at: Any) -> str | None:
-    from evidence.core.timeutil import iso
-
-    return iso(at)
 
 
 @app.command()

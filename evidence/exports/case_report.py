@@ -18,7 +18,7 @@ from evidence.catalogue.models import Frame, Item
 from evidence.catalogue.provenance import provenance
 from evidence.core.timeutil import iso
 from evidence.errors import UsageError
-from evidence.exports.render.html import render_case_report
+from evidence.exports.render.html import first_name, render_case_report
 from evidence.exports.report import copy_pictures, timeline
 from evidence.workspace import Workspace, tool_version
 
@@ -85,9 +85,7 @@ def case_document(
         rows.append(
             {
                 "item": item,
-                "name": next(
-                    (a["original_name"] for a in doc["acquisitions"] if a.get("original_name")), None
-                ),
+                "name": first_name(doc["acquisitions"]),
                 "earliest": doc["earliest"],
                 "shares_with": sorted(c["id"] for c in doc["copies"] if c["id"] in ids and not c["partial"]),
                 "copies": len(doc["copies"]),

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.catalogue import queries
+from evidence.catalogue import provenance, queries
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue.models import Acquisition, Item
 from evidence.catalogue.relations import RelationState
 from evidence.core.names import RelationStatus
-from evidence.core.timeutil import as_given, iso
+from evidence.core.timeutil import iso
 from evidence.matching.relations import clusters
 from evidence.workspace import Workspace
 
@@ -26,8 +26,9 @@ from evidence.workspace import Workspace
 @dataclass(frozen=True, slots=True)
 class Member:
     item: Item
+    acquisitions: list[Acquisition]  # standing, in the order they were made
     name: str | None  # the original name of its first standing acquisition
-    known_at: datetime | None  # posted-at, else captured-at: the earliest moment it is known to exist
+    known_at: datetime | None  # as `provenance` reads it: posted-at, else captured-at
     known_text: str | None  # the same as it was given (a date stays a date)
     basis: str | None  # "posted" | "captured"
 
@@ -47,29 +48,23 @@ class Member:
 class Cluster:
     members: list[Member]  # earliest catalogued first
     links: list[RelationState]  # the live relations between two of its members
-    earliest: Member | None  # the earliest known copy: by posted-at, else captured-at
+    earliest: Member | None  # the earliest known copy, by `provenance.earliest_member`'s rule
 
 
 def _member(item: Item, acquisitions: list[Acquisition]) -> Member:
     name = acquisitions[0].original_name if acquisitions else None
-    dated = [
-        (a.posted_at, "posted", as_given(iso(a.posted_at), a.posted_at_precision))
-        for a in acquisitions
-        if a.posted_at is not None
-    ] or [(a.captured_at, "captured", iso(a.captured_at)) for a in acquisitions]
-    if not dated:
-        return Member(item, name, None, None, None)
-    at, basis, text = min(dated, key=lambda d: d[0])
-    return Member(item, name, at, text, basis)
+    known = provenance.Member(item, acquisitions).known_at()
+    if known is None:
+        return Member(item, acquisitions, name, None, None, None)
+    at, basis, acq = known
+    return Member(
+        item, acquisitions, name, at, provenance.known_text(at, basis, acq), basis.removesuffix("_at")
+    )
 
 
 def _earliest(members: list[Member]) -> Member | None:
-    """Posted-at first (a copy known by when it was posted beats one known only by when we caught it)."""
-    for basis in ("posted", "captured"):
-        dated = [m for m in members if m.basis == basis and m.known_at is not None]
-        if dated:
-            return min(dated, key=lambda m: (m.known_at or datetime.max, m.item.id))
-    return None
+    found = provenance.earliest_member(provenance.Member(m.item, m.acquisitions) for m in members)
+    return None if found is None else next(m for m in members if m.item.id == found[0].item.id)
 
 
 def cluster_views(ws: Workspace, *, touching: Collection[int] | None = None) -> list[Cluster]:

@@ -72,6 +72,11 @@ def osm_link(latitude: object, longitude: object) -> str | None:
     return f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=12/{lat:.6f}/{lon:.6f}"
 
 
+def first_name(acquisitions: list[dict[str, Any]]) -> str | None:
+    """The original name of an item's first acquisition that has one."""
+    return next((a["original_name"] for a in acquisitions if a.get("original_name")), None)
+
+
 def summary(document: dict[str, Any]) -> dict[str, Any]:
     """What the report's first section says: the claims by stance, described things observed or not,
     and the custody events by action."""
@@ -123,9 +128,7 @@ def render_report(
     cases: list[str] | None = None,
 ) -> str:
     template = _environment().get_template("report.html.j2")
-    name = next(
-        (a.get("original_name") for a in document.get("acquisitions", []) if a.get("original_name")), None
-    )
+    name = first_name(document["acquisitions"])
     return template.render(
         doc=document,
         item=document["item"],
@@ -146,17 +149,11 @@ def render_case_report(
     document: dict[str, Any], *, pictures: dict[int, Picture], generated_at: str, tool_version: str
 ) -> str:
     """The report of a whole case (`exports.case_report.case_document`)."""
-    claims = document["claims"]
-    actions: dict[str, int] = {}
-    for event in document["events"]:
-        actions[event["action"]] = actions.get(event["action"], 0) + 1
     template = _environment().get_template("case_report.html.j2")
     return template.render(
         doc=document,
         pictures=pictures,
-        asserting=[c for c in claims if not c.get("counters")],
-        disputing=[c for c in claims if c.get("counters")],
-        actions=sorted(actions.items(), key=lambda kv: (-kv[1], kv[0])),
+        summary=summary(document),
         generated_at=generated_at,
         tool_version=tool_version,
         csp=CSP,
