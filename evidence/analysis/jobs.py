@@ -41,6 +41,8 @@ __all__ = [
     "pictures_job",
     "probe",
     "probe_job",
+    "remux",
+    "remux_job",
     "still_picture",
     "still_picture_job",
     "stills",
@@ -67,6 +69,7 @@ class Job(StrEnum):
     EXACT_FRAME = "evidence.analysis.jobs:exact_frame_job"
     PICTURES = "evidence.analysis.jobs:pictures_job"
     STILL_PICTURE = "evidence.analysis.jobs:still_picture_job"
+    REMUX = "evidence.analysis.jobs:remux_job"
 
 
 def _call(
@@ -189,6 +192,18 @@ def stills_job(path: str, times: list[float]) -> list[StillFrame]:
     from evidence.media.video.stills import stills_at
 
     return stills_at(Path(path), times)
+
+
+def remux(worker: Worker, inputs: list[Path], stem: Path, *, timeout: float) -> Path:
+    """Separate video and audio files put together without re-encoding (`evidence.media.remux`);
+    returns the file written (`stem` with .mp4 or .mkv)."""
+    return Path(_call(worker, Job.REMUX, [str(p) for p in inputs], str(stem), timeout=timeout))
+
+
+def remux_job(inputs: list[str], stem: str) -> str:
+    from evidence.media.remux import remux as put_together
+
+    return str(put_together([Path(p) for p in inputs], Path(stem)))
 
 
 def exact_frame_job(path: str, at: float, anchor: tuple[int, str] | None, png: bool = True) -> Any:

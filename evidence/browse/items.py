@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation, ClaimItem, Withdrawal
+from evidence.catalogue.captures import CaptureView, captures_of
 from evidence.catalogue.descriptions import Described, described
 from evidence.catalogue.frames import frames_of
 from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
@@ -35,6 +37,10 @@ class ItemDetail:
     described: list[Described] = field(default_factory=list)
     # acquisitions withdrawn by a correction, with their withdrawals
     corrected: list[tuple[Acquisition, Withdrawal]] = field(default_factory=list)
+    # the manifest row an acquisition was added from (`add --manifest`), by acquisition id
+    manifests: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # the captures of links the item came from or is part of (`evidence capture`)
+    captures: list[CaptureView] = field(default_factory=list)
 
 
 def list_catalogue(
@@ -66,6 +72,7 @@ def show_item(ws: Workspace, ref: str) -> ItemDetail:
         )
         contents = described(session, catalogue_vocab.load(session), item)
         corrected = queries.corrected_acquisitions_of(session, item.id)
+        captures = captures_of(session, item.id, ws.store)
     return ItemDetail(
         item,
         acquisitions,
@@ -77,6 +84,12 @@ def show_item(ws: Workspace, ref: str) -> ItemDetail:
         claims=claims or 0,
         described=contents,
         corrected=corrected,
+        manifests={
+            e.details["acquisition"]: e.details["manifest"]
+            for e in events
+            if e.action == "acquire" and isinstance(e.details.get("manifest"), dict)
+        },
+        captures=captures,
     )
 
 

@@ -12,4 +12,4 @@ def provenance(ws: Workspace, ref: str) -> Provenance:
     """The item's copies, their acquisitions, claims, tags, custody events and the fixity of every
     copy's original."""
     with ws.db.read() as session:
-        return gather(session, ref, ws.store.fixity)
+        return gather(session, ref, ws.store.fixity, ws.store)

@@ -218,10 +218,13 @@ from evidence.catalogue.annotation_models import (  # noqa: E402
     TermAlias,
     Withdrawal,
 )
+from evidence.catalogue.capture_models import Capture, CaptureMedia  # noqa: E402
 
 __all__ = [
     "Acquisition",
     "Annotation",
+    "Capture",
+    "CaptureMedia",
     "Case",
     "CaseItem",
     "Claim",

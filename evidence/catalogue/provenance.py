@@ -25,6 +25,7 @@ from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.annotation_models import Annotation, Claim, ClaimItem
+from evidence.catalogue.captures import captures_of
 from evidence.catalogue.claims import claim_views
 from evidence.catalogue.descriptions import described
 from evidence.catalogue.models import Acquisition, Event, Item
@@ -36,6 +37,7 @@ from evidence.core.custody import walk_chain
 from evidence.core.names import RelationKind
 from evidence.core.timeutil import as_given, iso
 from evidence.core.vocab import Vocabulary
+from evidence.store.local import LocalStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,8 @@ class Provenance:
     problems: list[str] = field(default_factory=list)
     tags: list[dict[str, Any]] = field(default_factory=list)
     described: list[dict[str, Any]] = field(default_factory=list)
+    # the captures of links the copies came from, once each, with the copies each gave
+    captures: list[dict[str, Any]] = field(default_factory=list)
 
     def earliest(self) -> dict[str, Any] | None:
         found = earliest_member(m for m in self.members if not m.partial)
@@ -179,6 +183,7 @@ class Provenance:
             "claims": [{k: v for k, v in c.items() if not k.startswith("_")} for c in self.claims],
             "described": self.described,
             "tags": self.tags,
+            "captures": self.captures,
             "events": [event_dict(e) for e in self.events],
             "chain": {
                 "ok": self.chain_ok and not self.problems,
@@ -193,7 +198,7 @@ class Provenance:
 FixityFn = Callable[[str], str | None]
 
 
-def provenance(session: Session, ref: str, fixity: FixityFn) -> Provenance:
+def provenance(session: Session, ref: str, fixity: FixityFn, store: LocalStore | None = None) -> Provenance:
     subject = queries.resolve_ref(session, ref)
     copy_ids, partial_ids = cluster_of(session, subject.id)
     ids = [subject.id, *sorted(copy_ids - {subject.id}), *sorted(partial_ids)]
@@ -223,7 +228,20 @@ def provenance(session: Session, ref: str, fixity: FixityFn) -> Provenance:
         problems=problems,
         tags=tags,
         described=described,
+        captures=_captures(session, ids, store),
     )
+
+
+def _captures(session: Session, ids: list[int], store: LocalStore | None) -> list[dict[str, Any]]:
+    """Each capture any of these items came from (as its media), once, naming the items it gave."""
+    found: dict[int, dict[str, Any]] = {}
+    for item_id in ids:
+        for view in captures_of(session, item_id, store):
+            if view.role != "media":
+                continue
+            entry = found.setdefault(view.capture.id, view.to_json() | {"items": []})
+            entry["items"].append(item_id)
+    return [found[k] for k in sorted(found)]
 
 
 def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:

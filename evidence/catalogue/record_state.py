@@ -32,6 +32,8 @@ from evidence.catalogue.annotation_models import (
 )
 from evidence.catalogue.models import (
     Acquisition,
+    Capture,
+    CaptureMedia,
     Frame,
     FrameDescriptor,
     FrameHash,
@@ -58,9 +60,16 @@ TABLES: dict[str, Table] = {
     "withdrawal": Withdrawal.__table__,  # type: ignore[dict-item]
     "case": Case.__table__,  # type: ignore[dict-item]
     "case_item": CaseItem.__table__,  # type: ignore[dict-item]
+    "capture": Capture.__table__,  # type: ignore[dict-item]
+    "capture_media": CaptureMedia.__table__,  # type: ignore[dict-item]
 }
 # what a person calls each kind, for messages
-NAMES = {"alias": "term alias", "decision": "relation decision", "case_item": "case membership"}
+NAMES = {
+    "alias": "term alias",
+    "decision": "relation decision",
+    "case_item": "case membership",
+    "capture_media": "captured media",
+}
 BATCH = 1000
 
 Key = str  # "tag:3"

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import relations as rel_db
+from evidence.catalogue.capture_models import Capture, CaptureMedia
 from evidence.catalogue.models import (
     Acquisition,
     Annotation,
@@ -52,6 +53,8 @@ class Records:
     descriptions: list[Description] = field(default_factory=list)
     relations: list[RelationState] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    captures: list[Capture] = field(default_factory=list)
+    capture_media: list[CaptureMedia] = field(default_factory=list)
 
 
 def gather(session: Session, refs: Sequence[str]) -> Records:
@@ -81,8 +84,15 @@ def gather(session: Session, refs: Sequence[str]) -> Records:
             descriptions=list(session.scalars(select(Description).order_by(Description.id))),
             relations=rel_db.states(session),
             events=list(session.scalars(select(Event).order_by(Event.seq))),
+            captures=list(session.scalars(select(Capture).order_by(Capture.id))),
+            capture_media=list(session.scalars(select(CaptureMedia).order_by(CaptureMedia.id))),
         )
     chosen = {item.id: item for item in (queries.resolve_ref(session, ref) for ref in refs)}
+    captures = _captures_of(session, list(chosen))
+    for capture in captures:  # a captured file goes with its page as served, screenshot and metadata
+        for companion in (capture.page_item_id, capture.screenshot_item_id, capture.metadata_item_id):
+            if companion is not None and companion not in chosen:
+                chosen[companion] = session.get_one(Item, companion)
     ids = sorted(chosen)
     items = [chosen[i] for i in ids]
     tags = list(
@@ -113,6 +123,7 @@ def gather(session: Session, refs: Sequence[str]) -> Records:
     subjects += [f"term:{i}" for i in term_ids]
     subjects += [f"claim:{c.id}" for c in claims]
     subjects += [f"claimant:{c.id}" for c in claimants] + [f"place:{p.id}" for p in places]
+    subjects += [f"capture:{c.id}" for c in captures]
     return Records(
         chain_head=head.hash if head else None,
         event_count=count,
@@ -137,7 +148,29 @@ def gather(session: Session, refs: Sequence[str]) -> Records:
         descriptions=descriptions,
         relations=rel_db.states(session, rel_db.STATE.c.a_id.in_(ids), rel_db.STATE.c.b_id.in_(ids)),
         events=list(session.scalars(select(Event).where(Event.subject.in_(subjects)).order_by(Event.seq))),
+        captures=captures,
+        capture_media=list(
+            session.scalars(
+                select(CaptureMedia)
+                .where(CaptureMedia.capture_id.in_([c.id for c in captures]))
+                .order_by(CaptureMedia.id)
+            )
+        ),
     )
+
+
+def _captures_of(session: Session, item_ids: list[int]) -> list[Capture]:
+    """The captures these items came from (as media) or belong to (as page, screenshot or metadata)."""
+    as_media = select(CaptureMedia.capture_id).where(CaptureMedia.item_id.in_(item_ids))
+    query = select(Capture).where(
+        or_(
+            Capture.id.in_(as_media),
+            Capture.page_item_id.in_(item_ids),
+            Capture.screenshot_item_id.in_(item_ids),
+            Capture.metadata_item_id.in_(item_ids),
+        )
+    )
+    return list(session.scalars(query.order_by(Capture.id)))
 
 
 def _terms_with_ancestors(session: Session, used: set[int]) -> list[Term]:

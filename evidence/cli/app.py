@@ -69,6 +69,45 @@ def _flag_type_shown_as_nothing() -> None:
 
 _flag_type_shown_as_nothing()
 
+# a command whose per-run option has a per-item form says where that is when the option is repeated
+REPEAT_HINTS = {"add": "use --manifest to give each file its own details"}
+
+
+def _single_values_given_once() -> None:
+    """An option that takes one value, given twice (`add --source-url a --source-url b`), is refused
+    (exit 2) instead of Click silently keeping the last value. Flags, counts and options that take a
+    list may repeat. Checked for every command and group, on the order in which Click's own parser met
+    the options (so a value that looks like an option name is still a value)."""
+    from typer.core import TyperCommand, TyperOption
+
+    def refuse_repeats(command: Any, ctx: Any, args: list[str]) -> None:
+        if ctx.resilient_parsing:  # shell completion
+            return
+        _, _, order = command.make_parser(ctx).parse_args(args=list(args))  # the parser takes args apart
+        seen: set[str] = set()
+        for param in order:
+            if not isinstance(param, TyperOption) or param.is_flag or param.multiple or param.count:
+                continue
+            if param.name in seen:
+                hint = REPEAT_HINTS.get(command.name or "")
+                _fail(
+                    f"{'/'.join(param.opts)} was given twice; give it once" + (f" ({hint})" if hint else ""),
+                    ExitCode.USAGE,
+                )
+            seen.add(param.name or "")
+
+    for cls in (TyperCommand, TyperGroup):
+        parse = cls.parse_args
+
+        def parse_args(self: Any, ctx: Any, args: list[str], parse: Any = parse) -> list[str]:
+            refuse_repeats(self, ctx, args)
+            return list(parse(self, ctx, args))
+
+        cls.parse_args = parse_args  # type: ignore[method-assign]
+
+
+_single_values_given_once()
+
 
 class DefaultCommandGroup(TyperGroup):
     """A group whose command word may be left out: `evidence claim 3 --by …` runs `evidence claim

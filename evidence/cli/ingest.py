@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,9 @@ import typer
 
 from evidence.analysis.worker import Worker
 from evidence.cli.app import app, state
+from evidence.cli.capture import capture_json, print_captures
+from evidence.cli.capture import exit_code as capture_exit_code
+from evidence.cli.capture import problem_lines as capture_problems
 from evidence.cli.output import BarProgress, emit_json, match_json, match_line, message
 from evidence.core.text import one_line, printable
 from evidence.errors import ExitCode, UsageError
@@ -52,8 +56,14 @@ def problem_lines(results: list[FileResult]) -> list[str]:
 @app.command()
 def add(
     ctx: typer.Context,
-    paths: list[Path] = typer.Argument(
-        ..., help="Files or folders (folders are walked recursively, sorted)."
+    paths: list[str] | None = typer.Argument(
+        None, metavar="PATH", help="Files or folders (folders are walked recursively, sorted)."
+    ),
+    manifest: Path | None = typer.Option(
+        None,
+        "--manifest",
+        help="A CSV or JSON-lines file: one row per file, each with its own source URL, posted-at… "
+        "(an `export --table acquisitions` CSV reads back as it is).",
     ),
     source_url: str | None = typer.Option(None, "--source-url", help="Where the file was found."),
     posted_at: str | None = typer.Option(
@@ -78,6 +88,17 @@ def add(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Preserve files exactly (SHA-256, read-only store, custody log), then probe them."""
+    _check_what_to_add(
+        paths or [],
+        manifest,
+        {
+            "--source-url": source_url,
+            "--posted-at": posted_at,
+            "--claimed-by": claimed_by,
+            "--collected-by": collected_by,
+            "--note": note,
+        },
+    )
     if case is not None:
         _check_case(ctx, case)  # an unknown case is refused before anything is preserved
     worker = Worker()
@@ -87,7 +108,7 @@ def add(
         _add(
             ctx,
             worker,
-            paths,
+            paths or [],
             source_url,
             posted_at,
             claimed_by,
@@ -99,13 +120,30 @@ def add(
             quick,
             json_out,
             case,
+            manifest,
+        )
+
+
+def _check_what_to_add(paths: list[str], manifest: Path | None, details: dict[str, str | None]) -> None:
+    """PATH… or --manifest, and a manifest's rows give the details the options would."""
+    if manifest is None:
+        if not paths:
+            raise UsageError("say what to add: PATH… (files or folders), or --manifest FILE")
+        return
+    if paths:
+        raise UsageError("--manifest names the files to add: leave out PATH…")
+    given = [option for option, value in details.items() if value is not None]
+    if given:
+        raise UsageError(
+            f"--manifest gives each file its own details: leave out {', '.join(given)} "
+            "(put them in the manifest's columns)"
         )
 
 
 def _add(
     ctx: typer.Context,
     worker: Worker,
-    paths: list[Path],
+    paths: Sequence[Path | str],
     source_url: str | None,
     posted_at: str | None,
     claimed_by: str | None,
@@ -117,9 +155,11 @@ def _add(
     quick: bool,
     json_out: bool,
     case: str | None = None,
+    manifest: Path | None = None,
 ) -> None:
     from evidence.core.timeutil import parse_instant
-    from evidence.ingest.add import AddOptions, AddStatus, add_paths
+    from evidence.ingest.add import AddOptions, AddReport, AddStatus, add_paths
+    from evidence.ingest.manifest import ManifestReport, add_manifest
     from evidence.workspace import default_actor, open_workspace
 
     try:
@@ -138,14 +178,22 @@ def _add(
         match=not no_match,
         actor=default_actor(),
     )
+    report: AddReport
     with open_workspace(state(ctx).catalogue) as ws, BarProgress("preserving", min_bytes=LARGE) as progress:
-        report = add_paths(ws, paths, options, progress, worker=worker)
+        if manifest is not None:
+            report = add_manifest(ws, manifest, options, progress, worker=worker)
+        else:
+            report = add_paths(ws, paths, options, progress, worker=worker)
+    captures = report.captures if isinstance(report, ManifestReport) else []
     if case is not None:
-        _put_in_case(ctx, case, [r.id for r in report.results if r.id is not None])
+        captured = [f.id for c in captures for f in (c.page, c.screenshot, c.metadata, *c.media) if f]
+        _put_in_case(
+            ctx, case, [r.id for r in report.results if r.id is not None] + [i for i in captured if i]
+        )
     for skip in report.skipped:
         message(f"skipped {skip.path}: {skip.reason}")
     results = report.results
-    for line in problem_lines(results):
+    for line in problem_lines(results) + capture_problems(captures):
         message(line)
     if json_out:
         emit_json(
@@ -166,6 +214,7 @@ def _add(
                     for r in results
                 ],
                 "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+                "captures": [capture_json(c) for c in captures],
             }
         )
     else:
@@ -185,9 +234,21 @@ def _add(
         copies = sum(1 for r in results if r.near_duplicates)
         near = f", {copies} with copies already catalogued" if copies else ""
         message(f"{added} added, {duplicate} duplicate, {failed} refused{near}")
+        if captures:
+            print_captures(captures)
     code = exit_code_for([r.status for r in results], [r.analysis for r in results])
+    if captures:
+        code = _worst(code, capture_exit_code(captures))
     if code:
         raise typer.Exit(code)
+
+
+def _worst(*codes: int) -> int:
+    """The exit code that says most: refused (2), then unreachable (4), then analysis incomplete (3)."""
+    for code in (ExitCode.USAGE, ExitCode.ENVIRONMENT, ExitCode.ANALYSIS_INCOMPLETE):
+        if int(code) in codes:
+            return int(code)
+    return int(ExitCode.OK)
 
 
 def _check_case(ctx: typer.Context, case: str) -> None:

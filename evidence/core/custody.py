@@ -25,6 +25,7 @@ class CustodyAction(StrEnum):
     PRESERVE = "preserve"
     ACQUIRE = "acquire"
     ACQUISITION_CORRECT = "acquisition-correct"
+    CAPTURE = "capture"
     ANALYSE = "analyse"
     SUGGEST_RELATION = "suggest-relation"
     CONFIRM_RELATION = "confirm-relation"

@@ -70,3 +70,18 @@ class RelationStatus(StrEnum):
     SUGGESTED = "suggested"
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
+
+
+class CaptureOutcome(StrEnum):
+    """What capturing a link gave (stored with the capture)."""
+
+    CAPTURED = "captured"  # the page and at least one media file
+    NO_MEDIA = "no-media"  # the page answered; nothing in it was taken
+    HTTP_ERROR = "http-error"  # the server answered with an error (404, 410, 451…); its page is kept
+    REFUSED = "refused"  # the page or a file was over --max-bytes, or a redirect left http(s)
+    UNREACHABLE = "unreachable"  # no answer: DNS, connection, TLS, timeout
+
+
+# yt-dlp's extractors that read a page rather than a platform's data: their "upload date" is a web
+# server's Last-Modified, not a posting time
+GENERIC_EXTRACTORS = frozenset({"generic", "Generic", "html5", "HTML5MediaEmbed"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 
 from evidence.errors import UsageError
@@ -23,6 +24,14 @@ def printable(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+_LINK = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_link(text: str) -> bool:
+    """Whether a command-line argument is written as a link (`scheme://…`), not as a path."""
+    return _LINK.match(text) is not None
 
 
 def storable(text: str) -> tuple[str, bytes | None]:

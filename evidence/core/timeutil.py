@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 _DATE_WITH_OFFSET = re.compile(r"^\d{4}(?:-\d{2}){0,2}[+-]\d{2}:?\d{2}$")
@@ -59,6 +60,28 @@ def parse_instant(text: str) -> Instant:
     else:
         precision = "minute"
     return Instant(at, precision)
+
+
+PRECISIONS = ("year", "month", "day", "minute", "second", "microsecond")
+_FINER: dict[str, dict[str, Any]] = {  # what a time at each precision leaves at its first value
+    "year": {"month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0, "microsecond": 0},
+    "month": {"day": 1, "hour": 0, "minute": 0, "second": 0, "microsecond": 0},
+    "day": {"hour": 0, "minute": 0, "second": 0, "microsecond": 0},
+    "minute": {"second": 0, "microsecond": 0},
+    "second": {"microsecond": 0},
+    "microsecond": {},
+}
+
+
+def at_precision(instant: Instant, precision: str) -> Instant:
+    """An instant with the precision it was recorded at, given apart from it (an exported `posted_at`
+    with its `posted_at_precision`: `2016-03-24T00:00:00Z` at `day` is the day 2016-03-24). Raises
+    ValueError for an unknown precision or a time more precise than it."""
+    if precision not in _FINER:
+        raise ValueError(f"{precision!r} is not a precision (one of {', '.join(PRECISIONS)})")
+    if instant.at.replace(**_FINER[precision]) != instant.at:
+        raise ValueError(f"{iso(instant.at)} is more precise than a {precision}")
+    return Instant(instant.at, precision)
 
 
 def iso(at: datetime | None) -> str | None:

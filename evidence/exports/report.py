@@ -35,7 +35,7 @@ class ReportResult:
 
 def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportResult:
     with ws.db.read() as session:
-        found = provenance(session, ref, ws.store.fixity)
+        found = provenance(session, ref, ws.store.fixity, ws.store)
     document = found.to_json()
     subject = found.subject
     ids = [m.item.id for m in found.members]
@@ -71,6 +71,7 @@ def make_report(ws: Workspace, ref: str, output: Path, *, actor: str) -> ReportR
         keyframes=keyframes,
         tagged=tagged,
         copies=copy_pictures(ws, frames, items),
+        screenshots=screenshot_pictures(ws, document["captures"]),
         cases=in_cases,
         timeline=timeline(document),
         generated_at=iso(datetime.now(UTC)) or "",
@@ -254,3 +255,30 @@ def copy_pictures(ws: Workspace, frames: dict[int, Frame], items: dict[int, Item
     return {
         i: _picture(ws, items[i], f.thumbnail or "", f.t, f"#{i} at {f.t:.2f} s") for i, f in first.items()
     }
+
+
+SHOT_WIDTH = 640
+SHOT_HEIGHT = 960  # the top of the page: the post itself, as the platform showed it
+
+
+def screenshot_pictures(ws: Workspace, captures: list[dict[str, Any]]) -> dict[int, Picture]:
+    """The top of each capture's screenshot, scaled to fit the report, as a JPEG to embed."""
+    from PIL import Image, UnidentifiedImageError
+
+    pictures = {}
+    for capture in captures:
+        shot = capture.get("screenshot")
+        if not shot:
+            continue
+        try:
+            with Image.open(ws.store.path_for(shot["sha256"])) as image:
+                image.thumbnail((SHOT_WIDTH, 1 << 16))
+                top = image.crop((0, 0, image.width, min(image.height, SHOT_HEIGHT))).convert("RGB")
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+            continue
+        data = io.BytesIO()
+        top.save(data, "JPEG", quality=85)
+        where = capture["final_url"] or capture["url"]
+        label = f"screenshot of {where}, item #{shot['id']} (the top of the page)"
+        pictures[capture["id"]] = Picture(data.getvalue(), top.width, top.height, 0.0, label)
+    return pictures

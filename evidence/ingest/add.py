@@ -6,35 +6,29 @@ import contextlib
 import functools
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from evidence import faults
 from evidence.analysis.options import AnalysisOptions
 from evidence.analysis.worker import Worker
-from evidence.catalogue import custody
-from evidence.catalogue.models import Acquisition, Item
-from evidence.config import DIRNAME
-from evidence.core.custody import CustodyAction
+from evidence.catalogue.models import Item
 from evidence.core.progress import Progress, Silent
-from evidence.core.text import printable, storable
+from evidence.core.text import is_link, printable, storable
 from evidence.core.timeutil import Instant
 from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.errors import EvidenceError, InputRefused
 from evidence.ingest.analyze import analyse_and_match
+from evidence.ingest.record import Origin, record_in
 from evidence.matching.match import FoundMatch
-from evidence.media.probe.sniff import declared_extension, sniff
-from evidence.store.files import ProgressFn, environment_error
+from evidence.store.files import ProgressFn, environment_error, walk_folder
 from evidence.store.local import Stored
-from evidence.workspace import Workspace, tool_version
-
-SNIFF_BYTES = 8192
+from evidence.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +43,7 @@ class AddOptions:
     quick: bool = False  # key frames only; full analysis later with `evidence analyze --pending`
     match: bool = True  # look new items up among the catalogued ones and record suggested relations
     actor: str = "unknown"
+    manifest: dict[str, Any] | None = None  # the manifest row it came from, kept in the acquire event
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +105,11 @@ class NoProgress(Silent):
 
 
 def collect(
-    paths: Iterable[Path], *, include_hidden: bool, catalogue_root: Path
+    paths: Iterable[Path | str], *, include_hidden: bool, catalogue_root: Path
 ) -> tuple[list[Candidate], list[Skipped], list[FileResult]]:
     """Expand folders (recursive, sorted; hidden names and symbolic links inside folders skipped),
-    drop repeats, refuse what cannot be read. Explicitly named symbolic links are followed."""
+    drop repeats, refuse what cannot be read. Explicitly named symbolic links are followed. A text
+    written as a link (`https://…`) that names no file is refused as a link, shown as given."""
     candidates: list[Candidate] = []
     skipped: list[Skipped] = []
     refused: list[FileResult] = []
@@ -130,6 +126,15 @@ def collect(
 
     for given in paths:
         shown = printable(str(given))
+        if isinstance(given, str):
+            if is_link(given) and not os.path.lexists(given):  # Path() would fold its `//`
+                refused.append(
+                    FileResult.refused(
+                        shown, f"{shown}: a link, not a file; capture it with `evidence capture {shown}`"
+                    )
+                )
+                continue
+            given = Path(given)
         try:
             st = os.stat(given)
         except FileNotFoundError:
@@ -154,40 +159,6 @@ def collect(
     return candidates, skipped, refused
 
 
-def walk_folder(top: Path, *, include_hidden: bool) -> Iterator[tuple[Path, os.stat_result | str]]:
-    """Everything under `top` that is not a folder, with its `lstat`: files in sorted order, each
-    folder's files before its subfolders', as `os.walk` visits them, but with an explicit stack so
-    that no nesting depth can exhaust the interpreter's recursion limit. Symbolic links (to files or
-    folders) are yielded, never followed; `.evidence` folders are never entered; hidden names are
-    left out unless `include_hidden`. A folder or entry that cannot be read is yielded with the reason
-    instead (a folder that cannot be listed is never silently left out)."""
-    stack = [top]
-    while stack:
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as entries:
-                listed = sorted(entries, key=lambda entry: entry.name)
-        except OSError as exc:
-            yield folder, f"cannot read the folder: {exc.strerror or exc}"
-            continue
-        subfolders: list[Path] = []
-        for entry in listed:
-            if not include_hidden and entry.name.startswith("."):
-                continue
-            path = folder / entry.name
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError as exc:
-                yield path, f"cannot access: {exc.strerror or exc}"
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                if entry.name != DIRNAME:
-                    subfolders.append(path)
-                continue
-            yield path, st
-        stack.extend(reversed(subfolders))
-
-
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root)
@@ -198,7 +169,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def add_paths(
     ws: Workspace,
-    paths: list[Path],
+    paths: Sequence[Path | str],
     options: AddOptions,
     progress: AddProgress | None = None,
     *,
@@ -206,22 +177,36 @@ def add_paths(
 ) -> AddReport:
     """Add files and folders. `worker` lets the caller start the analysis process early, so that its
     start overlaps the caller's own start; without one, a worker is made here."""
-    progress = progress or NoProgress()
     candidates, skipped, refused = collect(
         paths, include_hidden=options.include_hidden, catalogue_root=ws.location.root
     )
     report = AddReport(results=list(refused), skipped=skipped)
+    return add_files(ws, [(c, options) for c in candidates], options, report, progress, worker=worker)
+
+
+def add_files(
+    ws: Workspace,
+    files: list[tuple[Candidate, AddOptions]],
+    options: AddOptions,
+    report: AddReport,
+    progress: AddProgress | None = None,
+    *,
+    worker: Worker | None = None,
+) -> AddReport:
+    """Add listed files, each with its own acquisition details; `options` says how (analysis, matching,
+    actor). The results are appended to `report`."""
+    progress = progress or NoProgress()
     analysis_options = AnalysisOptions(quick=options.quick)
-    progress.start(len(candidates), sum(c.size for c in candidates))
+    progress.start(len(files), sum(c.size for c, _ in files))
     with contextlib.nullcontext(worker) if worker is not None else Worker() as worker:
-        if options.analyse and candidates:
+        if options.analyse and files:
             worker.start()  # warms up while the first file is copied (no-op when already started)
-        for candidate in candidates:
+        for candidate, own in files:
             shown = printable(str(candidate.path))
             progress.file_started(shown, candidate.size)
             try:
                 result = add_one(
-                    ws, candidate.path, options, progress=progress.advance, identity=candidate.identity
+                    ws, candidate.path, own, progress=progress.advance, identity=candidate.identity
                 )
                 faults.checkpoint("committed")
             except InputRefused as refusal:
@@ -275,17 +260,17 @@ def add_one(
         return _record(ws, path, stored, options)
     except EvidenceError as exc:  # the database failed (full, locked, damaged…) after the publish
         if not stored.existed:
-            exc.message = f"{exc.message}; {_set_aside(ws, stored.sha256)}"
+            exc.message = f"{exc.message}; {set_aside(ws, stored.sha256)}"
             exc.args = (exc.message,)
         raise
     except OSError as exc:
         failure = environment_error(exc, "recording the file in the catalogue")
         if not stored.existed:
-            failure.message = f"{failure.message}; {_set_aside(ws, stored.sha256)}"
+            failure.message = f"{failure.message}; {set_aside(ws, stored.sha256)}"
         raise failure from exc
 
 
-def _set_aside(ws: Workspace, sha256: str) -> str:
+def set_aside(ws: Workspace, sha256: str) -> str:
     """After a failed commit, the object this add published and nothing records is moved to
     store/orphans/ (as `evidence fsck --repair` would), so that objects/ holds nothing unaccounted for;
     returns where it is now, for the error message. It is left in place when another command is
@@ -311,74 +296,24 @@ def _set_aside(ws: Workspace, sha256: str) -> str:
 
 def _record(ws: Workspace, path: Path, stored: Stored, options: AddOptions) -> FileResult:
     """One short transaction: the item (when new), the acquisition and their custody events."""
-    shown = printable(str(path))
-    with open(ws.store.path_for(stored.sha256), "rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    sniffed = sniff(head, path.name)
     name_text, _ = storable(path.name)
     path_text, path_raw = storable(os.path.abspath(path))
-    captured = datetime.now(UTC)
-    subject = f"item:{stored.sha256}"
+    origin = Origin(
+        name=name_text,
+        path=path_text,
+        path_raw=path_raw,
+        source_url=options.source_url,
+        posted_at=options.posted_at,
+        claimed_by=options.claimed_by,
+        collected_by=options.collected_by,
+        note=options.note,
+    )
+    extra = {"manifest": options.manifest} if options.manifest else None
     with ws.db.write() as session:
-        item = session.scalars(select(Item).where(Item.sha256 == stored.sha256)).first()
-        new = item is None
-        if item is None:
-            item = Item(
-                sha256=stored.sha256,
-                size=stored.size,
-                kind=sniffed.kind.value,
-                mime=sniffed.mime,
-                declared_ext=declared_extension(path.name),
-                analysis=str(AnalysisStatus.pending()),
-                first_catalogued_at=captured,
-            )
-            session.add(item)
-            session.flush()
-            custody.append(
-                session,
-                actor=options.actor,
-                action=CustodyAction.PRESERVE,
-                subject=subject,
-                details={"sha256": stored.sha256, "size": stored.size, "store": "objects"},
-                records=[("item", item.id)],
-            )
-        acquisition = Acquisition(
-            item_id=item.id,
-            original_name=name_text,
-            original_path=path_text,
-            original_path_raw=path_raw,
-            source_url=options.source_url,
-            posted_at=options.posted_at.at if options.posted_at else None,
-            posted_at_precision=options.posted_at.precision if options.posted_at else None,
-            captured_at=captured,
-            claimed_by=options.claimed_by,
-            collected_by=options.collected_by,
-            note=options.note,
-            tool_version=tool_version(),
-            source_mtime=datetime.fromtimestamp(stored.mtime_ns / 1e9, UTC),
-        )
-        session.add(acquisition)
-        session.flush()
-        custody.append(
-            session,
-            actor=options.actor,
-            action=CustodyAction.ACQUIRE,
-            subject=subject,
-            details={
-                "acquisition": acquisition.id,
-                "original_path": path_text,
-                "source_url": options.source_url,
-                "posted_at": options.posted_at.at.isoformat() if options.posted_at else None,
-                "claimed_by": options.claimed_by,
-                "collected_by": options.collected_by,
-                "note": options.note,
-                "duplicate": not new,
-            },
-            records=[("acquisition", acquisition.id)],
-        )
+        item, acquisition, new = record_in(session, ws, stored, origin, actor=options.actor, extra=extra)
         faults.checkpoint("commit")
         result = FileResult(
-            path=shown,
+            path=printable(str(path)),
             status=AddStatus.ADDED if new else AddStatus.DUPLICATE,
             id=item.id,
             sha256=item.sha256,

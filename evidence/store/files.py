@@ -1,5 +1,5 @@
-"""Files outside the store: opening a source to preserve (regular files only, never through a
-symbolic link), hashing, free space, the exit-4 error for the environment. No state."""
+"""Files outside the store: listing a folder to preserve and opening a source (regular files only,
+never through a symbolic link), hashing, free space, the exit-4 error for the environment. No state."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from evidence.config import DIRNAME
 from evidence.core.text import human_size
 from evidence.errors import EnvironmentFailure, InputRefused
 
@@ -120,3 +121,37 @@ def _file_type(mode: int) -> str:
 
 
 ProgressFn = Callable[[int], None]
+
+
+def walk_folder(top: Path, *, include_hidden: bool) -> Iterator[tuple[Path, os.stat_result | str]]:
+    """Everything under `top` that is not a folder, with its `lstat`: files in sorted order, each
+    folder's files before its subfolders', as `os.walk` visits them, but with an explicit stack so
+    that no nesting depth can exhaust the interpreter's recursion limit. Symbolic links (to files or
+    folders) are yielded, never followed; `.evidence` folders are never entered; hidden names are
+    left out unless `include_hidden`. A folder or entry that cannot be read is yielded with the reason
+    instead (a folder that cannot be listed is never silently left out)."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda entry: entry.name)
+        except OSError as exc:
+            yield folder, f"cannot read the folder: {exc.strerror or exc}"
+            continue
+        subfolders: list[Path] = []
+        for entry in listed:
+            if not include_hidden and entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                yield path, f"cannot access: {exc.strerror or exc}"
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if entry.name != DIRNAME:
+                    subfolders.append(path)
+                continue
+            yield path, st
+        stack.extend(reversed(subfolders))

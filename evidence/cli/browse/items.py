@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import typer
@@ -71,7 +72,10 @@ def show(
         document["probe"] = item.probe
         document["summary"] = item.summary
         document["stored_at"] = detail.stored_at
-        document["acquisitions"] = [acquisition_dict(a) for a in detail.acquisitions]
+        document["acquisitions"] = [
+            acquisition_dict(a) | ({"manifest": detail.manifests[a.id]} if a.id in detail.manifests else {})
+            for a in detail.acquisitions
+        ]
         document["corrected_acquisitions"] = [
             acquisition_dict(a)
             | {"withdrawn_at": iso(w.withdrawn_at), "withdrawn_by": w.withdrawn_by, "withdrawn_note": w.note}
@@ -83,6 +87,7 @@ def show(
         document["withdrawn_tag_count"] = detail.withdrawn_tags
         document["claim_count"] = detail.claims
         document["described"] = [d.to_json() for d in detail.described]
+        document["captures"] = [c.to_json() for c in detail.captures]
         emit_json(document)
         return
     console = stdout()
@@ -104,6 +109,7 @@ def show(
     _print_media(console, item.probe or {})
     _print_relations(console, item.id, detail.relations)
     _print_described(console, detail.described)
+    _print_captures(console, detail.captures)
     console.print(f"\n[bold]Acquisitions ({len(detail.acquisitions)})[/bold]")
     for acq in detail.acquisitions:
         fields = acquisition_dict(acq)
@@ -114,6 +120,7 @@ def show(
         for key, value in fields.items():
             if value not in (None, "") and key != "id":
                 grid.add_row(f"  {key.replace('_', ' ')}", cell(value))
+        _manifest_rows(grid, detail.manifests.get(acq.id))
         console.print(f"  #{acq.id}")
         console.print(grid)
     for acq, gone in detail.corrected:  # the history: what was recorded before a correction
@@ -139,6 +146,16 @@ def show(
             event.hash[:16],
         )
     console.print(table)
+
+
+def _manifest_rows(grid: Any, manifest: dict[str, Any] | None) -> None:
+    """Where an acquisition added by `add --manifest` came from, and the row's other columns."""
+    if manifest is None:
+        return
+    grid.add_row("  manifest", cell(f"{manifest.get('file')} line {manifest.get('line')}"))
+    for key, value in (manifest.get("extra") or {}).items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        grid.add_row(f"  {key}", cell(shown))
 
 
 def _print_media(console: Any, probe: dict[str, Any]) -> None:
@@ -240,3 +257,34 @@ def _print_described(console: Any, described: list[Any]) -> None:
             on = "this item" if seen.link == "same" else f"{seen.link} copy #{t.item_id} {t.sha256[:12]}"
             fragment = f"  #{t.fragment}" if t.fragment else ""
             console.print(cell(f"      tag {t.id} {' › '.join(t.path)} on {on}, {t.where()}{fragment}"))
+
+
+def _print_captures(console: Any, captures: list[Any]) -> None:
+    """The links the item was captured from (or whose capture it is part of): where the link led,
+    what the server and the platform said, and the items that hold the page, screenshot and metadata."""
+    from evidence.core.timeutil import iso
+
+    if not captures:
+        return
+    console.print(f"\n[bold]Captures ({len(captures)})[/bold]")
+    for view in captures:
+        c = view.capture
+        status = f"HTTP {c.http_status}" if c.http_status is not None else "no answer"
+        console.print(
+            cell(f"  capture {c.id} ({view.role}): {c.url} — {c.outcome}, {status}, {iso(c.captured_at)}")
+        )
+        if c.final_url and c.final_url != c.url:
+            console.print(cell(f"      final URL {c.final_url}"))
+        if c.problem:
+            console.print(cell(f"      problem: {c.problem}"))
+        for label, ref in (
+            ("page (WACZ)", view.page),
+            ("screenshot", view.screenshot),
+            ("metadata", view.metadata),
+        ):
+            if ref is not None:
+                console.print(cell(f"      {label}: #{ref.id} {ref.sha256[:12]}"))
+        if view.media:
+            console.print(cell("      media: " + ", ".join(f"#{m.id} {m.sha256[:12]}" for m in view.media)))
+        for key, value in view.platform.items():
+            console.print(cell(f"      {key.replace('_', ' ')}: {value}"))

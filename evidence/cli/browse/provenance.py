@@ -87,6 +87,17 @@ def provenance_lines(doc: dict[str, Any]) -> list[str]:
         )
     for warning in doc["warnings"]:
         lines.append(f"warning: {p(warning['message'])}")
+    for capture in doc["captures"]:
+        status = f"HTTP {capture['http_status']}" if capture["http_status"] is not None else "no answer"
+        gave = ", ".join(f"#{i}" for i in capture["items"])
+        lines.append(f"captured from {p(capture['url'])} ({status}, {capture['captured_at']}; gave {gave})")
+        if capture["final_url"] and capture["final_url"] != capture["url"]:
+            lines.append(f"      final URL {p(capture['final_url'])}")
+        held = [(k, capture[k]) for k in ("page", "screenshot", "metadata") if capture[k]]
+        if held:
+            lines.append("      " + ", ".join(f"{k} #{ref['id']} {ref['sha256'][:12]}" for k, ref in held))
+        for key, value in capture["platform_metadata"].items():
+            lines.append(f"      {key.replace('_', ' ')}: {p(str(value))}")
     lines.append(f"claims: {len(doc['claims'])}")
     for claim in doc["claims"]:
         said = f", said {claim['said_on_text']}" if claim["said_on"] else ""

@@ -126,6 +126,7 @@ def render_report(
     tool_version: str,
     copies: dict[int, Picture] | None = None,
     cases: list[str] | None = None,
+    screenshots: dict[int, Picture] | None = None,
 ) -> str:
     template = _environment().get_template("report.html.j2")
     name = first_name(document["acquisitions"])
@@ -137,6 +138,7 @@ def render_report(
         keyframes=keyframes,
         tagged=tagged,
         copies=copies or {},
+        screenshots=screenshots or {},
         summary=summary(document),
         timeline=timeline,
         generated_at=generated_at,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from evidence.catalogue.capture_models import Capture
 from evidence.catalogue.models import (
     Acquisition,
     Annotation,
@@ -277,7 +278,34 @@ def document(records: Records, *, exported_at: datetime, tool_version: str) -> d
         "terms": [term_record(t, aliases.get(t.id, []), index) for t in records.terms],
         "claimants": [claimant_record(c) for c in records.claimants],
         "places": [place_record(p) for p in records.places],
+        "captures": [capture_record(c, records) for c in records.captures],
         "events": [event_record(e) for e in records.events],
+    }
+
+
+def capture_record(capture: Capture, records: Records) -> dict[str, Any]:
+    """A capture of a link with its media (each as the item and acquisition that preserved it)."""
+    return {
+        "id": capture.id,
+        "url": capture.url,
+        "final_url": capture.final_url,
+        "http_status": capture.http_status,
+        "outcome": capture.outcome,
+        "problem": capture.problem,
+        "platform": capture.platform,
+        "headers": capture.headers,
+        "captured_at": iso(capture.captured_at),
+        "collected_by": capture.collected_by,
+        "note": capture.note,
+        "tool_version": capture.tool_version,
+        "page_item_id": capture.page_item_id,
+        "screenshot_item_id": capture.screenshot_item_id,
+        "metadata_item_id": capture.metadata_item_id,
+        "media": [
+            {"id": m.id, "item_id": m.item_id, "acquisition_id": m.acquisition_id, "media_url": m.media_url}
+            for m in records.capture_media
+            if m.capture_id == capture.id
+        ],
     }
 
 
