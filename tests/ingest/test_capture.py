@@ -124,6 +124,7 @@ def test_a_direct_link_an_hls_playlist_and_an_og_video_page(sqlite_catalogue: Ca
     assert video["kind"] == "video" and video["analysis"] == "ok"
     segments = site.routes["/seg0.ts"].body + site.routes["/seg1.ts"].body
     assert video["sha256"] == hashlib.sha256(segments).hexdigest()  # every segment, in order
+    assert video["path"].endswith(".ts")  # joined segments are MPEG-TS, named so
     assert [m["sha256"] for m in og["media"]] == [hashlib.sha256(site.routes["/other.mp4"].body).hexdigest()]
 
 
@@ -186,6 +187,13 @@ def test_an_http_error_keeps_the_page_and_exits_2(
     wacz = stored(sqlite_catalogue, one["page"]["sha256"])
     assert validate(wacz)  # the take-down notice, as served, is evidence too
     verify_clean(sqlite_catalogue)
+
+
+def test_a_login_wall_is_said_as_such(sqlite_catalogue: Catalogue, site: Site) -> None:
+    site.page("/private", "<html><body><form>Log in to see this post</form></body></html>", status=403)
+    result = sqlite_catalogue.run("capture", site.url("/private"), env=NO_BROWSER)
+    assert result.exit_code == 2
+    assert "HTTP 403" in result.stderr and "it may need a login" in result.stderr
 
 
 def test_a_page_without_media_keeps_the_page_and_says_so(sqlite_catalogue: Catalogue, site: Site) -> None:
@@ -262,6 +270,7 @@ def test_capturing_again_makes_a_new_capture_of_the_same_media(
     assert second["capture_id"] == first["capture_id"] + 1
     assert second["media"][0]["id"] == first["media"][0]["id"]
     assert second["media"][0]["status"] == "duplicate"
+    assert second["page"]["id"] != first["page"]["id"]  # a new snapshot of the exchange, at its own time
     assert len(acquisitions(sqlite_catalogue, first["media"][0]["id"])) == 2
     verify_clean(sqlite_catalogue)
 

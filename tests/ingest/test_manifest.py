@@ -211,7 +211,7 @@ BAD_MANIFESTS = [
     ),
     (
         "link-then-bad.jsonl",  # a link is not captured before every row is checked
-        f'{{"url": "http://127.0.0.1:9/post"}}\n\n{{"path": "nowhere.mp4"}}\n',
+        '{"url": "http://127.0.0.1:9/post"}\n\n{"path": "nowhere.mp4"}\n',
         ["line 3", "nowhere.mp4: no such file"],
     ),
     (

@@ -107,7 +107,9 @@ def _run(
     folder.mkdir(parents=True, exist_ok=True)
     log = _Log()
     options = {
-        "outtmpl": str(folder / "%(id).80B.%(format_id).20B.%(ext)s"),
+        "outtmpl": str(
+            folder / ("%(id).80B.%(format_id).20B.%(ext)s" if "," in chosen else "%(id).80B.%(ext)s")
+        ),
         "restrictfilenames": True,
         "quiet": True,
         "no_warnings": True,
@@ -146,8 +148,21 @@ def _run(
     for entry in entries:
         if entry:
             downloads = entry.get("requested_downloads") or []
-            found.append((entry, [Path(d["filepath"]) for d in downloads if d.get("filepath")]))
+            found.append((entry, [_named_for(Path(d["filepath"])) for d in downloads if d.get("filepath")]))
     return media, found
+
+
+def _named_for(path: Path) -> Path:
+    """HLS segments joined without FFmpeg are MPEG-TS, which yt-dlp names .mp4: named .ts instead."""
+    if path.suffix.lower() != ".mp4" or not path.is_file():
+        return path
+    with open(path, "rb") as handle:
+        head = handle.read(189)
+    if len(head) == 189 and head[0] == head[188] == 0x47:  # the transport stream's sync bytes
+        renamed = path.with_suffix(".ts")
+        path.rename(renamed)
+        return renamed
+    return path
 
 
 def _reason(text: str) -> str:
