@@ -82,6 +82,20 @@ class FileResult:
     def refused(cls, path: str, error: str) -> FileResult:
         return cls(path, AddStatus.FAILED, error=error)
 
+    @classmethod
+    def recorded(cls, path: str, item: Item, acquisition_id: int, *, new: bool) -> FileResult:
+        """A file just recorded: its item (new, or the one its bytes already were) and acquisition."""
+        return cls(
+            path=path,
+            status=AddStatus.ADDED if new else AddStatus.DUPLICATE,
+            id=item.id,
+            sha256=item.sha256,
+            size=item.size,
+            kind=item.kind,
+            analysis=item.analysis,
+            acquisition_id=acquisition_id,
+        )
+
 
 @dataclass
 class AddReport:
@@ -222,13 +236,13 @@ def add_files(
                     match=options.match,
                     matching=functools.partial(progress.stage, f"matching {shown}"),
                 )
-                result = _with_analysis(result, outcome.status, outcome.kind, found)
+                result = with_analysis(result, outcome.status, outcome.kind, found)
             report.results.append(result)
             progress.file_done(result)
     return report
 
 
-def _with_analysis(
+def with_analysis(
     result: FileResult, status: AnalysisStatus, kind: MediaKind, found: list[FoundMatch]
 ) -> FileResult:
     return FileResult(
@@ -312,14 +326,5 @@ def _record(ws: Workspace, path: Path, stored: Stored, options: AddOptions) -> F
     with ws.db.write() as session:
         item, acquisition, new = record_in(session, ws, stored, origin, actor=options.actor, extra=extra)
         faults.checkpoint("commit")
-        result = FileResult(
-            path=printable(str(path)),
-            status=AddStatus.ADDED if new else AddStatus.DUPLICATE,
-            id=item.id,
-            sha256=item.sha256,
-            size=item.size,
-            kind=item.kind,
-            analysis=item.analysis,
-            acquisition_id=acquisition.id,
-        )
+        result = FileResult.recorded(printable(str(path)), item, acquisition.id, new=new)
     return result

@@ -21,12 +21,11 @@ from evidence.core.names import CaptureOutcome
 from evidence.core.text import printable
 from evidence.core.timeutil import Instant
 from evidence.errors import EvidenceError, InputRefused
-from evidence.ingest.add import AddOptions, AddStatus, FileResult, set_aside
+from evidence.ingest.add import AddOptions, AddStatus, FileResult, set_aside, with_analysis
 from evidence.ingest.analyze import analyse_and_match
 from evidence.ingest.record import Origin, record_in
 from evidence.ingest.web.gather import Gathered, Limits, Taken, gather
 from evidence.ingest.web.urls import check_url
-from evidence.matching.match import FoundMatch
 from evidence.store.files import environment_error
 from evidence.store.local import Stored
 from evidence.workspace import Workspace, tool_version
@@ -142,21 +141,7 @@ def _analysed(
         match=match and options.match,
         matching=functools.partial(stage, f"matching {result.path}"),
     )
-    return _with(result, str(outcome.status), outcome.kind.value, found)
-
-
-def _with(result: FileResult, analysis: str, kind: str, found: list[FoundMatch]) -> FileResult:
-    return FileResult(
-        path=result.path,
-        status=result.status,
-        id=result.id,
-        sha256=result.sha256,
-        size=result.size,
-        kind=kind,
-        analysis=analysis,
-        acquisition_id=result.acquisition_id,
-        near_duplicates=tuple(found),
-    )
+    return with_analysis(result, outcome.status, outcome.kind, found)
 
 
 def _record(ws: Workspace, got: Gathered, options: CaptureOptions) -> CaptureResult:
@@ -204,16 +189,7 @@ def _record(ws: Workspace, got: Gathered, options: CaptureOptions) -> CaptureRes
                     captured=got.captured_at,
                     extra={"captured_from": got.url, **options.extra},
                 )
-                shown = FileResult(
-                    path=printable(taken.name),
-                    status=AddStatus.ADDED if new else AddStatus.DUPLICATE,
-                    id=item.id,
-                    sha256=item.sha256,
-                    size=item.size,
-                    kind=item.kind,
-                    analysis=item.analysis,
-                    acquisition_id=acquisition.id,
-                )
+                shown = FileResult.recorded(printable(taken.name), item, acquisition.id, new=new)
                 return shown, item.id, acquisition.id
 
             wacz, shot, meta = (keep(t, media=False) for t in (got.wacz, got.shot, got.metadata))

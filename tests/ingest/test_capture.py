@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import Catalogue
+from mediagen import make_audio, make_hls_playlist, make_image, make_video
 from warcio.archiveiterator import ArchiveIterator
+from website import Route, Site, serving
 
 from evidence.ingest.web.wacz import validate
-from tests.conftest import Catalogue
-from tests.ingest.website import Route, Site, serving
-from tests.mediagen import make_audio, make_hls_playlist, make_image, make_video
 
 NO_BROWSER = {"EVIDENCE_CHROMIUM": "/nonexistent/chromium"}
 
