@@ -227,6 +227,7 @@ def test_a_content_type_that_lies_does_not_decide_what_is_media(
     )
     video, html = json.loads(result.stdout)["captures"]
     assert [m["kind"] for m in video["media"]] == ["video"]
+    assert video["screenshot_note"] is None  # its bytes are a video: no page to photograph
     assert html["media"] == [] and html["outcome"] == "no-media"
     assert result.exit_code == 2
 
@@ -241,6 +242,7 @@ def test_a_body_over_max_bytes_is_not_kept(sqlite_catalogue: Catalogue, site: Si
     assert "larger than --max-bytes" in one["problem"]
     served = hashlib.sha256(site.routes["/clip.mp4"].body).hexdigest()
     assert not stored(sqlite_catalogue, served).exists()
+    assert one["page"]["size"] < size // 2  # the exchange's record, not a cut-off part of the body
     # on a page, yt-dlp's download of a media file is held to the same limit
     doc = capture(sqlite_catalogue, site.url("/post"), "--max-bytes", "1000", env=NO_BROWSER, code=2)
     assert doc["captures"][0]["media"] == []

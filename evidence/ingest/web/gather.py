@@ -58,6 +58,7 @@ class Gathered:
     posted_at: Instant | None = None
     screenshot_note: str | None = None  # why there is no screenshot, when there is none
     separate_streams: bool = False  # the platform's picture and sound came apart and were put together
+    direct: bool = False  # the link's own bytes are the media (no page to photograph)
 
     @property
     def problem(self) -> str | None:
@@ -93,7 +94,7 @@ def gather(
         got.problems.append(said)
     else:
         _take_media(got, page, folder, limits, remux)
-    if limits.screenshot and page.is_html and not page.too_large:
+    if limits.screenshot and page.is_html and not page.too_large and not got.direct:
         _take_screenshot(got, page, folder, limits)
     elif not limits.screenshot:
         got.screenshot_note = "no screenshot (--no-screenshot)"
@@ -108,8 +109,9 @@ def _take_media(
         head = handle.read(SNIFF_BYTES)
     name = _name("media", page.final_url, "")
     kind = sniff(head, name).kind
-    if kind in (MediaKind.VIDEO, MediaKind.IMAGE, MediaKind.AUDIO) and not page.is_html:
+    if kind in (MediaKind.VIDEO, MediaKind.IMAGE, MediaKind.AUDIO):  # whatever its Content-Type says
         got.media.append(Taken(page.body, name, page.final_url))  # a direct link to a media file
+        got.direct = True
     else:
         found = web_media.download(
             page.final_url, folder / "media", timeout=limits.timeout, max_bytes=limits.max_bytes, remux=remux

@@ -99,6 +99,8 @@ def fetch(url: str, folder: Path, *, timeout: float, max_bytes: int) -> Page:
     redirects = [r.url for r in response.history]
     for hop in [*redirects, response.url]:
         check_url(hop)  # requests follows only http(s); a checked hop keeps the record honest
+    if too_large:  # the record keeps the exchange's headers, not a cut-off part of what was refused
+        raw.write_bytes(b"")
     write_warc(warc, [*response.history, response], raw, truncated=too_large)
     body = folder / "body"
     decode_body(raw, body, response.headers.get("Content-Encoding", ""), max_bytes)
