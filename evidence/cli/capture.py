@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from evidence.analysis.worker import Worker
+from evidence.cli.annotation.cases import check_case, put_in_case
 from evidence.cli.app import app, state
 from evidence.cli.output import emit_json, match_json, match_line, message
 from evidence.core.text import one_line, printable
@@ -40,6 +41,7 @@ def capture(
     no_match: bool = typer.Option(
         False, "--no-match", help="Do not look the media up among catalogued items."
     ),
+    case: str | None = typer.Option(None, "--case", help="Put what is captured in this case (id or name)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Capture links: the page as served (WARC packed as WACZ), a full-height screenshot (headless
@@ -53,6 +55,8 @@ def capture(
     if not links:
         raise UsageError("give at least one link, or --from FILE with one link a line")
     check_urls(links)  # a link that is not http(s) refuses the run before any request
+    if case is not None:
+        check_case(ctx, case)  # and so does an unknown case
     options = CaptureOptions(
         collected_by=collected_by,
         note=note,
@@ -66,6 +70,8 @@ def capture(
         if not no_analysis:
             worker.start()
         results = capture_urls(ws, links, options, worker=worker)
+    if case is not None:
+        put_in_case(ctx, case, captured_items(results))
     for line in problem_lines(results, screenshots=not no_screenshot):
         message(line)
     if json_out:
@@ -88,6 +94,12 @@ def problem_lines(results: list[CaptureResult], *, screenshots: bool = True) -> 
         if r.screenshot_note and screenshots and r.page is not None:
             lines.append(f"capture of {printable(r.url)}: {r.screenshot_note}")
     return lines
+
+
+def captured_items(results: list[CaptureResult]) -> list[int]:
+    """Every item the captures preserved: media, page, screenshot and metadata."""
+    files = [f for r in results for f in (r.page, r.screenshot, r.metadata, *r.media) if f is not None]
+    return [f.id for f in files if f.id is not None]
 
 
 def exit_code(results: list[CaptureResult]) -> int:

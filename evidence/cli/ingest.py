@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from evidence.analysis.worker import Worker
+from evidence.cli.annotation.cases import check_case, put_in_case
 from evidence.cli.app import app, state
-from evidence.cli.capture import capture_json, print_captures
+from evidence.cli.capture import capture_json, captured_items, print_captures
 from evidence.cli.capture import exit_code as capture_exit_code
 from evidence.cli.capture import problem_lines as capture_problems
 from evidence.cli.output import BarProgress, emit_json, match_json, match_line, message
@@ -100,7 +101,7 @@ def add(
         },
     )
     if case is not None:
-        _check_case(ctx, case)  # an unknown case is refused before anything is preserved
+        check_case(ctx, case)  # an unknown case is refused before anything is preserved
     worker = Worker()
     if not no_analysis:
         worker.start()  # a fresh interpreter warms up while this one loads the catalogue code
@@ -186,10 +187,7 @@ def _add(
             report = add_paths(ws, paths, options, progress, worker=worker)
     captures = report.captures if isinstance(report, ManifestReport) else []
     if case is not None:
-        captured = [f.id for c in captures for f in (c.page, c.screenshot, c.metadata, *c.media) if f]
-        _put_in_case(
-            ctx, case, [r.id for r in report.results if r.id is not None] + [i for i in captured if i]
-        )
+        put_in_case(ctx, case, [r.id for r in report.results if r.id is not None] + captured_items(captures))
     for skip in report.skipped:
         message(f"skipped {skip.path}: {skip.reason}")
     results = report.results
@@ -251,27 +249,6 @@ def _worst(*codes: int) -> int:
     return int(ExitCode.OK)
 
 
-def _check_case(ctx: typer.Context, case: str) -> None:
-    from evidence.catalogue import cases
-    from evidence.workspace import open_workspace
-
-    with open_workspace(state(ctx).catalogue) as ws, ws.db.read() as session:
-        cases.find(session, case)
-
-
-def _put_in_case(ctx: typer.Context, case: str, item_ids: list[int]) -> None:
-    """Put what `add` preserved (new items and files already there) in the case."""
-    from evidence.annotation.cases import add_to_case
-    from evidence.workspace import default_actor, open_workspace
-
-    if not item_ids:
-        return
-    with open_workspace(state(ctx).catalogue) as ws:
-        change = add_to_case(ws, case, [str(i) for i in item_ids], note=None, actor=default_actor())
-    if change.changed:
-        message(f"{len(change.changed)} put in case {change.case.id} ({printable(change.case.name)})")
-
-
 @app.command()
 def analyze(
     ctx: typer.Context,
@@ -329,7 +306,6 @@ def acquisition_correct(
 ) -> None:
     """Correct an acquisition: it is withdrawn and kept as it was, and a new one records the corrected
     values (the file, its name, path and capture time stay)."""
-    from evidence.core.text import printable
     from evidence.core.timeutil import parse_instant
     from evidence.ingest.correct import correct_acquisition
     from evidence.workspace import default_actor, open_workspace

@@ -388,3 +388,14 @@ def test_a_manifest_mixes_files_and_links_each_with_its_own_details(
     for media in post["media"]:
         assert acquisitions(sqlite_catalogue, media["id"])[-1]["source_url"] == "https://mirror.example/p/2"
     verify_clean(sqlite_catalogue)
+
+
+def test_capture_puts_what_it_preserved_in_a_case(sqlite_catalogue: Catalogue, site: Site) -> None:
+    refused = sqlite_catalogue.run("capture", site.url("/post"), "--case", "Palmyra", env=NO_BROWSER)
+    assert refused.exit_code == 2 and site.requests == []  # an unknown case refuses before any request
+    sqlite_catalogue.ok("case", "new", "Palmyra")
+    one = capture(sqlite_catalogue, site.url("/post"), "--case", "Palmyra", "--no-analysis", env=NO_BROWSER)
+    taken = {f["id"] for f in (one["captures"][0]["page"], one["captures"][0]["metadata"])}
+    taken |= {m["id"] for m in one["captures"][0]["media"]}
+    listed = sqlite_catalogue.json("list", "--case", "Palmyra")["items"]
+    assert {i["id"] for i in listed} == taken

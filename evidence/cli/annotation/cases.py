@@ -144,3 +144,24 @@ def case_show(
     if rows:
         print_table(("id", "sha256", "kind", "original name"), rows, whole=("id", "sha256", "kind"))
     message(f"{len(view.items)} items in case {c.id}")
+
+
+def check_case(ctx: typer.Context, case: str) -> None:
+    from evidence.catalogue import cases
+    from evidence.workspace import open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws, ws.db.read() as session:
+        cases.find(session, case)
+
+
+def put_in_case(ctx: typer.Context, case: str, item_ids: list[int]) -> None:
+    """Put what `add` or `capture` preserved (new items and bytes already held) in the case."""
+    from evidence.annotation.cases import add_to_case
+    from evidence.workspace import default_actor, open_workspace
+
+    if not item_ids:
+        return
+    with open_workspace(state(ctx).catalogue) as ws:
+        change = add_to_case(ws, case, [str(i) for i in item_ids], note=None, actor=default_actor())
+    if change.changed:
+        message(f"{len(change.changed)} put in case {change.case.id} ({printable(change.case.name)})")
