@@ -31,11 +31,12 @@ TOOL_NAME = "evidence"
 if TYPE_CHECKING:
     from evidence.catalogue.provenance import Provenance
     from evidence.ingest.add import AddReport
+    from evidence.ingest.capture import CaptureResult
     from evidence.integrity.verify import VerifyReport
     from evidence.matching.match import FileMatch
     from evidence.workspace import Workspace
 
-__all__ = ["add", "create_catalogue", "match", "open_catalogue", "provenance", "verify"]
+__all__ = ["add", "capture", "create_catalogue", "match", "open_catalogue", "provenance", "verify"]
 
 Pathish = str | PathLike[str]
 
@@ -91,6 +92,36 @@ def add(
         actor=actor or default_actor(),
     )
     return add_paths(catalogue, [Path(p) for p in paths], options)
+
+
+def capture(
+    catalogue: Workspace,
+    urls: list[str],
+    *,
+    collected_by: str | None = None,
+    note: str | None = None,
+    screenshot: bool = True,
+    analyse: bool = True,
+    match: bool = True,
+    actor: str | None = None,
+) -> list[CaptureResult]:
+    """Capture links as `evidence capture` does: the page as served (WACZ), a screenshot, the platform's
+    metadata and every media file of the post, each preserved; one result a link."""
+    from evidence.analysis.worker import Worker
+    from evidence.ingest.capture import CaptureOptions, capture_urls
+    from evidence.ingest.web.gather import Limits
+    from evidence.workspace import default_actor
+
+    options = CaptureOptions(
+        collected_by=collected_by,
+        note=note,
+        limits=Limits(screenshot=screenshot),
+        analyse=analyse,
+        match=match,
+        actor=actor or default_actor(),
+    )
+    with Worker() as worker:
+        return capture_urls(catalogue, list(urls), options, worker=worker)
 
 
 def match(catalogue: Workspace, path: Pathish) -> FileMatch:

@@ -3,12 +3,14 @@ light, because the analysis worker, which handles hostile media, imports the pac
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from mediagen import make_video
+from website import serving
 
 import evidence
 from evidence.errors import CatalogueNotFound, UsageError
@@ -52,3 +54,15 @@ def test_a_script_gets_the_same_errors_as_the_commands(tmp_path: Path) -> None:
         with pytest.raises(UsageError, match="posted_at"):
             evidence.add(catalogue, [tmp_path], posted_at="yesterday-ish")
         assert evidence.add(catalogue, [tmp_path / "missing.mp4"]).results[0].status == "failed"
+
+
+def test_a_script_captures_a_link(tmp_path: Path) -> None:
+    clip = make_video(tmp_path / "clip.mp4", seconds=1.0, seed=12)
+    with serving() as site, evidence.create_catalogue(tmp_path / "case") as catalogue:
+        site.file("/clip.mp4", clip, "video/mp4")
+        (result,) = evidence.capture(catalogue, [site.url("/clip.mp4")], screenshot=False, analyse=False)
+        assert result.outcome == "captured"
+        assert [m.sha256 for m in result.media] == [hashlib.sha256(clip.read_bytes()).hexdigest()]
+        with pytest.raises(UsageError, match="only http and https"):
+            evidence.capture(catalogue, ["file:///etc/passwd"])
+        assert evidence.verify(catalogue).ok

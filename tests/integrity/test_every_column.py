@@ -40,6 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError
+from website import serving
 
 from evidence.catalogue import roles
 from evidence.catalogue.base import JSONText, UTCDateTime
@@ -61,6 +62,8 @@ RECORD_TABLES = (
     "relation_decision",
     "case_file",
     "case_item",
+    "capture",
+    "capture_media",
 )
 DERIVED_TABLES = ("frame", "fingerprint", "frame_descriptor")
 FRAME_DEPENDENTS = ("fingerprint", "frame_descriptor")
@@ -116,6 +119,14 @@ def _build(cat: Catalogue, tmp: Path) -> None:
     cat.ok("relate", "1", "2", "--confirm", "--as", "contains", "--note", "checked")
     cat.ok("relate", "1", "3", "--reject", "--as", "duplicate")
     cat.ok("relate", "1", "2", "--reject", "--note", "on second thoughts")
+    with serving() as site:  # a capture of a page holding the clip, from a site on 127.0.0.1
+        site.file("/clip.mp4", clip, "video/mp4")
+        site.page("/post", '<html><body><video src="/clip.mp4"></video></body></html>')
+        captured = cat.run("capture", site.url("/post"), "--collected-by", "tester", "--note", "the post",
+                           "--no-analysis", env={"EVIDENCE_CHROMIUM": "/nonexistent"})  # fmt: skip
+        assert captured.exit_code == 0, captured.output
+        again = cat.run("capture", site.url("/clip.mp4"), "--no-analysis")  # another, for references
+        assert again.exit_code == 0, again.output
     assert cat.json("verify")["ok"] is True
 
 
