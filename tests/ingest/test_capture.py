@@ -399,3 +399,18 @@ def test_capture_puts_what_it_preserved_in_a_case(sqlite_catalogue: Catalogue, s
     taken |= {m["id"] for m in one["captures"][0]["media"]}
     listed = sqlite_catalogue.json("list", "--case", "Palmyra")["items"]
     assert {i["id"] for i in listed} == taken
+
+
+def test_a_platforms_own_time_and_uploader_are_read_and_a_web_servers_are_not() -> None:
+    from evidence.ingest.web.gather import _posted
+    from evidence.ingest.web.media import Media
+
+    posted = _posted({"timestamp": 1458813600, "upload_date": "20160324"})
+    assert posted is not None and posted.at.isoformat() == "2016-03-24T10:00:00+00:00"
+    assert posted.precision == "second"
+    day = _posted({"upload_date": "20160324"})
+    assert day is not None and day.precision == "day"
+    assert _posted({"upload_date": "2016-03-24"}) is None and _posted({"timestamp": -5}) is None
+    assert Media(info={"extractor_key": "Youtube"}).platform == "Youtube"
+    assert Media(info={"extractor_key": "Generic"}).platform is None  # a page, not a platform
+    assert Media(info={"extractor_key": "HTML5MediaEmbed"}).platform is None
