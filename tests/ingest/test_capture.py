@@ -414,3 +414,29 @@ def test_a_platforms_own_time_and_uploader_are_read_and_a_web_servers_are_not() 
     assert Media(info={"extractor_key": "Youtube"}).platform == "Youtube"
     assert Media(info={"extractor_key": "Generic"}).platform is None  # a page, not a platform
     assert Media(info={"extractor_key": "HTML5MediaEmbed"}).platform is None
+
+
+def test_what_the_browser_loaded_for_the_page_is_in_its_wacz(sqlite_catalogue: Catalogue, site: Site) -> None:
+    from evidence.ingest.web.screenshot import find_chromium
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium here (apt-get install chromium; CI installs it)")
+    site.routes["/style.css"] = Route(body=b"body { background: #0a0; }", content_type="text/css")
+    site.page(
+        "/styled",
+        '<html><head><link rel="stylesheet" href="/style.css"></head>'
+        '<body><img src="/photo.jpg"><p>A post</p></body></html>',
+    )
+    one = capture(sqlite_catalogue, site.url("/styled"), "--no-analysis", code=2)["captures"][0]  # no media
+    with zipfile.ZipFile(stored(sqlite_catalogue, one["page"]["sha256"])) as archive:
+        (warc_name,) = [n for n in archive.namelist() if n.startswith("archive/")]
+        warc = archive.read(warc_name)
+    responses = {
+        r.rec_headers.get_header("WARC-Target-URI"): r.content_stream().read()
+        for r in ArchiveIterator(io.BytesIO(warc))
+        if r.rec_type == "response"
+    }
+    assert responses[site.url("/style.css")] == site.routes["/style.css"].body
+    assert responses[site.url("/photo.jpg")] == site.routes["/photo.jpg"].body
+    assert responses[site.url("/styled")] == site.routes["/styled"].body
+    assert validate(stored(sqlite_catalogue, one["page"]["sha256"]))

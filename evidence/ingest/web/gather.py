@@ -19,6 +19,7 @@ from evidence.ingest.web import media as web_media
 from evidence.ingest.web.page import FetchFailed, Page, fetch
 from evidence.ingest.web.screenshot import ScreenshotFailed, find_chromium, screenshot
 from evidence.ingest.web.wacz import PackFailed, pack
+from evidence.ingest.web.warc import append_loaded
 from evidence.media.probe.sniff import sniff
 
 HTML_LIMIT = 8 << 20  # the part of a page read for its photos
@@ -59,6 +60,7 @@ class Gathered:
     screenshot_note: str | None = None  # why there is no screenshot, when there is none
     separate_streams: bool = False  # the platform's picture and sound came apart and were put together
     direct: bool = False  # the link's own bytes are the media (no page to photograph)
+    loaded: int = 0  # resources the browser loaded for the page, added to the WARC
 
     @property
     def problem(self) -> str | None:
@@ -78,11 +80,6 @@ def gather(
         got.problems.append(failure.reason)
         return got
     got.page = page
-    try:
-        pack(page.warc, folder / "page.wacz", url=page.final_url)
-        got.wacz = Taken(folder / "page.wacz", _name("page", page.final_url, ".wacz"), page.final_url)
-    except PackFailed as failure:
-        got.problems.append(str(failure))
     if page.too_large:
         got.outcome = CaptureOutcome.REFUSED
         got.problems.append(f"the response is larger than --max-bytes ({limits.max_bytes} bytes); not kept")
@@ -98,6 +95,11 @@ def gather(
         _take_screenshot(got, page, folder, limits)
     elif not limits.screenshot:
         got.screenshot_note = "no screenshot (--no-screenshot)"
+    try:  # the page's exchange, and what the browser loaded for it
+        pack(page.warc, folder / "page.wacz", url=page.final_url)
+        got.wacz = Taken(folder / "page.wacz", _name("page", page.final_url, ".wacz"), page.final_url)
+    except PackFailed as failure:
+        got.problems.append(str(failure))
     _write_metadata(got, page, folder, tool)
     return got
 
@@ -167,10 +169,12 @@ def _take_screenshot(got: Gathered, page: Page, folder: Path, limits: Limits) ->
         return
     out = folder / "screenshot.png"
     try:
-        screenshot(page.final_url, out, timeout=limits.timeout)
+        shot = screenshot(page.final_url, out, timeout=limits.timeout, keep_bytes=limits.max_bytes)
+        append_loaded(page.warc, shot.loaded)
     except (ScreenshotFailed, OSError) as failure:  # the page and media are kept all the same
         got.screenshot_note = f"no screenshot: {failure}"
         return
+    got.loaded = len(shot.loaded)
     got.shot = Taken(out, _name("screenshot", page.final_url, ".png"), page.final_url)
 
 
@@ -190,6 +194,7 @@ def _write_metadata(got: Gathered, page: Page, folder: Path, tool: str) -> None:
         "problem": got.problem,
         "media": [{"name": t.name, "url": t.url} for t in got.media],
         "picture_and_sound_put_together": got.separate_streams,
+        "resources_loaded_by_the_browser": got.loaded,
         "platform": got.info,
     }
     out = folder / "capture.json"

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,27 @@ NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"
 
 class ScreenshotFailed(Exception):
     pass
+
+
+@dataclass
+class Loaded:
+    """A resource the page loaded in the browser (a picture, a style sheet, a script…), as received:
+    its body decoded from any content encoding."""
+
+    url: str
+    method: str
+    request_headers: dict[str, str]
+    status: int
+    status_text: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Shot:
+    width: int
+    height: int
+    loaded: list[Loaded] = field(default_factory=list)
 
 
 def find_chromium() -> str | None:
@@ -94,9 +116,12 @@ class _Pipe:
         return parsed
 
 
-def screenshot(url: str, out: Path, *, timeout: float = 30.0, chromium: str | None = None) -> tuple[int, int]:
+def screenshot(
+    url: str, out: Path, *, timeout: float = 30.0, chromium: str | None = None, keep_bytes: int = 0
+) -> Shot:
     """Load `url` in a fresh headless profile and write a PNG of the whole page (at most MAX_HEIGHT
-    px tall) to `out`; returns its width and height. Raises ScreenshotFailed."""
+    px tall) to `out`; returns its size and the resources the page loaded besides `url` itself (at
+    most `keep_bytes` of bodies in all). Raises ScreenshotFailed."""
     browser = chromium or find_chromium()
     if browser is None:
         raise ScreenshotFailed("no Chromium found (set EVIDENCE_CHROMIUM or install chromium)")
@@ -144,7 +169,7 @@ def screenshot(url: str, out: Path, *, timeout: float = 30.0, chromium: str | No
             os.close(to_child_r)
             os.close(from_child_w)
         try:
-            return _capture(_Pipe(to_child_w, from_child_r, deadline), url, out, deadline)
+            return _capture(_Pipe(to_child_w, from_child_r, deadline), url, out, deadline, keep_bytes)
         finally:
             os.close(to_child_w)
             os.close(from_child_r)
@@ -166,10 +191,12 @@ def _end(process: subprocess.Popen[bytes]) -> None:
         return
 
 
-def _capture(pipe: _Pipe, url: str, out: Path, deadline: float) -> tuple[int, int]:
+def _capture(pipe: _Pipe, url: str, out: Path, deadline: float, keep_bytes: int) -> Shot:
     target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     pipe.send("Page.enable", session=session)
+    if keep_bytes:
+        pipe.send("Network.enable", {"maxResourceBufferSize": min(keep_bytes, 1 << 28)}, session=session)
     pipe.send(
         "Emulation.setDeviceMetricsOverride",
         {"width": WIDTH, "height": VIEW_HEIGHT, "deviceScaleFactor": 1, "mobile": False},
@@ -193,6 +220,51 @@ def _capture(pipe: _Pipe, url: str, out: Path, deadline: float) -> tuple[int, in
         session=session,
     )
     out.write_bytes(base64.b64decode(shot["data"]))
+    loaded = _loaded(pipe, session, url, keep_bytes) if keep_bytes else []
     with contextlib.suppress(ScreenshotFailed):
         pipe.send("Browser.close")
-    return width, height
+    return Shot(width, height, loaded)
+
+
+def _loaded(pipe: _Pipe, session: str, page_url: str, budget: int) -> list[Loaded]:
+    """The responses the page loaded besides itself (http and https only), with their bodies, while
+    the bodies fit in `budget` bytes."""
+    requests: dict[str, dict[str, Any]] = {}
+    responses: dict[str, dict[str, Any]] = {}
+    finished: list[str] = []
+    for event in pipe.events:
+        params = event.get("params", {})
+        method = event.get("method")
+        if method == "Network.requestWillBeSent":
+            requests[params["requestId"]] = params.get("request", {})
+        elif method == "Network.responseReceived":
+            responses[params["requestId"]] = params.get("response", {})
+        elif method == "Network.loadingFinished":
+            finished.append(params["requestId"])
+    out: list[Loaded] = []
+    for request_id in finished:
+        response = responses.get(request_id)
+        request = requests.get(request_id, {})
+        link = (response or {}).get("url", "")
+        if response is None or link == page_url or not link.startswith(("http://", "https://")):
+            continue
+        try:
+            got = pipe.send("Network.getResponseBody", {"requestId": request_id}, session=session)
+        except ScreenshotFailed:
+            continue  # evicted from the browser's buffer, or a response without a body
+        body = base64.b64decode(got["body"]) if got.get("base64Encoded") else got.get("body", "").encode()
+        if len(body) > budget:
+            break
+        budget -= len(body)
+        out.append(
+            Loaded(
+                url=link,
+                method=request.get("method", "GET"),
+                request_headers={str(k): str(v) for k, v in request.get("headers", {}).items()},
+                status=int(response.get("status", 0)),
+                status_text=str(response.get("statusText", "")),
+                headers={str(k): str(v) for k, v in response.get("headers", {}).items()},
+                body=body,
+            )
+        )
+    return out

@@ -82,3 +82,47 @@ def decode_body(raw: Path, out: Path, encoding: str, limit: int) -> None:
                     break
     except zlib.error:
         shutil.copyfile(raw, out)  # not what it says it is: kept as received
+
+
+# headers that describe the bytes on the wire, which a browser's decoded body no longer is
+_WIRE_ONLY = ("content-encoding", "transfer-encoding", "content-length")
+
+
+def append_loaded(out: Path, loaded: list[Any]) -> None:
+    """Add the resources a browser loaded for the page (`screenshot.Loaded`) to the WARC, each as a
+    response and its request; their bodies are as the browser decoded them, so the headers about
+    the wire's encoding are left out and the length is the body's."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    if not loaded:
+        return
+    with open(out, "ab") as handle:
+        writer = WARCWriter(handle, gzip=True, warc_version="WARC/1.1")
+        for one in loaded:
+            kept = [(k, v) for k, v in one.headers.items() if k.lower() not in _WIRE_ONLY]
+            kept.append(("Content-Length", str(len(one.body))))
+            status = f"{one.status} {one.status_text}".strip()
+            response = writer.create_warc_record(
+                one.url,
+                "response",
+                payload=io.BytesIO(one.body),
+                http_headers=StatusAndHeaders(status, kept, protocol="HTTP/1.1"),
+            )
+            writer.write_record(response)
+            parts = urlsplit(one.url)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            sent = [("Host", parts.netloc), *one.request_headers.items()]
+            writer.write_record(
+                writer.create_warc_record(
+                    one.url,
+                    "request",
+                    payload=io.BytesIO(),
+                    http_headers=StatusAndHeaders(
+                        f"{one.method} {target} HTTP/1.1", sent, is_http_request=True
+                    ),
+                    warc_headers_dict={
+                        "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")
+                    },
+                )
+            )
