@@ -1,5 +1,6 @@
-"""A full-height screenshot of a page from a headless Chromium, driven over the DevTools protocol on a
-pipe (`--remote-debugging-pipe`: fd 3 in, fd 4 out, messages ended by NUL). No browser is ever
+"""A full-height screenshot of a page from a headless Chromium, and the resources the page loaded in it
+(pictures, style sheets, scripts, with their bodies), driven over the DevTools protocol on a pipe
+(`--remote-debugging-pipe`: fd 3 in, fd 4 out, messages ended by NUL). No browser is ever
 downloaded: `EVIDENCE_CHROMIUM` or a `chromium` / `chromium-browser` / `google-chrome` on PATH."""
 
 from __future__ import annotations
