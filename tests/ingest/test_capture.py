@@ -440,3 +440,21 @@ def test_what_the_browser_loaded_for_the_page_is_in_its_wacz(sqlite_catalogue: C
     assert responses[site.url("/photo.jpg")] == site.routes["/photo.jpg"].body
     assert responses[site.url("/styled")] == site.routes["/styled"].body
     assert validate(stored(sqlite_catalogue, one["page"]["sha256"]))
+
+
+def test_a_pages_own_photos_are_read_from_its_meta_tags_only() -> None:
+    from evidence.ingest.web.media import page_images
+
+    html = (
+        '<html><head><meta property="og:image" content="/a.jpg?x=1&amp;y=2">'
+        "<meta name='twitter:image' content='https://cdn.example/b.png'>"
+        '<meta property="og:image" content="javascript:alert(1)"><meta property="og:image" content="data:,x">'
+        '</head><body><img src="/logo.png"></body></html>'
+    )
+    assert page_images(html, "http://site.example/p/1") == [
+        "http://site.example/a.jpg?x=1&y=2",
+        "https://cdn.example/b.png",
+    ]
+    assert page_images("<meta " * 200_000 + '><meta property="og:image" content="/c.jpg">', "http://s/") == [
+        "http://s/c.jpg"
+    ]

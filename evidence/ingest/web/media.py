@@ -4,25 +4,23 @@
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 from evidence.core.names import GENERIC_EXTRACTORS
 from evidence.core.text import one_line
+from evidence.errors import UsageError
 from evidence.ingest.web.urls import check_url
 
 MAX_ENTRIES = 50  # media files taken from one post
 _LOGIN = re.compile(r"log ?in|sign ?in|private|authenticat|cookies|members only|age.restricted", re.I)
-_META_IMAGE = re.compile(
-    r"<meta\s[^>]*(?:property|name)\s*=\s*[\"'](?:og:image(?::url|:secure_url)?|twitter:image(?::src)?)[\"'][^>]*>",
-    re.I,
-)
-_CONTENT = re.compile(r"content\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+MAX_TAG = 8192  # a longer <meta> tag is not read
+IMAGE_META = {"og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"}
 
 
 @dataclass
@@ -171,17 +169,50 @@ def _reason(text: str) -> str:
     return text[:240]
 
 
+class _MetaImages(HTMLParser):
+    """The `content` of the page's `<meta property|name="og:image…|twitter:image…">` tags, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "meta":
+            return
+        named = dict(attrs)
+        kind = (named.get("property") or named.get("name") or "").strip().lower()
+        if kind in IMAGE_META and named.get("content"):
+            self.found.append(str(named["content"]).strip())
+
+
+def _meta_tags(text: str) -> Iterator[str]:
+    """Each `<meta …>` tag of the page, found in one pass (a page of unclosed tags costs no more)."""
+    lower = text.lower()
+    position = 0
+    while (start := lower.find("<meta", position)) != -1:
+        end = lower.find(">", start)
+        if end == -1:
+            return  # no tag closes after this one
+        if end - start <= MAX_TAG:
+            yield text[start : end + 1]
+        position = end + 1
+
+
 def page_images(html_text: str, base: str) -> list[str]:
     """The photos a page names as its own (`og:image`, `twitter:image`), absolute, http(s) only."""
+    parser = _MetaImages()
+    for tag in _meta_tags(html_text):
+        try:
+            parser.feed(tag)
+            parser.close()
+        except (AssertionError, ValueError):  # a tag the parser gives up on
+            parser.reset()
     found: list[str] = []
-    for tag in _META_IMAGE.findall(html_text):
-        match = _CONTENT.search(tag)
-        if not match:
-            continue
-        link = urljoin(base, html.unescape(match.group(1) or match.group(2) or "").strip())
+    for content in parser.found:
+        link = urljoin(base, content)
         try:
             check_url(link)
-        except Exception:
+        except UsageError:  # a data: or javascript: image is not fetched
             continue
         if link not in found:
             found.append(link)
