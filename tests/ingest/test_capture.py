@@ -425,9 +425,10 @@ def test_what_the_browser_loaded_for_the_page_is_in_its_wacz(sqlite_catalogue: C
     site.page(
         "/styled",
         '<html><head><link rel="stylesheet" href="/style.css"></head>'
-        '<body><img src="/photo.jpg"><p>A post</p></body></html>',
+        '<body><img src="/photo.jpg"><p>A post</p>'
+        '<video src="/clip.mp4" autoplay muted></video></body></html>',
     )
-    one = capture(sqlite_catalogue, site.url("/styled"), "--no-analysis", code=2)["captures"][0]  # no media
+    one = capture(sqlite_catalogue, site.url("/styled"), "--no-analysis")["captures"][0]
     with zipfile.ZipFile(stored(sqlite_catalogue, one["page"]["sha256"])) as archive:
         (warc_name,) = [n for n in archive.namelist() if n.startswith("archive/")]
         warc = archive.read(warc_name)
@@ -439,6 +440,8 @@ def test_what_the_browser_loaded_for_the_page_is_in_its_wacz(sqlite_catalogue: C
     assert responses[site.url("/style.css")] == site.routes["/style.css"].body
     assert responses[site.url("/photo.jpg")] == site.routes["/photo.jpg"].body
     assert responses[site.url("/styled")] == site.routes["/styled"].body
+    assert site.url("/clip.mp4") not in responses  # the video is its own item, not a second copy here
+    assert [m["sha256"] for m in one["media"]] == [hashlib.sha256(site.routes["/clip.mp4"].body).hexdigest()]
     assert validate(stored(sqlite_catalogue, one["page"]["sha256"]))
 
 

@@ -238,7 +238,8 @@ def _loaded(pipe: _Pipe, session: str, page_url: str, budget: int) -> list[Loade
         method = event.get("method")
         if method == "Network.requestWillBeSent":
             requests[params["requestId"]] = params.get("request", {})
-        elif method == "Network.responseReceived":
+        elif method == "Network.responseReceived" and params.get("type") != "Media":
+            # video and sound are taken as media items (yt-dlp), not fetched again into the WARC
             responses[params["requestId"]] = params.get("response", {})
         elif method == "Network.loadingFinished":
             finished.append(params["requestId"])
