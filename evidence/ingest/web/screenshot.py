@@ -162,7 +162,8 @@ def screenshot(
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 close_fds=False,
-                preexec_fn=wire,
+                start_new_session=True,  # the browser and its helpers in one group, ended together
+                preexec_fn=wire,  # the process is single-threaded here (the capture runs no threads)
             )
         except OSError as exc:
             raise ScreenshotFailed(f"could not start {browser}: {exc.strerror or exc}") from exc
