@@ -107,8 +107,12 @@ def capture_urls(
             result = _record(ws, got, options)
         if options.analyse:
             result.media = [_analysed(ws, worker, r, options, stage) for r in result.media]
-            if result.screenshot is not None:
-                result.screenshot = _analysed(ws, worker, result.screenshot, options, stage, match=False)
+            # the page, screenshot and metadata are probed too (nothing is `pending` after a capture),
+            # but not looked up among the footage
+            result.page, result.screenshot, result.metadata = (
+                None if kept is None else _analysed(ws, worker, kept, options, stage, match=False)
+                for kept in (result.page, result.screenshot, result.metadata)
+            )
         results.append(result)
     return results
 

@@ -76,6 +76,7 @@ def test_a_post_with_two_videos_and_a_photo_is_captured_whole(catalogue: Catalog
     taken = {stored(sqlite_catalogue, m["sha256"]).read_bytes() for m in one["media"]}
     assert taken == served  # the exact bytes, each its own item
     assert sorted(m["kind"] for m in one["media"]) == ["image", "video", "video"]
+    assert one["page"]["analysis"] == one["metadata"]["analysis"] == "ok"  # nothing left pending
     for media in one["media"]:
         (acq,) = acquisitions(sqlite_catalogue, media["id"])
         assert acq["source_url"] == url
