@@ -68,7 +68,7 @@ def decode_body(raw: Path, out: Path, encoding: str, limit: int) -> None:
     and plain bodies as received."""
     name = encoding.strip().lower()
     if name not in ("gzip", "x-gzip", "deflate"):
-        shutil.copyfile(raw, out)
+        raw.replace(out)  # the WARC is written by now: the bytes move, not copied a second time
         return
     inflater = zlib.decompressobj(47 if "gzip" in name else zlib.MAX_WBITS)
     written = 0
