@@ -4,6 +4,7 @@ exactly the one whole result (the frames, thumbnails, hashes, query and summary 
 
 from __future__ import annotations
 
+import statistics
 import tracemalloc
 from dataclasses import replace
 from fractions import Fraction
@@ -262,5 +263,11 @@ def test_the_worker_side_stream_holds_nothing_that_grows(
     finally:
         tracemalloc.stop()
     assert query_frames >= 2600 and len(traced) > 20
+    # What the stream holds at its end against what it held early on (medians of a quarter of the
+    # parts each, after the first eighth): a passing peak on one sample (a batch, a collection
+    # pending in a long test run) does not count; anything kept per part does.
+    quarter = len(traced) // 4
+    early = statistics.median(traced[len(traced) // 8 :][:quarter])
+    late = statistics.median(traced[-quarter:])
     bound = 160_000  # bytes; 2,600 query frames are about 340,000 even in a QueryTable
-    assert max(traced) - traced[len(traced) // 8] < bound, [t // 1024 for t in traced]
+    assert late - early < bound, [t // 1024 for t in traced]
