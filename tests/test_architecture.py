@@ -31,6 +31,7 @@ LAYERS = {
     "browse": 5,
     "exports": 5,
     "cli": 6,
+    "web": 6,
     "__main__": 7,
     "__init__": 7,
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import BaseLoader, Environment, FileSystemLoader, select_autoescape
 
 from evidence.core.text import printable
 from evidence.core.timeutil import as_given
@@ -99,8 +99,15 @@ def _pretty(value: object) -> str:
 
 
 def _environment() -> Environment:
+    return environment(FileSystemLoader(Path(__file__).with_name("templates")))
+
+
+def environment(loader: BaseLoader) -> Environment:
+    """A template environment that escapes everything and knows the filters for the catalogue's values
+    (the report's and the web application's alike): links only to http(s), times as they were given,
+    places as OpenStreetMap links, text without control characters."""
     env = Environment(
-        loader=FileSystemLoader(Path(__file__).with_name("templates")),
+        loader=loader,
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,0 +1,227 @@
+"""The HTTP side of `evidence serve`: routes, the security headers every response carries, the host check,
+and originals streamed from the store with byte ranges.
+
+Nothing in a request names a file: an original is found by the id of its item, a thumbnail by a
+sha256 the catalogue records for a frame, a static file by a fixed list of names."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from io import BufferedIOBase
+from typing import BinaryIO
+from urllib.parse import parse_qs, urlsplit
+
+from evidence.errors import EvidenceError, NotFound
+from evidence.web import pages
+from evidence.web.ranges import Unsatisfiable, byte_range
+from evidence.workspace import Workspace
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
+INLINE = re.compile(r"(video|audio)/[\w.+-]+|image/(jpeg|png|gif|webp|avif|bmp)")
+"""What a browser may show of an original from this origin; anything else (a captured page's HTML, an
+SVG, a PDF) is sent as a download, so that no file in the catalogue runs in the application's origin."""
+CHUNK = 1 << 16
+ITEM = re.compile(r"/items/(\d{1,18})")
+MEDIA = re.compile(r"/items/(\d{1,18})/original")
+THUMBNAIL = re.compile(r"/thumbnails/([0-9a-f]{64})\.jpg")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    server_version = "evidence"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(send_body=False)
+
+    def _refuse_change(self) -> None:
+        self._reply(
+            Reply(HTTPStatus.METHOD_NOT_ALLOWED, pages.error(405, "This server only shows the catalogue.")),
+            True,
+            allow="GET, HEAD",
+        )
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse_change
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.log is not None:
+            self.server.log(f"{self.address_string()} {format % args}")
+
+    def _answer(self, *, send_body: bool) -> None:
+        if not self.server.allowed_host(self.headers.get("Host")):
+            self._reply(
+                Reply(HTTPStatus.MISDIRECTED_REQUEST, pages.error(421, "Unknown host name.")), send_body
+            )
+            return
+        url = urlsplit(self.path)
+        path, query = url.path, parse_qs(url.query, keep_blank_values=False, max_num_fields=50)
+        try:
+            if (found := MEDIA.fullmatch(path)) is not None:
+                self._original(int(found.group(1)), send_body)
+                return
+            reply = self._route(path, query)
+        except NotFound as exc:
+            reply = Reply(HTTPStatus.NOT_FOUND, pages.error(404, str(exc)))
+        except EvidenceError as exc:
+            reply = Reply(HTTPStatus.BAD_REQUEST, pages.error(400, str(exc)))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the browser went away (a player that seeks drops its earlier request)
+        except Exception as exc:  # one line in the log, a 500 page, and the server goes on
+            sys.stderr.write(f"evidence serve: internal error on {self.command} {path}: {exc!r}\n")
+            reply = Reply(
+                HTTPStatus.INTERNAL_SERVER_ERROR, pages.error(500, "Internal error (see the server's log).")
+            )
+        self._reply(reply, send_body)
+
+    def _route(self, path: str, query: dict[str, list[str]]) -> Reply:
+        ws = self.server.ws
+        if path == "/":
+            return Reply(HTTPStatus.OK, pages.items_page(ws, query))
+        if (found := ITEM.fullmatch(path)) is not None:
+            return Reply(HTTPStatus.OK, pages.item_page(ws, int(found.group(1))))
+        if (found := THUMBNAIL.fullmatch(path)) is not None:
+            return Reply(HTTPStatus.OK, pages.thumbnail(ws, found.group(1)), "image/jpeg")
+        if path.startswith("/static/") and path[len("/static/") :] in STATIC:
+            name = path[len("/static/") :]
+            return Reply(
+                HTTPStatus.OK, (resources.files(__package__) / "static" / name).read_bytes(), STATIC[name]
+            )
+        return Reply(HTTPStatus.NOT_FOUND, pages.error(404, "No such page."))
+
+    def _headers(self, status: int, content_type: str, length: int, **extra: str) -> None:
+        self.send_response(status)
+        for name, value in HEADERS.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Cache-Control", extra.pop("cache", "no-store"))
+        for name, value in extra.items():
+            self.send_header(name.replace("_", "-").title(), value)
+        self.end_headers()
+
+    def _reply(self, reply: Reply, send_body: bool, **extra: str) -> None:
+        self._headers(reply.status, reply.content_type, len(reply.body), **extra)
+        if send_body:
+            self.wfile.write(reply.body)
+
+    def _original(self, item_id: int, send_body: bool) -> None:
+        """The item's original as stored, whole or the byte range asked for."""
+        original = pages.original(self.server.ws, item_id)
+        size = original.size
+        mime = original.mime or ""
+        extra = {"accept_ranges": "bytes", "cache": "private, max-age=3600", "etag": f'"{original.sha256}"'}
+        if not INLINE.fullmatch(mime):
+            mime = "application/octet-stream"
+            extra["content_disposition"] = f'attachment; filename="{original.sha256}"'
+        try:
+            wanted = byte_range(self.headers.get("Range"), size)
+        except Unsatisfiable:
+            self._reply(
+                Reply(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", "text/plain"),
+                send_body,
+                content_range=f"bytes */{size}",
+            )
+            return
+        start, length, status = 0, size, HTTPStatus.OK
+        if wanted is not None:
+            start, length, status = wanted.start, wanted.length, HTTPStatus.PARTIAL_CONTENT
+            extra["content_range"] = wanted.content_range(size)
+        with original.path.open("rb") as stream:
+            self._headers(status, mime, length, **extra)
+            if send_body:
+                _copy(stream, self.wfile, start, length)
+
+
+def _copy(stream: BinaryIO, out: BufferedIOBase, start: int, length: int) -> None:
+    stream.seek(start)
+    left = length
+    while left > 0:
+        chunk = stream.read(min(CHUNK, left))
+        if not chunk:
+            break
+        out.write(chunk)
+        left -= len(chunk)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, ws: Workspace, host: str, port: int, log: Callable[[str], None] | None = None) -> None:
+        self.ws = ws
+        self.log = log
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), Handler)
+        self.hosts = _host_names(host, self.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = str(self.server_address[0])
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.server_address[1]}/"
+
+    def allowed_host(self, header: str | None) -> bool:
+        """The Host header names this server (a page elsewhere that resolves its own name to 127.0.0.1
+        cannot read the catalogue through the visitor's browser)."""
+        return header is not None and header.strip().lower() in self.hosts
+
+
+def _host_names(host: str, port: int) -> set[str]:
+    names = {host, "localhost"} if ipaddress.ip_address(host).is_loopback else {host}
+    out = set()
+    for name in names:
+        shown = f"[{name}]" if ":" in name else name
+        out |= {f"{shown}:{port}".lower()}
+        if port == 80:
+            out.add(shown.lower())
+    return out
+
+
+def loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(ws: Workspace, host: str, port: int, log: Callable[[str], None] | None = None) -> Server:
+    """A server bound to (host, port), not yet serving (call `serve_forever`)."""
+    return Server(ws, host, port, log)
+
+
+def serve_in_thread(ws: Workspace, host: str = "127.0.0.1", port: int = 0) -> tuple[Server, threading.Thread]:
+    server = serve(ws, host, port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="evidence-serve")
+    thread.start()
+    return server, thread
