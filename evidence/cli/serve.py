@@ -21,7 +21,7 @@ def serve(
     from evidence.errors import EnvironmentFailure, UsageError
     from evidence.web.app import loopback
     from evidence.web.app import serve as make_server
-    from evidence.workspace import open_workspace
+    from evidence.workspace import default_actor, open_workspace
 
     if not loopback(host):
         raise UsageError(
@@ -30,7 +30,7 @@ def serve(
         )
     with open_workspace(state(ctx).catalogue) as ws:
         try:
-            server = make_server(ws, host, port)
+            server = make_server(ws, host, port, actor=default_actor())
         except OSError as exc:
             reason = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
             raise EnvironmentFailure(f"cannot listen on {host}:{port}: {reason}") from exc

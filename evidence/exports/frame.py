@@ -31,14 +31,21 @@ class FrameExport:
     record: dict[str, Any]  # what the sidecar says
 
 
-def export_frame(ws: Workspace, ref: str, at: float, output: Path, *, actor: str) -> FrameExport:
-    """Write the frame of video `ref` shown at `at` seconds to `output` (a .png) and its sidecar."""
+@dataclass(frozen=True, slots=True)
+class FrameOut:
+    """The frame shown at a time, as a PNG, and what its sidecar says of it."""
+
+    png: bytes
+    sha256: str  # of the PNG
+    record: dict[str, Any]
+    subject: str  # the item's custody subject
+
+
+def frame_out(ws: Workspace, ref: str, at: float, name: str) -> FrameOut:
+    """The frame of video `ref` shown at `at` seconds, decoded exactly (nothing written); `name` is the
+    PNG's file name as the sidecar gives it."""
     from evidence.analysis.moments import frame_shown_at
 
-    if output.suffix.lower() != ".png":
-        raise UsageError(
-            f"the frame is written as a lossless PNG: name the output *.png, not {printable(output.name)!r}"
-        )
     if not at >= 0:
         raise UsageError("--at is a time from the video's start, 0 or more seconds")
     with ws.db.read() as session:
@@ -60,21 +67,48 @@ def export_frame(ws: Workspace, ref: str, at: float, output: Path, *, actor: str
             "height": found.height,
             "quarter_turns": found.quarter_turns,
         },
-        "png": {"name": output.name, "sha256": sha},
+        "png": {"name": name, "sha256": sha},
         "made_by": f"evidence {__version__}",
     }
-    ws.write_output(found.png, output)
+    return FrameOut(found.png, sha, record, f"item:{item.sha256}")
+
+
+def sidecar_text(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+
+
+def export_frame(ws: Workspace, ref: str, at: float, output: Path, *, actor: str) -> FrameExport:
+    """Write the frame of video `ref` shown at `at` seconds to `output` (a .png) and its sidecar."""
+    if output.suffix.lower() != ".png":
+        raise UsageError(
+            f"the frame is written as a lossless PNG: name the output *.png, not {printable(output.name)!r}"
+        )
+    out = frame_out(ws, ref, at, output.name)
+    ws.write_output(out.png, output)
     sidecar = output.with_name(output.name + SIDECAR)
-    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
     ws.export(
-        text.encode("utf-8"),
+        sidecar_text(out.record).encode("utf-8"),
         sidecar,
         actor=actor,
-        subject=f"item:{item.sha256}",
+        subject=out.subject,
         details={
             "format": "frame",
-            "frame": record["frame"],
-            "png": {"path": str(output.resolve()), "sha256": sha},
+            "frame": out.record["frame"],
+            "png": {"path": str(output.resolve()), "sha256": out.sha256},
         },
     )
-    return FrameExport(output, sidecar, sha, record)
+    return FrameExport(output, sidecar, out.sha256, out.record)
+
+
+def download_frame(ws: Workspace, ref: str, at: float, name: str, *, actor: str, via: str) -> FrameOut:
+    """The frame for a download (`evidence serve`), logged as one `export` event as `export_frame`
+    logs its files, saying where it went (`via`) instead of a path."""
+    out = frame_out(ws, ref, at, name)
+    ws.export(
+        out.png,
+        None,
+        actor=actor,
+        subject=out.subject,
+        details={"format": "frame", "frame": out.record["frame"], "via": via, "sidecar": out.record},
+    )
+    return out

@@ -20,7 +20,7 @@ from io import BufferedIOBase
 from typing import BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
-from evidence.errors import EvidenceError, NotFound
+from evidence.errors import EvidenceError, NotFound, UsageError
 from evidence.web import pages
 from evidence.web.ranges import Unsatisfiable, byte_range
 from evidence.workspace import Workspace
@@ -45,6 +45,11 @@ CHUNK = 1 << 16
 ITEM = re.compile(r"/items/(\d{1,18})")
 MEDIA = re.compile(r"/items/(\d{1,18})/original")
 THUMBNAIL = re.compile(r"/thumbnails/([0-9a-f]{64})\.jpg")
+FRAME = re.compile(r"/items/(\d{1,18})/frame\.(png|json)")
+SECONDS = re.compile(r"\d{1,9}(\.\d{1,6})?")
+PAGES = (re.compile(r"/"), ITEM)
+"""What another site may link to (a navigation): the pages. Everything else it may not reach through
+its visitors' browsers: not the originals, not a frame download (which logs an export)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +92,16 @@ class Handler(BaseHTTPRequestHandler):
             return
         url = urlsplit(self.path)
         path, query = url.path, parse_qs(url.query, keep_blank_values=False, max_num_fields=50)
+        if not self._from_here(path):
+            self._reply(Reply(HTTPStatus.FORBIDDEN, pages.error(403, "Not from another site.")), send_body)
+            return
         try:
             if (found := MEDIA.fullmatch(path)) is not None:
                 self._original(int(found.group(1)), send_body)
+                return
+            if (found := FRAME.fullmatch(path)) is not None:
+                reply, extra = self._frame(int(found.group(1)), found.group(2), query)
+                self._reply(reply, send_body, **extra)
                 return
             reply = self._route(path, query)
         except NotFound as exc:
@@ -119,6 +131,33 @@ class Handler(BaseHTTPRequestHandler):
                 HTTPStatus.OK, (resources.files(__package__) / "static" / name).read_bytes(), STATIC[name]
             )
         return Reply(HTTPStatus.NOT_FOUND, pages.error(404, "No such page."))
+
+    def _from_here(self, path: str) -> bool:
+        """The browser's own word on where a request comes from (`Sec-Fetch-Site`): from this
+        application, typed by the user, or a link followed to a page. A client that does not say
+        (a script, curl) is taken as the user."""
+        site = self.headers.get("Sec-Fetch-Site")
+        if site in (None, "same-origin", "none"):
+            return True
+        navigating = self.headers.get("Sec-Fetch-Mode") == "navigate" and self.command in ("GET", "HEAD")
+        return navigating and any(p.fullmatch(path) for p in PAGES)
+
+    def _frame(self, item_id: int, form: str, query: dict[str, list[str]]) -> tuple[Reply, dict[str, str]]:
+        """The frame shown at `t` seconds: the PNG (logged as an export) or its sidecar."""
+        text = (query.get("t") or [""])[-1]
+        if not SECONDS.fullmatch(text):
+            raise UsageError("t must be a time in seconds (12.5)")
+        at = float(text)
+        name = f"item{item_id}-{at:.3f}s.png"
+        if form == "json":
+            out = pages.frame_sidecar(self.server.ws, item_id, at, name)
+            return Reply(HTTPStatus.OK, out, "application/json"), {
+                "content_disposition": f'attachment; filename="{name}.json"'
+            }
+        png = pages.frame_png(self.server.ws, item_id, at, name, actor=self.server.actor)
+        return Reply(HTTPStatus.OK, png, "image/png"), {
+            "content_disposition": f'attachment; filename="{name}"'
+        }
 
     def _headers(self, status: int, content_type: str, length: int, **extra: str) -> None:
         self.send_response(status)
@@ -178,8 +217,11 @@ def _copy(stream: BinaryIO, out: BufferedIOBase, start: int, length: int) -> Non
 class Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, ws: Workspace, host: str, port: int, log: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, ws: Workspace, host: str, port: int, *, actor: str, log: Callable[[str], None] | None = None
+    ) -> None:
         self.ws = ws
+        self.actor = actor
         self.log = log
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), Handler)
@@ -215,13 +257,18 @@ def loopback(host: str) -> bool:
         return False
 
 
-def serve(ws: Workspace, host: str, port: int, log: Callable[[str], None] | None = None) -> Server:
-    """A server bound to (host, port), not yet serving (call `serve_forever`)."""
-    return Server(ws, host, port, log)
+def serve(
+    ws: Workspace, host: str, port: int, *, actor: str, log: Callable[[str], None] | None = None
+) -> Server:
+    """A server bound to (host, port), not yet serving (call `serve_forever`); `actor` is who the
+    custody log names for what it logs (the person running it)."""
+    return Server(ws, host, port, actor=actor, log=log)
 
 
-def serve_in_thread(ws: Workspace, host: str = "127.0.0.1", port: int = 0) -> tuple[Server, threading.Thread]:
-    server = serve(ws, host, port)
+def serve_in_thread(
+    ws: Workspace, host: str = "127.0.0.1", port: int = 0, *, actor: str = "tester"
+) -> tuple[Server, threading.Thread]:
+    server = serve(ws, host, port, actor=actor)
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="evidence-serve")
     thread.start()
     return server, thread

@@ -16,6 +16,7 @@ from evidence.browse.provenance import provenance
 from evidence.browse.search import SearchQuery, search
 from evidence.catalogue.views import media_duration
 from evidence.errors import NotFound, UsageError
+from evidence.exports.frame import download_frame, frame_out, sidecar_text
 from evidence.exports.render.html import environment
 from evidence.workspace import Workspace
 
@@ -36,6 +37,13 @@ def _duration(seconds: float | None) -> str:
 
 
 ENV.filters["duration"] = _duration
+REVERSE_SEARCH = (
+    ("Google Lens", "https://lens.google.com/"),
+    ("Bing", "https://www.bing.com/visualsearch"),
+    ("Yandex", "https://yandex.com/images/"),
+    ("TinEye", "https://tineye.com/"),
+)
+"""The reverse image searches' upload pages (as InVID links them): the analyst uploads the frame there."""
 
 
 def _render(name: str, **context: object) -> bytes:
@@ -98,6 +106,7 @@ def item_page(ws: Workspace, item_id: int) -> bytes:
         story=story,
         earliest=story.earliest(),
         warnings=story.warnings(),
+        reverse_search=REVERSE_SEARCH,
     )
 
 
@@ -119,3 +128,11 @@ class Original:
 def original(ws: Workspace, item_id: int) -> Original:
     item = item_record(ws, item_id)
     return Original(item.sha256, item.size, item.mime, ws.store.path_for(item.sha256))
+
+
+def frame_png(ws: Workspace, item_id: int, at: float, name: str, *, actor: str) -> bytes:
+    return download_frame(ws, str(item_id), at, name, actor=actor, via="evidence serve").png
+
+
+def frame_sidecar(ws: Workspace, item_id: int, at: float, name: str) -> bytes:
+    return sidecar_text(frame_out(ws, str(item_id), at, name).record).encode()

@@ -4,7 +4,9 @@ page's own script runs under the Content-Security-Policy, and hostile text in ta
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,11 +72,13 @@ def served(sqlite_catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.mark.slow
-def test_the_item_page_plays_seeks_and_keeps_hostile_text_inert(browser: Any, served: str) -> None:
+def test_the_item_page_plays_seeks_and_keeps_hostile_text_inert(
+    browser: Any, served: str, sqlite_catalogue: Catalogue, tmp_path: Path
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver = browser
+    driver, catalogue = browser, sqlite_catalogue
     driver.get(served)
     driver.find_element(By.CSS_SELECTOR, 'li.card a[href="/items/1"]').click()
     wait = WebDriverWait(driver, 30)
@@ -94,6 +98,13 @@ def test_the_item_page_plays_seeks_and_keeps_hostile_text_inert(browser: Any, se
         )
         wait.until(lambda d, t=t: d.find_element(By.ID, "now").text == f"{t:.3f}")
     assert 4.4 < t <= 4.5  # the tag's frame: the one shown at 4.5 s
+    # the frame out follows the player: what the page offers is the frame the CLI writes for that time
+    link = driver.find_element(By.ID, "frame-png").get_attribute("href")
+    assert link.endswith(f"/items/1/frame.png?t={t:.3f}")
+    with urllib.request.urlopen(link, timeout=60) as response:
+        downloaded = response.read()
+    catalogue.ok("frame", "1", "--at", f"{t:.3f}", "-o", tmp_path / "cli.png")
+    assert hashlib.sha256(downloaded).digest() == hashlib.sha256((tmp_path / "cli.png").read_bytes()).digest()
     assert driver.title == "palmyra.mp4 · evidence"
     assert HOSTILE in driver.find_element(By.CSS_SELECTOR, "table.tags").text
     refused = [

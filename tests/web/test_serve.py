@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import re
 import socket
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Catalogue
-from library import head_seq, opened
+from library import events, head_seq, opened
 from mediagen import make_image, make_video
 
 from evidence.web.app import CSP, Server, serve_in_thread
@@ -172,3 +173,50 @@ def test_serve_refuses_to_listen_beyond_this_machine_and_on_a_busy_port(sqlite_c
         busy.listen()
         result = sqlite_catalogue.run("serve", "--port", str(busy.getsockname()[1]))
     assert result.exit_code == 4 and "the port is in use" in result.stderr
+
+
+def test_a_frame_downloads_as_the_cli_writes_it_and_is_logged_as_an_export(
+    site: Site, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    catalogue.ok("frame", "1", "--at", "2.5", "-o", tmp_path / "cli.png")
+    cli_png = (tmp_path / "cli.png").read_bytes()
+    before = head_seq(site.ws)
+    status, headers, body = site.request("/items/1/frame.png?t=2.5")
+    assert status == 200 and headers["content-type"] == "image/png"
+    assert headers["content-disposition"] == 'attachment; filename="item1-2.500s.png"'
+    assert hashlib.sha256(body).hexdigest() == hashlib.sha256(cli_png).hexdigest()
+    logged = events(site.ws, after=before)
+    assert [(e.action, e.actor) for e in logged] == [("export", "tester")]
+    assert logged[0].details["via"] == "evidence serve"
+    assert logged[0].details["sha256"] == hashlib.sha256(cli_png).hexdigest()
+    status, _, body = site.request("/items/1/frame.json?t=2.5")
+    sidecar = json.loads(body)
+    assert status == 200 and sidecar["png"]["sha256"] == hashlib.sha256(cli_png).hexdigest()
+    assert sidecar["item"]["sha256"] == hashlib.sha256(site.video.read_bytes()).hexdigest()
+    assert sidecar["frame"]["index"] == json.loads((tmp_path / "cli.png.json").read_text())["frame"]["index"]
+    for path in (
+        "/items/1/frame.png?t=-1",
+        "/items/1/frame.png?t=abc",
+        "/items/1/frame.png",
+        "/items/2/frame.png?t=0",
+    ):
+        assert site.request(path)[0] == 400, path
+    assert head_seq(site.ws) == before + 1
+
+
+def test_another_site_cannot_reach_originals_or_downloads_through_a_visitors_browser(site: Site) -> None:
+    before = head_seq(site.ws)
+    cross = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
+    for path in (
+        "/items/1/original",
+        "/items/1/frame.png?t=1",
+        "/thumbnails/" + "0" * 64 + ".jpg",
+        "/items/1",
+    ):
+        assert site.request(path, headers=cross)[0] == 403, path
+    navigate = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+    assert site.request("/items/1", headers=navigate)[0] == 200  # a link to a page may be followed
+    assert site.request("/items/1/original", headers=navigate)[0] == 403
+    own = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "video"}
+    assert site.request("/items/1/original", headers=own)[0] == 200
+    assert head_seq(site.ws) == before

@@ -13,9 +13,16 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
-  if (now) {
-    const show = () => { now.textContent = player.currentTime.toFixed(3); };
-    player.addEventListener("timeupdate", show);
-    player.addEventListener("seeked", show);
-  }
+  const frameLinks = [document.getElementById("frame-png"), document.getElementById("frame-json")].filter(Boolean);
+  const show = () => {
+    const t = player.currentTime.toFixed(3);
+    if (now) now.textContent = t;
+    for (const link of frameLinks) {
+      const url = new URL(link.href);
+      url.searchParams.set("t", t);
+      link.href = url.pathname + url.search;
+    }
+  };
+  player.addEventListener("timeupdate", show);
+  player.addEventListener("seeked", show);
 });
