@@ -1,6 +1,7 @@
 """The frame of a stored video shown at a time, exactly as decoded, for the parent process: the worker
 decodes it (`jobs.exact_frame`), starting from the stored frame at or before the time when there is
-one. Used by `evidence frame` (the picture itself) and `evidence tag --at` (its number, time and PDQ)."""
+one. Used by `evidence frame` (the picture itself) and `evidence tag --at` (its number, time and PDQ);
+stills of several moments at once for the report and the web application."""
 
 from __future__ import annotations
 
@@ -39,3 +40,29 @@ def frame_shown_at(ws: Workspace, item: Item, at: float, *, png: bool) -> Any:
     if found is None:
         raise UsageError(f"item {item.id} has no decodable frame at {at:g} s")
     return found
+
+
+def stills_at(
+    ws: Workspace, items: dict[int, Item], moments: set[tuple[int, float]]
+) -> dict[tuple[int, float], bytes]:
+    """Upright JPEGs of moments of videos `(item id, seconds)`, decoded in one analysis worker (a
+    video that fails to decode gives none): the report's tagged moments without a thumbnail, the web
+    application's aligned frame pairs."""
+    wanted: dict[int, list[float]] = {}
+    for item_id, t in sorted(moments):
+        if items[item_id].kind == "video":
+            wanted.setdefault(item_id, []).append(t)
+    if not wanted:
+        return {}
+    out: dict[tuple[int, float], bytes] = {}
+    with Worker() as worker:
+        for item_id, times in wanted.items():
+            try:
+                found = jobs.stills(
+                    worker, str(ws.store.path_for(items[item_id].sha256)), times, timeout=base_timeout()
+                )
+            except WorkerFailure:
+                continue
+            for t, jpeg in found:
+                out[(item_id, t)] = jpeg
+    return out

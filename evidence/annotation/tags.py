@@ -8,19 +8,15 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from evidence.annotation.placement import TIME_SLACK, Snap, place
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation
 from evidence.catalogue.models import Item
-from evidence.catalogue.tags import TagView, tag_views
+from evidence.catalogue.tags import TagView, tag_views, tags_of
 from evidence.core.box import Box
 from evidence.core.custody import CustodyAction
 from evidence.core.text import required_text, user_text
-from evidence.core.vocab import Vocabulary
 from evidence.errors import NotFound, UsageError
 from evidence.workspace import Workspace
 
@@ -161,16 +157,6 @@ def untag(ws: Workspace, tag_id: int, *, note: str | None = None, actor: str) ->
 class ItemTags:
     item: Item
     tags: list[TagView]
-
-
-def tags_of(
-    session: Session, vocab: Vocabulary, item_id: int, *, include_withdrawn: bool = False
-) -> list[TagView]:
-    """An item's tags in the order they were made (withdrawn ones only when asked for)."""
-    query = select(Annotation).where(Annotation.item_id == item_id)
-    if not include_withdrawn:
-        query = query.where(withdrawals.standing("tag", Annotation.id))
-    return tag_views(session, vocab, list(session.scalars(query.order_by(Annotation.id))))
 
 
 def list_tags(ws: Workspace, ref: str, *, include_withdrawn: bool = False) -> ItemTags:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from evidence.catalogue import queries, withdrawals
 from evidence.catalogue.annotation_models import Annotation, ClaimItem
@@ -79,19 +80,7 @@ def item_cards(ws: Workspace, *, page: int = 1, only: list[int] | None = None) -
                 .group_by(Acquisition.item_id)
             ).all()
         )
-        first = (
-            select(Frame.item_id, func.min(Frame.idx).label("idx"))
-            .where(Frame.item_id.in_(ids), Frame.thumbnail.is_not(None))
-            .group_by(Frame.item_id)
-            .subquery()
-        )
-        thumbnails: dict[int, str] = _pairs(
-            session.execute(
-                select(Frame.item_id, Frame.thumbnail).join(
-                    first, (Frame.item_id == first.c.item_id) & (Frame.idx == first.c.idx)
-                )
-            ).all()
-        )
+        thumbnails = _first_thumbnails(session, ids)
     cards = [
         ItemCard(
             item,
@@ -115,3 +104,25 @@ def recorded_thumbnail(ws: Workspace, sha256: str) -> bool:
 def item_record(ws: Workspace, item_id: int) -> Item:
     with ws.db.read() as session:
         return queries.resolve_ref(session, str(item_id))
+
+
+def _first_thumbnails(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    first = (
+        select(Frame.item_id, func.min(Frame.idx).label("idx"))
+        .where(Frame.item_id.in_(ids), Frame.thumbnail.is_not(None))
+        .group_by(Frame.item_id)
+        .subquery()
+    )
+    return _pairs(
+        session.execute(
+            select(Frame.item_id, Frame.thumbnail).join(
+                first, (Frame.item_id == first.c.item_id) & (Frame.idx == first.c.idx)
+            )
+        ).all()
+    )
+
+
+def first_thumbnails(ws: Workspace, ids: Sequence[int]) -> dict[int, str]:
+    """Each item's first keyframe thumbnail (sha256 in the derived store), for those that have one."""
+    with ws.db.read() as session:
+        return _first_thumbnails(session, sorted(set(ids)))

@@ -6,15 +6,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation, ClaimItem, Withdrawal
 from evidence.catalogue.captures import CaptureView, captures_of
+from evidence.catalogue.claims import ClaimView, claims_of
 from evidence.catalogue.descriptions import Described, described
 from evidence.catalogue.frames import frames_of
 from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
+from evidence.catalogue.provenance import Provenance
+from evidence.catalogue.provenance import provenance as gather_provenance
 from evidence.catalogue.relations import RelationState, relations_of
+from evidence.catalogue.tags import TagView, tags_of
+from evidence.core.vocab import Vocabulary
 from evidence.workspace import Workspace
 
 
@@ -52,27 +58,59 @@ def list_catalogue(
 
 def show_item(ws: Workspace, ref: str) -> ItemDetail:
     with ws.db.read() as session:
-        item = queries.resolve_ref(session, ref)
-        acquisitions = queries.acquisitions_of(session, item.id)
-        events = custody.events_for(session, [f"item:{item.sha256}"])
-        related = relations_of(session, item.id)
-        total = session.scalar(select(func.count()).where(Annotation.item_id == item.id)) or 0
-        withdrawn = (
-            session.scalar(
-                select(func.count()).where(
-                    Annotation.item_id == item.id, withdrawals.withdrawn("tag", Annotation.id)
-                )
+        return _detail(session, ws, ref, catalogue_vocab.load(session))
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """Everything an item's page shows, read in one transaction with one load of the vocabulary."""
+
+    detail: ItemDetail
+    keyframes: list[Frame]
+    tags: list[TagView]
+    claims: list[ClaimView]
+    story: Provenance
+
+
+def item_view(ws: Workspace, ref: str) -> ItemView:
+    """An item's page (`evidence serve`): `show`, its keyframes, `tags`, `claims` and `provenance`
+    without re-hashing (`evidence verify` does that)."""
+    with ws.db.read() as session:
+        vocab = catalogue_vocab.load(session)
+        detail = _detail(session, ws, ref, vocab)
+        item_id = detail.item.id
+        keyframes = [f for f, _ in frames_of(session, item_id) if f.keyframe and f.thumbnail]
+        return ItemView(
+            detail,
+            keyframes,
+            tags_of(session, vocab, item_id),
+            claims_of(session, vocab, item_id),
+            gather_provenance(session, ref, None, ws.store, vocab),
+        )
+
+
+def _detail(session: Session, ws: Workspace, ref: str, vocab: Vocabulary) -> ItemDetail:
+    item = queries.resolve_ref(session, ref)
+    acquisitions = queries.acquisitions_of(session, item.id)
+    events = custody.events_for(session, [f"item:{item.sha256}"])
+    related = relations_of(session, item.id)
+    total = session.scalar(select(func.count()).where(Annotation.item_id == item.id)) or 0
+    withdrawn = (
+        session.scalar(
+            select(func.count()).where(
+                Annotation.item_id == item.id, withdrawals.withdrawn("tag", Annotation.id)
             )
-            or 0
         )
-        claims = session.scalar(
-            select(func.count())
-            .select_from(ClaimItem)
-            .where(ClaimItem.item_id == item.id, withdrawals.standing("claim", ClaimItem.claim_id))
-        )
-        contents = described(session, catalogue_vocab.load(session), item)
-        corrected = queries.corrected_acquisitions_of(session, item.id)
-        captures = captures_of(session, item.id, ws.store)
+        or 0
+    )
+    claims = session.scalar(
+        select(func.count())
+        .select_from(ClaimItem)
+        .where(ClaimItem.item_id == item.id, withdrawals.standing("claim", ClaimItem.claim_id))
+    )
+    contents = described(session, vocab, item)
+    corrected = queries.corrected_acquisitions_of(session, item.id)
+    captures = captures_of(session, item.id, ws.store)
     return ItemDetail(
         item,
         acquisitions,

@@ -86,6 +86,7 @@ class Provenance:
     described: list[dict[str, Any]] = field(default_factory=list)
     # the captures of links the copies came from, once each, with the copies each gave
     captures: list[dict[str, Any]] = field(default_factory=list)
+    checked: bool = True  # the chain walked and the copies re-hashed (`chain_ok` and `problems` say so)
 
     def earliest(self) -> dict[str, Any] | None:
         found = earliest_member(m for m in self.members if not m.partial)
@@ -198,7 +199,15 @@ class Provenance:
 FixityFn = Callable[[str], str | None]
 
 
-def provenance(session: Session, ref: str, fixity: FixityFn, store: LocalStore | None = None) -> Provenance:
+def provenance(
+    session: Session,
+    ref: str,
+    fixity: FixityFn | None,
+    store: LocalStore | None = None,
+    vocab: Vocabulary | None = None,
+) -> Provenance:
+    """What is known of where an item comes from. With `fixity`, the custody chain is walked and every
+    copy's original re-hashed (`problems`, `chain_ok`); without, neither is checked (`checked` False)."""
     subject = queries.resolve_ref(session, ref)
     copy_ids, partial_ids = cluster_of(session, subject.id)
     ids = [subject.id, *sorted(copy_ids - {subject.id}), *sorted(partial_ids)]
@@ -206,16 +215,17 @@ def provenance(session: Session, ref: str, fixity: FixityFn, store: LocalStore |
     members = [Member(items[i], queries.acquisitions_of(session, i), partial=i in partial_ids) for i in ids]
     state = rel_db.STATE.c
     links = rel_db.states(session, state.a_id.in_(ids), state.b_id.in_(ids), state.status.in_(LIVE))
-    vocab = vocab_db.load(session)
+    vocab = vocab if vocab is not None else vocab_db.load(session)
     claims = claims_about(session, vocab, ids)
     events = custody.events_for(session, [f"item:{items[i].sha256}" for i in ids])
-    problems = [f"chain {p.kind} at event {p.seq}: {p.message}" for p in walk_chain(custody.records(session))]
+    problems = []
+    if fixity is not None:
+        problems = [
+            f"chain {p.kind} at event {p.seq}: {p.message}" for p in walk_chain(custody.records(session))
+        ]
+        problems += [problem for member in members if (problem := fixity(member.item.sha256))]
     head = custody.head(session)
     tags, described = _annotations(session, vocab, subject, ids)
-    for member in members:
-        problem = fixity(member.item.sha256)
-        if problem:
-            problems.append(problem)
     return Provenance(
         subject=subject,
         members=members,
@@ -229,6 +239,7 @@ def provenance(session: Session, ref: str, fixity: FixityFn, store: LocalStore |
         tags=tags,
         described=described,
         captures=_captures(session, ids, store),
+        checked=fixity is not None,
     )
 
 

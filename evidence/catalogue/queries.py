@@ -95,6 +95,20 @@ def acquisitions_of(session: Session, item_id: int) -> list[Acquisition]:
     return list(session.scalars(query.order_by(Acquisition.id)))
 
 
+def acquisitions_by_item(session: Session, item_ids: Collection[int]) -> dict[int, list[Acquisition]]:
+    """`acquisitions_of` for several items at once (each item's list; empty when it has none)."""
+    out: dict[int, list[Acquisition]] = {i: [] for i in item_ids}
+    ids = sorted(out)
+    for start in range(0, len(ids), 450):  # bound parameters per statement, well under SQLite's limit
+        query = select(Acquisition).where(
+            Acquisition.item_id.in_(ids[start : start + 450]),
+            withdrawals.standing("acquisition", Acquisition.id),
+        )
+        for acq in session.scalars(query.order_by(Acquisition.id)):
+            out[acq.item_id].append(acq)
+    return out
+
+
 def corrected_acquisitions_of(session: Session, item_id: int) -> list[tuple[Acquisition, Withdrawal]]:
     """An item's acquisitions withdrawn by a correction, each with its withdrawal (who, when, why)."""
     query = select(Acquisition, Withdrawal).join(

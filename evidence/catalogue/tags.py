@@ -156,3 +156,13 @@ def tag_views(session: Session, vocab: Vocabulary, rows: Sequence[Annotation]) -
             )
         )
     return views
+
+
+def tags_of(
+    session: Session, vocab: Vocabulary, item_id: int, *, include_withdrawn: bool = False
+) -> list[TagView]:
+    """An item's tags in the order they were made (withdrawn ones only when asked for)."""
+    query = select(Annotation).where(Annotation.item_id == item_id)
+    if not include_withdrawn:
+        query = query.where(withdrawals.standing("tag", Annotation.id))
+    return tag_views(session, vocab, list(session.scalars(query.order_by(Annotation.id))))

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from evidence.analysis.moments import stills_at
 from evidence.catalogue import cases, withdrawals
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.annotation_models import Annotation
@@ -121,7 +122,7 @@ def _tagged_pictures(
         t = tag.t_start or 0.0
         groups.setdefault((tag.item_id, round(t, 3)), []).append(tag)
     thumbs = {(f.item_id, round(f.t, 3)): f.thumbnail for f in frames.values() if f.thumbnail}
-    stills = _stills(ws, items, set(groups) - set(thumbs))
+    stills = stills_at(ws, items, set(groups) - set(thumbs))
     pictures = []
     for (item_id, t), group in sorted(groups.items()):
         item = items[item_id]
@@ -153,34 +154,6 @@ def _tagged_pictures(
         where = f"{t:.2f} s" if item.kind == "video" else "image"
         pictures.append(Picture(jpeg, width, height, t, f"item #{item_id} · {where} · {names}", boxes))
     return pictures
-
-
-def _stills(
-    ws: Workspace, items: dict[int, Item], moments: set[tuple[int, float]]
-) -> dict[tuple[int, float], bytes]:
-    """Pictures of tagged moments that have no stored thumbnail, decoded in the analysis worker."""
-    wanted: dict[int, list[float]] = {}
-    for item_id, t in sorted(moments):
-        if items[item_id].kind == "video":
-            wanted.setdefault(item_id, []).append(t)
-    if not wanted:
-        return {}
-    from evidence.analysis import jobs
-    from evidence.analysis.pipeline import base_timeout
-    from evidence.analysis.worker import Worker, WorkerFailure
-
-    out: dict[tuple[int, float], bytes] = {}
-    with Worker() as worker:
-        for item_id, times in wanted.items():
-            try:
-                found = jobs.stills(
-                    worker, str(ws.store.path_for(items[item_id].sha256)), times, timeout=base_timeout()
-                )
-            except WorkerFailure:
-                continue
-            for t, jpeg in found:
-                out[(item_id, t)] = jpeg
-    return out
 
 
 def timeline(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -3,11 +3,12 @@ transaction; every change appends a custody event with the digests of the rows i
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody
@@ -58,7 +59,7 @@ def suggest(session: Session, item: Item, matches: list[ItemMatch], *, actor: st
                 if status == RelationStatus.CONFIRMED:
                     kept.append(match)
                 continue
-        evidence = match_evidence(match)
+        evidence = {**match_evidence(match), "query_item": item.id}  # the side `query_t` times are of
         if existing is None:
             existing = Relation(
                 a_id=a_id,
@@ -144,20 +145,30 @@ def decide(
     return Decision(rel_db.state_of(session, relation.id), low, high)
 
 
-def clusters(session: Session) -> list[list[Item]]:
+def clusters(
+    session: Session, *, touching: Collection[int] | None = None, window: slice | None = None
+) -> list[list[Item]]:
     """Items that show the same footage (`core.clustering`: joined by duplicate / excerpt-of / contains
     relations, suggested or confirmed; a rejected pair is no edge, `partial` alone joins nothing, and a
     small part of an item does not bring that item into the part's cluster), each cluster
-    earliest-catalogued first."""
+    earliest-catalogued first, the clusters in the order of their first items; with `touching`, those
+    with one of these items; with `window`, that slice of them (only its items are loaded)."""
     groups = copy_groups(rel_db.copy_links(session), rel_db.alike_pairs(session))
+    if touching is not None:
+        groups = [g for g in groups if any(i in touching for i in g)]
     ids = [i for members in groups for i in members]
-    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
-    result = [
-        sorted((items[i] for i in members), key=lambda it: (it.first_catalogued_at, it.id))
-        for members in groups
-    ]
-    result.sort(key=lambda members: (members[0].first_catalogued_at, members[0].id))
-    return result
+    when: dict[int, datetime] = {}
+    if ids:
+        # the ids as literals: thousands of bound parameters cost psycopg more to send than the query
+        listed: BindParameter[int] = bindparam("ids", ids, expanding=True, literal_execute=True)
+        rows = session.execute(select(Item.id, Item.first_catalogued_at).where(Item.id.in_(listed)))
+        when = {item_id: at for item_id, at in rows}
+    ordered = [sorted(members, key=lambda i: (when[i], i)) for members in groups]
+    ordered.sort(key=lambda members: (when[members[0]], members[0]))
+    chosen = ordered[window] if window is not None else ordered
+    wanted = [i for members in chosen for i in members]
+    items = {it.id: it for it in session.scalars(select(Item).where(Item.id.in_(wanted)))} if wanted else {}
+    return [[items[i] for i in members] for members in chosen]
 
 
 def groups_among(session: Session, item_ids: set[int]) -> dict[int, int]:

@@ -19,6 +19,7 @@ from evidence.catalogue.models import Acquisition, Item
 from evidence.catalogue.relations import RelationState
 from evidence.core.names import RelationStatus
 from evidence.core.timeutil import iso
+from evidence.errors import NotFound
 from evidence.matching.relations import clusters
 from evidence.workspace import Workspace
 
@@ -67,22 +68,26 @@ def _earliest(members: list[Member]) -> Member | None:
     return None if found is None else next(m for m in members if m.item.id == found[0].item.id)
 
 
-def cluster_views(ws: Workspace, *, touching: Collection[int] | None = None) -> list[Cluster]:
+def cluster_views(
+    ws: Workspace, *, touching: Collection[int] | None = None, window: slice | None = None
+) -> list[Cluster]:
     """Every cluster of items that show the same footage (`matching.relations.clusters`), for reading;
-    with `touching`, those with at least one of these items (a case's clusters)."""
+    with `touching`, those with at least one of these items (a case's clusters); with `window`, only
+    that slice of them (a page)."""
     with ws.db.read() as session:
         out = []
-        for items in clusters(session):
-            if touching is not None and not any(item.id in touching for item in items):
-                continue
-            members = [_member(item, queries.acquisitions_of(session, item.id)) for item in items]
-            ids = {m.item.id for m in members}
-            links = [
-                r
-                for r in rel_db.touching(session, ids, rel_db.STATE.c.status.in_(rel_db.LIVE))
-                if r.a_id in ids and r.b_id in ids
-            ]
-            out.append(Cluster(members, links, _earliest(members)))
+        groups = clusters(session, touching=touching, window=window)
+        every = {item.id for items in groups for item in items}
+        acquisitions = queries.acquisitions_by_item(session, every)
+        live = rel_db.touching(session, every, rel_db.STATE.c.status.in_(rel_db.LIVE)) if every else []
+        group_of = {item.id: n for n, items in enumerate(groups) for item in items}
+        links: dict[int, list[RelationState]] = {}
+        for r in live:  # in id order, as `touching` gives them
+            if (n := group_of.get(r.a_id)) is not None and n == group_of.get(r.b_id):
+                links.setdefault(n, []).append(r)
+        for n, items in enumerate(groups):
+            members = [_member(item, acquisitions[item.id]) for item in items]
+            out.append(Cluster(members, links.get(n, []), _earliest(members)))
         return out
 
 
@@ -105,6 +110,18 @@ def suggestions(ws: Workspace, *, limit: int | None = None) -> list[Suggestion]:
         return [Suggestion(r, members[r.a_id], members[r.b_id]) for r in pending]
 
 
+def suggestion(ws: Workspace, relation_id: int) -> Suggestion:
+    """One relation (suggested, confirmed or rejected) with both its items, as the review shows it."""
+    with ws.db.read() as session:
+        try:
+            relation = rel_db.state_of(session, relation_id)
+        except LookupError:
+            raise NotFound(f"no relation {relation_id}: see `evidence review`") from None
+        members = _members(session, {relation.a_id, relation.b_id})
+        return Suggestion(relation, members[relation.a_id], members[relation.b_id])
+
+
 def _members(session: Session, ids: set[int]) -> dict[int, Member]:
     items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
-    return {i: _member(item, queries.acquisitions_of(session, i)) for i, item in items.items()}
+    acquisitions = queries.acquisitions_by_item(session, set(items))
+    return {i: _member(item, acquisitions[i]) for i, item in items.items()}

@@ -26,7 +26,7 @@ from evidence.web.ranges import Unsatisfiable, byte_range
 from evidence.workspace import Workspace
 
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 HEADERS = {
@@ -45,9 +45,10 @@ CHUNK = 1 << 16
 ITEM = re.compile(r"/items/(\d{1,18})")
 MEDIA = re.compile(r"/items/(\d{1,18})/original")
 THUMBNAIL = re.compile(r"/thumbnails/([0-9a-f]{64})\.jpg")
+PAIR = re.compile(r"/review/(\d{1,18})")
 FRAME = re.compile(r"/items/(\d{1,18})/frame\.(png|json)")
 SECONDS = re.compile(r"\d{1,9}(\.\d{1,6})?")
-PAGES = (re.compile(r"/"), ITEM)
+PAGES = (re.compile(r"/"), ITEM, re.compile(r"/review"), PAIR, re.compile(r"/clusters"))
 """What another site may link to (a navigation): the pages. Everything else it may not reach through
 its visitors' browsers: not the originals, not a frame download (which logs an export)."""
 
@@ -123,6 +124,12 @@ class Handler(BaseHTTPRequestHandler):
             return Reply(HTTPStatus.OK, pages.items_page(ws, query))
         if (found := ITEM.fullmatch(path)) is not None:
             return Reply(HTTPStatus.OK, pages.item_page(ws, int(found.group(1))))
+        if path == "/review":
+            return Reply(HTTPStatus.OK, pages.review_page(ws, query))
+        if (found := PAIR.fullmatch(path)) is not None:
+            return Reply(HTTPStatus.OK, pages.pair_page(ws, int(found.group(1))))
+        if path == "/clusters":
+            return Reply(HTTPStatus.OK, pages.clusters_page(ws, query))
         if (found := THUMBNAIL.fullmatch(path)) is not None:
             return Reply(HTTPStatus.OK, pages.thumbnail(ws, found.group(1)), "image/jpeg")
         if path.startswith("/static/") and path[len("/static/") :] in STATIC:

@@ -3,21 +3,21 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import PackageLoader
 
-from evidence.annotation.claims import list_claims
-from evidence.annotation.tags import list_tags
-from evidence.browse.cards import item_cards, item_record, recorded_thumbnail
-from evidence.browse.items import list_frames, show_item
-from evidence.browse.provenance import provenance
+from evidence.analysis.moments import stills_at
+from evidence.browse.cards import PAGE, first_thumbnails, item_cards, item_record, recorded_thumbnail
+from evidence.browse.items import item_view
 from evidence.browse.search import SearchQuery, search
 from evidence.catalogue.views import media_duration
 from evidence.errors import NotFound, UsageError
 from evidence.exports.frame import download_frame, frame_out, sidecar_text
 from evidence.exports.render.html import environment
+from evidence.matching.review import cluster_views, suggestion, suggestions
 from evidence.workspace import Workspace
 
 ENV = environment(PackageLoader("evidence.web", "templates"))
@@ -81,6 +81,7 @@ def items_page(ws: Workspace, query: dict[str, list[str]]) -> bytes:
             until=chosen.get("until"),
             kind=chosen.get("kind"),
             case=chosen.get("case"),
+            limit=page * PAGE + 1,  # what this page shows and whether there is another
         )
         only = [hit.item.id for hit in search(ws, criteria).hits]
     cards = item_cards(ws, page=page, only=only)
@@ -89,23 +90,18 @@ def items_page(ws: Workspace, query: dict[str, list[str]]) -> bytes:
 
 
 def item_page(ws: Workspace, item_id: int) -> bytes:
-    ref = str(item_id)
-    detail = show_item(ws, ref)
-    frames = [f.frame for f in list_frames(ws, ref).frames if f.frame.keyframe and f.frame.thumbnail]
-    tags = list_tags(ws, ref).tags
-    claims = list_claims(ws, ref).claims
-    story = provenance(ws, ref)
+    view = item_view(ws, str(item_id))
     return _render(
         "item.html",
-        detail=detail,
-        item=detail.item,
-        duration=media_duration(detail.item.probe or {}),
-        frames=frames,
-        tags=tags,
-        claims=claims,
-        story=story,
-        earliest=story.earliest(),
-        warnings=story.warnings(),
+        detail=view.detail,
+        item=view.detail.item,
+        duration=media_duration(view.detail.item.probe or {}),
+        frames=view.keyframes,
+        tags=view.tags,
+        claims=view.claims,
+        story=view.story,
+        earliest=view.story.earliest(),
+        warnings=view.story.warnings(),
         reverse_search=REVERSE_SEARCH,
     )
 
@@ -136,3 +132,56 @@ def frame_png(ws: Workspace, item_id: int, at: float, name: str, *, actor: str) 
 
 def frame_sidecar(ws: Workspace, item_id: int, at: float, name: str) -> bytes:
     return sidecar_text(frame_out(ws, str(item_id), at, name).record).encode()
+
+
+REVIEW_PAGE = 50
+PAIRS = 4  # aligned frame pairs shown side by side on a pair's page
+
+
+def review_page(ws: Workspace, query: dict[str, list[str]]) -> bytes:
+    """The suggestions no analyst has decided yet, most similar first (`evidence review`)."""
+    page = _page_number(query)
+    pending = suggestions(ws, limit=page * REVIEW_PAGE + 1)
+    shown = pending[(page - 1) * REVIEW_PAGE : page * REVIEW_PAGE]
+    thumbs = first_thumbnails(ws, [i for s in shown for i in (s.a.item.id, s.b.item.id)])
+    return _render(
+        "review.html", suggestions=shown, thumbs=thumbs, page=page, more=len(pending) > page * REVIEW_PAGE
+    )
+
+
+def pair_page(ws: Workspace, relation_id: int) -> bytes:
+    """A relation's two items side by side: both players, the offset between them, and the frame pairs
+    the matcher aligned closest, decoded from the originals."""
+    pair = suggestion(ws, relation_id)
+    evidence = pair.relation.evidence or {}
+    query = evidence.get("query_item", pair.b.item.id)  # older relations: the later item was the query
+    target = pair.a.item.id if query == pair.b.item.id else pair.b.item.id
+    closest = [c for c in evidence.get("closest", []) if isinstance(c, dict)][:PAIRS]
+    moments = {(query, float(c["query_t"])) for c in closest} | {
+        (target, float(c["target_t"])) for c in closest
+    }
+    items = {pair.a.item.id: pair.a.item, pair.b.item.id: pair.b.item}
+    stills = {key: base64.b64encode(jpeg).decode() for key, jpeg in stills_at(ws, items, moments).items()}
+    offset = float(closest[0]["target_t"]) - float(closest[0]["query_t"]) if closest else 0.0
+    in_step = (offset if target == pair.b.item.id else -offset) + 0.0  # the right player's lead; never -0
+    return _render(
+        "pair.html",
+        pair=pair,
+        evidence=evidence,
+        query=query,
+        target=target,
+        closest=closest,
+        stills=stills,
+        offset=offset,
+        in_step=in_step,
+    )
+
+
+def clusters_page(ws: Workspace, query: dict[str, list[str]]) -> bytes:
+    """Groups of items that show the same footage, the earliest known copy marked (`evidence dupes`),
+    a page at a time."""
+    page = _page_number(query)
+    groups = cluster_views(ws, window=slice((page - 1) * REVIEW_PAGE, page * REVIEW_PAGE + 1))
+    shown = groups[:REVIEW_PAGE]
+    thumbs = first_thumbnails(ws, [m.item.id for g in shown for m in g.members])
+    return _render("clusters.html", clusters=shown, thumbs=thumbs, page=page, more=len(groups) > REVIEW_PAGE)

@@ -26,3 +26,19 @@ document.addEventListener("DOMContentLoaded", () => {
   player.addEventListener("timeupdate", show);
   player.addEventListener("seeked", show);
 });
+
+// a pair's page: play both videos in step, the second at the offset the matcher found
+document.addEventListener("DOMContentLoaded", () => {
+  const button = document.getElementById("in-step");
+  const left = document.getElementById("player-1");
+  const right = document.getElementById("player-2");
+  if (!button || !left || !right) return;
+  const offset = Number(button.dataset.offset) || 0;  // right's time minus left's
+  button.addEventListener("click", () => {
+    right.currentTime = Math.max(0, left.currentTime + offset);
+    left.play();
+    right.play();
+  });
+  left.addEventListener("seeked", () => { right.currentTime = Math.max(0, left.currentTime + offset); });
+  left.addEventListener("pause", () => right.pause());
+});
