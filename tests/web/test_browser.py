@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import Catalogue
 from library import opened
-from mediagen import make_video
+from mediagen import make_video, video_frame
 
 from evidence.ingest.web.screenshot import find_chromium
 from evidence.web.app import serve_in_thread
@@ -113,3 +113,54 @@ def test_the_item_page_plays_seeks_and_keeps_hostile_text_inert(
         if "Content Security Policy" in entry["message"]
     ]
     assert refused == []
+
+
+def _excerpt(
+    path: Path, seconds: float, start: float, fps: int = 25, size: tuple[int, int] = (320, 180)
+) -> Path:
+    """The part of `make_video(…, seconds, fps, size, scenes=3, seed=41)` from `start` on, encoded anew."""
+    import av
+
+    total = round(seconds * fps)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for index in range(round(start * fps), total):
+            picture = av.VideoFrame.from_ndarray(video_frame(index, total, size, 3, 41), format="rgb24")
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.slow
+def test_a_pair_plays_in_step_at_the_matchers_offset(
+    browser: Any, sqlite_catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    source = make_video(tmp_path / "source.mp4", seconds=6.0, fps=25, size=(320, 180), scenes=3, seed=41)
+    sqlite_catalogue.ok("add", source)
+    sqlite_catalogue.ok("add", _excerpt(tmp_path / "excerpt.mp4", 6.0, 1.0))  # from 1 s on
+    with opened(sqlite_catalogue, monkeypatch) as ws:
+        server, thread = serve_in_thread(ws)
+        try:
+            browser.get(server.url + "review")
+            browser.find_element(By.CSS_SELECTOR, "ol.review li a").click()
+            wait = WebDriverWait(browser, 30)
+            ready = "return [1, 2].every(n => document.getElementById('player-' + n).readyState >= 1)"
+            wait.until(lambda d: d.execute_script(ready))
+            button = browser.find_element(By.ID, "in-step")
+            assert abs(float(button.get_attribute("data-offset")) + 1.0) < 0.1  # #2 runs 1 s behind #1
+            browser.execute_script("document.getElementById('player-1').currentTime = 3.0")
+            button.click()
+            browser.execute_script("document.getElementById('player-1').pause()")
+            times = "return [1, 2].map(n => document.getElementById('player-' + n).currentTime)"
+            wait.until(lambda d: d.execute_script(times)[1] > 0)
+            left, right = browser.execute_script(times)
+            assert abs((left - right) - 1.0) < 0.15, (left, right)
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(10)
