@@ -11,7 +11,8 @@ import re
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -272,10 +273,16 @@ def serve(
     return Server(ws, host, port, actor=actor, log=log)
 
 
-def serve_in_thread(
-    ws: Workspace, host: str = "127.0.0.1", port: int = 0, *, actor: str = "tester"
-) -> tuple[Server, threading.Thread]:
+@contextmanager
+def running(ws: Workspace, *, actor: str, host: str = "127.0.0.1", port: int = 0) -> Iterator[Server]:
+    """A server answering in a thread of its own while the block runs (port 0: any free port; its
+    `url` says which), shut down and closed after it: for scripts and tests."""
     server = serve(ws, host, port, actor=actor)
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="evidence-serve")
     thread.start()
-    return server, thread
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

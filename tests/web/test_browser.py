@@ -17,7 +17,7 @@ from library import opened
 from mediagen import make_video, video_frame
 
 from evidence.ingest.web.screenshot import find_chromium
-from evidence.web.app import serve_in_thread
+from evidence.web.app import running
 
 HOSTILE = "<img src=x onerror=\"document.title='owned'\"><script>document.title='owned'</script>"
 
@@ -61,14 +61,8 @@ def served(sqlite_catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.Monk
     sqlite_catalogue.ok("add", video, "--source-url", "https://t.me/amaq/1234")
     sqlite_catalogue.ok("tag", "1", "compass", "--at", "4.5", "--note", HOSTILE)
     sqlite_catalogue.ok("claim", "1", "--by", HOSTILE, "--text", HOSTILE)
-    with opened(sqlite_catalogue, monkeypatch) as ws:
-        server, thread = serve_in_thread(ws)
-        try:
-            yield server.url
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(10)
+    with opened(sqlite_catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
+        yield server.url
 
 
 @pytest.mark.slow
@@ -143,24 +137,18 @@ def test_a_pair_plays_in_step_at_the_matchers_offset(
     source = make_video(tmp_path / "source.mp4", seconds=6.0, fps=25, size=(320, 180), scenes=3, seed=41)
     sqlite_catalogue.ok("add", source)
     sqlite_catalogue.ok("add", _excerpt(tmp_path / "excerpt.mp4", 6.0, 1.0))  # from 1 s on
-    with opened(sqlite_catalogue, monkeypatch) as ws:
-        server, thread = serve_in_thread(ws)
-        try:
-            browser.get(server.url + "review")
-            browser.find_element(By.CSS_SELECTOR, "ol.review li a").click()
-            wait = WebDriverWait(browser, 30)
-            ready = "return [1, 2].every(n => document.getElementById('player-' + n).readyState >= 1)"
-            wait.until(lambda d: d.execute_script(ready))
-            button = browser.find_element(By.ID, "in-step")
-            assert abs(float(button.get_attribute("data-offset")) + 1.0) < 0.1  # #2 runs 1 s behind #1
-            browser.execute_script("document.getElementById('player-1').currentTime = 3.0")
-            button.click()
-            browser.execute_script("document.getElementById('player-1').pause()")
-            times = "return [1, 2].map(n => document.getElementById('player-' + n).currentTime)"
-            wait.until(lambda d: d.execute_script(times)[1] > 0)
-            left, right = browser.execute_script(times)
-            assert abs((left - right) - 1.0) < 0.15, (left, right)
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(10)
+    with opened(sqlite_catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
+        browser.get(server.url + "review")
+        browser.find_element(By.CSS_SELECTOR, "ol.review li a").click()
+        wait = WebDriverWait(browser, 30)
+        ready = "return [1, 2].every(n => document.getElementById('player-' + n).readyState >= 1)"
+        wait.until(lambda d: d.execute_script(ready))
+        button = browser.find_element(By.ID, "in-step")
+        assert abs(float(button.get_attribute("data-offset")) + 1.0) < 0.1  # #2 runs 1 s behind #1
+        browser.execute_script("document.getElementById('player-1').currentTime = 3.0")
+        button.click()
+        browser.execute_script("document.getElementById('player-1').pause()")
+        times = "return [1, 2].map(n => document.getElementById('player-' + n).currentTime)"
+        wait.until(lambda d: d.execute_script(times)[1] > 0)
+        left, right = browser.execute_script(times)
+        assert abs((left - right) - 1.0) < 0.15, (left, right)

@@ -16,7 +16,7 @@ from mediagen import make_video
 from PIL import Image
 from test_serve import Site
 
-from evidence.web.app import serve_in_thread
+from evidence.web.app import running
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.webm"
 
@@ -29,14 +29,8 @@ def pair_site(catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     )
     catalogue.ok("add", source, "--posted-at", "2016-03-25")
     catalogue.ok("add", copy, "--posted-at", "2016-03-24")  # catalogued later, posted earlier
-    with opened(catalogue, monkeypatch) as ws:
-        server, thread = serve_in_thread(ws)
-        try:
-            yield Site(server, ws, source, copy)
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(10)
+    with opened(catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
+        yield Site(server, ws, source, copy)
 
 
 def test_a_suggested_copy_is_reviewed_side_by_side_with_its_aligned_frames(

@@ -17,7 +17,7 @@ from conftest import Catalogue
 from library import events, head_seq, opened
 from mediagen import make_image, make_video
 
-from evidence.web.app import CSP, Server, serve_in_thread
+from evidence.web.app import CSP, Server, running
 from evidence.workspace import Workspace
 
 HOSTILE_URL = 'https://x.example/" onmouseover="alert(1)'
@@ -63,14 +63,8 @@ def site(catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         "claim", "1", "--by", "<b>Amaq</b>", "--text", "five soldiers near Palmyra " + HOSTILE_NOTE,
         "--url", "https://t.me/amaq/1234", "--place", "Palmyra", "--lat", "34.55", "--lon", "38.27",
     )  # fmt: skip
-    with opened(catalogue, monkeypatch) as ws:
-        server, thread = serve_in_thread(ws)
-        try:
-            yield Site(server, ws, video, picture)
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(10)
+    with opened(catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
+        yield Site(server, ws, video, picture)
 
 
 def test_the_item_list_shows_each_item_with_its_counts_and_filters_like_search(site: Site) -> None:
