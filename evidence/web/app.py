@@ -74,10 +74,12 @@ class Handler(BaseHTTPRequestHandler):
         self._answer(send_body=False)
 
     def _refuse_change(self) -> None:
+        self.close_connection = True  # its body is not read: the connection cannot carry another request
         self._reply(
             Reply(HTTPStatus.METHOD_NOT_ALLOWED, pages.error(405, "This server only shows the catalogue.")),
             True,
             allow="GET, HEAD",
+            connection="close",
         )
 
     do_POST = do_PUT = do_DELETE = do_PATCH = _refuse_change
@@ -179,9 +181,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _reply(self, reply: Reply, send_body: bool, **extra: str) -> None:
-        self._headers(reply.status, reply.content_type, len(reply.body), **extra)
-        if send_body:
-            self.wfile.write(reply.body)
+        try:
+            self._headers(reply.status, reply.content_type, len(reply.body), **extra)
+            if send_body:
+                self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the browser went away before the answer was written
 
     def _original(self, item_id: int, send_body: bool) -> None:
         """The item's original as stored, whole or the byte range asked for."""
