@@ -76,7 +76,7 @@ def item_view(ws: Workspace, ref: str) -> ItemView:
     """An item's page (`evidence serve`): `show`, its keyframes, `tags`, `claims` and `provenance`
     without re-hashing (`evidence verify` does that)."""
     with ws.db.read() as session:
-        vocab = catalogue_vocab.load(session)
+        vocab = catalogue_vocab.shared(session)
         detail = _detail(session, ws, ref, vocab)
         item_id = detail.item.id
         keyframes = [f for f, _ in frames_of(session, item_id) if f.keyframe and f.thumbnail]

@@ -101,7 +101,7 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
         term_ids: set[int] = set()
         vocab: Vocabulary | None = None
         if query.tags:
-            vocab = vocab_db.load(session)
+            vocab = vocab_db.shared(session)
             for text in query.tags:
                 ids = vocab.lookup(_required(text, "--tag"))
                 if not ids:

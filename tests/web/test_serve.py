@@ -214,3 +214,16 @@ def test_another_site_cannot_reach_originals_or_downloads_through_a_visitors_bro
     own = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "video"}
     assert site.request("/items/1/original", headers=own)[0] == 200
     assert head_seq(site.ws) == before
+
+
+def test_a_running_server_sees_terms_and_tags_added_since_it_started(
+    site: Site, catalogue: Catalogue
+) -> None:
+    assert re.findall(r'data-item="(\d+)"', site.page("/?tag=helmet")) == ["1"]  # the vocabulary is read
+    status, _, body = site.request("/?tag=Q71+dressing")
+    assert status == 400 and b"unknown term" in body
+    catalogue.ok("terms", "add", "kit › Q71 dressing", "--alias", "пакет Q71", "--language", "ru")
+    catalogue.ok("tag", "2", "пакет Q71")
+    assert re.findall(r'data-item="(\d+)"', site.page("/?tag=Q71+dressing")) == ["2"]
+    html = site.page("/items/2")  # "kit" is an alias of the starter vocabulary's "equipment"
+    assert re.findall(r"<td>([^<]*Q71[^<]*)</td>", html) == ["equipment › Q71 dressing"]
