@@ -203,6 +203,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # a long-running reader (`evidence serve`) may keep what it derives from a state of the
+        # catalogue between read transactions while the custody log's head is unchanged
+        # (`session.info["reuse"]`; see `catalogue.vocab.shared`)
+        self.reuse_between_reads = False
 
     @property
     def dialect(self) -> str:
@@ -224,6 +228,7 @@ class Database:
         with self.sessions() as session, session.begin():
             if self.dialect == "postgresql":
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            session.info["reuse"] = self.reuse_between_reads
             yield session
 
     def dispose(self) -> None:

@@ -5,7 +5,6 @@ summary event to its caller (`log_import`)."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, withdrawals
 from evidence.catalogue.annotation_models import Annotation, Term, TermAlias, Withdrawal
+from evidence.catalogue.reuse import PerHead
 from evidence.core.custody import CustodyAction
 from evidence.core.vocab import (
     AliasEntry,
@@ -39,27 +39,13 @@ def load(session: Session) -> Vocabulary:
     return Vocabulary(terms, aliases, retired=merged)
 
 
-_SHARED: dict[str, tuple[tuple[int, str], Vocabulary]] = {}
-_SHARED_LOCK = threading.Lock()
+_SHARED = PerHead(load)
 
 
 def shared(session: Session) -> Vocabulary:
-    """The vocabulary for reading only (the caller never changes it), kept between the calls of a
-    long-running process (`evidence serve`) while the custody log's head stays the same: every change
-    to the terms writes a custody event in its own transaction, so an unchanged head is an unchanged
-    vocabulary. Only inside a read transaction (`Database.read`), which reads the head and the terms
-    as of one moment."""
-    event = custody.head(session)
-    key = (event.seq, event.hash) if event is not None else (0, "")
-    where = str(session.get_bind().engine.url)
-    with _SHARED_LOCK:
-        found = _SHARED.get(where)
-    if found is not None and found[0] == key:
-        return found[1]
-    vocab = load(session)
-    with _SHARED_LOCK:
-        _SHARED[where] = (key, vocab)
-    return vocab
+    """The vocabulary for reading only (the caller never changes it): in a long-running reader, the one
+    loaded earlier while nothing has changed (`catalogue.reuse`); else loaded."""
+    return _SHARED.get(session)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from evidence.catalogue import custody
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue.models import Item, Relation, RelationDecision
 from evidence.catalogue.relations import RelationState, oriented
+from evidence.catalogue.reuse import PerHead
 from evidence.core.clustering import DisjointSets, copy_groups
 from evidence.core.custody import CustodyAction
 from evidence.core.matching import MATCHER_VERSION, ItemMatch
@@ -145,17 +146,10 @@ def decide(
     return Decision(rel_db.state_of(session, relation.id), low, high)
 
 
-def clusters(
-    session: Session, *, touching: Collection[int] | None = None, window: slice | None = None
-) -> list[list[Item]]:
-    """Items that show the same footage (`core.clustering`: joined by duplicate / excerpt-of / contains
-    relations, suggested or confirmed; a rejected pair is no edge, `partial` alone joins nothing, and a
-    small part of an item does not bring that item into the part's cluster), each cluster
-    earliest-catalogued first, the clusters in the order of their first items; with `touching`, those
-    with one of these items; with `window`, that slice of them (only its items are loaded)."""
+def _ordered_groups(session: Session) -> list[list[int]]:
+    """Every cluster's item ids, each earliest-catalogued first, the clusters in the order of their
+    first items."""
     groups = copy_groups(rel_db.copy_links(session), rel_db.alike_pairs(session))
-    if touching is not None:
-        groups = [g for g in groups if any(i in touching for i in g)]
     ids = [i for members in groups for i in members]
     when: dict[int, datetime] = {}
     if ids:
@@ -165,6 +159,24 @@ def clusters(
         when = {item_id: at for item_id, at in rows}
     ordered = [sorted(members, key=lambda i: (when[i], i)) for members in groups]
     ordered.sort(key=lambda members: (when[members[0]], members[0]))
+    return ordered
+
+
+_SHARED_GROUPS = PerHead(_ordered_groups)
+"""In a long-running reader, the grouping kept while nothing changes (`catalogue.reuse`)."""
+
+
+def clusters(
+    session: Session, *, touching: Collection[int] | None = None, window: slice | None = None
+) -> list[list[Item]]:
+    """Items that show the same footage (`core.clustering`: joined by duplicate / excerpt-of / contains
+    relations, suggested or confirmed; a rejected pair is no edge, `partial` alone joins nothing, and a
+    small part of an item does not bring that item into the part's cluster), each cluster
+    earliest-catalogued first, the clusters in the order of their first items; with `touching`, those
+    with one of these items; with `window`, that slice of them (only its items are loaded)."""
+    ordered = _SHARED_GROUPS.get(session)
+    if touching is not None:
+        ordered = [g for g in ordered if any(i in touching for i in g)]
     chosen = ordered[window] if window is not None else ordered
     wanted = [i for members in chosen for i in members]
     items = {it.id: it for it in session.scalars(select(Item).where(Item.id.in_(wanted)))} if wanted else {}

@@ -234,6 +234,7 @@ class Server(ThreadingHTTPServer):
         self, ws: Workspace, host: str, port: int, *, actor: str, log: Callable[[str], None] | None = None
     ) -> None:
         self.ws = ws
+        ws.db.reuse_between_reads = True  # the vocabulary and the copy groups, while nothing changes
         self.actor = actor
         self.log = log
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
