@@ -8,8 +8,8 @@ from evidence.catalogue.provenance import provenance as gather
 from evidence.workspace import Workspace
 
 
-def provenance(ws: Workspace, ref: str, *, check: bool = True) -> Provenance:
-    """The item's copies, their acquisitions, claims, tags, custody events and (`check`) the custody
-    chain walked and the fixity of every copy's original."""
+def provenance(ws: Workspace, ref: str) -> Provenance:
+    """The item's copies, their acquisitions, claims, tags, custody events and the fixity of every
+    copy's original."""
     with ws.db.read() as session:
-        return gather(session, ref, ws.store.fixity if check else None, ws.store)
+        return gather(session, ref, ws.store.fixity, ws.store)
