@@ -30,6 +30,7 @@ LAYERS = {
     "integrity": 5,
     "browse": 5,
     "exports": 5,
+    "accounts": 5,
     "cli": 6,
     "web": 6,
     "__main__": 7,

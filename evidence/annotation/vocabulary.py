@@ -91,6 +91,24 @@ def tree(ws: Workspace, *, under: str | None = None) -> list[TermView]:
     return [_view(vocab, term_id, depth, counts) for term_id, depth in vocab.walk(start)]
 
 
+@dataclass(frozen=True, slots=True)
+class Completion:
+    path: tuple[str, ...]
+    matched: str  # the label or alias that the typed text matched (any language)
+    free: bool
+
+
+def complete(ws: Workspace, text: str, *, limit: int = 10) -> list[Completion]:
+    """Terms for a partly typed name (an autocomplete): labels, paths and aliases in any language."""
+    if len(text) > 200:
+        return []
+    with ws.db.read() as session:
+        vocab = catalogue_vocab.shared(session)
+    return [
+        Completion(tuple(vocab.path(i)), name, vocab.terms[i].free) for i, name in vocab.complete(text, limit)
+    ]
+
+
 def _anchor(vocab: Vocabulary, labels: list[str]) -> tuple[int | None, list[str]]:
     """Where a typed path starts: at the root when its first label is a root term (or unknown), else
     at the longest leading part that names one known term (`rifle › AK-99` goes under weapon › small

@@ -204,7 +204,9 @@ class RelationDecision(Base):
     __table_args__ = (CheckConstraint("status IN ('confirmed', 'rejected')", name="status"),)
 
 
-# the analysts' records live in their own module; importing them here registers their tables with Base
+# the analysts' records (and the accounts, the captures) live in modules of their own; importing them
+# here registers their tables with Base
+from evidence.catalogue.account_models import Account  # noqa: E402
 from evidence.catalogue.annotation_models import (  # noqa: E402
     Annotation,
     Case,
@@ -221,6 +223,7 @@ from evidence.catalogue.annotation_models import (  # noqa: E402
 from evidence.catalogue.capture_models import Capture, CaptureMedia  # noqa: E402
 
 __all__ = [
+    "Account",
     "Acquisition",
     "Annotation",
     "Capture",

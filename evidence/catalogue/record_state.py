@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Column, Float, RowMapping, Table, select
 from sqlalchemy.orm import Session
 
+from evidence.catalogue.account_models import Account
 from evidence.catalogue.annotation_models import (
     Annotation,
     Case,
@@ -62,6 +63,7 @@ TABLES: dict[str, Table] = {
     "case_item": CaseItem.__table__,  # type: ignore[dict-item]
     "capture": Capture.__table__,  # type: ignore[dict-item]
     "capture_media": CaptureMedia.__table__,  # type: ignore[dict-item]
+    "account": Account.__table__,  # type: ignore[dict-item]
 }
 # what a person calls each kind, for messages
 NAMES = {

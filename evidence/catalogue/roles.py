@@ -10,9 +10,9 @@ disable them. So on PostgreSQL two roles are used:
   `fingerprint`, `frame_descriptor`, `hash_band`, and TRUNCATE on `hash_band` for `evidence db reindex`),
   and UPDATE of exactly the columns evidence changes, each change logged with the record's new digest: an
   item's analysis results, a relation's matcher suggestion, a term's place and note, a place's
-  coordinates. Only SELECT on `alembic_version`, USAGE on the sequences. It owns nothing, so it cannot
-  disable or drop the triggers; it cannot UPDATE, DELETE or TRUNCATE the custody log or any other record
-  (corrections and withdrawals are new rows).
+  coordinates, an account's role, password and disabled time. Only SELECT on `alembic_version`, USAGE
+  on the sequences. It owns nothing, so it cannot disable or drop the triggers; it cannot UPDATE, DELETE
+  or TRUNCATE the custody log or any other record (corrections and withdrawals are new rows).
 
 `grant_statements` is the SQL (run it as the owner); `apply_app_role` runs it after checking that the
 role exists, is not a superuser and owns no catalogue table. Run it again after each `db upgrade`
@@ -43,6 +43,7 @@ UPDATABLE = {
     "relation": ("kind", "score", "matcher", "evidence"),
     "term": ("parent_id", "scope", "note"),
     "place": ("latitude", "longitude", "precision"),
+    "account": ("role", "password", "disabled_at"),
 }
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 

@@ -55,6 +55,8 @@ class CustodyAction(StrEnum):
     CASE_ADD = "case-add"
     CASE_REMOVE = "case-remove"
     UPGRADE = "upgrade"
+    ACCOUNT_ADD = "account-add"
+    ACCOUNT_CHANGE = "account-change"
 
 
 def format_time(at: datetime) -> str:

@@ -1,7 +1,7 @@
 """The fixed names the catalogue stores, compares and prints: fingerprint variants, relation kinds and
-relation statuses. `StrEnum`s, so a member is the very string it stands for: it equals, hashes,
-formats and serialises (JSON, SQL parameters) as that string, and strings read back from the
-database compare equal to the members."""
+relation statuses, capture outcomes, the roles of accounts. `StrEnum`s, so a member is the very string
+it stands for: it equals, hashes, formats and serialises (JSON, SQL parameters) as that string, and
+strings read back from the database compare equal to the members."""
 
 from __future__ import annotations
 
@@ -80,6 +80,19 @@ class CaptureOutcome(StrEnum):
     HTTP_ERROR = "http-error"  # the server answered with an error (404, 410, 451…); its page is kept
     REFUSED = "refused"  # the page or a file was over --max-bytes, or a redirect left http(s)
     UNREACHABLE = "unreachable"  # no answer: DNS, connection, TLS, timeout
+
+
+class Role(StrEnum):
+    """What an account may do in the web application (stored with the account)."""
+
+    VIEWER = "viewer"  # reads the catalogue
+    ANALYST = "analyst"  # also changes it: tags, claims, decisions
+    ADMIN = "admin"  # also manages the accounts
+
+
+def may_change(role: Role) -> bool:
+    """Whether an account of this role may change the catalogue (analysts and admins)."""
+    return role in (Role.ANALYST, Role.ADMIN)
 
 
 # yt-dlp's extractors that read a page rather than a platform's data: their "upload date" is a web

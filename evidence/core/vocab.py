@@ -268,6 +268,34 @@ class Vocabulary:
         ranked = sorted(best, key=lambda i: (-best[i], len(self.ancestry(i)), self.path_text(i).casefold()))
         return ranked[:n]
 
+    def complete(self, text: str, n: int = 10) -> list[tuple[int, str]]:
+        """Terms a partly typed `text` may mean, for an autocomplete, with the label or alias that
+        matched: names that begin with it first, then names that hold it (a path is judged by its
+        last label); each term once, shallower terms first."""
+        labels = split_path(text)
+        key = normalise(labels[-1]) if labels else ""
+        if not key:
+            return []
+        found: dict[int, tuple[int, str]] = {}
+        for names in (self._by_label, self._by_alias):
+            for name, ids in names.items():
+                if key in name:
+                    rank = 0 if name.startswith(key) else 1
+                    for term_id in ids:
+                        if term_id not in found or rank < found[term_id][0]:
+                            found[term_id] = (rank, name)
+        ranked = sorted(
+            found, key=lambda i: (found[i][0], len(self.ancestry(i)), self.path_text(i).casefold())
+        )
+        return [(i, self._shown_name(i, found[i][1])) for i in ranked[:n]]
+
+    def _shown_name(self, term_id: int, key: str) -> str:
+        """The label or alias as written, for its lookup key."""
+        for alias in [AliasEntry(term_id, self.terms[term_id].label), *self.aliases.get(term_id, [])]:
+            if normalise(alias.alias) == key:
+                return alias.alias
+        return key
+
     def walk(self, start: int | None = None) -> list[tuple[int, int]]:
         """(term id, depth) from `start` (None: every root) down, depth first, siblings by label."""
         out: list[tuple[int, int]] = []

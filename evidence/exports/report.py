@@ -157,12 +157,22 @@ def _tagged_pictures(
 
 
 def timeline(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """Dated moments of the item and its copies, oldest first: `at` (ISO-8601, for the order), `when`
+    """Dated moments of the item and its copies (postings, captures, first catalogued, claims), oldest
+    first: `at` (ISO-8601, for the order), `when`
     as it was given (a date stays a date; our own times to the minute), `what`, and a `url` to link."""
     entries: list[dict[str, Any]] = []
     members = [document["item"] | {"acquisitions": document["acquisitions"]}, *document["copies"]]
     for member in members:
         who = f"#{member['id']} {member['sha256'][:12]}"
+        if member.get("first_catalogued_at"):
+            entries.append(
+                {
+                    "at": member["first_catalogued_at"],
+                    "when": _minute(member["first_catalogued_at"]),
+                    "what": f"{who} first catalogued",
+                    "url": None,
+                }
+            )
         for acq in member["acquisitions"]:
             if acq.get("posted_at"):
                 entries.append(

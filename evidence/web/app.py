@@ -13,7 +13,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -21,8 +20,13 @@ from io import BufferedIOBase
 from typing import BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
+from evidence.accounts.users import AccountView, account, list_users
+from evidence.core.names import may_change
 from evidence.errors import EvidenceError, NotFound, UsageError
 from evidence.web import pages
+from evidence.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Attempts, Keys, Ticket, Who, cookie
+from evidence.web.pages import Reply
+from evidence.web.posts import answer as answer_post
 from evidence.web.ranges import Unsatisfiable, byte_range
 from evidence.workspace import Workspace
 
@@ -49,16 +53,16 @@ THUMBNAIL = re.compile(r"/thumbnails/([0-9a-f]{64})\.jpg")
 PAIR = re.compile(r"/review/(\d{1,18})")
 FRAME = re.compile(r"/items/(\d{1,18})/frame\.(png|json)")
 SECONDS = re.compile(r"\d{1,9}(\.\d{1,6})?")
-PAGES = (re.compile(r"/"), ITEM, re.compile(r"/review"), PAIR, re.compile(r"/clusters"))
+PAGES = (
+    re.compile(r"/"),
+    ITEM,
+    re.compile(r"/review"),
+    PAIR,
+    re.compile(r"/clusters"),
+    re.compile(r"/login"),
+)
 """What another site may link to (a navigation): the pages. Everything else it may not reach through
 its visitors' browsers: not the originals, not a frame download (which logs an export)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = "text/html; charset=utf-8"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -73,16 +77,30 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._answer(send_body=False)
 
-    def _refuse_change(self) -> None:
-        self.close_connection = True  # its body is not read: the connection cannot carry another request
+    def do_POST(self) -> None:
         self._reply(
-            Reply(HTTPStatus.METHOD_NOT_ALLOWED, pages.error(405, "This server only shows the catalogue.")),
-            True,
-            allow="GET, HEAD",
-            connection="close",
+            answer_post(self.server, self.headers, self.rfile, self.path, self.client_address[0]), True
         )
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse_change
+    def _refuse_method(self) -> None:
+        # its body is not read: the connection cannot carry another request
+        status, text = HTTPStatus.METHOD_NOT_ALLOWED, "Pages are read with GET, changed with POST."
+        self._reply(Reply(status, pages.error(405, text), close=True), True, allow="GET, HEAD, POST")
+
+    do_PUT = do_DELETE = do_PATCH = _refuse_method
+
+    def session(self) -> tuple[Ticket | None, AccountView | None]:
+        """The session this request's cookie carries and its account, when both still hold."""
+        ticket = self.server.keys.read(cookie(self.headers.get("Cookie"), SESSION_COOKIE))
+        return (ticket, self.server.account_of(ticket)) if ticket is not None else (None, None)
+
+    def who(self) -> Who | None:
+        """Who the page is for; None when the catalogue has accounts and this request has no session."""
+        ticket, person = self.session()
+        if ticket is None or person is None:
+            return None if self.server.needs_login() else Who(None, None, False, None)
+        allowed = may_change(person.role) and not self.server.read_only
+        return Who(person.name, str(person.role), allowed, self.server.keys.csrf(ticket.nonce))
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.log is not None:
@@ -100,14 +118,25 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(Reply(HTTPStatus.FORBIDDEN, pages.error(403, "Not from another site.")), send_body)
             return
         try:
+            if path.startswith("/static/") or path == "/login":
+                self._open(path, query, send_body)
+                return
+            who = self.who()
+            if who is None:
+                self._reply(Reply(HTTPStatus.SEE_OTHER, b"", location=pages.login_link(path)), send_body)
+                return
             if (found := MEDIA.fullmatch(path)) is not None:
                 self._original(int(found.group(1)), send_body)
                 return
             if (found := FRAME.fullmatch(path)) is not None:
-                reply, extra = self._frame(int(found.group(1)), found.group(2), query)
+                reply, extra = self._frame(int(found.group(1)), found.group(2), query, who)
                 self._reply(reply, send_body, **extra)
                 return
-            reply = self._route(path, query)
+            if path == "/review/next":
+                next_page = pages.next_pair(self.server.ws)
+                self._reply(Reply(HTTPStatus.SEE_OTHER, b"", location=next_page), send_body)
+                return
+            reply = self._route(path, query, who)
         except NotFound as exc:
             reply = Reply(HTTPStatus.NOT_FOUND, pages.error(404, str(exc)))
         except EvidenceError as exc:
@@ -121,26 +150,40 @@ class Handler(BaseHTTPRequestHandler):
             )
         self._reply(reply, send_body)
 
-    def _route(self, path: str, query: dict[str, list[str]]) -> Reply:
+    def _open(self, path: str, query: dict[str, list[str]], send_body: bool) -> None:
+        """What answers without a session: the login page and the static files."""
+        if path == "/login":
+            nonce = cookie(self.headers.get("Cookie"), LOGIN_COOKIE)
+            self._reply(pages.login_page(self.server.keys, query, nonce), send_body)
+            return
+        name = path[len("/static/") :]
+        if name not in STATIC:
+            self._reply(Reply(HTTPStatus.NOT_FOUND, pages.error(404, "No such page.")), send_body)
+            return
+        body = (resources.files(__package__) / "static" / name).read_bytes()
+        self._reply(Reply(HTTPStatus.OK, body, STATIC[name]), send_body)
+
+    def _route(self, path: str, query: dict[str, list[str]], who: Who) -> Reply:
         ws = self.server.ws
         if path == "/":
-            return Reply(HTTPStatus.OK, pages.items_page(ws, query))
+            return Reply(HTTPStatus.OK, pages.items_page(ws, query, who))
         if (found := ITEM.fullmatch(path)) is not None:
-            return Reply(HTTPStatus.OK, pages.item_page(ws, int(found.group(1))))
+            return Reply(HTTPStatus.OK, pages.item_page(ws, int(found.group(1)), who))
         if path == "/review":
-            return Reply(HTTPStatus.OK, pages.review_page(ws, query))
+            return Reply(HTTPStatus.OK, pages.review_page(ws, query, who))
         if (found := PAIR.fullmatch(path)) is not None:
-            return Reply(HTTPStatus.OK, pages.pair_page(ws, int(found.group(1))))
+            return Reply(HTTPStatus.OK, pages.pair_page(ws, int(found.group(1)), who))
         if path == "/clusters":
-            return Reply(HTTPStatus.OK, pages.clusters_page(ws, query))
+            return Reply(HTTPStatus.OK, pages.clusters_page(ws, query, who))
+        if path == "/accounts":
+            if who.role != "admin":
+                return Reply(HTTPStatus.FORBIDDEN, pages.error(403, "Only an admin sees the accounts.", who))
+            return Reply(HTTPStatus.OK, pages.accounts_page(ws, who))
+        if path == "/terms.json":
+            return Reply(HTTPStatus.OK, pages.terms(ws, query), "application/json")
         if (found := THUMBNAIL.fullmatch(path)) is not None:
             return Reply(HTTPStatus.OK, pages.thumbnail(ws, found.group(1)), "image/jpeg")
-        if path.startswith("/static/") and path[len("/static/") :] in STATIC:
-            name = path[len("/static/") :]
-            return Reply(
-                HTTPStatus.OK, (resources.files(__package__) / "static" / name).read_bytes(), STATIC[name]
-            )
-        return Reply(HTTPStatus.NOT_FOUND, pages.error(404, "No such page."))
+        return Reply(HTTPStatus.NOT_FOUND, pages.error(404, "No such page.", who))
 
     def _from_here(self, path: str) -> bool:
         """The browser's own word on where a request comes from (`Sec-Fetch-Site`): from this
@@ -152,7 +195,9 @@ class Handler(BaseHTTPRequestHandler):
         navigating = self.headers.get("Sec-Fetch-Mode") == "navigate" and self.command in ("GET", "HEAD")
         return navigating and any(p.fullmatch(path) for p in PAGES)
 
-    def _frame(self, item_id: int, form: str, query: dict[str, list[str]]) -> tuple[Reply, dict[str, str]]:
+    def _frame(
+        self, item_id: int, form: str, query: dict[str, list[str]], who: Who
+    ) -> tuple[Reply, dict[str, str]]:
         """The frame shown at `t` seconds: the PNG (logged as an export) or its sidecar."""
         text = (query.get("t") or [""])[-1]
         if not SECONDS.fullmatch(text):
@@ -164,13 +209,22 @@ class Handler(BaseHTTPRequestHandler):
             return Reply(HTTPStatus.OK, out, "application/json"), {
                 "content_disposition": f'attachment; filename="{name}.json"'
             }
-        png = pages.frame_png(self.server.ws, item_id, at, name, actor=self.server.actor)
+        png = pages.frame_png(self.server.ws, item_id, at, name, actor=who.name or self.server.actor)
         return Reply(HTTPStatus.OK, png, "image/png"), {
             "content_disposition": f'attachment; filename="{name}"'
         }
 
-    def _headers(self, status: int, content_type: str, length: int, **extra: str) -> None:
+    def _headers(
+        self,
+        status: int,
+        content_type: str,
+        length: int,
+        extra: dict[str, str],
+        cookies: tuple[str, ...] = (),
+    ) -> None:
         self.send_response(status)
+        for value in cookies:
+            self.send_header("Set-Cookie", value)
         for name, value in HEADERS.items():
             self.send_header(name, value)
         self.send_header("Content-Type", content_type)
@@ -181,8 +235,13 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _reply(self, reply: Reply, send_body: bool, **extra: str) -> None:
+        if reply.location is not None:
+            extra["location"] = reply.location
+        if reply.close:
+            self.close_connection = True
+            extra["connection"] = "close"
         try:
-            self._headers(reply.status, reply.content_type, len(reply.body), **extra)
+            self._headers(reply.status, reply.content_type, len(reply.body), extra, reply.cookies)
             if send_body:
                 self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
@@ -211,7 +270,7 @@ class Handler(BaseHTTPRequestHandler):
             start, length, status = wanted.start, wanted.length, HTTPStatus.PARTIAL_CONTENT
             extra["content_range"] = wanted.content_range(size)
         with original.path.open("rb") as stream:
-            self._headers(status, mime, length, **extra)
+            self._headers(status, mime, length, extra)
             if send_body:
                 _copy(stream, self.wfile, start, length)
 
@@ -231,12 +290,23 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, ws: Workspace, host: str, port: int, *, actor: str, log: Callable[[str], None] | None = None
+        self,
+        ws: Workspace,
+        host: str,
+        port: int,
+        *,
+        actor: str,
+        read_only: bool = False,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         self.ws = ws
         ws.db.reuse_between_reads = True  # the vocabulary and the copy groups, while nothing changes
         self.actor = actor
+        self.read_only = read_only
         self.log = log
+        self.keys = Keys()
+        self.attempts = Attempts()
+        self._accounts = False
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), Handler)
         self.hosts = _host_names(host, self.server_address[1])
@@ -246,6 +316,21 @@ class Server(ThreadingHTTPServer):
         host = str(self.server_address[0])
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{self.server_address[1]}/"
+
+    def needs_login(self) -> bool:
+        """Whether pages need a session: once the catalogue has an account (accounts are never removed,
+        only disabled). Without one it is shown read-only, to this machine only."""
+        if not self._accounts:
+            self._accounts = bool(list_users(self.ws))
+        return self._accounts
+
+    def account_of(self, ticket: Ticket) -> AccountView | None:
+        """The session's account, while it is enabled and its password and role are those the session
+        began with."""
+        person = account(self.ws, ticket.account_id)
+        if person is None or person.disabled_at is not None or person.stamp != ticket.stamp:
+            return None
+        return person
 
     def allowed_host(self, header: str | None) -> bool:
         """The Host header names this server (a page elsewhere that resolves its own name to 127.0.0.1
@@ -272,18 +357,26 @@ def loopback(host: str) -> bool:
 
 
 def serve(
-    ws: Workspace, host: str, port: int, *, actor: str, log: Callable[[str], None] | None = None
+    ws: Workspace,
+    host: str,
+    port: int,
+    *,
+    actor: str,
+    read_only: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> Server:
     """A server bound to (host, port), not yet serving (call `serve_forever`); `actor` is who the
-    custody log names for what it logs (the person running it)."""
-    return Server(ws, host, port, actor=actor, log=log)
+    custody log names for what it logs without an account (the person running it)."""
+    return Server(ws, host, port, actor=actor, read_only=read_only, log=log)
 
 
 @contextmanager
-def running(ws: Workspace, *, actor: str, host: str = "127.0.0.1", port: int = 0) -> Iterator[Server]:
+def running(
+    ws: Workspace, *, actor: str, host: str = "127.0.0.1", port: int = 0, read_only: bool = False
+) -> Iterator[Server]:
     """A server answering in a thread of its own while the block runs (port 0: any free port; its
     `url` says which), shut down and closed after it: for scripts and tests."""
-    server = serve(ws, host, port, actor=actor)
+    server = serve(ws, host, port, actor=actor, read_only=read_only)
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="evidence-serve")
     thread.start()
     try:

@@ -4,20 +4,30 @@
 from __future__ import annotations
 
 import base64
+import json
+import re
+import secrets
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import PackageLoader
 
+from evidence.accounts.users import list_users
 from evidence.analysis.moments import stills_at
+from evidence.annotation.vocabulary import complete
 from evidence.browse.cards import PAGE, first_thumbnails, item_cards, item_record, recorded_thumbnail
 from evidence.browse.items import item_view
 from evidence.browse.search import SearchQuery, search
 from evidence.catalogue.views import media_duration
+from evidence.core.names import RelationKind
 from evidence.errors import NotFound, UsageError
 from evidence.exports.frame import download_frame, frame_out, sidecar_text
 from evidence.exports.render.html import environment
 from evidence.matching.review import cluster_views, suggestion, suggestions
+from evidence.web.auth import LOGIN_COOKIE, Keys, Who, set_cookie
+from evidence.web.timeline import player_marks, story
 from evidence.workspace import Workspace
 
 ENV = environment(PackageLoader("evidence.web", "templates"))
@@ -46,12 +56,56 @@ REVERSE_SEARCH = (
 """The reverse image searches' upload pages (as InVID links them): the analyst uploads the frame there."""
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer: its status and body, and the cookies to set, where to go next (a redirect), and
+    whether the connection closes after it."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    cookies: tuple[str, ...] = ()
+    location: str | None = None
+    close: bool = False
+
+
 def _render(name: str, **context: object) -> bytes:
     return ENV.get_template(name).render(**context).encode()
 
 
-def error(status: int, message: str) -> bytes:
-    return _render("error.html", status=status, message=message)
+def error(status: int, message: str, who: Who | None = None) -> bytes:
+    return _render("error.html", status=status, message=message, who=who)
+
+
+LOCAL_PAGE = re.compile(r"/(items/\d{1,18}|review(/\d{1,18})?|clusters)?")
+
+
+def local_page(text: str | None) -> str:
+    """Where to go after logging in: one of this application's pages, never another site."""
+    return text if text is not None and LOCAL_PAGE.fullmatch(text) else "/"
+
+
+def login_link(path: str) -> str:
+    return "/login" + (f"?next={quote(path, safe='/')}" if LOCAL_PAGE.fullmatch(path) and path != "/" else "")
+
+
+NONCE = re.compile(r"[A-Za-z0-9_-]{24}")
+
+
+def login_page(keys: Keys, query: dict[str, list[str]], nonce: str | None, *, failed: bool = False) -> Reply:
+    """The login form, with a token signed from a nonce in a cookie of its own (a form another site
+    posts has neither). The browser's nonce is kept when it has one: a second login page opened (or
+    fetched by the browser on its own, as for a favicon) does not make the first one's form stale."""
+    nonce = nonce if nonce is not None and NONCE.fullmatch(nonce) else secrets.token_urlsafe(18)
+    body = _render(
+        "login.html",
+        csrf=keys.csrf(f"login:{nonce}"),
+        next=local_page(_one(query, "next")),
+        failed=failed,
+        who=None,
+    )
+    status = HTTPStatus.UNAUTHORIZED if failed else HTTPStatus.OK
+    return Reply(status, body, cookies=(set_cookie(LOGIN_COOKIE, nonce, 3600),))
 
 
 def _one(query: dict[str, list[str]], name: str) -> str | None:
@@ -66,7 +120,7 @@ def _page_number(query: dict[str, list[str]]) -> int:
     return int(text)
 
 
-def items_page(ws: Workspace, query: dict[str, list[str]]) -> bytes:
+def items_page(ws: Workspace, query: dict[str, list[str]], who: Who) -> bytes:
     """The item list, filtered as `evidence search` filters (each criterion once here)."""
     chosen = {name: value for name in FILTERS if (value := _one(query, name)) is not None}
     page = _page_number(query)
@@ -86,10 +140,10 @@ def items_page(ws: Workspace, query: dict[str, list[str]]) -> bytes:
         only = [hit.item.id for hit in search(ws, criteria).hits]
     cards = item_cards(ws, page=page, only=only)
     durations = {c.item.id: media_duration(c.item.probe or {}) for c in cards.cards}
-    return _render("items.html", cards=cards, chosen=chosen, durations=durations, filters=FILTERS)
+    return _render("items.html", cards=cards, chosen=chosen, durations=durations, filters=FILTERS, who=who)
 
 
-def item_page(ws: Workspace, item_id: int) -> bytes:
+def item_page(ws: Workspace, item_id: int, who: Who) -> bytes:
     view = item_view(ws, str(item_id))
     return _render(
         "item.html",
@@ -103,6 +157,9 @@ def item_page(ws: Workspace, item_id: int) -> bytes:
         earliest=view.story.earliest(),
         warnings=view.story.warnings(),
         reverse_search=REVERSE_SEARCH,
+        marks=player_marks(view),
+        timeline=story(view),
+        who=who,
     )
 
 
@@ -138,18 +195,23 @@ REVIEW_PAGE = 50
 PAIRS = 4  # aligned frame pairs shown side by side on a pair's page
 
 
-def review_page(ws: Workspace, query: dict[str, list[str]]) -> bytes:
+def review_page(ws: Workspace, query: dict[str, list[str]], who: Who) -> bytes:
     """The suggestions no analyst has decided yet, most similar first (`evidence review`)."""
     page = _page_number(query)
     pending = suggestions(ws, limit=page * REVIEW_PAGE + 1)
     shown = pending[(page - 1) * REVIEW_PAGE : page * REVIEW_PAGE]
     thumbs = first_thumbnails(ws, [i for s in shown for i in (s.a.item.id, s.b.item.id)])
     return _render(
-        "review.html", suggestions=shown, thumbs=thumbs, page=page, more=len(pending) > page * REVIEW_PAGE
+        "review.html",
+        suggestions=shown,
+        thumbs=thumbs,
+        page=page,
+        more=len(pending) > page * REVIEW_PAGE,
+        who=who,
     )
 
 
-def pair_page(ws: Workspace, relation_id: int) -> bytes:
+def pair_page(ws: Workspace, relation_id: int, who: Who) -> bytes:
     """A relation's two items side by side: both players, the offset between them, and the frame pairs
     the matcher aligned closest, decoded from the originals."""
     pair = suggestion(ws, relation_id)
@@ -174,14 +236,38 @@ def pair_page(ws: Workspace, relation_id: int) -> bytes:
         stills=stills,
         offset=offset,
         in_step=in_step,
+        kinds=tuple(RelationKind),
+        who=who,
     )
 
 
-def clusters_page(ws: Workspace, query: dict[str, list[str]]) -> bytes:
+def clusters_page(ws: Workspace, query: dict[str, list[str]], who: Who) -> bytes:
     """Groups of items that show the same footage, the earliest known copy marked (`evidence dupes`),
     a page at a time."""
     page = _page_number(query)
     groups = cluster_views(ws, window=slice((page - 1) * REVIEW_PAGE, page * REVIEW_PAGE + 1))
     shown = groups[:REVIEW_PAGE]
     thumbs = first_thumbnails(ws, [m.item.id for g in shown for m in g.members])
-    return _render("clusters.html", clusters=shown, thumbs=thumbs, page=page, more=len(groups) > REVIEW_PAGE)
+    more = len(groups) > REVIEW_PAGE
+    return _render("clusters.html", clusters=shown, thumbs=thumbs, page=page, more=more, who=who)
+
+
+def accounts_page(ws: Workspace, who: Who) -> bytes:
+    """The accounts (`evidence users list`), for an admin: who may log in, as what, since when."""
+    return _render("accounts.html", accounts=list_users(ws), who=who)
+
+
+def next_pair(ws: Workspace) -> str:
+    """After a decision: the most similar suggestion still undecided (its page), else the queue."""
+    pending = suggestions(ws, limit=1)
+    return f"/review/{pending[0].relation.id}" if pending else "/review"
+
+
+def terms(ws: Workspace, query: dict[str, list[str]]) -> bytes:
+    """The autocomplete's answer for `q`: terms by label, path or alias in any language."""
+    text = _one(query, "q") or ""
+    found = complete(ws, text)
+    return json.dumps(
+        [{"path": " › ".join(c.path), "matched": c.matched, "free": c.free} for c in found],
+        ensure_ascii=False,
+    ).encode()

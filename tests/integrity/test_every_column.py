@@ -45,6 +45,7 @@ from website import serving
 from evidence.catalogue import roles
 from evidence.catalogue.base import JSONText, UTCDateTime
 from evidence.catalogue.models import Base
+from evidence.cli.main import app
 
 RECORD_TABLES = (
     "item",
@@ -64,6 +65,7 @@ RECORD_TABLES = (
     "case_item",
     "capture",
     "capture_media",
+    "account",
 )
 DERIVED_TABLES = ("frame", "fingerprint", "frame_descriptor")
 FRAME_DEPENDENTS = ("fingerprint", "frame_descriptor")
@@ -127,6 +129,15 @@ def _build(cat: Catalogue, tmp: Path) -> None:
         assert captured.exit_code == 0, captured.output
         again = cat.run("capture", site.url("/clip.mp4"), "--no-analysis")  # another, for references
         assert again.exit_code == 0, again.output
+    for args, password in [
+        (("add", "alice", "--role", "viewer"), "correct horse battery"),
+        (("add", "bob", "--role", "analyst"), "another long password"),
+        (("set", "alice", "--role", "analyst", "--password-stdin", "--disable"), "a changed password"),
+    ]:
+        made = cat.runner.invoke(
+            app, ["--catalogue", str(cat.root), "users", *args], env=cat.env, input=password
+        )
+        assert made.exit_code == 0, made.output
     assert cat.json("verify")["ok"] is True
 
 

@@ -52,6 +52,16 @@ def test_a_suggested_copy_is_reviewed_side_by_side_with_its_aligned_frames(
     assert "evidence relate 1 2 --confirm --as duplicate" in pair
     assert 'id="in-step" data-offset="0.000"' in pair
     assert pair_site.request("/review/999")[0] == 404
+    # each item's player marks the stretch its copy shares with it, as the matcher aligned them
+    for item, other in ((1, 2), (2, 1)):
+        page = pair_site.page(f"/items/{item}")
+        [(start, end, title)] = re.findall(
+            r'class="mark seek copy suggested" data-t="[0-9.]+" '
+            r'data-start="([0-9.]+)" data-end="([0-9.]+)"\s+'
+            r'title="([^"]*)"',
+            page,
+        )
+        assert float(start) < 0.5 and float(end) > 3.0 and title.startswith(f"#{other} duplicate (suggested)")
 
 
 def test_the_groups_of_copies_mark_the_earliest_known_and_follow_decisions(

@@ -32,12 +32,17 @@ class Site:
     picture: Path
 
     def request(
-        self, path: str, *, method: str = "GET", headers: dict[str, str] | None = None
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         host, port = self.server.server_address[:2]
         connection = http.client.HTTPConnection(str(host), port, timeout=30)
         try:
-            connection.request(method, path, headers=headers or {})
+            connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
         finally:
@@ -86,6 +91,10 @@ def test_the_item_list_shows_each_item_with_its_counts_and_filters_like_search(s
     assert status == 400 and b"unknown term" in body
 
 
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_an_item_page_shows_its_player_keyframes_tags_claims_and_copies_escaped(site: Site) -> None:
     html = site.page("/items/1")
     assert '<video id="player" controls preload="metadata" src="/items/1/original">' in html
@@ -98,6 +107,17 @@ def test_an_item_page_shows_its_player_keyframes_tags_claims_and_copies_escaped(
     assert "<script>document" not in html and "&lt;script&gt;document.title" in html
     assert "<b>Amaq</b>" not in html and "&lt;b&gt;Amaq&lt;/b&gt;" in html
     assert 'onmouseover="alert' not in html
+    # the player's timeline marks each tag where it is; the story dates the postings and cataloguing
+    marks = re.findall(
+        r'class="mark seek (tag|copy)[^"]*" data-t="[0-9.]+" data-start="([0-9.]+)" data-end="([0-9.]*)"',
+        html,
+    )
+    assert sorted(marks) == [("tag", "1.0", ""), ("tag", "2.0", "3.0")]
+    rows = re.findall(r'<tr><td class="when">([^<]*)</td><td>([^<]*)', html.split("<h3>Timeline</h3>")[1])
+    assert rows[0][0] == "2016-03-24"
+    assert rows[0][1].startswith(f"#1 {_sha(site.video)[:12]} posted (as its source says)")
+    assert [what for _, what in rows].count(f"#1 {_sha(site.video)[:12]} first catalogued") == 1
+    assert "claim #1 by &lt;b&gt;Amaq&lt;/b&gt; recorded" in [what for _, what in rows]
     picture = site.page("/items/2")
     assert '<img class="still" src="/items/2/original"' in picture
     assert "javascript:" not in re.sub(r"<td>javascript:alert\(1\)</td>", "", picture)
@@ -151,16 +171,21 @@ def test_no_request_names_a_file_and_nothing_is_changed(site: Site) -> None:
     for path in refused:
         status, _, body = site.request(path)
         assert status == 404, (path, body[:200])
-    for method in ("POST", "PUT", "DELETE", "PATCH"):
+    for method in ("PUT", "DELETE", "PATCH"):
         status, headers, _ = site.request("/items/1", method=method)
-        assert status == 405 and headers["allow"] == "GET, HEAD"
+        assert status == 405 and headers["allow"] == "GET, HEAD, POST"
+    # with no accounts the catalogue is shown read-only: a change is refused, a form or not
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": "9"}
+    status, _, body = site.request("/items/1/tags", method="POST", headers=form, body=b"term=helm")
+    assert status == 401 and b"no accounts" in body
+    assert site.request("/items/1/tags", method="POST")[0] == 415  # not a form
     assert site.request("/", headers={"Host": "attacker.example"})[0] == 421  # DNS rebinding
     assert head_seq(site.ws) == before
 
 
 def test_serve_refuses_to_listen_beyond_this_machine_and_on_a_busy_port(sqlite_catalogue: Catalogue) -> None:
     result = sqlite_catalogue.run("serve", "--host", "0.0.0.0")
-    assert result.exit_code == 2 and "serves this machine only" in result.stderr
+    assert result.exit_code == 2 and "served to this machine only" in result.stderr
     assert "Traceback" not in result.output
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -1,0 +1,109 @@
+"""The `account` table across schema 0010: `evidence db upgrade` brings it to a catalogue made before it,
+and on PostgreSQL the application role from `evidence db roles` manages accounts (their role, password
+and disabled time) but can neither rename nor remove one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from alembic import command
+from conftest import PG_ENV, Catalogue, _initialised, pg_url, reset_postgres
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import ProgrammingError
+
+from evidence.catalogue import roles, schema
+from evidence.cli.main import app
+
+SECRET = "correct horse battery staple"
+
+
+def users(cat: Catalogue, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> str:
+    result = cat.runner.invoke(
+        app, ["--catalogue", str(cat.root), "users", *args], env={**cat.env, **(env or {})}, input=stdin
+    )
+    assert result.exit_code == 0, (args, result.output)
+    return str(result.stdout)
+
+
+def test_db_upgrade_brings_accounts_to_a_catalogue_of_schema_0009(catalogue: Catalogue) -> None:
+    cat = catalogue
+    (cat.home / "a.txt").write_text("kept across the upgrade")
+    cat.ok("add", cat.home / "a.txt", "--no-analysis")
+    command.downgrade(schema.alembic_config(cat.url), "0009")  # type: ignore[arg-type]
+    engine = create_engine(cat.url)
+    assert not inspect(engine).has_table("account")
+    engine.dispose()
+    refused = cat.run("users", "list")
+    assert refused.exit_code == 6 and "evidence db upgrade" in refused.stderr
+    upgraded = cat.ok("db", "upgrade")
+    assert "schema upgraded from 0009 to 0010" in upgraded.stdout
+    users(cat, "add", "alice", "--role", "admin", stdin=SECRET)
+    assert [a["name"] for a in cat.json("users", "list")["accounts"]] == ["alice"]
+    assert len(cat.json("list")["items"]) == 1
+    assert cat.json("verify")["ok"] is True
+
+
+def test_the_printed_roles_script_lets_the_app_role_change_three_account_columns() -> None:
+    sql = roles.script("evidence_app")
+    assert 'GRANT UPDATE (role, password, disabled_at) ON "public".account TO "evidence_app";' in sql
+    assert 'DELETE ON "public".account' not in sql and 'TRUNCATE ON "public".account' not in sql
+
+
+needs_postgres = pytest.mark.skipif(pg_url() is None, reason=f"needs a PostgreSQL server: set {PG_ENV}")
+
+
+@pytest.fixture
+def pg_catalogue(tmp_path: Path) -> Catalogue:
+    url = pg_url()
+    assert url is not None
+    reset_postgres(url)
+    return _initialised(tmp_path / "case", "postgresql", url)
+
+
+@pytest.fixture
+def app_role(pg_catalogue: Catalogue) -> Iterator[str]:
+    """A role for this test run only (roles belong to the whole server), set up by `db roles`."""
+    name = f"evidence_test_accounts_{os.getpid()}"
+    engine = create_engine(pg_catalogue.url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE ROLE "{name}" NOLOGIN'))
+    pg_catalogue.ok("db", "roles", "--app-role", name)
+    try:
+        yield name
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{name}"'))
+            conn.execute(text(f'DROP ROLE "{name}"'))
+        engine.dispose()
+
+
+@needs_postgres
+def test_the_app_role_manages_accounts_but_cannot_rename_or_remove_one(
+    pg_catalogue: Catalogue, app_role: str
+) -> None:
+    cat = pg_catalogue
+    app_url = f"{cat.url}{'&' if '?' in cat.url else '?'}options={quote(f'-c role={app_role}')}"
+    as_app = {"EVIDENCE_DATABASE_URL": app_url}
+    users(cat, "add", "alice", "--role", "viewer", stdin=SECRET, env=as_app)
+    users(cat, "set", "alice", "--role", "analyst", "--disable", env=as_app)
+    users(cat, "set", "alice", "--password-stdin", "--enable", stdin=SECRET + "!", env=as_app)
+    engine = create_engine(app_url)
+    try:
+        for statement in (
+            "UPDATE account SET name = 'mallory'",
+            "UPDATE account SET created_by = 'mallory'",
+            "DELETE FROM account",
+            "TRUNCATE account",
+        ):
+            with pytest.raises(ProgrammingError) as raised, engine.begin() as conn:
+                conn.execute(text(statement))
+            assert "permission denied" in str(raised.value.orig), statement
+    finally:
+        engine.dispose()
+    verified = cat.run("verify", "--json", env=as_app)
+    assert verified.exit_code == 0, verified.output
