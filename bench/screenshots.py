@@ -110,7 +110,7 @@ def shoot(folder: Path, out: Path) -> list[Path]:
             driver.find_elements(By.CSS_SELECTOR, "#term-choices li")[0].click()
             driver.find_element(By.CSS_SELECTOR, "#tag-form button[type=submit]").click()
             wait.until(lambda d: "#tag-" in d.current_url)
-            driver.execute_script("document.getElementById('timeline').scrollIntoView()")
+            driver.execute_script("window.scrollTo(0, document.getElementById('stage').offsetTop - 10)")
             shots.append(out / "item-tagged-with-timeline.png")
             driver.save_screenshot(str(shots[-1]))
             driver.execute_script("document.getElementById('described').scrollIntoView()")

@@ -115,6 +115,7 @@ document.addEventListener("DOMContentLoaded", () => {
     media.addEventListener("seeked", follow);
     media.addEventListener("pause", follow);
     media.addEventListener("loadedmetadata", follow);
+    follow();
   }
 });
 
@@ -189,6 +190,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const length = () => (player && Number.isFinite(player.duration) && player.duration > 0) ? player.duration : Number(timeline.dataset.duration);
   const place = () => {
     const total = length();
+    if (player && player.clientWidth) timeline.style.width = player.clientWidth + "px";  // under the picture
     if (!(total > 0)) return;
     for (const mark of timeline.querySelectorAll(".mark")) {
       const start = Number(mark.dataset.start);
@@ -212,5 +214,5 @@ document.addEventListener("DOMContentLoaded", () => {
     player.addEventListener("timeupdate", follow);
     player.addEventListener("seeked", follow);
   }
-  window.addEventListener("resize", follow);
+  window.addEventListener("resize", () => { place(); follow(); });
 });
