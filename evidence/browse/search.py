@@ -26,7 +26,8 @@ from evidence.catalogue.search import (
     tagged,
 )
 from evidence.core.bounds import whole
-from evidence.core.timeutil import Instant, parse_instant, period_end
+from evidence.core.text import parsed
+from evidence.core.timeutil import parse_instant, period_end
 from evidence.core.types import MediaKind
 from evidence.core.vocab import Vocabulary
 from evidence.errors import UsageError
@@ -76,20 +77,11 @@ def _required(text: str, option: str) -> str:
     return value
 
 
-def _instant(text: str | None, option: str) -> Instant | None:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from None
-
-
 def search(ws: Workspace, query: SearchQuery) -> SearchResult:
     if query.kind is not None and query.kind not in {k.value for k in MediaKind}:
         raise UsageError(f"--kind must be one of {', '.join(k.value for k in MediaKind)}")
-    since = _instant(query.since, "--since")
-    until = _instant(query.until, "--until")
+    since = parsed("--since", parse_instant, query.since)
+    until = parsed("--until", parse_instant, query.until)
     end = period_end(until) if until is not None else None
     if since is not None and end is not None and since.at >= end:
         raise UsageError(f"--since {query.since} is not before --until {query.until}: nothing can match")

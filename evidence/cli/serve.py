@@ -27,8 +27,7 @@ def serve(
     catalogue; without, it is read-only for this machine. Stop with Ctrl-C."""
     from evidence.accounts.users import list_users
     from evidence.errors import EnvironmentFailure, UsageError
-    from evidence.web.app import loopback
-    from evidence.web.app import serve as make_server
+    from evidence.web.app import Server, loopback
     from evidence.workspace import default_actor, open_workspace
 
     host = "127.0.0.1" if host.strip().lower() == "localhost" else host.strip()
@@ -39,7 +38,7 @@ def serve(
                 "(127.0.0.1 or ::1); add one with `evidence users add NAME --role analyst`"
             )
         try:
-            server = make_server(ws, host, port, actor=default_actor(), read_only=read_only)
+            server = Server(ws, host, port, actor=default_actor(), read_only=read_only)
         except OSError as exc:
             reason = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
             raise EnvironmentFailure(f"cannot listen on {host}:{port}: {reason}") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 
 from evidence.errors import UsageError
 
@@ -96,3 +97,13 @@ def required_text(value: str | None, *, what: str) -> str:
     if cleaned is None:
         raise UsageError(f"{what} cannot be empty")
     return cleaned
+
+
+def parsed[T](option: str, parse: Callable[[str], T], text: str | None) -> T | None:
+    """`parse(text)`, None for no text; its ValueError as one UsageError line naming the option."""
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None

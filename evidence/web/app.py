@@ -287,6 +287,9 @@ def _copy(stream: BinaryIO, out: BufferedIOBase, start: int, length: int) -> Non
 
 
 class Server(ThreadingHTTPServer):
+    """A server bound to (host, port), not yet serving (call `serve_forever`); `actor` is who the
+    custody log names for what it logs without an account (the person running it)."""
+
     daemon_threads = True
 
     def __init__(
@@ -356,27 +359,13 @@ def loopback(host: str) -> bool:
         return False
 
 
-def serve(
-    ws: Workspace,
-    host: str,
-    port: int,
-    *,
-    actor: str,
-    read_only: bool = False,
-    log: Callable[[str], None] | None = None,
-) -> Server:
-    """A server bound to (host, port), not yet serving (call `serve_forever`); `actor` is who the
-    custody log names for what it logs without an account (the person running it)."""
-    return Server(ws, host, port, actor=actor, read_only=read_only, log=log)
-
-
 @contextmanager
 def running(
     ws: Workspace, *, actor: str, host: str = "127.0.0.1", port: int = 0, read_only: bool = False
 ) -> Iterator[Server]:
     """A server answering in a thread of its own while the block runs (port 0: any free port; its
     `url` says which), shut down and closed after it: for scripts and tests."""
-    server = serve(ws, host, port, actor=actor, read_only=read_only)
+    server = Server(ws, host, port, actor=actor, read_only=read_only)
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="evidence-serve")
     thread.start()
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from evidence.annotation.claims import record_claim
 from evidence.annotation.tags import tag, untag
 from evidence.core.fragment import parse_box, parse_time
+from evidence.core.text import parsed
 from evidence.core.timeutil import parse_instant
 from evidence.errors import UsageError
 from evidence.matching.match import decide_relation
@@ -39,17 +40,8 @@ def field(form: Form, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _parsed[T](name: str, parse: Callable[[str], T], text: str | None) -> T | None:
-    if text is None:
-        return None
-    try:
-        return parse(text)
-    except ValueError as exc:
-        raise UsageError(f"{name}: {exc}") from None
-
-
 def _number(name: str, text: str | None) -> float | None:
-    value = _parsed(name, float, text)
+    value = parsed(name, float, text)
     if value is not None and value != value:
         raise UsageError(f"{name} is not a number")
     return value
@@ -60,8 +52,8 @@ def add_tag(ws: Workspace, item_id: int, form: Form, actor: str) -> str:
     term = field(form, "term")
     if term is None:
         raise UsageError("pick a term for the tag")
-    at = _parsed("t", parse_time, field(form, "t"))
-    box = _parsed("box", parse_box, field(form, "box"))
+    at = parsed("t", parse_time, field(form, "t"))
+    box = parsed("box", parse_box, field(form, "box"))
     whole = field(form, "scope") == "item"
     result = tag(
         ws,
@@ -90,8 +82,8 @@ def add_claim(ws: Workspace, item_id: int, form: Form, actor: str) -> str:
         [str(item_id)],
         claimant=field(form, "claimant") or "",
         text=field(form, "text") or "",
-        date=_parsed("date", parse_instant, field(form, "date")),
-        said_on=_parsed("said on", parse_instant, field(form, "said_on")),
+        date=parsed("date", parse_instant, field(form, "date")),
+        said_on=parsed("said on", parse_instant, field(form, "said_on")),
         place=field(form, "place"),
         latitude=_number("latitude", field(form, "lat")),
         longitude=_number("longitude", field(form, "lon")),

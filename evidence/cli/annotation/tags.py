@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.text import Text
 
 from evidence.cli.app import app, state
 from evidence.cli.output import cell, emit_json, message, print_table
-from evidence.core.text import printable
-from evidence.errors import UsageError
+from evidence.core.text import parsed, printable
 
 BY_HELP = "Who does it (default: $EVIDENCE_ACTOR, else user@host)."
-
-
-def _parsed(option: str, parse: Any, text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return parse(text)
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from None
 
 
 def free_term_note(term: str, created: tuple[str, ...], free: bool, nearest: tuple[str, ...] = ()) -> None:
@@ -67,9 +55,9 @@ def tag(
             ref,
             term,
             frame=frame,
-            at=_parsed("--at", parse_time, at),
-            time_range=_parsed("--range", parse_range, time_range),
-            box=_parsed("--box", parse_box, box),
+            at=parsed("--at", parse_time, at),
+            time_range=parsed("--range", parse_range, time_range),
+            box=parsed("--box", parse_box, box),
             note=note,
             confidence=confidence,
             strict=strict,
