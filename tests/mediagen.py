@@ -103,6 +103,7 @@ def make_video(
     audio: bool = False,
     pix_fmt: str = "yuv420p",
     faststart: bool = False,
+    sample_aspect: Fraction | None = None,
 ) -> Path:
     """Write a short clip of moving content with `scenes` hard cuts; return `path`.
 
@@ -110,7 +111,9 @@ def make_video(
     clockwise display rotation (0/90/180/270) written as the stream's display matrix; `tags` are
     container tags (e.g. `{"creation_time": "2023-05-01T12:00:00Z"}`), `stream_tags` tags on the video
     stream; `audio` adds a mono AAC (Opus for WebM) track of the same length; `faststart` puts an
-    MP4/MOV's `moov` box before the media data. Widths and heights must be even for 4:2:0 pixel formats.
+    MP4/MOV's `moov` box before the media data; `sample_aspect` is the shape of a pixel (4/3: each one
+    shown a third wider than tall, as anamorphic footage is). Widths and heights must be even for 4:2:0
+    pixel formats.
     """
     import av
 
@@ -129,6 +132,8 @@ def make_video(
         stream.pix_fmt = pix_fmt
         if rotate:
             stream.set_display_rotation(-rotate)
+        if sample_aspect is not None:
+            stream.codec_context.sample_aspect_ratio = sample_aspect
         for key, value in (stream_tags or {}).items():
             stream.metadata[key] = value
         for key, value in (tags or {}).items():

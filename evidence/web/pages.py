@@ -20,7 +20,7 @@ from evidence.annotation.vocabulary import complete
 from evidence.browse.cards import PAGE, first_thumbnails, item_cards, item_record, recorded_thumbnail
 from evidence.browse.items import item_view
 from evidence.browse.search import SearchQuery, search
-from evidence.catalogue.views import media_duration
+from evidence.catalogue.views import media_duration, media_size
 from evidence.core.names import RelationKind
 from evidence.errors import NotFound, UsageError
 from evidence.exports.frame import download_frame, frame_out, sidecar_text
@@ -150,6 +150,7 @@ def item_page(ws: Workspace, item_id: int, who: Who) -> bytes:
         detail=view.detail,
         item=view.detail.item,
         duration=media_duration(view.detail.item.probe or {}),
+        frame_size=media_size(view.detail.item),
         frames=view.keyframes,
         tags=view.tags,
         claims=view.claims,

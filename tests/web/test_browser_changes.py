@@ -1,13 +1,14 @@
 """`evidence serve` changed from a real browser (Debian's Chromium through Selenium): an analyst logs in,
-draws a box on a paused frame with the mouse (a rotated phone clip and a clip shown letterboxed in its
-player), picks `компас` from the autocomplete and saves; `evidence tags` then holds the box in pixels
-of the upright frame. In the review queue one key confirms and another rejects, and `evidence dupes`
-follows."""
+draws a box on a paused frame with the mouse (a rotated phone clip, a clip shown letterboxed in its
+player, and an anamorphic one whose pixels are not square), picks `компас` from the autocomplete and
+saves; `evidence tags` then holds the box in pixels of the upright frame. In the review queue one
+key confirms and another rejects, and `evidence dupes` follows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,17 @@ class Served:
 def served(sqlite_catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     wide = make_video(tmp_path / "wide.mp4", seconds=4.0, fps=25, size=(320, 180), scenes=3, seed=61)
     phone = make_video(tmp_path / "phone.mp4", seconds=4.0, fps=25, size=(320, 176), rotate=90, seed=62)
+    wide_pixels = make_video(
+        tmp_path / "anamorphic.mp4",
+        seconds=4.0,
+        fps=25,
+        size=(320, 180),
+        seed=63,
+        sample_aspect=Fraction(4, 3),
+    )
     sqlite_catalogue.ok("add", wide, "--source-url", "https://t.me/amaq/1")
     sqlite_catalogue.ok("add", phone)
+    sqlite_catalogue.ok("add", wide_pixels)
     sqlite_catalogue.ok("tag", "1", "helmet", "--note", HOSTILE)
     with opened(sqlite_catalogue, monkeypatch) as ws:
         add_user(ws, "ana", "analyst", SECRET, actor="admin")
@@ -69,18 +79,21 @@ def _draw(driver: Any, at: float, box: tuple[int, int, int, int]) -> str:
     wait.until(lambda d: d.execute_script("return !document.getElementById('player').seeking"))
     driver.find_element(By.ID, "draw").click()
     layer = driver.find_element(By.ID, "drawing")
-    # where the picture lies in the player, in CSS pixels (the player letterboxes it)
-    w, h, ew, eh = driver.execute_script(
-        "const v = document.getElementById('player');"
-        "return [v.videoWidth, v.videoHeight, v.clientWidth, v.clientHeight]"
+    # where the picture lies in the player, in CSS pixels (the player letterboxes it, at its display
+    # shape), and the frame's own size in pixels, as the catalogue has it
+    dw, dh, ew, eh, w, h = driver.execute_script(
+        "const v = document.getElementById('player'), s = document.getElementById('stage').dataset;"
+        "return [v.videoWidth, v.videoHeight, v.clientWidth, v.clientHeight,"
+        " Number(s.width), Number(s.height)]"
     )
-    scale = min(ew / w, eh / h)
-    left, top = (ew - w * scale) / 2, (eh - h * scale) / 2
+    shown = min(ew / dw, eh / dh)
+    left, top = (ew - dw * shown) / 2, (eh - dh * shown) / 2
+    sx, sy = dw * shown / w, dh * shown / h
     x, y, bw, bh = box
     lw, lh = layer.size["width"], layer.size["height"]
 
     def offset(px: float, py: float) -> tuple[int, int]:  # Selenium offsets count from the centre
-        return round(left + px * scale - lw / 2), round(top + py * scale - lh / 2)
+        return round(left + px * sx - lw / 2), round(top + py * sy - lh / 2)
 
     start, end = offset(x, y), offset(x + bw, y + bh)
     ActionChains(driver).move_to_element_with_offset(
@@ -88,7 +101,7 @@ def _draw(driver: Any, at: float, box: tuple[int, int, int, int]) -> str:
     ).click_and_hold().move_to_element_with_offset(layer, *end).release().perform()
     value = driver.find_element(By.ID, "tag-box").get_attribute("value")
     got = [int(v) for v in value.split(",")]
-    tolerance = 1.5 / scale + 1  # one CSS pixel of the mouse is this many pixels of the frame
+    tolerance = 1.5 / min(sx, sy) + 1  # one CSS pixel of the mouse is this many pixels of the frame
     assert all(abs(a - b) <= tolerance for a, b in zip(got, box, strict=True)), (got, box)
     return value
 
@@ -146,6 +159,19 @@ def test_an_analyst_draws_a_box_picks_a_term_in_russian_and_the_cli_has_it_uprig
     boxes = [t["box"] for t in served.catalogue.json("tags", "1", "--json")["tags"] if t["box"]]
     assert boxes == [dict(zip("xywh", (int(v) for v in drawn.split(",")), strict=True))]
     assert driver.title == "wide.mp4 · evidence"
+    # pixels a third wider than tall: the browser shows 427 × 180, the frame is 320 × 180
+    driver.get(served.url + "items/3")
+    size = driver.execute_script(
+        "const v = document.getElementById('player'); return [v.videoWidth, v.videoHeight]"
+    )
+    assert size == [427, 180]
+    drawn = _draw(driver, 1.0, (240, 100, 60, 60))  # reaching to the frame's right edge
+    driver.find_element(By.ID, "term").send_keys("helmet")
+    driver.find_element(By.CSS_SELECTOR, "#tag-form button[type=submit]").click()
+    WebDriverWait(driver, 60).until(lambda d: "#tag-" in d.current_url)
+    [tag] = served.catalogue.json("tags", "3", "--json")["tags"]
+    assert tag["box"] == dict(zip("xywh", (int(v) for v in drawn.split(",")), strict=True))
+    assert tag["frame_size"] == {"width": 320, "height": 180}
     refused = [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
     assert refused == []
 

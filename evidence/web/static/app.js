@@ -44,7 +44,10 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // the item page: draw a box over the paused frame (or the picture) with the mouse; the tag form gets
-// it in pixels of the upright frame, as `evidence tag --box` takes it, and the time shown
+// it in pixels of the upright frame, as `evidence tag --box` takes it, and the time shown. The browser
+// shows a picture at its display shape (pixels that are not square are stretched), letterboxed inside
+// the element; the box is measured in the frame's own pixels, the size analysis found (the stage's
+// data-width and data-height)
 document.addEventListener("DOMContentLoaded", () => {
   const draw = document.getElementById("draw");
   const layer = document.getElementById("drawing");
@@ -54,14 +57,18 @@ document.addEventListener("DOMContentLoaded", () => {
   const timeField = document.getElementById("tag-t");
   if (!draw || !layer || !box || !media || !boxField) return;
   const isVideo = media.tagName === "VIDEO";
-  const size = () => isVideo ? [media.videoWidth, media.videoHeight] : [media.naturalWidth, media.naturalHeight];
-  // where the picture lies inside the element (letterboxed by object-fit: contain), in CSS pixels
+  const shown = () => isVideo ? [media.videoWidth, media.videoHeight] : [media.naturalWidth, media.naturalHeight];
+  const stage = document.getElementById("stage");
+  // where the picture lies inside the element (letterboxed by object-fit: contain), in CSS pixels, and
+  // how many CSS pixels a pixel of the frame takes across (sx) and down (sy)
   const content = () => {
-    const [w, h] = size();
+    const [dw, dh] = shown();
     const ew = media.clientWidth, eh = media.clientHeight;
-    if (!w || !h || !ew || !eh) return null;
-    const scale = Math.min(ew / w, eh / h);
-    return { left: (ew - w * scale) / 2, top: (eh - h * scale) / 2, scale, w, h };
+    if (!dw || !dh || !ew || !eh) return null;
+    const w = Number(stage && stage.dataset.width) || dw, h = Number(stage && stage.dataset.height) || dh;
+    const scale = Math.min(ew / dw, eh / dh);
+    const cw = dw * scale, ch = dh * scale;
+    return { left: (ew - cw) / 2, top: (eh - ch) / 2, sx: cw / w, sy: ch / h, w, h };
   };
   let start = null;
   const at = (event) => {
@@ -99,16 +106,16 @@ document.addEventListener("DOMContentLoaded", () => {
     start = null;
     if (!c) return;
     const clamp = (v, hi) => Math.max(0, Math.min(hi, v));
-    const left = clamp((Math.min(x0, end[0]) - c.left) / c.scale, c.w);
-    const top = clamp((Math.min(y0, end[1]) - c.top) / c.scale, c.h);
-    const right = clamp((Math.max(x0, end[0]) - c.left) / c.scale, c.w);
-    const bottom = clamp((Math.max(y0, end[1]) - c.top) / c.scale, c.h);
+    const left = clamp((Math.min(x0, end[0]) - c.left) / c.sx, c.w);
+    const top = clamp((Math.min(y0, end[1]) - c.top) / c.sy, c.h);
+    const right = clamp((Math.max(x0, end[0]) - c.left) / c.sx, c.w);
+    const bottom = clamp((Math.max(y0, end[1]) - c.top) / c.sy, c.h);
     const x = Math.round(left), y = Math.round(top);
     const w = Math.round(right) - x, h = Math.round(bottom) - y;
     if (w < 1 || h < 1) { box.hidden = true; return; }
     boxField.value = [x, y, w, h].join(",");
     if (isVideo && timeField) timeField.value = media.currentTime.toFixed(3);
-    place(c.left + x * c.scale, c.top + y * c.scale, c.left + (x + w) * c.scale, c.top + (y + h) * c.scale);
+    place(c.left + x * c.sx, c.top + y * c.sy, c.left + (x + w) * c.sx, c.top + (y + h) * c.sy);
   });
   if (isVideo && timeField) {
     const follow = () => { if (layer.hidden) timeField.value = media.currentTime.toFixed(3); };
