@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import Catalogue
 from library import opened
-from mediagen import make_video
+from mediagen import make_jpeg_with_exif, make_video
 from test_browser import browser as browser  # the fixture
 
 from evidence.accounts.users import add_user
@@ -46,6 +46,7 @@ def served(sqlite_catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.Monk
     sqlite_catalogue.ok("add", wide, "--source-url", "https://t.me/amaq/1")
     sqlite_catalogue.ok("add", phone)
     sqlite_catalogue.ok("add", wide_pixels)
+    sqlite_catalogue.ok("add", make_jpeg_with_exif(tmp_path / "photo.jpg", size=(320, 240), orientation=6))
     sqlite_catalogue.ok("tag", "1", "helmet", "--note", HOSTILE)
     with opened(sqlite_catalogue, monkeypatch) as ws:
         add_user(ws, "ana", "analyst", SECRET, actor="admin")
@@ -66,23 +67,29 @@ def _log_in(driver: Any, url: str) -> None:
     assert driver.find_element(By.CSS_SELECTOR, ".bar .note").text.startswith("ana (analyst)")
 
 
-def _draw(driver: Any, at: float, box: tuple[int, int, int, int]) -> str:
-    """Seek to `at`, drag the mouse over `box` (pixels of the upright frame) and return what the form
-    holds."""
+def _draw(driver: Any, at: float | None, box: tuple[int, int, int, int]) -> str:
+    """Seek to `at` (None: a picture), drag the mouse over `box` (pixels of the upright frame) and
+    return what the form holds."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(driver, 30)
-    wait.until(lambda d: d.execute_script("return document.getElementById('player').readyState >= 2"))
-    driver.execute_script(f"document.getElementById('player').currentTime = {at}")
-    wait.until(lambda d: d.execute_script("return !document.getElementById('player').seeking"))
+    if at is not None:
+        wait.until(lambda d: d.execute_script("return document.getElementById('player').readyState >= 2"))
+        driver.execute_script(f"document.getElementById('player').currentTime = {at}")
+        wait.until(lambda d: d.execute_script("return !document.getElementById('player').seeking"))
+    else:
+        wait.until(lambda d: d.execute_script("return document.getElementById('picture').complete"))
     driver.find_element(By.ID, "draw").click()
     layer = driver.find_element(By.ID, "drawing")
     # where the picture lies in the player, in CSS pixels (the player letterboxes it, at its display
     # shape), and the frame's own size in pixels, as the catalogue has it
     dw, dh, ew, eh, w, h = driver.execute_script(
         "const v = document.getElementById('player'), s = document.getElementById('stage').dataset;"
+        "if (!v) { const p = document.getElementById('picture');"
+        "  return [p.naturalWidth, p.naturalHeight, p.clientWidth, p.clientHeight,"
+        "          Number(s.width), Number(s.height)]; }"
         "return [v.videoWidth, v.videoHeight, v.clientWidth, v.clientHeight,"
         " Number(s.width), Number(s.height)]"
     )
@@ -172,6 +179,15 @@ def test_an_analyst_draws_a_box_picks_a_term_in_russian_and_the_cli_has_it_uprig
     [tag] = served.catalogue.json("tags", "3", "--json")["tags"]
     assert tag["box"] == dict(zip("xywh", (int(v) for v in drawn.split(",")), strict=True))
     assert tag["frame_size"] == {"width": 320, "height": 180}
+    # a phone's photo stored on its side, with EXIF saying to turn it: boxed as it is seen, upright
+    driver.get(served.url + "items/4")
+    drawn = _draw(driver, None, (30, 200, 150, 100))
+    driver.find_element(By.ID, "term").send_keys("helmet")
+    driver.find_element(By.CSS_SELECTOR, "#tag-form button[type=submit]").click()
+    WebDriverWait(driver, 60).until(lambda d: "#tag-" in d.current_url)
+    [tag] = served.catalogue.json("tags", "4", "--json")["tags"]
+    assert tag["box"] == dict(zip("xywh", (int(v) for v in drawn.split(",")), strict=True))
+    assert tag["frame_size"] == {"width": 240, "height": 320}
     refused = [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
     assert refused == []
 
