@@ -6,6 +6,8 @@ key confirms and another rejects, and `evidence dupes` follows."""
 
 from __future__ import annotations
 
+import hashlib
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -14,12 +16,13 @@ from typing import Any
 
 import pytest
 from conftest import Catalogue
-from library import opened
+from library import events, opened
 from mediagen import make_jpeg_with_exif, make_video
 from test_browser import browser as browser  # the fixture
 
 from evidence.accounts.users import add_user
 from evidence.web.app import running
+from evidence.workspace import Workspace
 
 SECRET = "correct horse battery"
 HOSTILE = "<img src=x onerror=\"document.title='owned'\"><script>document.title='owned'</script>"
@@ -29,6 +32,7 @@ HOSTILE = "<img src=x onerror=\"document.title='owned'\"><script>document.title=
 class Served:
     url: str
     catalogue: Catalogue
+    ws: Workspace
 
 
 @pytest.fixture
@@ -51,7 +55,7 @@ def served(sqlite_catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.Monk
     with opened(sqlite_catalogue, monkeypatch) as ws:
         add_user(ws, "ana", "analyst", SECRET, actor="admin")
         with running(ws, actor="tester") as server:
-            yield Served(server.url, sqlite_catalogue)
+            yield Served(server.url, sqlite_catalogue, ws)
 
 
 def _log_in(driver: Any, url: str) -> None:
@@ -113,6 +117,24 @@ def _draw(driver: Any, at: float | None, box: tuple[int, int, int, int]) -> str:
     return value
 
 
+def _same_frame_as_the_cli(driver: Any, served: Served, item: int) -> None:
+    """The page's frame link, fetched with this browser's session, is the PNG `evidence frame` writes."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script("const v = document.getElementById('player'); v.currentTime = 2.2; v.pause()")
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "now").text == "2.200")
+    link = driver.find_element(By.ID, "frame-png").get_attribute("href")
+    session = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    with urllib.request.urlopen(urllib.request.Request(link, headers={"Cookie": session}), timeout=60) as r:
+        downloaded = r.read()
+    out = served.catalogue.root.parent / "cli-frame.png"
+    served.catalogue.ok("frame", str(item), "--at", "2.200", "-o", out)
+    assert hashlib.sha256(downloaded).digest() == hashlib.sha256(out.read_bytes()).digest()
+    served_out = [e for e in events(served.ws) if e.action == "export" and e.details.get("via")]
+    assert [(e.actor, e.details["via"]) for e in served_out] == [("ana", "evidence serve")]
+
+
 def _pick_compass(driver: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -154,6 +176,21 @@ def test_an_analyst_draws_a_box_picks_a_term_in_russian_and_the_cli_has_it_uprig
     assert tag["box"] == dict(zip("xywh", (int(v) for v in drawn.split(",")), strict=True))
     assert tag["frame_size"] == {"width": 176, "height": 320} and abs(tag["t_start"] - 1.0) < 0.05
     assert driver.title == "phone.mp4 · evidence"  # the hostile note is text
+    # a claim recorded from the page; the frame at the player's time downloaded in this session
+    form = driver.find_element(By.ID, "claim-form")
+    for name, value in (
+        ("claimant", "Amaq " + HOSTILE), ("text", "five soldiers near Palmyra"), ("said_on", "2016-03-24"),
+        ("place", "Palmyra"), ("lat", "34.556"), ("lon", "38.269"), ("shows", "компас"),
+    ):  # fmt: skip
+        form.find_element(By.NAME, name).send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 60).until(lambda d: "#claim-" in d.current_url)
+    [claim] = served.catalogue.json("claims", "2", "--json")["claims"]
+    assert claim["claimant"] == "Amaq " + HOSTILE and claim["created_by"] == "ana"
+    assert claim["place"]["latitude"] == 34.556 and [s["term"] for s in claim["shows"]] == ["compass"]
+    assert "34.55600, 38.26900" in driver.find_element(By.ID, f"claim-{claim['id']}").text
+    assert driver.title == "phone.mp4 · evidence"
+    _same_frame_as_the_cli(driver, served, 2)
     # the wide clip, its player made taller than the picture: the picture sits letterboxed inside it
     driver.get(served.url + "items/1")
     driver.execute_script(
