@@ -4,14 +4,12 @@ and disabled time) but can neither rename nor remove one."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import quote
-
 import pytest
 from alembic import command
-from conftest import PG_ENV, Catalogue, _initialised, pg_url, reset_postgres
+from conftest import Catalogue
+from pgrole import app_role as app_role
+from pgrole import as_role, needs_postgres
+from pgrole import pg_catalogue as pg_catalogue
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import ProgrammingError
 
@@ -53,41 +51,13 @@ def test_the_printed_roles_script_lets_the_app_role_change_three_account_columns
     assert 'DELETE ON "public".account' not in sql and 'TRUNCATE ON "public".account' not in sql
 
 
-needs_postgres = pytest.mark.skipif(pg_url() is None, reason=f"needs a PostgreSQL server: set {PG_ENV}")
-
-
-@pytest.fixture
-def pg_catalogue(tmp_path: Path) -> Catalogue:
-    url = pg_url()
-    assert url is not None
-    reset_postgres(url)
-    return _initialised(tmp_path / "case", "postgresql", url)
-
-
-@pytest.fixture
-def app_role(pg_catalogue: Catalogue) -> Iterator[str]:
-    """A role for this test run only (roles belong to the whole server), set up by `db roles`."""
-    name = f"evidence_test_accounts_{os.getpid()}"
-    engine = create_engine(pg_catalogue.url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE ROLE "{name}" NOLOGIN'))
-    pg_catalogue.ok("db", "roles", "--app-role", name)
-    try:
-        yield name
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP OWNED BY "{name}"'))
-            conn.execute(text(f'DROP ROLE "{name}"'))
-        engine.dispose()
-
-
 @needs_postgres
 def test_the_app_role_manages_accounts_but_cannot_rename_or_remove_one(
     pg_catalogue: Catalogue, app_role: str
 ) -> None:
     cat = pg_catalogue
-    app_url = f"{cat.url}{'&' if '?' in cat.url else '?'}options={quote(f'-c role={app_role}')}"
+    cat.ok("db", "roles", "--app-role", app_role)
+    app_url = as_role(cat.url, app_role)
     as_app = {"EVIDENCE_DATABASE_URL": app_url}
     users(cat, "add", "alice", "--role", "viewer", stdin=SECRET, env=as_app)
     users(cat, "set", "alice", "--role", "analyst", "--disable", env=as_app)

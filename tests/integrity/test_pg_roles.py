@@ -6,23 +6,19 @@ same privilege checks a login as that role gets; the owner (the test's superuser
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from conftest import PG_ENV, Catalogue, _initialised, pg_url, reset_postgres
+from conftest import Catalogue
 from mediagen import make_image
+from pgrole import app_role as app_role
+from pgrole import as_role, needs_postgres
+from pgrole import pg_catalogue as pg_catalogue
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ProgrammingError
 
 from evidence.catalogue import roles
 from evidence.errors import UsageError
-
-needs_postgres = pytest.mark.skipif(
-    pg_url() is None, reason=f"needs a PostgreSQL server: set {PG_ENV} to run the role tests"
-)
 
 
 def test_the_printed_script_keeps_event_append_only() -> None:
@@ -40,36 +36,6 @@ def test_the_printed_script_keeps_event_append_only() -> None:
 def test_roles_are_refused_on_sqlite(sqlite_catalogue: Catalogue) -> None:
     result = sqlite_catalogue.run("db", "roles", "--app-role", "evidence_app")
     assert result.exit_code == 2 and "PostgreSQL" in result.stderr
-
-
-@pytest.fixture
-def pg_catalogue(tmp_path: Path) -> Catalogue:
-    url = pg_url()
-    assert url is not None
-    reset_postgres(url)
-    return _initialised(tmp_path / "case", "postgresql", url)
-
-
-@pytest.fixture
-def app_role(pg_catalogue: Catalogue) -> Iterator[str]:
-    """A role for this test run only (roles belong to the whole server)."""
-    name = f"evidence_test_app_{os.getpid()}"
-    engine = create_engine(pg_catalogue.url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE ROLE "{name}" NOLOGIN'))
-    try:
-        yield name
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP OWNED BY "{name}"'))
-            conn.execute(text(f'DROP ROLE "{name}"'))
-        engine.dispose()
-
-
-def as_role(url: str, role: str) -> str:
-    joiner = "&" if "?" in url else "?"
-    return f"{url}{joiner}options={quote(f'-c role={role}')}"
 
 
 @needs_postgres

@@ -71,9 +71,9 @@ def _log_in(driver: Any, url: str) -> None:
     assert driver.find_element(By.CSS_SELECTOR, ".bar .note").text.startswith("ana (analyst)")
 
 
-def _draw(driver: Any, at: float | None, box: tuple[int, int, int, int]) -> str:
+def _draw(driver: Any, at: float | None, box: tuple[int, int, int, int]) -> dict[str, int]:
     """Seek to `at` (None: a picture), drag the mouse over `box` (pixels of the upright frame) and
-    return what the form holds."""
+    return the box the form holds."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -114,7 +114,7 @@ def _draw(driver: Any, at: float | None, box: tuple[int, int, int, int]) -> str:
     got = [int(v) for v in value.split(",")]
     tolerance = 1.5 / min(sx, sy) + 1  # one CSS pixel of the mouse is this many pixels of the frame
     assert all(abs(a - b) <= tolerance for a, b in zip(got, box, strict=True)), (got, box)
-    return value
+    return dict(zip("xywh", got, strict=True))
 
 
 def _same_frame_as_the_cli(driver: Any, served: Served, item: int) -> None:
@@ -133,6 +133,18 @@ def _same_frame_as_the_cli(driver: Any, served: Served, item: int) -> None:
     assert hashlib.sha256(downloaded).digest() == hashlib.sha256(out.read_bytes()).digest()
     served_out = [e for e in events(served.ws) if e.action == "export" and e.details.get("via")]
     assert [(e.actor, e.details["via"]) for e in served_out] == [("ana", "evidence serve")]
+
+
+def _saved_helmet(driver: Any, served: Served, item: int) -> dict[str, Any]:
+    """Type `helmet`, save, and return the boxed tag `evidence tags` then lists."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element(By.ID, "term").send_keys("helmet")
+    driver.find_element(By.CSS_SELECTOR, "#tag-form button[type=submit]").click()
+    WebDriverWait(driver, 60).until(lambda d: "#tag-" in d.current_url)
+    [tag] = [t for t in served.catalogue.json("tags", str(item), "--json")["tags"] if t["box"]]
+    return dict(tag)
 
 
 def _pick_compass(driver: Any) -> None:
@@ -173,7 +185,7 @@ def test_an_analyst_draws_a_box_picks_a_term_in_russian_and_the_cli_has_it_uprig
     WebDriverWait(driver, 60).until(lambda d: "#tag-" in d.current_url)
     [tag] = served.catalogue.json("tags", "2", "--json")["tags"]
     assert tag["path"][-1] == "compass" and tag["annotator"] == "ana"
-    assert tag["box"] == dict(zip("xywh", (int(v) for v in drawn.split(",")), strict=True))
+    assert tag["box"] == drawn
     assert tag["frame_size"] == {"width": 176, "height": 320} and abs(tag["t_start"] - 1.0) < 0.05
     assert driver.title == "phone.mp4 · evidence"  # the hostile note is text
     # a claim recorded from the page; the frame at the player's time downloaded in this session
@@ -197,11 +209,8 @@ def test_an_analyst_draws_a_box_picks_a_term_in_russian_and_the_cli_has_it_uprig
         "const v = document.getElementById('player'); v.style.width = '640px'; v.style.height = '640px'"
     )
     drawn = _draw(driver, 2.0, (200, 50, 100, 80))
-    driver.find_element(By.ID, "term").send_keys("helmet")
-    driver.find_element(By.CSS_SELECTOR, "#tag-form button[type=submit]").click()
-    WebDriverWait(driver, 60).until(lambda d: "#tag-" in d.current_url)
-    boxes = [t["box"] for t in served.catalogue.json("tags", "1", "--json")["tags"] if t["box"]]
-    assert boxes == [dict(zip("xywh", (int(v) for v in drawn.split(",")), strict=True))]
+    tag = _saved_helmet(driver, served, 1)
+    assert tag["box"] == drawn
     assert driver.title == "wide.mp4 · evidence"
     # pixels a third wider than tall: the browser shows 427 × 180, the frame is 320 × 180
     driver.get(served.url + "items/3")
@@ -210,21 +219,13 @@ def test_an_analyst_draws_a_box_picks_a_term_in_russian_and_the_cli_has_it_uprig
     )
     assert size == [427, 180]
     drawn = _draw(driver, 1.0, (240, 100, 60, 60))  # reaching to the frame's right edge
-    driver.find_element(By.ID, "term").send_keys("helmet")
-    driver.find_element(By.CSS_SELECTOR, "#tag-form button[type=submit]").click()
-    WebDriverWait(driver, 60).until(lambda d: "#tag-" in d.current_url)
-    [tag] = served.catalogue.json("tags", "3", "--json")["tags"]
-    assert tag["box"] == dict(zip("xywh", (int(v) for v in drawn.split(",")), strict=True))
-    assert tag["frame_size"] == {"width": 320, "height": 180}
+    tag = _saved_helmet(driver, served, 3)
+    assert tag["box"] == drawn and tag["frame_size"] == {"width": 320, "height": 180}
     # a phone's photo stored on its side, with EXIF saying to turn it: boxed as it is seen, upright
     driver.get(served.url + "items/4")
     drawn = _draw(driver, None, (30, 200, 150, 100))
-    driver.find_element(By.ID, "term").send_keys("helmet")
-    driver.find_element(By.CSS_SELECTOR, "#tag-form button[type=submit]").click()
-    WebDriverWait(driver, 60).until(lambda d: "#tag-" in d.current_url)
-    [tag] = served.catalogue.json("tags", "4", "--json")["tags"]
-    assert tag["box"] == dict(zip("xywh", (int(v) for v in drawn.split(",")), strict=True))
-    assert tag["frame_size"] == {"width": 240, "height": 320}
+    tag = _saved_helmet(driver, served, 4)
+    assert tag["box"] == drawn and tag["frame_size"] == {"width": 240, "height": 320}
     refused = [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
     assert refused == []
 
