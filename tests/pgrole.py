@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,11 +27,12 @@ def pg_catalogue(tmp_path: Path) -> Catalogue:
     return _initialised(tmp_path / "case", "postgresql", url)
 
 
-@pytest.fixture
-def app_role(pg_catalogue: Catalogue) -> Iterator[str]:
-    """A role for this test run only, with no rights until the test grants them."""
-    name = f"evidence_test_app_{os.getpid()}"
-    engine = create_engine(pg_catalogue.url)
+@contextmanager
+def throwaway_role(url: str, prefix: str) -> Iterator[str]:
+    """A role named for this test process, with no rights until the test grants them, dropped with
+    whatever it owns afterwards."""
+    name = f"{prefix}_{os.getpid()}"
+    engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE ROLE "{name}" NOLOGIN'))
@@ -41,6 +43,13 @@ def app_role(pg_catalogue: Catalogue) -> Iterator[str]:
             conn.execute(text(f'DROP OWNED BY "{name}"'))
             conn.execute(text(f'DROP ROLE "{name}"'))
         engine.dispose()
+
+
+@pytest.fixture
+def app_role(pg_catalogue: Catalogue) -> Iterator[str]:
+    """A role for this test run only, with no rights until the test grants them."""
+    with throwaway_role(pg_catalogue.url, "evidence_test_app") as name:
+        yield name
 
 
 def as_role(url: str, role: str) -> str:

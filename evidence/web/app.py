@@ -89,17 +89,12 @@ class Handler(BaseHTTPRequestHandler):
 
     do_PUT = do_DELETE = do_PATCH = _refuse_method
 
-    def session(self) -> tuple[Ticket | None, AccountView | None]:
-        """The session this request's cookie carries and its account, when both still hold."""
-        ticket = self.server.keys.read(cookie(self.headers.get("Cookie"), SESSION_COOKIE))
-        return (ticket, self.server.account_of(ticket)) if ticket is not None else (None, None)
-
     def who(self) -> Who | None:
         """Who the page is for; None when the catalogue has accounts and this request has no session."""
-        ticket, person = self.session()
+        ticket, person = self.server.session(self.headers.get("Cookie"))
         if ticket is None or person is None:
             return None if self.server.needs_login() else Who(None, None, False, None)
-        allowed = may_change(person.role) and not self.server.read_only
+        allowed = self.server.may_change(person)
         return Who(person.name, str(person.role), allowed, self.server.keys.csrf(ticket.nonce))
 
     def log_message(self, format: str, *args: object) -> None:
@@ -327,13 +322,21 @@ class Server(ThreadingHTTPServer):
             self._accounts = bool(list_users(self.ws))
         return self._accounts
 
-    def account_of(self, ticket: Ticket) -> AccountView | None:
-        """The session's account, while it is enabled and its password and role are those the session
-        began with."""
+    def session(self, cookie_header: str | None) -> tuple[Ticket | None, AccountView | None]:
+        """The session a request's Cookie header carries, and its account while that is enabled and its
+        password and role are those the session began with."""
+        ticket = self.keys.read(cookie(cookie_header, SESSION_COOKIE))
+        if ticket is None:
+            return None, None
         person = account(self.ws, ticket.account_id)
         if person is None or person.disabled_at is not None or person.stamp != ticket.stamp:
-            return None
-        return person
+            return ticket, None
+        return ticket, person
+
+    def may_change(self, person: AccountView) -> bool:
+        """Whether this account may change the catalogue here: its role allows it, the server is not
+        read-only."""
+        return may_change(person.role) and not self.read_only
 
     def allowed_host(self, header: str | None) -> bool:
         """The Host header names this server (a page elsewhere that resolves its own name to 127.0.0.1

@@ -17,7 +17,6 @@ from typing import Protocol
 from urllib.parse import parse_qs
 
 from evidence.accounts.users import AccountView, authenticate
-from evidence.core.names import may_change
 from evidence.errors import EvidenceError, NotFound, UsageError
 from evidence.web import pages
 from evidence.web.auth import (
@@ -48,7 +47,8 @@ class Site(Protocol):
 
     def allowed_host(self, header: str | None) -> bool: ...
     def needs_login(self) -> bool: ...
-    def account_of(self, ticket: Ticket) -> AccountView | None: ...
+    def session(self, cookie_header: str | None) -> tuple[Ticket | None, AccountView | None]: ...
+    def may_change(self, person: AccountView) -> bool: ...
 
 
 def _refuse(status: int, text: str, *, close: bool = False) -> Reply:
@@ -107,8 +107,7 @@ def answer(site: Site, headers: Message, body: BufferedIOBase, path: str, client
     path = path.split("?", 1)[0]
     if path == "/login":
         return _login(site, headers, form, client)
-    ticket = site.keys.read(cookie(headers.get("Cookie"), SESSION_COOKIE))
-    person = site.account_of(ticket) if ticket is not None else None
+    ticket, person = site.session(headers.get("Cookie"))
     if ticket is None or person is None:
         if site.needs_login():
             return _refuse(HTTPStatus.UNAUTHORIZED, "Log in first.")
@@ -118,7 +117,7 @@ def answer(site: Site, headers: Message, body: BufferedIOBase, path: str, client
     if path == "/logout":
         site.keys.end(ticket)
         return _go("/login", (set_cookie(SESSION_COOKIE, "", 0),))
-    if site.read_only or not may_change(person.role):
+    if not site.may_change(person):
         reason = "this server is read-only" if site.read_only else f"a {person.role} cannot change it"
         return _refuse(HTTPStatus.FORBIDDEN, f"Not changed: {reason}.")
     found = route(path)

@@ -14,17 +14,16 @@ test_anchor.py); `alembic_version` makes every command refuse with exit 6; the s
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from conftest import PG_ENV, Catalogue, _initialised, pg_url, reset_postgres
 from mediagen import make_image, make_video
+from pgrole import as_role, throwaway_role
 from sqlalchemy import (
     Boolean,
     Column,
@@ -283,29 +282,14 @@ def test_an_edit_of_any_column_fails_verify_naming_the_record(
     assert built.json("verify")["ok"] is True
 
 
-def _as_role(url: str, role: str) -> str:
-    joiner = "&" if "?" in url else "?"
-    return f"{url}{joiner}options={quote(f'-c role={role}')}"
-
-
 @pytest.fixture
 def app_role(built: Catalogue) -> Iterator[str]:
     """A role for this run only, set up with `evidence db roles` (roles belong to the whole server)."""
     if built.backend != "postgresql":
         pytest.skip("database roles are a PostgreSQL feature")
-    name = f"evidence_test_cols_{os.getpid()}"
-    engine = create_engine(built.url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE ROLE "{name}" NOLOGIN'))
-    built.ok("db", "roles", "--app-role", name)
-    try:
+    with throwaway_role(built.url, "evidence_test_cols") as name:
+        built.ok("db", "roles", "--app-role", name)
         yield name
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP OWNED BY "{name}"'))
-            conn.execute(text(f'DROP ROLE "{name}"'))
-        engine.dispose()
 
 
 REFUSALS = ("permission denied", "append-only")
@@ -316,7 +300,7 @@ def test_the_app_role_cannot_edit_a_record_unseen(built: Catalogue, app_role: st
     """As the application role every UPDATE of a record column and every DELETE is refused by the
     database, except the columns evidence itself updates and the derived data it re-makes; each of
     those edits fails `verify` naming the record."""
-    app_url = _as_role(built.url, app_role)
+    app_url = as_role(built.url, app_role)
     app_engine = create_engine(app_url)
     outcome: dict[str, list[str]] = {"refused": [], "detected": []}
     try:
