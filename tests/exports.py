@@ -267,6 +267,7 @@ def chain(events: list[dict[str, Any]]) -> list[ChainRecord]:
             details=e["details"],
             prev_hash=e["prev_hash"],
             hash=e["hash"],
+            host=e["host"],
         )
         for e in events
     ]

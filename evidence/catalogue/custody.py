@@ -1,11 +1,13 @@
 """Appending to and reading the custody log. Callers own the transaction.
 
+Every event names the machine it was made on (`host`: `socket.gethostname()`), which its hash covers.
 An event that creates or changes records names them (`records=[("tag", 3)]`, `derived=[item_id]`) and
 carries the digests of their state as it now stands (`"records"` and `"derived"` in its details), which
 `evidence verify` compares with the database."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -45,11 +47,15 @@ def append(
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     at = now()
     name = str(action)  # stored and hashed as its plain value
-    digest = event_hash(seq=seq, at=at, actor=actor, action=name, subject=subject, details=details, prev=prev)
+    host = socket.gethostname()
+    digest = event_hash(
+        seq=seq, at=at, actor=actor, action=name, subject=subject, details=details, prev=prev, host=host
+    )
     row = Event(
         seq=seq,
         at=at,
         actor=actor,
+        host=host,
         action=name,
         subject=subject,
         details=details,
@@ -87,6 +93,7 @@ def to_record(row: Event) -> ChainRecord:
         details=row.details,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        host=row.host,
     )
 
 

@@ -2,7 +2,8 @@
 transaction-scoped advisory lock so that custody appends are serialised on both.
 
 Every engine is made here, from a URL checked first (only SQLite files and PostgreSQL through psycopg
-are supported: anything else is a usage error, exit 2), and every error a database raises passes one
+are supported: anything else is a usage error, exit 2; a driver this installation cannot load, psycopg
+without the `team` extra, is an environment failure, exit 4), and every error a database raises passes one
 translation (`database_failure`): a damaged database is an integrity failure (exit 5) that says how to
 recover and is never written to; an unreachable, locked, read-only or full one is an environment
 failure (exit 4)."""
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.exc import OperationalError as SAOperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,8 @@ BUSY_TIMEOUT_MS = 60_000
 PG_WRITE_LOCK = 0x45564944  # "EVID"
 
 SUPPORTED = "sqlite:///PATH or postgresql+psycopg://[USER[:PASSWORD]@]HOST[:PORT]/DBNAME"
+# what installs the PostgreSQL driver (and the S3 client): the `team` extra of pyproject.toml
+TEAM_INSTALL = "pip install 'evidence[team]'"
 _DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
 _SQLITE_DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB (primary result codes)
 _PG_DAMAGED = ("XX001", "XX002")  # data_corrupted, index_corrupted
@@ -94,11 +97,14 @@ def require_database_file(url: str, *, missing_ok: bool = False, empty_ok: bool 
 
 def make_engine(url: str) -> Engine:
     parsed = parse_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
-    else:
-        engine = create_engine(parsed, pool_pre_ping=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, NoSuchModuleError) as exc:
+        raise missing_driver(parsed, exc) from None
     where = sqlite_file(url)
 
     @event.listens_for(engine, "handle_error")
@@ -110,6 +116,25 @@ def make_engine(url: str) -> Engine:
             raise failure
 
     return engine
+
+
+def missing_driver(parsed: URL, exc: Exception) -> EnvironmentFailure:
+    """A database driver this installation cannot load (SQLAlchemy imports it when the engine is
+    made): psycopg comes with the `team` extra; an unknown scheme is named (never the URL itself)."""
+    scheme, detail = printable(parsed.drivername), printable(_first_line(exc))
+    if isinstance(exc, NoSuchModuleError):
+        return EnvironmentFailure(
+            f"this installation cannot load a database driver for the URL scheme {scheme!r} "
+            f"(EVIDENCE_DATABASE_URL): use {SUPPORTED}"
+        )
+    if parsed.get_backend_name() == "postgresql":
+        return EnvironmentFailure(
+            f"a PostgreSQL catalogue needs its driver, psycopg, which could not be loaded "
+            f"({detail}): install it with `{TEAM_INSTALL}`"
+        )
+    return EnvironmentFailure(
+        f"the database driver for the URL scheme {scheme!r} could not be loaded ({detail})"
+    )
 
 
 def database_failure(

@@ -64,11 +64,12 @@ def acquisition_dict(acq: Acquisition) -> dict[str, Any]:
 
 def event_dict(event: Event, *, as_hashed: bool = False) -> dict[str, Any]:
     """A custody event; with `as_hashed` its time is written exactly as its hash covers it, so that a
-    reader can re-compute the hash."""
+    reader can re-compute the hash. `host` is None for events made before schema 0011."""
     return {
         "seq": event.seq,
         "at": format_time(event.at) if as_hashed else iso(event.at),
         "actor": event.actor,
+        "host": event.host,
         "action": event.action,
         "subject": event.subject,
         "details": event.details,

@@ -2,7 +2,9 @@
 
 hash(event) = SHA-256 of the canonical JSON of
 {"seq", "at" (ISO-8601 UTC, microseconds, Z), "actor", "action", "subject", "details", "prev"}
-with sorted keys, no spaces, UTF-8. The first event's "prev" is 64 zeros.
+plus "host" (the name of the machine the event was made on) when the event has one, with sorted keys,
+no spaces, UTF-8. The first event's "prev" is 64 zeros. Events made before schema 0011 have no host
+(NULL): their body has no "host" key, so they hash as they always did.
 """
 
 from __future__ import annotations
@@ -66,9 +68,17 @@ def format_time(at: datetime) -> str:
 
 
 def event_hash(
-    *, seq: int, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any], prev: str
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    details: dict[str, Any],
+    prev: str,
+    host: str | None = None,
 ) -> str:
-    body = {
+    body: dict[str, Any] = {
         "seq": seq,
         "at": format_time(at),
         "actor": actor,
@@ -77,6 +87,8 @@ def event_hash(
         "details": details,
         "prev": prev,
     }
+    if host is not None:  # only events that name their host hash it: older ones verify unchanged
+        body["host"] = host
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -91,6 +103,7 @@ class ChainRecord:
     details: dict[str, Any]
     prev_hash: str
     hash: str
+    host: str | None = None  # the machine the event was made on (None before schema 0011)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +137,7 @@ def walk_chain(records: Iterable[ChainRecord]) -> Iterator[ChainProblem]:
             subject=rec.subject,
             details=rec.details,
             prev=rec.prev_hash,
+            host=rec.host,
         )
         if recomputed != rec.hash:
             yield ChainProblem(

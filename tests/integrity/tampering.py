@@ -71,6 +71,7 @@ def rewrite(cat: Catalogue, seq: int, change: Callable[[ChainRecord], dict[str, 
             subject=rec.subject,
             details=details,
             prev=prev,
+            host=rec.host,
         )
         body = json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         statements.append(

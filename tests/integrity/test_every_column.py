@@ -3,12 +3,14 @@ record; on PostgreSQL also as the application role from `evidence db roles`, whi
 for every column except the few evidence itself updates (and those `verify` then catches).
 
 Records are checked against the digest of their state that the newest custody event recording them
-carries; an item's frames and fingerprints against the digest in its analysis event. The edits are
-made as someone holding the database would: triggers and foreign keys switched off (SQLite: a plain
-connection without `foreign_keys`, triggers dropped and re-made; PostgreSQL: a superuser in replica
-mode). What is not covered here, and why: the custody log (`event`) has its own tests (test_tamper.py,
-test_anchor.py); `alembic_version` makes every command refuse with exit 6; the similarity index
-(`hash_band`) is derived from the fingerprints and is checked by `verify --deep` (test_verify_deep.py).
+carries; an item's frames and fingerprints against the digest in its analysis event; a custody event
+(`event`, its host included) against its own hash and its place in the chain (deletions, reorderings
+and forged histories have their own tests: test_tamper.py, test_anchor.py). The edits are made as
+someone holding the database would: triggers and foreign keys switched off (SQLite: a plain connection
+without `foreign_keys`, triggers dropped and re-made; PostgreSQL: a superuser in replica mode). What
+is not covered here, and why: `alembic_version` makes every command refuse with exit 6; the similarity
+index (`hash_band`) is derived from the fingerprints and is checked by `verify --deep`
+(test_verify_deep.py).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ RECORD_TABLES = (
     "account",
 )
 DERIVED_TABLES = ("frame", "fingerprint", "frame_descriptor")
+LOG_TABLES = ("event",)  # checked by the chain: each event's hash covers every column but its own
 FRAME_DEPENDENTS = ("fingerprint", "frame_descriptor")
 # how verify names a record of each table (its key's kind)
 KIND = {
@@ -85,7 +88,7 @@ NOT_MATTERING = {
 }
 CASES = [
     (table, column.name)
-    for table in (*RECORD_TABLES, *DERIVED_TABLES)
+    for table in (*RECORD_TABLES, *DERIVED_TABLES, *LOG_TABLES)
     for column in Base.metadata.tables[table].columns
     if (table, column.name) not in NOT_MATTERING
 ]
@@ -245,6 +248,10 @@ def _named(table: str, key: dict[str, Any], column: str, new: Any, shas: dict[in
         return {f"claim:{key['claim_id']}"} | ({f"claim:{new}"} if column == "claim_id" else set())
     if table == "item":
         return {f"item:{shas[key['id']]}"}
+    if table == "event":  # the event, or the next one (whose link it breaks), or where it was moved
+        return {f"event:{key['seq']}", f"event:{key['seq'] + 1}"} | (
+            {f"event:{new}"} if column == "seq" else set()
+        )
     return {f"{KIND.get(table, table)}:{key['id']}"}
 
 
@@ -267,6 +274,7 @@ def test_an_edit_of_any_column_fails_verify_naming_the_record(
     built: Catalogue, table: str, column: str
 ) -> None:
     shas = _shas(built)
+    head = _head(built)
     key, old, new = _edit(built, table, column)
     try:
         result = built.run("verify", "--json")
@@ -279,7 +287,19 @@ def test_an_edit_of_any_column_fails_verify_naming_the_record(
             assert {p["subject"] for p in problems} & named, (named, problems)
     finally:
         _restore(built, table, column, key, old, new)
+        if table in LOG_TABLES:  # the `verify` event logged after the edit may link to the edited head
+            with around_the_tool(built) as conn:
+                conn.execute(text("DELETE FROM event WHERE seq > :h"), {"h": head})
     assert built.json("verify")["ok"] is True
+
+
+def _head(cat: Catalogue) -> int:
+    engine = create_engine(cat.url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT max(seq) FROM event")).scalar_one())
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -304,7 +324,8 @@ def test_the_app_role_cannot_edit_a_record_unseen(built: Catalogue, app_role: st
     app_engine = create_engine(app_url)
     outcome: dict[str, list[str]] = {"refused": [], "detected": []}
     try:
-        for table_name, column_name in [*CASES, *((t, "DELETE") for t in (*RECORD_TABLES, *DERIVED_TABLES))]:
+        deletable = (*RECORD_TABLES, *DERIVED_TABLES, *LOG_TABLES)
+        for table_name, column_name in [*CASES, *((t, "DELETE") for t in deletable)]:
             table = Base.metadata.tables[table_name]
             shas = _shas(built)
             with around_the_tool(built) as owner:
@@ -361,9 +382,7 @@ def test_the_app_role_cannot_edit_a_record_unseen(built: Catalogue, app_role: st
     allowed |= {f"{t}.{c.name}" for t in DERIVED_TABLES for c in Base.metadata.tables[t].columns}
     allowed |= {f"{t}.DELETE" for t in DERIVED_TABLES}
     assert set(outcome["detected"]) <= allowed, sorted(set(outcome["detected"]) - allowed)
-    assert len(outcome["refused"]) + len(outcome["detected"]) == len(CASES) + len(RECORD_TABLES) + len(
-        DERIVED_TABLES
-    )
+    assert len(outcome["refused"]) + len(outcome["detected"]) == len(CASES) + len(deletable)
 
 
 def _put_back(cat: Catalogue, table: Table, row: Any, dependents: list[tuple[str, Any]]) -> None:

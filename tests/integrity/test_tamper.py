@@ -128,7 +128,7 @@ def test_an_edited_row_with_its_own_hash_recomputed_breaks_the_next_link(
     details = {**rec.details, "note": "forged"}
     digest = event_hash(
         seq=seq, at=rec.at, actor=rec.actor, action=rec.action, subject=rec.subject, details=details,
-        prev=rec.prev_hash,
+        prev=rec.prev_hash, host=rec.host,
     )  # fmt: skip
     body = json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     tamper(

@@ -133,14 +133,14 @@ def show(
                 console.print(cell(f"      was {key.replace('_', ' ')}: {value}"))
     console.print(f"\n[bold]Custody events ({len(detail.events)})[/bold]")
     table = Table(show_edge=False, pad_edge=False)
-    for title in ("seq", "time (UTC)", "actor", "action", "details", "hash"):
+    for title in ("seq", "time (UTC)", "actor (on host)", "action", "details", "hash"):
         table.add_column(title, overflow="fold")
     for event in detail.events:
         details = ", ".join(f"{k}={v}" for k, v in event.details.items() if v not in (None, "", False))
         table.add_row(
             str(event.seq),
             event.at.strftime("%Y-%m-%d %H:%M:%S"),
-            cell(event.actor),
+            cell(event.actor if event.host is None else f"{event.actor} on {event.host}"),
             event.action,
             cell(details),
             event.hash[:16],

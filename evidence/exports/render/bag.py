@@ -111,5 +111,7 @@ def readme(*, chain_head: str | None, partial: bool) -> str:
         "in the bag; it names the sha256 of manifest-sha256.txt.\n\n"
         "Each event's hash is the SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of\n"
         '{"seq", "at", "actor", "action", "subject", "details", "prev"} where "prev" is the previous\n'
-        "event's hash (64 zeros for the first) and `at` is exactly as written here.\n"
+        'event\'s hash (64 zeros for the first) and `at` is exactly as written here, plus "host" (the\n'
+        "machine the event was made on) when it is not null: events made before hosts were recorded\n"
+        "have none.\n"
     )

@@ -208,7 +208,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "id", "a_id", "a_sha256", "b_id", "b_sha256", "kind", "status", "score", "matcher", "evidence",
         "created_at", "decided_at", "decided_by", "note",
     ),
-    "events": ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash"),
+    "events": ("seq", "at", "actor", "host", "action", "subject", "details", "prev_hash", "hash"),
 }
 # fmt: on
 
