@@ -26,7 +26,8 @@ The points, in the order an `evidence add` meets them:
   suggest          analysis committed; the matcher's relation suggestions are not yet recorded
 
 The thumbnails an analysis stores (`LocalStore.put_bytes`) meet `tmp`, `write`, `fsync` and `publish`
-too, after the original's copy has met them.
+too, after the original's copy has met them. In an S3 bucket (`store/s3.py`) an original's upload meets
+`preflight`, `copy`, `fsync`, `publish` and `published`, and a thumbnail `publish` and `published`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, 
 from evidence.core.custody import CustodyAction
 from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, UsageError
+from evidence.store.base import ObjectStore
+from evidence.store.choose import open_store, record_store
 from evidence.store.files import environment_error
 from evidence.store.local import LocalStore
 from evidence.store.output import Protected, inside_a_catalogue, real, write_output
@@ -48,7 +50,7 @@ def tool_version() -> str:
 class Workspace:
     location: Location
     db: Database
-    store: LocalStore
+    store: ObjectStore
 
     def protected(self) -> Protected:
         """What no output may land in or replace: this catalogue (and its SQLite database, wherever a
@@ -57,7 +59,8 @@ class Workspace:
         database = sqlite_file(self.location.database_url)
         if database is not None:
             files = [database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")]
-        return Protected.of([self.location.root], files, [self.store.root])
+        stores = [self.store.root] if isinstance(self.store, LocalStore) else []
+        return Protected.of([self.location.root], files, stores)
 
     def write_output(self, data: bytes, output: Path) -> str:
         """Write a file for people atomically, never inside the catalogue; returns its SHA-256."""
@@ -103,7 +106,12 @@ def open_workspace(catalogue: Path | None = None, *, check_schema: bool = True) 
         except BaseException:
             db.dispose()
             raise
-    return Workspace(location, db, LocalStore(location.store_root))
+    try:
+        store = open_store(location.root)
+    except BaseException:
+        db.dispose()
+        raise
+    return Workspace(location, db, store)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +134,11 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
     url = database_url or os.environ.get("EVIDENCE_DATABASE_URL") or sqlite_url(target)
     # before anything is written: a URL that cannot work, or a catalogue whose database was emptied
     require_database_file(url, missing_ok=True, empty_ok=not existed)
+    store = open_store(target)  # before anything is written: a store URL that cannot work
     try:
-        store = LocalStore(target / "store")
+        target.mkdir(parents=True, exist_ok=True)
         store.create()
+        record_store(target)
         if not existed:
             (target / MARKER).write_text(
                 "This folder is an evidence catalogue. Do not edit or delete anything in it by hand:\n"

@@ -31,7 +31,7 @@ def frame_shown_at(ws: Workspace, item: Item, at: float, *, png: bool) -> Any:
     try:
         with Worker() as worker:
             found = jobs.exact_frame(
-                worker, str(ws.store.path_for(item.sha256)), at, start, timeout=base_timeout(), png=png
+                worker, str(ws.store.local_file(item.sha256)), at, start, timeout=base_timeout(), png=png
             )
     except WorkerFailure as exc:
         raise EnvironmentFailure(
@@ -59,7 +59,7 @@ def stills_at(
         for item_id, times in wanted.items():
             try:
                 found = jobs.stills(
-                    worker, str(ws.store.path_for(items[item_id].sha256)), times, timeout=base_timeout()
+                    worker, str(ws.store.local_file(items[item_id].sha256)), times, timeout=base_timeout()
                 )
             except WorkerFailure:
                 continue

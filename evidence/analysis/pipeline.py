@@ -122,7 +122,7 @@ def derive(
 ) -> Derivation:
     """Probe and analyse a preserved original in the worker; writes nothing."""
     name = f"item.{declared_ext}" if declared_ext else ""
-    path = str(ws.store.path_for(sha256))
+    path = str(ws.store.local_file(sha256))
     return derive_file(worker, path, name, size, options, declared_ext=declared_ext)
 
 

@@ -115,7 +115,7 @@ def _detail(session: Session, ws: Workspace, ref: str, vocab: Vocabulary) -> Ite
         item,
         acquisitions,
         events,
-        str(ws.store.path_for(item.sha256)),
+        ws.store.location(item.sha256),
         related,
         tags=total - withdrawn,
         withdrawn_tags=withdrawn,

@@ -14,7 +14,7 @@ from evidence.catalogue.capture_models import Capture, CaptureMedia
 from evidence.catalogue.models import Item
 from evidence.core.names import GENERIC_EXTRACTORS
 from evidence.core.timeutil import iso
-from evidence.store.local import LocalStore
+from evidence.store.base import ObjectStore
 
 # what the metadata file's platform section says that an investigator reads first
 PLATFORM_KEYS = ("extractor", "id", "uploader", "channel", "upload_date", "timestamp", "title", "description")
@@ -58,7 +58,7 @@ def _ref(item: Item | None) -> dict[str, Any] | None:
     return None if item is None else {"id": item.id, "sha256": item.sha256}
 
 
-def captures_of(session: Session, item_id: int, store: LocalStore | None = None) -> list[CaptureView]:
+def captures_of(session: Session, item_id: int, store: ObjectStore | None = None) -> list[CaptureView]:
     """Every capture the item is part of, oldest first; `store` lets the platform's metadata be read."""
     as_media = select(CaptureMedia.capture_id).where(CaptureMedia.item_id == item_id)
     query = select(Capture).where(
@@ -102,13 +102,13 @@ def captures_of(session: Session, item_id: int, store: LocalStore | None = None)
     return views
 
 
-def _platform(store: LocalStore | None, metadata: Item | None) -> dict[str, Any]:
+def _platform(store: ObjectStore | None, metadata: Item | None) -> dict[str, Any]:
     """The platform's own words about the post, read from the preserved metadata file (it is data:
     shown as text, never trusted as markup)."""
     if store is None or metadata is None or metadata.size > METADATA_LIMIT:
         return {}
     try:
-        document = json.loads(store.path_for(metadata.sha256).read_bytes())
+        document = json.loads(store.read_bytes(metadata.sha256))
     except (OSError, ValueError):
         return {}
     platform = document.get("platform") if isinstance(document, dict) else None

@@ -37,7 +37,7 @@ from evidence.core.custody import walk_chain
 from evidence.core.names import RelationKind
 from evidence.core.timeutil import as_given, iso
 from evidence.core.vocab import Vocabulary
-from evidence.store.local import LocalStore
+from evidence.store.base import ObjectStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +203,7 @@ def provenance(
     session: Session,
     ref: str,
     fixity: FixityFn | None,
-    store: LocalStore | None = None,
+    store: ObjectStore | None = None,
     vocab: Vocabulary | None = None,
 ) -> Provenance:
     """What is known of where an item comes from. With `fixity`, the custody chain is walked and every
@@ -243,7 +243,7 @@ def provenance(
     )
 
 
-def _captures(session: Session, ids: list[int], store: LocalStore | None) -> list[dict[str, Any]]:
+def _captures(session: Session, ids: list[int], store: ObjectStore | None) -> list[dict[str, Any]]:
     """Each capture any of these items came from (as its media), once, naming the items it gave."""
     found: dict[int, dict[str, Any]] = {}
     for item_id in ids:

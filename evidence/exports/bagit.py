@@ -27,8 +27,8 @@ from evidence.errors import EnvironmentFailure, IntegrityFailure, UsageError
 from evidence.exports.records import build_document, scope_details
 from evidence.exports.render import bag
 from evidence.exports.render.records import custody_jsonl
+from evidence.store.base import ObjectStore
 from evidence.store.files import CHUNK, check_room, environment_error
-from evidence.store.local import LocalStore
 from evidence.workspace import Workspace, tool_version
 
 
@@ -157,11 +157,11 @@ def _check_room(folder: Path, size: int) -> None:
     )
 
 
-def _copy_verified(store: LocalStore, item: Item, staging: Path, relative: str) -> bag.PayloadEntry:
+def _copy_verified(store: ObjectStore, item: Item, staging: Path, relative: str) -> bag.PayloadEntry:
     """Copy an original out of the store, hashing as it goes; refuse a copy that does not match."""
     target = staging / relative
     try:
-        source = open(store.path_for(item.sha256), "rb")  # noqa: SIM115  (closed by the with below)
+        source = store.open(item.sha256)
     except FileNotFoundError:
         raise IntegrityFailure(
             f"item {item.id}: its original {item.sha256} is missing from the store; no bag was written "

@@ -101,7 +101,7 @@ def _display_size(item: Item, jpeg: bytes) -> tuple[int, int]:
 
 
 def _picture(ws: Workspace, item: Item, thumbnail: str, t: float, label: str) -> Picture:
-    jpeg = ws.store.path_for(thumbnail, "derived").read_bytes()
+    jpeg = ws.store.read_bytes(thumbnail, "derived")
     width, height = _display_size(item, jpeg)
     return Picture(jpeg=jpeg, width=width, height=height, t=t, label=label)
 
@@ -128,7 +128,7 @@ def _tagged_pictures(
         item = items[item_id]
         thumbnail = thumbs.get((item_id, t))
         if thumbnail:
-            jpeg = ws.store.path_for(thumbnail, "derived").read_bytes()
+            jpeg = ws.store.read_bytes(thumbnail, "derived")
         elif (item_id, t) in stills:
             jpeg = stills[(item_id, t)]
         else:
@@ -254,7 +254,7 @@ def screenshot_pictures(ws: Workspace, captures: list[dict[str, Any]]) -> dict[i
         if not shot:
             continue
         try:
-            with Image.open(ws.store.path_for(shot["sha256"])) as image:
+            with Image.open(io.BytesIO(ws.store.read_bytes(shot["sha256"]))) as image:
                 image.thumbnail((SHOT_WIDTH, 1 << 16))
                 top = image.crop((0, 0, image.width, min(image.height, SHOT_HEIGHT))).convert("RGB")
         except (OSError, UnidentifiedImageError, Image.DecompressionBombError):

@@ -36,7 +36,7 @@ def make_sheet(ws: Workspace, ref: str, output: Path, *, actor: str, columns: in
         )
     cells = [
         SheetCell(
-            jpeg=ws.store.path_for(f.thumbnail, "derived").read_bytes(),
+            jpeg=ws.store.read_bytes(f.thumbnail, "derived"),
             pts=Fraction(f.pts),
             idx=f.idx,
             reason=f.keyframe or "",

@@ -26,8 +26,8 @@ from evidence.errors import EvidenceError, InputRefused
 from evidence.ingest.analyze import analyse_and_match
 from evidence.ingest.record import Origin, record_in
 from evidence.matching.match import FoundMatch
+from evidence.store.base import OBJECTS, ObjectFile, Stored, object_name
 from evidence.store.files import ProgressFn, environment_error, walk_folder
-from evidence.store.local import Stored
 from evidence.workspace import Workspace
 
 
@@ -289,21 +289,26 @@ def set_aside(ws: Workspace, sha256: str) -> str:
     store/orphans/ (as `evidence fsck --repair` would), so that objects/ holds nothing unaccounted for;
     returns where it is now, for the error message. It is left in place when another command is
     writing (it could be recording the same bytes) or when the move or the check fails."""
-    path = ws.store.path_for(sha256)
+    path = ws.store.location(sha256)
+    if ws.store.shared:
+        return (
+            f"the copy it made stays at {printable(path)} with no record (a shared store is not locked: "
+            "`evidence fsck --repair` sets it aside once it is older than an hour); add the file again"
+        )
     try:
         with ws.store.exclusive():
             with ws.db.read() as session:
                 item_id = session.scalar(select(Item.id).where(Item.sha256 == sha256))
             if item_id is not None:
                 return f"its bytes are catalogued as item {item_id} all the same (another command added them)"
-            moved = ws.store.quarantine(path, sha256)
+            moved = ws.store.quarantine(ObjectFile(sha256, object_name(sha256), OBJECTS, True))
     except EvidenceError:
         return (
-            f"the copy it made stays at {printable(str(path))} with no record: run `evidence fsck "
+            f"the copy it made stays at {printable(path)} with no record: run `evidence fsck "
             "--repair` once this is fixed (it moves it to store/orphans/), then add the file again"
         )
     return (
-        f"nothing was recorded, and the copy it made was moved to {printable(str(moved))} "
+        f"nothing was recorded, and the copy it made was moved to {printable(f'{ws.store.where}/{moved}')} "
         "(`evidence fsck` counts it there): add the file again once this is fixed"
     )
 

@@ -26,8 +26,8 @@ from evidence.ingest.analyze import analyse_and_match
 from evidence.ingest.record import Origin, record_in
 from evidence.ingest.web.gather import Gathered, Limits, Taken, gather
 from evidence.ingest.web.urls import check_url
+from evidence.store.base import Stored
 from evidence.store.files import environment_error
-from evidence.store.local import Stored
 from evidence.workspace import Workspace, tool_version
 
 

@@ -17,7 +17,7 @@ from evidence.core.custody import CustodyAction
 from evidence.core.timeutil import Instant
 from evidence.core.types import AnalysisStatus
 from evidence.media.probe.sniff import declared_extension, sniff
-from evidence.store.local import Stored
+from evidence.store.base import Stored
 from evidence.workspace import Workspace, tool_version
 
 SNIFF_BYTES = 8192
@@ -50,7 +50,7 @@ def record_in(
 ) -> tuple[Item, Acquisition, bool]:
     """The item (made when new, with its `preserve` event) and a new acquisition with its `acquire`
     event; returns them and whether the item is new. `extra` is added to the acquire event's details."""
-    with open(ws.store.path_for(stored.sha256), "rb") as handle:
+    with ws.store.open(stored.sha256) as handle:
         head = handle.read(SNIFF_BYTES)
     sniffed = sniff(head, origin.name)
     captured = captured or datetime.now(UTC)

@@ -13,12 +13,10 @@ progress in another process is never mistaken for a leftover (fsck refuses with 
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +27,7 @@ from evidence.core.custody import ChainRecord, CustodyAction, walk_chain
 from evidence.core.progress import SILENT, Progress
 from evidence.core.types import MediaKind
 from evidence.errors import ExitCode
-from evidence.store.files import hash_path
+from evidence.store.base import DERIVED, OBJECTS, object_name
 from evidence.workspace import Workspace
 
 REPAIR = "repair"  # `evidence fsck --repair` does it
@@ -140,7 +138,7 @@ def fsck(
         _unrecorded_objects(run, rows, repair)
         _analysis(run, rows, framed)
         _thumbnails(run, rows, thumbs, repair)
-        report.quarantined = len(ws.store.orphan_files())
+        report.quarantined = len(ws.store.orphan_names())
     _chain(run)
     if deep:
         _rehash(run, rows, progress)
@@ -148,13 +146,12 @@ def fsck(
 
 
 def _temp_files(run: _Run, repair: bool) -> None:
-    for path in run.ws.store.leftovers():
-        subject = f"tmp/{path.name}"
-        if not path.is_file() or path.is_symlink():
+    for leftover in run.ws.store.leftovers():
+        subject, size = leftover.name, leftover.size
+        if not leftover.regular:
             run.add(Finding("stray-file", subject, f"{subject} is not a regular file; look at it", HUMAN))
             continue
-        size = path.stat().st_size
-        if path.name.startswith("put-"):
+        if leftover.thumbnail:
             message = f"unfinished write {subject} ({size} bytes) of a thumbnail from an interrupted analysis"
         else:
             message = (
@@ -165,8 +162,7 @@ def _temp_files(run: _Run, repair: bool) -> None:
         if not repair:
             run.add(Finding(*_fields(finding), suggestion="evidence fsck --repair"))
             continue
-        digest = hash_path(path)
-        run.ws.store.remove_leftover(path)
+        digest = run.ws.store.remove_leftover(leftover)
         run.log(_said(finding, "; removed"), "removed", size=size, sha256=digest)
 
 
@@ -174,14 +170,12 @@ def _recorded_objects(run: _Run, rows: dict[str, _Row], repair: bool) -> None:
     store = run.ws.store
     for sha, row in rows.items():
         subject = f"item:{sha}"
-        path = store.path_for(sha)
         run.report.objects_checked += 1
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
+        st = store.state(sha)
+        if st is None:
             _missing(run, sha, row, repair)
             continue
-        if not stat.S_ISREG(st.st_mode):
+        if not st.regular:
             run.add(
                 Finding(
                     "not-regular",
@@ -191,21 +185,20 @@ def _recorded_objects(run: _Run, rows: dict[str, _Row], repair: bool) -> None:
                 )
             )
             continue
-        if st.st_size != row.size:
+        if st.size != row.size:
             message = (
-                f"object of #{row.id} ({sha}) has {st.st_size} bytes, the catalogue recorded {row.size}: "
+                f"object of #{row.id} ({sha}) has {st.size} bytes, the catalogue recorded {row.size}: "
                 "it was altered; restore it from a backup"
             )
             run.add(Finding("changed", subject, message, HUMAN))
-        if st.st_mode & _WRITABLE:
-            _writable(run, path, subject, f"object of #{row.id}", st.st_mode, repair)
+        if st.mode & _WRITABLE:
+            _writable(run, (sha, OBJECTS), subject, f"object of #{row.id}", st.mode, repair)
 
 
 def _missing(run: _Run, sha: str, row: _Row, repair: bool) -> None:
     store = run.ws.store
     subject = f"item:{sha}"
-    orphan = store.orphans / sha
-    if orphan.is_file() and hash_path(orphan) == sha:
+    if store.orphan_holds(sha):
         finding = Finding(
             "missing-object",
             subject,
@@ -215,7 +208,7 @@ def _missing(run: _Run, sha: str, row: _Row, repair: bool) -> None:
         if not repair:
             run.add(Finding(*_fields(finding), suggestion="evidence fsck --repair"))
             return
-        store.restore(orphan, sha)
+        store.restore(sha)
         run.log(_said(finding, "; put back"), "restored", source=f"orphans/{sha}")
         return
     message = (
@@ -225,29 +218,29 @@ def _missing(run: _Run, sha: str, row: _Row, repair: bool) -> None:
     run.add(Finding("missing-object", subject, message, HUMAN))
 
 
-def _writable(run: _Run, path: Path, subject: str, what: str, mode: int, repair: bool) -> None:
+def _writable(run: _Run, found: tuple[str, str], subject: str, what: str, mode: int, repair: bool) -> None:
     message = f"{what} is writable (mode {stat.S_IMODE(mode):o}); it should be read-only (444)"
     finding = Finding("writable", subject, message, REPAIR)
     if not repair:
         run.add(Finding(*_fields(finding), suggestion="evidence fsck --repair"))
         return
-    run.ws.store.make_read_only(path)
+    run.ws.store.make_read_only(*found)
     run.log(_said(finding, "; made read-only"), "chmod 444", mode=f"{stat.S_IMODE(mode):o}")
 
 
 def _unrecorded_objects(run: _Run, rows: dict[str, _Row], repair: bool) -> None:
     store = run.ws.store
-    for obj in store.iter_objects():
-        name = obj.path.relative_to(store.objects).as_posix()
-        if obj.sha256 in rows and store.path_for(obj.sha256) == obj.path:
+    for obj in store.iter_objects(settled=True):
+        name = obj.name
+        if obj.sha256 in rows and object_name(obj.sha256) == name:
             continue
-        if not _SHA256.match(obj.sha256) or store.path_for(obj.sha256) != obj.path:
-            message = f"objects/{name} is not named like a stored object; look at it (it was left alone)"
-            run.add(Finding("stray-file", f"objects/{name}", message, HUMAN))
+        if not _SHA256.match(obj.sha256) or object_name(obj.sha256) != name:
+            message = f"{name} is not named like a stored object; look at it (it was left alone)"
+            run.add(Finding("stray-file", name, message, HUMAN))
             continue
         subject = f"object:{obj.sha256}"
-        if obj.path.is_symlink() or not obj.path.is_file():
-            message = f"objects/{name} is not a regular file and no item records it; look at it"
+        if not obj.regular:
+            message = f"{name} is not a regular file and no item records it; look at it"
             run.add(Finding("not-regular", subject, message, HUMAN))
             continue
         message = (
@@ -258,7 +251,7 @@ def _unrecorded_objects(run: _Run, rows: dict[str, _Row], repair: bool) -> None:
         if not repair:
             run.add(Finding(*_fields(finding), suggestion="evidence fsck --repair"))
             continue
-        actual = hash_path(obj.path)
+        actual = store.hash_object(obj.sha256)
         if actual != obj.sha256:
             message = (
                 f"object {obj.sha256} is in the store, no item records it, and its bytes hash to {actual}: "
@@ -266,9 +259,9 @@ def _unrecorded_objects(run: _Run, rows: dict[str, _Row], repair: bool) -> None:
             )
             run.add(Finding("corrupt-object", subject, message, HUMAN))
             continue
-        size = obj.path.stat().st_size
-        moved = store.quarantine(obj.path, obj.sha256)
-        where = moved.relative_to(store.root).as_posix()
+        held = store.state(obj.sha256)
+        size = held.size if held is not None else 0
+        where = store.quarantine(obj)
         run.log(_said(finding, f"; re-hashed and moved to store/{where}"), "quarantined", size=size, to=where)
 
 
@@ -290,14 +283,12 @@ def _thumbnails(run: _Run, rows: dict[str, _Row], thumbs: list[tuple[int, str]],
     shas = {row.id: sha for sha, row in rows.items()}
     missing: dict[int, int] = {}
     for item_id, thumb in thumbs:
-        path = store.path_for(thumb, "derived")
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
+        st = store.state(thumb, DERIVED)
+        if st is None:
             missing[item_id] = missing.get(item_id, 0) + 1
             continue
-        if stat.S_ISREG(st.st_mode) and st.st_mode & _WRITABLE:
-            _writable(run, path, f"derived:{thumb}", f"thumbnail {thumb}", st.st_mode, repair)
+        if st.regular and st.mode & _WRITABLE:
+            _writable(run, (thumb, DERIVED), f"derived:{thumb}", f"thumbnail {thumb}", st.mode, repair)
     for item_id, count in sorted(missing.items()):
         message = f"{count} keyframe thumbnail(s) of #{item_id} are missing from store/derived"
         subject = f"item:{shas.get(item_id, item_id)}"
@@ -328,11 +319,7 @@ def _counting(records: Iterator[ChainRecord], report: FsckReport) -> Iterator[Ch
 def _rehash(run: _Run, rows: dict[str, _Row], progress: Progress) -> None:
     store = run.ws.store
     flagged = {p.subject for p in run.report.problems if p.action == HUMAN}
-    present = {
-        sha: row
-        for sha, row in rows.items()
-        if f"item:{sha}" not in flagged and store.path_for(sha).is_file()
-    }
+    present = {sha: row for sha, row in rows.items() if f"item:{sha}" not in flagged and store.has(sha)}
     progress.start(len(present), sum(row.size for row in present.values()))
     for sha, row in present.items():
         try:

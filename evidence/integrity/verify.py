@@ -11,7 +11,6 @@ the log itself was not rewritten wholesale (every hash recomputed) or cut short 
 
 from __future__ import annotations
 
-import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from evidence.core.custody import ChainProblem, ChainRecord, CustodyAction
 from evidence.core.progress import SILENT, Progress
 from evidence.core.record_digest import EMPTY_DERIVED, Ledger, compare, parse_key
 from evidence.integrity.anchor import Anchor, check_anchor, walk
+from evidence.store.base import DERIVED
 from evidence.workspace import Workspace
 
 
@@ -172,25 +172,26 @@ def _not_catalogued(ws: Workspace, shas: list[str]) -> list[str]:
 def _check_object(
     ws: Workspace, sha: str, size: int, report: VerifyReport, advance: Callable[[int], None]
 ) -> None:
-    path = ws.store.path_for(sha)
     report.objects_checked += 1
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
+    st = ws.store.state(sha)
+    if st is None:
         report.problems.append(Problem("missing", sha, f"object {sha} is missing from the store"))
         return
-    if not stat.S_ISREG(st.st_mode):
+    if not st.regular:
         report.problems.append(Problem("replaced", sha, f"object {sha} is no longer a regular file"))
         return
-    if st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+    if st.mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         report.warnings.append(f"object {sha} is writable (expected read-only); `chmod 444` it")
     try:
         actual = ws.store.hash_object(sha, progress=advance)
+    except FileNotFoundError:
+        report.problems.append(Problem("missing", sha, f"object {sha} is missing from the store"))
+        return
     except OSError as exc:
         report.problems.append(Problem("unreadable", sha, f"object {sha} cannot be read: {exc.strerror}"))
         return
-    report.bytes_checked += st.st_size
-    if actual != sha or st.st_size != size:
+    report.bytes_checked += st.size
+    if actual != sha or st.size != size:
         report.problems.append(
             Problem("changed", sha, f"object {sha} has changed: its bytes now hash to {actual}")
         )
@@ -242,7 +243,6 @@ def _check_thumbnails(ws: Workspace, session: Session, report: VerifyReport) -> 
     """Re-hash the keyframe thumbnails the frames name (small JPEGs in the derived store)."""
     names = session.scalars(select(Frame.thumbnail).where(Frame.thumbnail.is_not(None)).distinct())
     for sha in sorted(n for n in names if n):
-        path = ws.store.path_for(sha, "derived")
         try:
             actual = ws.store.hash_object(sha, area="derived")
         except FileNotFoundError:
@@ -251,7 +251,8 @@ def _check_thumbnails(ws: Workspace, session: Session, report: VerifyReport) -> 
         except OSError as exc:
             report.problems.append(Problem("unreadable", sha, f"thumbnail {sha} cannot be read: {exc}"))
             continue
-        if actual != sha or not path.is_file() or path.is_symlink():
+        held = ws.store.state(sha, DERIVED)
+        if actual != sha or held is None or not held.regular:
             report.problems.append(
                 Problem("changed", sha, f"thumbnail {sha} has changed: its bytes now hash to {actual}")
             )

@@ -173,7 +173,7 @@ def match_new_item(
         pictures = None
         if worker is not None and outcome.kind in VISUAL:
             summary = session.get_one(Item, outcome.item_id).summary or {}
-            path = str(ws.store.path_for(outcome.sha256))
+            path = str(ws.store.local_file(outcome.sha256))
             pictures = QueryPictures.of(ws, worker, path, summary, outcome.kind)
         found = lookup(
             session,
@@ -247,7 +247,7 @@ def match_still(
         try:
             window = jobs.frame_window(
                 worker,
-                str(ws.store.path_for(sha)),
+                str(ws.store.local_file(sha)),
                 max(0.0, t - STILL_WINDOW),
                 t + STILL_WINDOW,
                 (summary or {}).get("border"),

@@ -103,7 +103,7 @@ class PictureCheck:
             theirs = dict(
                 jobs.pictures(
                     self.query.worker,
-                    str(self.query.ws.store.path_for(sha)),
+                    str(self.query.ws.store.local_file(sha)),
                     sorted({m for _, t in pairs for m in _around(t)}),
                     summary.get("border"),
                     summary.get("footage_region"),

@@ -14,16 +14,18 @@ import contextlib
 import errno
 import hashlib
 import os
+import stat
 import tempfile
 import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from evidence import faults
 from evidence.errors import EnvironmentFailure, InputRefused, IntegrityFailure
 from evidence.store import lock
+from evidence.store.base import OBJECTS, Leftover, ObjectFile, ObjectState, Stored, object_name
 from evidence.store.files import (
     CHUNK,
     ProgressFn,
@@ -36,21 +38,6 @@ from evidence.store.files import (
 )
 
 READ_ONLY = 0o444
-
-
-@dataclass(frozen=True, slots=True)
-class Stored:
-    sha256: str
-    size: int
-    existed: bool  # the store already held these bytes
-    mtime_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectFile:
-    sha256: str
-    path: Path
-    area: str
 
 
 def _fsync_dir(path: Path) -> None:
@@ -67,6 +54,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 class LocalStore:
+    shared = False  # one machine's folder: the writers' lock (store/lock.py) keeps fsck apart
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.objects = root / "objects"
@@ -80,12 +69,17 @@ class LocalStore:
         for directory in (self.objects, self.derived, self.tmp):
             directory.mkdir(parents=True, exist_ok=True)
 
-    def path_for(self, sha256: str, area: str = "objects") -> Path:
-        base = self.objects if area == "objects" else self.derived
-        return base / sha256[:2] / sha256[2:4] / sha256
+    @property
+    def where(self) -> str:
+        return str(self.root)
 
-    def has(self, sha256: str) -> bool:
-        return self.path_for(sha256).is_file()
+    def path_for(self, sha256: str, area: str = OBJECTS) -> Path:
+        """The object's file (this backend only; code that works with any store reads through the
+        `ObjectStore` methods)."""
+        return self.root / object_name(sha256, area)
+
+    def has(self, sha256: str, area: str = OBJECTS) -> bool:
+        return self.path_for(sha256, area).is_file()
 
     # -- the writers' lock ---------------------------------------------------------------------------
 
@@ -245,8 +239,27 @@ class LocalStore:
 
     # -- reading -----------------------------------------------------------------------------------
 
-    def hash_object(self, sha256: str, *, area: str = "objects", progress: ProgressFn | None = None) -> str:
+    def read_bytes(self, sha256: str, area: str = OBJECTS) -> bytes:
+        return self.path_for(sha256, area).read_bytes()
+
+    def open(self, sha256: str, area: str = OBJECTS) -> BinaryIO:
+        return open(self.path_for(sha256, area), "rb")
+
+    def local_file(self, sha256: str, area: str = OBJECTS) -> Path:
+        return self.path_for(sha256, area)
+
+    def location(self, sha256: str, area: str = OBJECTS) -> str:
+        return str(self.path_for(sha256, area))
+
+    def hash_object(self, sha256: str, *, area: str = OBJECTS, progress: ProgressFn | None = None) -> str:
         return hash_path(self.path_for(sha256, area), progress=progress)
+
+    def state(self, sha256: str, area: str = OBJECTS) -> ObjectState | None:
+        try:
+            st = os.lstat(self.path_for(sha256, area))
+        except FileNotFoundError:
+            return None
+        return ObjectState(size=st.st_size, regular=stat.S_ISREG(st.st_mode), mode=stat.S_IMODE(st.st_mode))
 
     def fixity(self, sha256: str) -> str | None:
         """Re-hash a preserved original: None when its bytes still hash to its name, else what is wrong."""
@@ -258,25 +271,44 @@ class LocalStore:
             return f"object {sha256} has changed: its bytes now hash to {actual}"
         return None
 
-    def iter_objects(self, area: str = "objects") -> Iterator[ObjectFile]:
-        base = self.objects if area == "objects" else self.derived
+    def iter_objects(self, area: str = OBJECTS, *, settled: bool = False) -> Iterator[ObjectFile]:
+        """Every file under the area (`settled` changes nothing here: fsck holds the writers' lock)."""
+        base = self.root / area
         if not base.is_dir():
             return
         for path in sorted(base.rglob("*")):
             if path.is_file() or path.is_symlink():
-                yield ObjectFile(path.name, path, area)
+                regular = path.is_file() and not path.is_symlink()
+                yield ObjectFile(path.name, path.relative_to(self.root).as_posix(), area, regular)
 
-    def leftovers(self) -> list[Path]:
-        return sorted(p for p in self.tmp.iterdir()) if self.tmp.is_dir() else []
+    def leftovers(self) -> list[Leftover]:
+        if not self.tmp.is_dir():
+            return []
+        found = []
+        for path in sorted(self.tmp.iterdir()):
+            regular = path.is_file() and not path.is_symlink()
+            size = path.stat().st_size if regular else 0
+            found.append(Leftover(f"tmp/{path.name}", size, path.name.startswith("put-"), regular))
+        return found
 
-    def orphan_files(self) -> list[Path]:
-        return sorted(p for p in self.orphans.iterdir()) if self.orphans.is_dir() else []
+    def orphan_names(self) -> list[str]:
+        if not self.orphans.is_dir():
+            return []
+        return sorted(f"orphans/{p.name}" for p in self.orphans.iterdir())
+
+    def orphan_holds(self, sha256: str) -> bool:
+        orphan = self.orphans / sha256
+        try:
+            return orphan.is_file() and hash_path(orphan) == sha256
+        except OSError:
+            return False
 
     # -- repairs (`evidence fsck --repair`; callers hold `exclusive()`) --------------------------------
 
-    def quarantine(self, path: Path, sha256: str) -> Path:
+    def quarantine(self, found: ObjectFile) -> str:
         """Move a published object that nothing catalogues to orphans/, keeping it (never deleted,
-        never overwriting another orphan). Returns where it now is."""
+        never overwriting another orphan). Returns where it now is, relative to the store."""
+        path, sha256 = self.root / found.name, found.sha256
         try:
             self.orphans.mkdir(exist_ok=True)
             target = self.orphans / sha256
@@ -293,11 +325,11 @@ class LocalStore:
             _fsync_dir(path.parent)
         except OSError as exc:
             raise environment_error(exc, "moving an object to store/orphans") from exc
-        return target
+        return target.relative_to(self.root).as_posix()
 
-    def restore(self, orphan: Path, sha256: str) -> None:
+    def restore(self, sha256: str) -> None:
         """Put a verified orphan back at its content address (the catalogue records it)."""
-        target = self.path_for(sha256)
+        orphan, target = self.orphans / sha256, self.path_for(sha256)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(orphan, target)
@@ -307,21 +339,24 @@ class LocalStore:
         except OSError as exc:
             raise environment_error(exc, "restoring an object from store/orphans") from exc
 
-    def make_read_only(self, path: Path) -> None:
+    def make_read_only(self, sha256: str, area: str = OBJECTS) -> None:
         try:
-            os.chmod(path, READ_ONLY)
+            os.chmod(self.path_for(sha256, area), READ_ONLY)
         except OSError as exc:
             raise environment_error(exc, "making a stored object read-only") from exc
 
-    def remove_leftover(self, path: Path) -> None:
-        """Remove an unfinished copy from tmp/ (never anything outside it)."""
-        if path.parent != self.tmp:
-            raise ValueError(f"{path} is not in the store's tmp folder")
+    def remove_leftover(self, leftover: Leftover) -> str | None:
+        """Remove an unfinished copy from tmp/ (never anything outside it); returns its bytes' SHA-256."""
+        path = self.root / leftover.name
+        if path.parent != self.tmp or not leftover.name.startswith("tmp/"):
+            raise ValueError(f"{leftover.name} is not in the store's tmp folder")
         try:
+            digest = hash_path(path) if leftover.regular else None
             path.unlink(missing_ok=True)
             _fsync_dir(self.tmp)
         except OSError as exc:
             raise environment_error(exc, "removing an unfinished copy") from exc
+        return digest
 
 
 def _discard(tmp_path: Path) -> None:

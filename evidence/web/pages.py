@@ -168,7 +168,7 @@ def thumbnail(ws: Workspace, sha256: str) -> bytes:
     """A keyframe's JPEG, when the catalogue records one by this digest."""
     if not recorded_thumbnail(ws, sha256):
         raise NotFound("no such thumbnail")
-    return ws.store.path_for(sha256, "derived").read_bytes()
+    return ws.store.read_bytes(sha256, "derived")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +181,7 @@ class Original:
 
 def original(ws: Workspace, item_id: int) -> Original:
     item = item_record(ws, item_id)
-    return Original(item.sha256, item.size, item.mime, ws.store.path_for(item.sha256))
+    return Original(item.sha256, item.size, item.mime, ws.store.local_file(item.sha256))
 
 
 def frame_png(ws: Workspace, item_id: int, at: float, name: str, *, actor: str) -> bytes:
