@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from evidence import TOOL_NAME, __version__
 from evidence.catalogue import claim_statements, custody, schema, seal, starter
-from evidence.catalogue.engine import Database, require_database_file
+from evidence.catalogue.engine import Database, make_engine, require_database_file
 from evidence.config import MARKER, SQLITE_NAME, Location, locate, sqlite_file, sqlite_url
 from evidence.core.custody import CustodyAction
 from evidence.core.text import printable
@@ -134,6 +134,7 @@ def init_workspace(target: Path, *, database_url: str | None = None, actor: str 
     url = database_url or os.environ.get("EVIDENCE_DATABASE_URL") or sqlite_url(target)
     # before anything is written: a URL that cannot work, or a catalogue whose database was emptied
     require_database_file(url, missing_ok=True, empty_ok=not existed)
+    make_engine(url).dispose()  # a driver this installation lacks (psycopg without the team extra)
     store = open_store(target)  # before anything is written: a store URL that cannot work
     try:
         target.mkdir(parents=True, exist_ok=True)

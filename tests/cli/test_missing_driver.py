@@ -50,6 +50,8 @@ def test_every_command_names_the_team_extra_when_psycopg_is_missing(
         result = cat.run(*args, env=env)
     _one_line(result.exit_code, result.stderr, result.output)
     assert "evidence@" not in result.stderr  # the URL itself is never echoed
+    if command == ["init"]:
+        assert not (fresh / ".evidence").exists(), "nothing is written before the driver is found"
 
 
 def test_a_fresh_process_without_psycopg_exits_4_in_one_line(sqlite_catalogue: Catalogue) -> None:
