@@ -25,6 +25,7 @@ from evidence.catalogue import custody, hashindex, record_state
 from evidence.catalogue.models import Item
 from evidence.core.custody import CustodyAction
 from evidence.core.record_digest import canonical
+from evidence.errors import IntegrityFailure
 from evidence.workspace import Workspace
 
 ProblemFn = Callable[[str, str, str], None]  # kind, subject, message
@@ -85,7 +86,10 @@ def rederive(ws: Workspace, *, problem: ProblemFn) -> int:
             past = recorded.get(subject)
             if past is None or not (past.status == "ok" or (past.status == "pending" and past.options.quick)):
                 continue  # never analysed, or its analysis failed: nothing to re-derive
-            again = derive(ws, worker, sha, declared_ext, size, past.options)
+            try:
+                again = derive(ws, worker, sha, declared_ext, size, past.options)
+            except IntegrityFailure:
+                continue  # its original is missing: the object check has reported it
             count += 1
             differences = _differences(past, again, probe, summary)
             if not differences:

@@ -94,7 +94,7 @@ class ObjectStore(Protocol):
     def local_file(self, sha256: str, area: str = OBJECTS) -> Path:
         """A local file holding the object's bytes, for a decoder (the object itself on disk; for a
         remote store, a copy checked against its name and kept in the catalogue's `cache/`, which
-        may be emptied at any time). FileNotFoundError when there is no such object."""
+        may be emptied at any time). An IntegrityFailure (exit 5) when there is no such object."""
         ...
 
     def location(self, sha256: str, area: str = OBJECTS) -> str:

@@ -246,7 +246,10 @@ class LocalStore:
         return open(self.path_for(sha256, area), "rb")
 
     def local_file(self, sha256: str, area: str = OBJECTS) -> Path:
-        return self.path_for(sha256, area)
+        path = self.path_for(sha256, area)
+        if not path.is_file():
+            raise IntegrityFailure(f"object {sha256} is missing from the store; run `evidence verify`")
+        return path
 
     def location(self, sha256: str, area: str = OBJECTS) -> str:
         return str(self.path_for(sha256, area))

@@ -260,7 +260,7 @@ class S3Store:
         name, cached = object_name(sha256, area), self.cache / area / sha256
         size = self._size(name)
         if size is None:
-            raise FileNotFoundError(errno.ENOENT, f"no such object in {self.where}", name)
+            raise IntegrityFailure(f"object {sha256} is missing from {self.where}; run `evidence verify`")
         try:
             if not (cached.is_file() and cached.stat().st_size == size):
                 cached.parent.mkdir(parents=True, exist_ok=True)

@@ -132,6 +132,10 @@ def test_a_change_made_in_the_bucket_fails_verify_and_fsck(
     assert verified.exit_code == 5, verified.output
     problems = {p["subject"]: p["kind"] for p in json.loads(verified.stdout)["problems"]}
     assert problems[one] == "changed" and problems[two] == "missing", problems
+    deep = _run(cat, "verify", "--deep", "--json")  # re-deriving skips the original that is gone
+    assert deep.exit_code == 5 and {p["kind"] for p in json.loads(deep.stdout)["problems"]} >= {"missing"}
+    framed = _run(cat, "frame", two[:12], "--at", "0.5", "-o", tmp_path / "frame.png")
+    assert framed.exit_code == 5 and framed.stderr.count("\n") == 1 and "missing" in framed.stderr
     checked = _run(cat, "fsck", "--deep", "--json")
     assert checked.exit_code == 5, checked.output
     kinds = {(p["kind"], p["subject"]) for p in json.loads(checked.stdout)["problems"]}

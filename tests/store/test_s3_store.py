@@ -291,7 +291,7 @@ def test_a_missing_object_is_caught(store: S3Store, tmp_path: Path) -> None:
             read(sha)
     problem = store.fixity(sha)
     assert problem is not None and "cannot be read" in problem and "missing" in problem
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(IntegrityFailure, match="missing"):
         store.local_file(sha)
 
 
