@@ -24,10 +24,6 @@ class Location:
     database_url: str
 
     @property
-    def store_root(self) -> Path:
-        return self.root / "store"
-
-    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

@@ -20,7 +20,7 @@ from evidence.catalogue.vocab_import import import_entries
 from evidence.config import MARKER, Location
 from evidence.core.vocab_io import VocabEntry
 from evidence.errors import UsageError
-from evidence.store.local import LocalStore
+from evidence.store.choose import open_store
 from evidence.workspace import Workspace, upgrade_catalogue
 
 
@@ -69,7 +69,7 @@ def test_importing_the_starter_again_adds_nothing_and_logs_nothing(
     with db.write() as session:
         assert starter.seed_starter(session, actor="t") is None  # not empty: not seeded
     location = Location(catalogue.root, catalogue.url)
-    with Workspace(location, Database(catalogue.url), LocalStore(location.store_root)) as ws:
+    with Workspace(location, Database(catalogue.url), open_store(location.root)) as ws:
         result = vocabulary.import_starter(ws, actor="t")
     assert result.counts.terms_added == 0 and result.counts.aliases_added == 0
     assert counts(db) == before
