@@ -25,6 +25,12 @@ The points, in the order an `evidence add` meets them:
   analysis-commit  analysis: the transaction is complete but not committed
   suggest          analysis committed; the matcher's relation suggestions are not yet recorded
 
+A queued job (`ingest/queued.py`, in `evidence worker`) meets two more, outside `POINTS` (they are not
+on the path of `evidence add`): `job-taken` (the job's row says running on this worker; nothing else
+done), `job-analysed` (the analysis recorded, the lookup not run) and `job-matched` (analysed and
+looked up; the row not yet done); and `probed`, `media`, `frames`, `index` and `analysis-commit`
+before `job-analysed`.
+
 The thumbnails an analysis stores (`LocalStore.put_bytes`) meet `tmp`, `write`, `fsync` and `publish`
 too, after the original's copy has met them. In an S3 bucket (`store/s3.py`) an original's upload meets
 `preflight`, `copy`, `fsync`, `publish` and `published`, and a thumbnail `publish` and `published`.

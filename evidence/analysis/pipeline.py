@@ -151,8 +151,17 @@ def derive_file(
 
 
 def analyse(
-    ws: Workspace, worker: Worker, item_id: int, *, actor: str, options: AnalysisOptions | None = None
+    ws: Workspace,
+    worker: Worker,
+    item_id: int,
+    *,
+    actor: str,
+    options: AnalysisOptions | None = None,
+    first: bool = False,
 ) -> AnalysisOutcome:
+    """Analyse an item and record the results. With `first`, record them only if the item has never
+    been analysed (a queued job delivered twice analyses it once: the later take keeps what the earlier
+    one recorded, and returns it with this derivation's query for the lookup)."""
     options = options or AnalysisOptions()
     with ws.db.read() as session:
         item = session.get_one(Item, item_id)
@@ -164,6 +173,11 @@ def analyse(
     faults.checkpoint("frames")
     with ws.db.write() as session:
         item = session.get_one(Item, item_id)
+        if first and item.analysed_at is not None:
+            recorded = AnalysisStatus.parse(item.analysis)
+            return AnalysisOutcome(
+                item_id, sha256, recorded, MediaKind(item.kind), derivation.query, derivation.descriptors
+            )
         if probed is not None:
             item.kind = str(probed.kind)
             item.mime = probed.mime or item.mime

@@ -206,6 +206,28 @@ class RelationDecision(Base):
     __table_args__ = (CheckConstraint("status IN ('confirmed', 'rejected')", name="status"),)
 
 
+class AnalysisJob(Base):
+    """An item's analysis and lookup handed to the job queue (`EVIDENCE_QUEUE_URL`) for `evidence
+    worker`: operational state, not a record of the evidence (the outcome is the item's analysis and
+    its `analyse` and `suggest-relation` events). `done` means analysed and looked up."""
+
+    __tablename__ = "analysis_job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # queued | running | done | failed
+    options: Mapped[dict[str, Any]] = mapped_column(JSONText)  # quick, match
+    actor: Mapped[str] = mapped_column(Text)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(300))  # host:pid of the last worker to take it
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),)
+
+
 # the analysts' records (and the accounts, the captures) live in modules of their own; importing them
 # here registers their tables with Base
 from evidence.catalogue.account_models import Account  # noqa: E402
@@ -227,6 +249,7 @@ from evidence.catalogue.capture_models import Capture, CaptureMedia  # noqa: E40
 __all__ = [
     "Account",
     "Acquisition",
+    "AnalysisJob",
     "Annotation",
     "Capture",
     "CaptureMedia",

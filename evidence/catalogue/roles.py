@@ -10,7 +10,8 @@ disable them. So on PostgreSQL two roles are used:
   `fingerprint`, `frame_descriptor`, `hash_band`, and TRUNCATE on `hash_band` for `evidence db reindex`),
   and UPDATE of exactly the columns evidence changes, each change logged with the record's new digest: an
   item's analysis results, a relation's matcher suggestion, a term's place and note, a place's
-  coordinates, an account's role, password and disabled time. Only SELECT on `alembic_version`, USAGE
+  coordinates, an account's role, password and disabled time; and the state columns of the analysis
+  jobs (`analysis_job`, operational state that no event covers). Only SELECT on `alembic_version`, USAGE
   on the sequences. It owns nothing, so it cannot disable or drop the triggers; it cannot UPDATE, DELETE
   or TRUNCATE the custody log or any other record (corrections and withdrawals are new rows).
 
@@ -45,6 +46,9 @@ UPDATABLE = {
     "place": ("latitude", "longitude", "precision"),
     "account": ("role", "password", "disabled_at"),
 }
+# operational state, not records: the job queue's rows (`catalogue/jobs.py`), taken and finished by
+# `evidence worker`; no event carries their digest
+OPERATIONAL = {"analysis_job": ("state", "started_at", "finished_at", "attempts", "worker", "error")}
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -69,7 +73,7 @@ def grant_statements(app_role: str, schema: str = "public") -> list[str]:
     statements += [f"GRANT UPDATE, DELETE ON {where}.{table} TO {role}" for table in DERIVED]
     statements += [
         f"GRANT UPDATE ({', '.join(columns)}) ON {where}.{table} TO {role}"
-        for table, columns in UPDATABLE.items()
+        for table, columns in (UPDATABLE | OPERATIONAL).items()
     ]
     for table in READ_ONLY:
         statements += [

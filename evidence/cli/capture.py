@@ -47,6 +47,7 @@ def capture(
     """Capture links: the page as served (WARC packed as WACZ), a full-height screenshot (headless
     Chromium, when one is found), the platform's metadata and every media file of the post (yt-dlp),
     each preserved as an item, with the media analysed and matched as `add` does."""
+    from evidence.analysis.queue import from_environment
     from evidence.ingest.capture import CaptureOptions, capture_urls, check_urls
     from evidence.ingest.web.gather import Limits
     from evidence.workspace import default_actor, open_workspace
@@ -57,7 +58,9 @@ def capture(
     check_urls(links)  # a link that is not http(s) refuses the run before any request
     if case is not None:
         check_case(ctx, case)  # and so does an unknown case
+    queue = from_environment(analyse=not no_analysis)  # an unreachable queue: exit 4, nothing written
     options = CaptureOptions(
+        queue=queue,
         collected_by=collected_by,
         note=note,
         limits=Limits(timeout=timeout, max_bytes=max_bytes, screenshot=not no_screenshot),
@@ -67,7 +70,7 @@ def capture(
     )
     worker = Worker()
     with worker, open_workspace(state(ctx).catalogue) as ws:
-        if not no_analysis:
+        if not no_analysis and queue is None:
             worker.start()
         results = capture_urls(ws, links, options, worker=worker)
     if case is not None:

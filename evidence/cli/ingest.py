@@ -19,6 +19,7 @@ from evidence.core.text import one_line, printable
 from evidence.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
+    from evidence.analysis.queue import JobQueue
     from evidence.ingest.add import FileResult
 
 LARGE = 64 << 20
@@ -102,13 +103,17 @@ def add(
     )
     if case is not None:
         check_case(ctx, case)  # an unknown case is refused before anything is preserved
+    from evidence.analysis.queue import from_environment
+
+    queue = from_environment(analyse=not no_analysis)  # an unreachable queue: exit 4, nothing written
     worker = Worker()
-    if not no_analysis:
+    if not no_analysis and queue is None:
         worker.start()  # a fresh interpreter warms up while this one loads the catalogue code
     with worker:
         _add(
             ctx,
             worker,
+            queue,
             paths or [],
             source_url,
             posted_at,
@@ -144,6 +149,7 @@ def _check_what_to_add(paths: list[str], manifest: Path | None, details: dict[st
 def _add(
     ctx: typer.Context,
     worker: Worker,
+    queue: JobQueue | None,
     paths: Sequence[Path | str],
     source_url: str | None,
     posted_at: str | None,
@@ -178,6 +184,7 @@ def _add(
         quick=quick,
         match=not no_match,
         actor=default_actor(),
+        queue=queue,
     )
     report: AddReport
     with open_workspace(state(ctx).catalogue) as ws, BarProgress("preserving", min_bytes=LARGE) as progress:
@@ -232,6 +239,8 @@ def _add(
         copies = sum(1 for r in results if r.near_duplicates)
         near = f", {copies} with copies already catalogued" if copies else ""
         message(f"{added} added, {duplicate} duplicate, {failed} refused{near}")
+        if queue is not None and added:
+            message(f"{added} queued for analysis (`evidence jobs` shows them)")
         if captures:
             print_captures(captures)
     code = exit_code_for([r.status for r in results], [r.analysis for r in results])

@@ -9,7 +9,7 @@ import threading
 from typing import NoReturn
 
 # importing the command modules registers their commands
-from evidence.cli import capture, ingest, matching, serve, setup, users  # noqa: F401
+from evidence.cli import capture, ingest, matching, serve, setup, users, worker  # noqa: F401
 from evidence.cli.annotation import cases, claims, tags, terms  # noqa: F401
 from evidence.cli.app import app
 from evidence.cli.browse import frames, items, provenance, search  # noqa: F401

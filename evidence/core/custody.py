@@ -59,6 +59,7 @@ class CustodyAction(StrEnum):
     UPGRADE = "upgrade"
     ACCOUNT_ADD = "account-add"
     ACCOUNT_CHANGE = "account-change"
+    QUEUE = "queue"
 
 
 def format_time(at: datetime) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from evidence import faults
 from evidence.analysis.options import AnalysisOptions
+from evidence.analysis.queue import JobQueue
 from evidence.analysis.worker import Worker
 from evidence.catalogue.models import Item
 from evidence.core.progress import Progress, Silent
@@ -44,6 +45,7 @@ class AddOptions:
     match: bool = True  # look new items up among the catalogued ones and record suggested relations
     actor: str = "unknown"
     manifest: dict[str, Any] | None = None  # the manifest row it came from, kept in the acquire event
+    queue: JobQueue | None = None  # hand analysis and lookup to `evidence worker` (EVIDENCE_QUEUE_URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +215,7 @@ def add_files(
     analysis_options = AnalysisOptions(quick=options.quick)
     progress.start(len(files), sum(c.size for c, _ in files))
     with contextlib.nullcontext(worker) if worker is not None else Worker() as worker:
-        if options.analyse and files:
+        if options.analyse and files and options.queue is None:
             worker.start()  # warms up while the first file is copied (no-op when already started)
         for candidate, own in files:
             shown = printable(str(candidate.path))
@@ -235,6 +237,7 @@ def add_files(
                     options=analysis_options,
                     match=options.match,
                     matching=functools.partial(progress.stage, f"matching {shown}"),
+                    queue=options.queue,
                 )
                 result = with_analysis(result, outcome.status, outcome.kind, found)
             report.results.append(result)

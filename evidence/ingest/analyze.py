@@ -9,8 +9,11 @@ from collections.abc import Callable
 from evidence import faults
 from evidence.analysis.options import AnalysisOptions
 from evidence.analysis.pipeline import AnalysisOutcome, analyse, select_items
+from evidence.analysis.queue import JobQueue
 from evidence.analysis.worker import Worker
+from evidence.catalogue.models import Item
 from evidence.catalogue.queries import resolve_ref
+from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.matching.match import FoundMatch, match_new_item
 from evidence.workspace import Workspace
 
@@ -24,8 +27,12 @@ def analyse_and_match(
     options: AnalysisOptions | None = None,
     match: bool = True,
     matching: Callable[[], None] | None = None,
+    queue: JobQueue | None = None,
 ) -> tuple[AnalysisOutcome, list[FoundMatch]]:
-    """Analyse one item, then (unless `match` is off) match it; `matching` is told when matching starts."""
+    """Analyse one item, then (unless `match` is off) match it; `matching` is told when matching starts.
+    With a `queue`, hand both to the workers instead: the outcome is `pending`, nothing found yet."""
+    if queue is not None:
+        return queued(ws, queue, item_id, actor=actor, options=options, match=match), []
     outcome = analyse(ws, worker, item_id, actor=actor, options=options)
     faults.checkpoint("suggest")
     if not match:
@@ -33,6 +40,22 @@ def analyse_and_match(
     if matching is not None:
         matching()
     return outcome, match_new_item(ws, outcome, actor=actor, worker=worker)
+
+
+def queued(
+    ws: Workspace,
+    queue: JobQueue,
+    item_id: int,
+    *,
+    actor: str,
+    options: AnalysisOptions | None,
+    match: bool,
+) -> AnalysisOutcome:
+    quick = options is not None and options.quick
+    queue.submit(ws, item_id, actor=actor, quick=quick, match=match)
+    with ws.db.read() as session:
+        item = session.get_one(Item, item_id)
+        return AnalysisOutcome(item_id, item.sha256, AnalysisStatus.pending(), MediaKind(item.kind))
 
 
 def analyze_items(

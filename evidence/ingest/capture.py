@@ -13,6 +13,7 @@ from typing import Any
 
 from evidence import faults
 from evidence.analysis.options import AnalysisOptions
+from evidence.analysis.queue import JobQueue
 from evidence.analysis.worker import Worker
 from evidence.catalogue import custody
 from evidence.catalogue.capture_models import Capture, CaptureMedia
@@ -44,6 +45,7 @@ class CaptureOptions:
     posted_at: Instant | None = None
     claimed_by: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # added to each acquire event
+    queue: JobQueue | None = None  # hand analysis and lookup to `evidence worker` (EVIDENCE_QUEUE_URL)
 
 
 @dataclass
@@ -78,6 +80,7 @@ def options_of_row(own: AddOptions, options: AddOptions) -> CaptureOptions:
         analyse=options.analyse,
         match=options.match,
         actor=options.actor,
+        queue=options.queue,
         source_url=own.source_url,
         posted_at=own.posted_at,
         claimed_by=own.claimed_by,
@@ -144,6 +147,7 @@ def _analysed(
         options=AnalysisOptions(),
         match=match and options.match,
         matching=functools.partial(stage, f"matching {result.path}"),
+        queue=options.queue,
     )
     return with_analysis(result, outcome.status, outcome.kind, found)
 

@@ -18,7 +18,6 @@ import hashlib
 import io
 import itertools
 import os
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -29,6 +28,7 @@ from typing import Any, BinaryIO
 from evidence import faults
 from evidence.errors import EnvironmentFailure, InputRefused, IntegrityFailure, UsageError
 from evidence.store.base import DERIVED, OBJECTS, Leftover, ObjectFile, ObjectState, Stored, object_name
+from evidence.store.cache import DownloadCache, max_bytes_from_env
 from evidence.store.files import CHUNK, ProgressFn, changed_since, environment_error, open_regular, shown_path
 
 READ_ONLY = 0o444
@@ -50,6 +50,7 @@ class S3Store:
             raise UsageError(f"{url}: not an S3 store; write it as s3://bucket/prefix")
         self.bucket, self.prefix, self.cache = bucket, prefix.strip("/"), cache
         self.where = f"s3://{bucket}/{self.prefix}".rstrip("/")  # the store as a person names it
+        self.downloads = DownloadCache(cache, max_bytes_from_env())
         try:
             import boto3
             from boto3.exceptions import Boto3Error
@@ -256,24 +257,13 @@ class S3Store:
         return f"s3://{self.bucket}/{self._key(object_name(sha256, area))}"
 
     def local_file(self, sha256: str, area: str = OBJECTS) -> Path:
-        """A copy in the catalogue's cache (`cache/<area>/<sha256>`, kept), checked against the name."""
-        name, cached = object_name(sha256, area), self.cache / area / sha256
+        """A copy in the catalogue's cache (`cache/<area>/<sha256>`), checked against the name, kept while
+        recently used within `EVIDENCE_CACHE_MAX_BYTES` (store/cache.py: when a copy may be evicted)."""
+        name = object_name(sha256, area)
         size = self._size(name)
         if size is None:
             raise IntegrityFailure(f"object {sha256} is missing from {self.where}; run `evidence verify`")
-        try:
-            if not (cached.is_file() and cached.stat().st_size == size):
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=self.cache, prefix="dl-") as out:
-                    actual = self._hash(name, out=out.write)
-                    if actual != sha256:
-                        raise IntegrityFailure(f"object {sha256} has changed: its bytes now hash to {actual}")
-                    out.flush()
-                    os.chmod(out.name, READ_ONLY)
-                    os.replace(out.name, cached)
-        except OSError as exc:
-            raise environment_error(exc, "copying an object into the catalogue's cache") from exc
-        return cached
+        return self.downloads.fetch(area, sha256, size, lambda write: self._hash(name, out=write))
 
     def exclusive(self) -> AbstractContextManager[None]:
         return contextlib.nullcontext()

@@ -10,7 +10,8 @@ someone holding the database would: triggers and foreign keys switched off (SQLi
 without `foreign_keys`, triggers dropped and re-made; PostgreSQL: a superuser in replica mode). What
 is not covered here, and why: `alembic_version` makes every command refuse with exit 6; the similarity
 index (`hash_band`) is derived from the fingerprints and is checked by `verify --deep`
-(test_verify_deep.py).
+(test_verify_deep.py); `analysis_job` is the job queue's progress, not a record (what a job does is
+the item's analysis and its events, covered here).
 """
 
 from __future__ import annotations
