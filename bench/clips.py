@@ -25,12 +25,14 @@ def _landscape(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     return np.clip(layers * 255, 0, 255).astype(np.uint8)
 
 
-def make_clip(path: Path, *, seconds: int = 60, size: tuple[int, int] = (1280, 720), fps: int = 30) -> Path:
+def make_clip(
+    path: Path, *, seconds: int = 60, size: tuple[int, int] = (1280, 720), fps: int = 30, seed: int = 2026
+) -> Path:
     import av
     import cv2
 
     width, height = size
-    rng = np.random.default_rng(2026)
+    rng = np.random.default_rng(seed)  # one landscape per seed: clips of other seeds never match
     shot_frames = 8 * fps
     total = seconds * fps
     with av.open(str(path), "w") as container:

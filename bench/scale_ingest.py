@@ -60,11 +60,8 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -89,33 +86,9 @@ def say(text: str) -> None:
 
 def make_clip(path: Path, *, seconds: int, seed: int) -> Path:
     """bench/clips.py's footage (its landscape, pans, zooms, noise, a cut every 8 s), seeded per clip."""
-    import av
-    import cv2
-    from clips import _landscape
+    from clips import make_clip as footage
 
-    width, height = SIZE
-    rng = np.random.default_rng(seed)
-    shot_frames = 8 * FPS
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=FPS, options={"preset": "veryfast", "crf": "23"})
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        world = _landscape(rng, width * 2, height * 2)
-        for i in range(seconds * FPS):
-            if i and i % shot_frames == 0:
-                world = _landscape(rng, width * 2, height * 2)
-            t = (i % shot_frames) / shot_frames
-            zoom = 1.0 + 0.3 * t
-            cx, cy = width * (0.6 + 0.8 * t), height * (0.8 + 0.4 * np.sin(t * np.pi))
-            matrix = np.float32([[zoom, 0, width / 2 - zoom * cx], [0, zoom, height / 2 - zoom * cy]])
-            picture = cv2.warpAffine(world, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
-            noise = rng.integers(-6, 7, picture.shape, dtype=np.int16)
-            picture = np.clip(picture.astype(np.int16) + noise, 0, 255).astype(np.uint8)
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-            frame.pts = i
-            frame.time_base = Fraction(1, FPS)
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return path
+    return footage(path, seconds=seconds, size=SIZE, fps=FPS, seed=seed)
 
 
 def clips(count: int, seconds: int) -> list[Path]:
@@ -345,31 +318,19 @@ _live_workers: list[Workers] = []
 
 
 def reset_postgres(url: str) -> None:
+    """An empty catalogue database (made when missing; never `evidence_test`)."""
+    from scale import ensure_database
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import OperationalError
 
-    parsed = make_url(url)
-    if parsed.database == "evidence_test":
-        raise SystemExit("evidence_test is the test suite's database: give this bench another one")
+    ensure_database(url)
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
             conn.execute(text("DROP FUNCTION IF EXISTS evidence_event_append_only() CASCADE"))
-        return
-    except OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
     finally:
         engine.dispose()
-    command = ["createdb"]
-    command += ["-h", parsed.host] if parsed.host else []
-    command += ["-p", str(parsed.port)] if parsed.port else []
-    command += ["-U", parsed.username] if parsed.username else []
-    say(f"creating the database: {' '.join([*command, str(parsed.database)])}")
-    subprocess.run([*command, str(parsed.database)], check=True)
 
 
 def fresh_catalogue(root: Path, name: str, pg_url: str | None, env: dict[str, str]) -> tuple[Path, Path]:
