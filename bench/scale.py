@@ -234,12 +234,7 @@ def build(url: str, items: int, fingerprints: int) -> dict[str, Any]:
 
     Stage.done = []
     started = time.perf_counter()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-        conn.execute(text("DROP FUNCTION IF EXISTS evidence_event_append_only() CASCADE"))
-    engine.dispose()
+    reset_database(url)
     shutil.rmtree(FOLDER, ignore_errors=True)
     FOLDER.mkdir(parents=True)
     with Stage("init and three real clips added (analysed, matched), tagged, claimed") as stage:
@@ -772,6 +767,19 @@ def is_built(url: str, items: int, fingerprints: int) -> dict[str, Any] | None:
         db.dispose()
     same = [head[0], head[1]] == built["head"] and last_item == built["last_item"]
     return built if same and last_fp == built["last_fingerprint"] and banded is not None else None
+
+
+def reset_database(url: str) -> None:
+    """An empty catalogue database (made when missing; never `evidence_test`)."""
+    ensure_database(url)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text("DROP FUNCTION IF EXISTS evidence_event_append_only() CASCADE"))
+    finally:
+        engine.dispose()
 
 
 def ensure_database(url: str) -> None:

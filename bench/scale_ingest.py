@@ -52,7 +52,6 @@ import platform
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,6 +66,9 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import redisserver  # noqa: E402
 
 CLIPS = BENCH / ".cache" / "ingest-clips"
 SIZE = (640, 360)
@@ -108,54 +110,6 @@ def clips(count: int, seconds: int) -> list[Path]:
 
 
 # --- redis ----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Redis:
-    """A redis-server of this run's own: 127.0.0.1, a free port, nothing saved, a temp folder."""
-
-    def __init__(self) -> None:
-        binary = os.environ.get("EVIDENCE_TEST_REDIS_SERVER") or shutil.which("redis-server")
-        binary = binary or "/usr/bin/redis-server"
-        if not os.access(binary, os.X_OK):
-            raise SystemExit("redis-server is not installed (Debian: apt-get install redis-server)")
-        self.folder = Path(tempfile.mkdtemp(prefix="evidence-bench-redis-"))
-        self.port = free_port()
-        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
-        command += ["no", "--dir", str(self.folder), "--logfile", str(self.folder / "redis.log")]
-        # its own session: a Ctrl-C in the terminal stops this script, which stops the workers, then it
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise SystemExit(f"redis-server did not start on 127.0.0.1:{self.port}")
-
-    def url(self, number: int) -> str:
-        import redis
-
-        url = f"redis://127.0.0.1:{self.port}/{number % 16}"
-        redis.Redis.from_url(url).flushdb()
-        return url
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # --- processes and CPU ----------------------------------------------------------------------------
@@ -317,28 +271,14 @@ _live_workers: list[Workers] = []
 # --- catalogues -----------------------------------------------------------------------------------
 
 
-def reset_postgres(url: str) -> None:
-    """An empty catalogue database (made when missing; never `evidence_test`)."""
-    from scale import ensure_database
-    from sqlalchemy import create_engine, text
-
-    ensure_database(url)
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-            conn.execute(text("DROP FUNCTION IF EXISTS evidence_event_append_only() CASCADE"))
-    finally:
-        engine.dispose()
-
-
 def fresh_catalogue(root: Path, name: str, pg_url: str | None, env: dict[str, str]) -> tuple[Path, Path]:
     folder = root / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     if pg_url:
-        reset_postgres(pg_url)
+        from scale import reset_database
+
+        reset_database(pg_url)
     run(evidence("init", str(folder)), env, folder / "commands.log")
     return folder, folder / ".evidence"
 
@@ -619,7 +559,10 @@ def main() -> None:
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     root = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="evidence-bench-ingest-"))
-    redis = Redis()
+    binary = redisserver.binary()
+    if binary is None:
+        raise SystemExit(redisserver.MISSING)
+    redis = redisserver.start(binary)  # tests/redisserver.py: 127.0.0.1, a free port, nothing saved
     results: list[dict[str, Any]] = []
     say(
         f"{os.cpu_count()} CPUs, {len(paths)} clips of {args.seconds} s {SIZE[0]}x{SIZE[1]} {FPS} fps, "
@@ -628,8 +571,8 @@ def main() -> None:
     try:
         if not args.no_inprocess:
             results.append(in_process(paths, root, args.pg_url))
-        for n, count in enumerate(args.workers):
-            results.append(queued(paths, count, root, args.pg_url, redis.url(n), args.timeout))
+        for count in args.workers:
+            results.append(queued(paths, count, root, args.pg_url, redis.new_url(), args.timeout))
     except KeyboardInterrupt:
         say("interrupted: stopping the workers and redis")
         raise SystemExit(130) from None

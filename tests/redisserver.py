@@ -78,7 +78,8 @@ def start(path: str) -> RedisServer:
     port = _free_port()
     command = [path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     command += ["--dir", str(folder), "--logfile", str(folder / "redis.log"), "--databases", str(DATABASES)]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    # a session of its own: a Ctrl-C in the terminal reaches the caller, which stops it after its workers
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):

@@ -15,6 +15,7 @@ long analysis never holds others back.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -117,23 +118,22 @@ class JobQueue:
             f"{ENV_QUEUE_URL} to analyse in this process"
         )
 
-    def check(self) -> None:
-        """Fail before anything is written when the queue does not answer."""
+    def _ask(self, command: Callable[[Any], Any]) -> Any:
+        """`command` run on a Redis client of the queue's; unreachable is an environment failure."""
         redis = _require("redis")
-        _require("celery")
         try:
-            redis.Redis.from_url(self.url, socket_connect_timeout=5, socket_timeout=10).ping()
+            return command(redis.Redis.from_url(self.url, socket_connect_timeout=5, socket_timeout=10))
         except (redis.RedisError, OSError) as exc:
             raise self._unreachable(exc) from None
 
+    def check(self) -> None:
+        """Fail before anything is written when the queue does not answer."""
+        _require("celery")
+        self._ask(lambda client: client.ping())
+
     def waiting(self) -> int:
         """Messages in the queue not yet taken by a worker."""
-        redis = _require("redis")
-        try:
-            client = redis.Redis.from_url(self.url, socket_connect_timeout=5, socket_timeout=10)
-            return int(client.llen(QUEUE_NAME))
-        except (redis.RedisError, OSError) as exc:
-            raise self._unreachable(exc) from None
+        return int(self._ask(lambda client: client.llen(QUEUE_NAME)))
 
     def send(self, job_id: int, sha256: str) -> None:
         try:

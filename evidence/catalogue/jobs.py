@@ -48,7 +48,6 @@ class Taken:
     actor: str
     quick: bool
     match: bool
-    analysed: bool  # the item was analysed before (by an earlier take of this job that died after it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +121,6 @@ def take(session: Session, job_id: int, sha256: str) -> Taken | str:
         actor=job.actor,
         quick=bool(options.get("quick")),
         match=bool(options.get("match", True)),
-        analysed=item.analysed_at is not None,
     )
 
 
@@ -164,15 +162,3 @@ def rows(session: Session, states: tuple[str, ...], *, limit: int) -> list[JobRo
         )
         for job, sha in session.execute(query).all()
     ]
-
-
-def waiting(session: Session, *, limit: int) -> list[tuple[int, str]]:
-    """(job id, sha256) of the queued and running jobs, for sending them to the queue again."""
-    query = (
-        select(AnalysisJob.id, Item.sha256)
-        .join(Item, Item.id == AnalysisJob.item_id)
-        .where(AnalysisJob.state.in_((JobState.QUEUED, JobState.RUNNING)))
-        .order_by(AnalysisJob.id)
-        .limit(limit)
-    )
-    return [(int(i), str(s)) for i, s in session.execute(query).all()]

@@ -133,19 +133,16 @@ def jobs(
     from evidence.catalogue import jobs as job_rows
     from evidence.workspace import open_workspace
 
-    url = queue_url()
+    url = _needs_queue() if requeue else queue_url()
     queue = JobQueue(url) if url is not None else None
     with open_workspace(state(ctx).catalogue) as ws, ws.db.read() as session:
         counts = job_rows.counts(session)
         states = ("queued", "running", "failed") + (("done",) if every else ())
         listed = job_rows.rows(session, states, limit=limit)
-        resend = job_rows.waiting(session, limit=1_000_000) if requeue else []
-    if requeue:
-        if queue is None:
-            _needs_queue()
-            return
-        for job_id, sha256 in resend:
-            queue.send(job_id, sha256)
+        resend = job_rows.rows(session, ("queued", "running"), limit=1_000_000) if requeue else []
+    if queue is not None and requeue:
+        for job in resend:
+            queue.send(job.id, job.sha256)
         message(f"sent {len(resend)} jobs to {shown(queue.url)} again")
     waiting = queue.waiting() if queue is not None else None
     at = datetime.now(UTC)

@@ -10,19 +10,14 @@ lost, and the next take goes on from where the row and the item say the job got.
 
 from __future__ import annotations
 
-import logging
-
 from evidence import faults
 from evidence.analysis.options import AnalysisOptions
-from evidence.analysis.pipeline import AnalysisOutcome, analyse, derive
+from evidence.analysis.pipeline import analyse
 from evidence.analysis.worker import Worker
 from evidence.catalogue import jobs
-from evidence.catalogue.models import Item
-from evidence.core.types import AnalysisState, AnalysisStatus, MediaKind
+from evidence.core.types import AnalysisState
 from evidence.matching.match import match_new_item
 from evidence.workspace import Workspace
-
-log = logging.getLogger("evidence.worker")
 
 
 def run_job(ws: Workspace, worker: Worker, job_id: int, sha256: str) -> str:
@@ -32,11 +27,10 @@ def run_job(ws: Workspace, worker: Worker, job_id: int, sha256: str) -> str:
     if isinstance(taken, str):
         return taken
     faults.checkpoint("job-taken")
+    # after an earlier take that recorded the analysis and died before the lookup, `first` derives the
+    # query again and records nothing
     options = AnalysisOptions(quick=taken.quick)
-    if taken.analysed:  # an earlier take recorded the analysis and died before the lookup
-        outcome = _derived_again(ws, worker, taken.item_id, options)
-    else:
-        outcome = analyse(ws, worker, taken.item_id, actor=taken.actor, options=options, first=True)
+    outcome = analyse(ws, worker, taken.item_id, actor=taken.actor, options=options, first=True)
     faults.checkpoint("job-analysed")
     if outcome.status.state is AnalysisState.FAILED:
         with ws.db.write() as session:
@@ -47,16 +41,3 @@ def run_job(ws: Workspace, worker: Worker, job_id: int, sha256: str) -> str:
     with ws.db.write() as session:
         jobs.finish(session, job_id)
     return f"job {job_id} done: item {sha256[:12]} {outcome.status}, {len(found)} related"
-
-
-def _derived_again(ws: Workspace, worker: Worker, item_id: int, options: AnalysisOptions) -> AnalysisOutcome:
-    """The lookup's query for an item analysed before: derived again, recording nothing."""
-    with ws.db.read() as session:
-        item = session.get_one(Item, item_id)
-        sha256, ext, size, recorded = item.sha256, item.declared_ext, item.size, item.analysis
-        kind = MediaKind(item.kind)
-    status = AnalysisStatus.parse(recorded)
-    if status.state is AnalysisState.FAILED:
-        return AnalysisOutcome(item_id, sha256, status, kind)
-    derivation = derive(ws, worker, sha256, ext, size, options)
-    return AnalysisOutcome(item_id, sha256, status, kind, derivation.query, derivation.descriptors)
