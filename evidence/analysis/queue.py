@@ -147,9 +147,12 @@ class JobQueue:
         except Exception as exc:  # kombu's and redis's connection errors have no common base here
             raise self._unreachable(exc) from None
 
-    def submit(self, ws: Workspace, item_id: int, *, actor: str, quick: bool, match: bool) -> int:
+    def submit(
+        self, ws: Workspace, item_id: int, *, actor: str, quick: bool, match: bool
+    ) -> tuple[int, Item]:
         """Hand an item's analysis and lookup to the workers: the job's row and its `queue` event in
-        one transaction, then the message. Returns the job's id."""
+        one transaction, then the message. Returns the job's id and the item as that transaction read
+        it."""
         with ws.db.write() as session:
             item = session.get_one(Item, item_id)
             job = jobs.create(session, item, actor=actor, quick=quick, match=match)
@@ -163,7 +166,7 @@ class JobQueue:
             )
             failure.args = (failure.message,)
             raise
-        return job_id
+        return job_id, item
 
 
 def from_environment(*, analyse: bool) -> JobQueue | None:

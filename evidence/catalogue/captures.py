@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from evidence.catalogue.among import among
 from evidence.catalogue.capture_models import Capture, CaptureMedia
 from evidence.catalogue.models import Item
 from evidence.core.names import GENERIC_EXTRACTORS
@@ -69,37 +70,55 @@ def captures_of(session: Session, item_id: int, store: ObjectStore | None = None
             Capture.metadata_item_id == item_id,
         )
     )
-    views = []
-    for capture in session.scalars(query.order_by(Capture.id)):
-        media_ids = session.scalars(
-            select(CaptureMedia.item_id)
-            .where(CaptureMedia.capture_id == capture.id)
-            .order_by(CaptureMedia.id)
-        ).all()
-        role = (
-            "page"
-            if capture.page_item_id == item_id
-            else "screenshot"
-            if capture.screenshot_item_id == item_id
-            else "metadata"
-            if capture.metadata_item_id == item_id
-            else "media"
-        )
-        metadata = session.get(Item, capture.metadata_item_id) if capture.metadata_item_id else None
-        views.append(
-            CaptureView(
-                capture=capture,
-                role=role,
-                page=session.get(Item, capture.page_item_id) if capture.page_item_id else None,
-                screenshot=session.get(Item, capture.screenshot_item_id)
-                if capture.screenshot_item_id
-                else None,
-                metadata=metadata,
-                media=[m for i in media_ids if (m := session.get(Item, i)) is not None],
-                platform=_platform(store, metadata),
-            )
-        )
-    return views
+    captures = session.scalars(query.order_by(Capture.id))
+    return [_view(session, capture, _role(capture, item_id), store) for capture in captures]
+
+
+def media_captures(
+    session: Session, item_ids: list[int], store: ObjectStore | None = None
+) -> list[tuple[CaptureView, list[int]]]:
+    """The captures that gave any of these items as their media, oldest first, each with the items of
+    these it gave (in the order given)."""
+    rows = session.execute(
+        select(CaptureMedia.capture_id, CaptureMedia.item_id).where(among(CaptureMedia.item_id, item_ids))
+    ).all()
+    gave: dict[int, set[int]] = {}
+    for capture_id, item_id in rows:
+        gave.setdefault(capture_id, set()).add(item_id)
+    out = []
+    for capture_id in sorted(gave):
+        capture = session.get_one(Capture, capture_id)
+        media = [i for i in item_ids if i in gave[capture_id] and _role(capture, i) == "media"]
+        if media:
+            out.append((_view(session, capture, "media", store), media))
+    return out
+
+
+def _role(capture: Capture, item_id: int) -> str:
+    """What the item is to this capture."""
+    if capture.page_item_id == item_id:
+        return "page"
+    if capture.screenshot_item_id == item_id:
+        return "screenshot"
+    if capture.metadata_item_id == item_id:
+        return "metadata"
+    return "media"
+
+
+def _view(session: Session, capture: Capture, role: str, store: ObjectStore | None) -> CaptureView:
+    media_ids = session.scalars(
+        select(CaptureMedia.item_id).where(CaptureMedia.capture_id == capture.id).order_by(CaptureMedia.id)
+    ).all()
+    metadata = session.get(Item, capture.metadata_item_id) if capture.metadata_item_id else None
+    return CaptureView(
+        capture=capture,
+        role=role,
+        page=session.get(Item, capture.page_item_id) if capture.page_item_id else None,
+        screenshot=session.get(Item, capture.screenshot_item_id) if capture.screenshot_item_id else None,
+        metadata=metadata,
+        media=[m for i in media_ids if (m := session.get(Item, i)) is not None],
+        platform=_platform(store, metadata),
+    )
 
 
 def _platform(store: ObjectStore | None, metadata: Item | None) -> dict[str, Any]:

@@ -71,15 +71,26 @@ def head(session: Session) -> Event | None:
     return session.scalars(select(Event).order_by(Event.seq.desc()).limit(1)).first()
 
 
-def records(session: Session, batch: int = 1000) -> Iterator[ChainRecord]:
-    """Every event in sequence order, as plain records, streamed in batches."""
-    last = 0
+def records(session: Session, batch: int = 1000, after: int = 0) -> Iterator[ChainRecord]:
+    """Every event (after event `after`) in sequence order, as plain records, streamed in batches."""
+    columns = select(
+        Event.seq,
+        Event.at,
+        Event.actor,
+        Event.action,
+        Event.subject,
+        Event.details,
+        Event.prev_hash,
+        Event.hash,
+        Event.host,
+    )  # plain rows, not ORM objects: `verify` reads every event
+    last = after
     while True:
-        rows = session.scalars(select(Event).where(Event.seq > last).order_by(Event.seq).limit(batch)).all()
+        rows = session.execute(columns.where(Event.seq > last).order_by(Event.seq).limit(batch)).all()
         if not rows:
             return
         for row in rows:
-            yield to_record(row)
+            yield ChainRecord(*row)
         last = rows[-1].seq
 
 

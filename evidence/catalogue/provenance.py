@@ -7,12 +7,12 @@ neighbour (a compilation that shares a run, or holds it as a small part) is list
 The earliest known copy is the one with the earliest posted-at, else captured-at, over all their
 acquisitions. A warning is raised for every copy known before the date a claim says the event
 happened. Claims, tags and described contents cover every copy; the custody events are those of the
-copies, and the whole chain and the copies' objects are re-checked (by the `fixity` function the caller
-passes). Nothing is written."""
+copies; the chain is checked for them (`catalogue.chaincheck`: walked since the last clean `verify`,
+their own events checked in place) and the copies' objects re-hashed (by the `fixity` function the
+caller passes). Nothing is written."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 from evidence.catalogue import custody, queries, withdrawals
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue import vocab as vocab_db
+from evidence.catalogue.among import among
 from evidence.catalogue.annotation_models import Annotation, Claim, ClaimItem
-from evidence.catalogue.captures import captures_of
+from evidence.catalogue.captures import media_captures
+from evidence.catalogue.chaincheck import check_chain
 from evidence.catalogue.claims import claim_views
 from evidence.catalogue.descriptions import described
 from evidence.catalogue.models import Acquisition, Event, Item
@@ -33,7 +35,6 @@ from evidence.catalogue.relations import LIVE, RelationState, kind_from
 from evidence.catalogue.tags import tag_views
 from evidence.catalogue.views import acquisition_dict, event_dict, item_dict
 from evidence.core.clustering import CopyLink, copy_groups
-from evidence.core.custody import walk_chain
 from evidence.core.names import RelationKind
 from evidence.core.timeutil import as_given, iso
 from evidence.core.vocab import Vocabulary
@@ -86,7 +87,8 @@ class Provenance:
     described: list[dict[str, Any]] = field(default_factory=list)
     # the captures of links the copies came from, once each, with the copies each gave
     captures: list[dict[str, Any]] = field(default_factory=list)
-    checked: bool = True  # the chain walked and the copies re-hashed (`chain_ok` and `problems` say so)
+    checked: bool = True  # the chain checked and the copies re-hashed (`chain_ok` and `problems` say so)
+    chain_check: dict[str, Any] = field(default_factory=dict)  # what of the chain was checked (`ChainCheck`)
 
     def earliest(self) -> dict[str, Any] | None:
         found = earliest_member(m for m in self.members if not m.partial)
@@ -191,6 +193,7 @@ class Provenance:
                 "head": self.chain_head,
                 "events_checked": self.events_checked,
                 "problems": self.problems,
+                **self.chain_check,
             },
         }
 
@@ -206,25 +209,28 @@ def provenance(
     store: ObjectStore | None = None,
     vocab: Vocabulary | None = None,
 ) -> Provenance:
-    """What is known of where an item comes from. With `fixity`, the custody chain is walked and every
-    copy's original re-hashed (`problems`, `chain_ok`); without, neither is checked (`checked` False)."""
+    """What is known of where an item comes from. With `fixity`, the custody chain is checked for the
+    copies (`catalogue.chaincheck`) and every copy's original re-hashed (`problems`, `chain_ok`);
+    without, neither is checked (`checked` False)."""
     subject = queries.resolve_ref(session, ref)
     copy_ids, partial_ids = cluster_of(session, subject.id)
     ids = [subject.id, *sorted(copy_ids - {subject.id}), *sorted(partial_ids)]
-    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))}
-    members = [Member(items[i], queries.acquisitions_of(session, i), partial=i in partial_ids) for i in ids]
+    items = {i.id: i for i in session.scalars(select(Item).where(among(Item.id, ids)))}
+    acquisitions = queries.acquisitions_by_item(session, ids)
+    members = [Member(items[i], acquisitions[i], partial=i in partial_ids) for i in ids]
     state = rel_db.STATE.c
-    links = rel_db.states(session, state.a_id.in_(ids), state.b_id.in_(ids), state.status.in_(LIVE))
+    links = rel_db.states(session, among(state.a_id, ids), among(state.b_id, ids), state.status.in_(LIVE))
     vocab = vocab if vocab is not None else vocab_db.load(session)
     claims = claims_about(session, vocab, ids)
     events = custody.events_for(session, [f"item:{items[i].sha256}" for i in ids])
-    problems = []
-    if fixity is not None:
-        problems = [
-            f"chain {p.kind} at event {p.seq}: {p.message}" for p in walk_chain(custody.records(session))
-        ]
-        problems += [problem for member in members if (problem := fixity(member.item.sha256))]
     head = custody.head(session)
+    problems = []
+    checked: dict[str, Any] = {"events_checked": head.seq if head else 0}
+    if fixity is not None:
+        chain = check_chain(session, events)
+        problems = [f"chain {p.kind} at event {p.seq}: {p.message}" for p in chain.problems]
+        problems += [problem for member in members if (problem := fixity(member.item.sha256))]
+        checked = chain.to_json()
     tags, described = _annotations(session, vocab, subject, ids)
     return Provenance(
         subject=subject,
@@ -234,25 +240,19 @@ def provenance(
         events=events,
         chain_ok=not problems,
         chain_head=head.hash if head else None,
-        events_checked=head.seq if head else 0,
+        events_checked=int(checked.pop("events_checked")),
         problems=problems,
         tags=tags,
         described=described,
         captures=_captures(session, ids, store),
         checked=fixity is not None,
+        chain_check=checked,
     )
 
 
 def _captures(session: Session, ids: list[int], store: ObjectStore | None) -> list[dict[str, Any]]:
     """Each capture any of these items came from (as its media), once, naming the items it gave."""
-    found: dict[int, dict[str, Any]] = {}
-    for item_id in ids:
-        for view in captures_of(session, item_id, store):
-            if view.role != "media":
-                continue
-            entry = found.setdefault(view.capture.id, view.to_json() | {"items": []})
-            entry["items"].append(item_id)
-    return [found[k] for k in sorted(found)]
+    return [view.to_json() | {"items": gave} for view, gave in media_captures(session, ids, store)]
 
 
 def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
@@ -260,16 +260,15 @@ def cluster_of(session: Session, item_id: int) -> tuple[set[int], set[int]]:
     by copy links, directly or through others; and its direct neighbours that are not copies (a
     `partial` relation, or an item that holds it only as a small part, or that it so holds)."""
     seen = {item_id}
-    queue = deque([item_id])
+    frontier = {item_id}
     links: dict[tuple[int, int], CopyLink] = {}
-    while queue:
-        current = queue.popleft()
-        for link in rel_db.copy_links(session, [current]):
+    while frontier:  # breadth first, one query a step away from the item
+        reached: set[int] = set()
+        for link in rel_db.copy_links(session, frontier):
             links[(link.a, link.b)] = link
-            other = link.b if link.a == current else link.a
-            if other not in seen:
-                seen.add(other)
-                queue.append(other)
+            reached |= {link.a, link.b}
+        frontier = reached - seen
+        seen |= frontier
     alike = rel_db.alike_pairs(session, seen)
     copies = next((g for g in copy_groups(links.values(), alike) if item_id in g), {item_id})
     state = rel_db.STATE.c

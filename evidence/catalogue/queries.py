@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import withdrawals
+from evidence.catalogue.among import among
 from evidence.catalogue.annotation_models import Withdrawal
 from evidence.catalogue.models import Acquisition, Item
 from evidence.core.bounds import can_be_id, whole
@@ -58,20 +59,18 @@ def resolve_ref(session: Session, ref: str) -> Item:
 
 
 def items_with_first_name() -> Select[Any]:
-    """Items in catalogue order with the original name of their first standing acquisition."""
-    first = (
-        select(Acquisition.item_id, func.min(Acquisition.id).label("first_id"))
-        .where(withdrawals.standing("acquisition", Acquisition.id))
-        .group_by(Acquisition.item_id)
-        .subquery()
+    """Items in catalogue order with the original name of their first standing acquisition (looked up
+    for each item the query returns, by the index on `acquisition.item_id`: never a pass over every
+    acquisition)."""
+    first_name = (
+        select(Acquisition.original_name)
+        .where(Acquisition.item_id == Item.id, withdrawals.standing("acquisition", Acquisition.id))
+        .order_by(Acquisition.id)
+        .limit(1)
+        .correlate(Item)
+        .scalar_subquery()
     )
-    query = (
-        select(Item, Acquisition.original_name)
-        .outerjoin(first, first.c.item_id == Item.id)
-        .outerjoin(Acquisition, Acquisition.id == first.c.first_id)
-        .order_by(Item.id)
-    )
-    return cast("Select[Any]", query)
+    return cast("Select[Any]", select(Item, first_name.label("original_name")).order_by(Item.id))
 
 
 def list_items(
@@ -81,7 +80,7 @@ def list_items(
     acquisition."""
     query = items_with_first_name()
     if only is not None:
-        query = query.where(Item.id.in_(sorted(only)))
+        query = query.where(among(Item.id, only))
     if limit is not None:
         query = query.limit(whole(limit, "--limit", minimum=1))
     return [(item, name) for item, name in session.execute(query).all()]
@@ -98,14 +97,13 @@ def acquisitions_of(session: Session, item_id: int) -> list[Acquisition]:
 def acquisitions_by_item(session: Session, item_ids: Collection[int]) -> dict[int, list[Acquisition]]:
     """`acquisitions_of` for several items at once (each item's list; empty when it has none)."""
     out: dict[int, list[Acquisition]] = {i: [] for i in item_ids}
-    ids = sorted(out)
-    for start in range(0, len(ids), 450):  # bound parameters per statement, well under SQLite's limit
-        query = select(Acquisition).where(
-            Acquisition.item_id.in_(ids[start : start + 450]),
-            withdrawals.standing("acquisition", Acquisition.id),
-        )
-        for acq in session.scalars(query.order_by(Acquisition.id)):
-            out[acq.item_id].append(acq)
+    if not out:
+        return out
+    query = select(Acquisition).where(
+        among(Acquisition.item_id, out), withdrawals.standing("acquisition", Acquisition.id)
+    )
+    for acq in session.scalars(query.order_by(Acquisition.id)):
+        out[acq.item_id].append(acq)
     return out
 
 

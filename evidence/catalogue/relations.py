@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from evidence.catalogue.among import among
 from evidence.catalogue.models import Item, Relation, RelationDecision
 from evidence.core.clustering import CopyLink, copy_link, shares_most
 from evidence.core.names import RelationKind, RelationStatus
@@ -93,12 +94,9 @@ def pair(session: Session, a_id: int, b_id: int) -> RelationState | None:
 
 def touching(session: Session, item_ids: Collection[int], *where: ColumnElement[bool]) -> list[RelationState]:
     """Relations with either end among these items."""
-    ids = list(item_ids)
-    out: list[RelationState] = []
-    for start in range(0, len(ids), 450):
-        chunk = ids[start : start + 450]
-        out.extend(states(session, or_(STATE.c.a_id.in_(chunk), STATE.c.b_id.in_(chunk)), *where))
-    return sorted({r.id: r for r in out}.values(), key=lambda r: r.id)
+    if not item_ids:
+        return []
+    return states(session, or_(among(STATE.c.a_id, item_ids), among(STATE.c.b_id, item_ids)), *where)
 
 
 def live_links(session: Session, item_ids: Collection[int] | None = None) -> list[tuple[int, int]]:

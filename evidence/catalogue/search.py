@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, s
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import queries, withdrawals
+from evidence.catalogue.among import among
 from evidence.catalogue.annotation_models import (
     Annotation,
     Claim,
@@ -79,7 +80,7 @@ def _standing_acquisition() -> ColumnElement[bool]:
 
 def tagged(term_ids: set[int]) -> IdQuery:
     return select(Annotation.item_id).where(
-        Annotation.term_id.in_(sorted(term_ids)), withdrawals.standing("tag", Annotation.id)
+        among(Annotation.term_id, term_ids), withdrawals.standing("tag", Annotation.id)
     )
 
 
@@ -224,47 +225,39 @@ def _dates_in(
         return (since is None or at >= since) and (until is None or at < until)
 
     found: dict[int, list[tuple[datetime, str]]] = {}
-    for chunk in _chunks(ids):
-        for acq in session.scalars(
-            select(Acquisition).where(Acquisition.item_id.in_(chunk), _standing_acquisition())
-        ):
-            if inside(acq.posted_at) and acq.posted_at is not None:
-                text = as_given(iso(acq.posted_at), acq.posted_at_precision)
-                found.setdefault(acq.item_id, []).append((acq.posted_at, f"posted {text}"))
-            if inside(acq.captured_at):
-                found.setdefault(acq.item_id, []).append(
-                    (acq.captured_at, f"captured {iso(acq.captured_at)}")
-                )
-        rows = session.execute(
-            select(ClaimItem.item_id, Claim)
-            .join(Claim, Claim.id == ClaimItem.claim_id)
-            .where(ClaimItem.item_id.in_(chunk), Claim.counters_id.is_(None), _standing())
-        ).all()
-        for item_id, claim in rows:
-            if inside(claim.claimed_date) and claim.claimed_date is not None:
-                text = as_given(iso(claim.claimed_date), claim.claimed_date_precision)
-                found.setdefault(item_id, []).append((claim.claimed_date, f"event {text} (claim {claim.id})"))
+    for acq in session.scalars(
+        select(Acquisition).where(among(Acquisition.item_id, ids), _standing_acquisition())
+    ):
+        if inside(acq.posted_at) and acq.posted_at is not None:
+            text = as_given(iso(acq.posted_at), acq.posted_at_precision)
+            found.setdefault(acq.item_id, []).append((acq.posted_at, f"posted {text}"))
+        if inside(acq.captured_at):
+            found.setdefault(acq.item_id, []).append((acq.captured_at, f"captured {iso(acq.captured_at)}"))
+    rows = session.execute(
+        select(ClaimItem.item_id, Claim)
+        .join(Claim, Claim.id == ClaimItem.claim_id)
+        .where(among(ClaimItem.item_id, ids), Claim.counters_id.is_(None), _standing())
+    ).all()
+    for item_id, claim in rows:
+        if inside(claim.claimed_date) and claim.claimed_date is not None:
+            text = as_given(iso(claim.claimed_date), claim.claimed_date_precision)
+            found.setdefault(item_id, []).append((claim.claimed_date, f"event {text} (claim {claim.id})"))
     return {i: list(dict.fromkeys(t for _, t in sorted(v))) for i, v in found.items()}
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def _earliest_posted(session: Session, ids: list[int]) -> dict[int, tuple[datetime, str | None]]:
     """For each item, its earliest posted-at among standing acquisitions, with its precision."""
     out: dict[int, tuple[datetime, str | None]] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(Acquisition.item_id, Acquisition.posted_at, Acquisition.posted_at_precision).where(
-                Acquisition.item_id.in_(chunk),
-                Acquisition.posted_at.is_not(None),
-                _standing_acquisition(),
-            )
-        ).all()
-        for item_id, at, precision in rows:
-            if at is not None and (item_id not in out or at < out[item_id][0]):
-                out[item_id] = (at, precision)
+    rows = session.execute(
+        select(Acquisition.item_id, Acquisition.posted_at, Acquisition.posted_at_precision).where(
+            among(Acquisition.item_id, ids),
+            Acquisition.posted_at.is_not(None),
+            _standing_acquisition(),
+        )
+    ).all()
+    for item_id, at, precision in rows:
+        if at is not None and (item_id not in out or at < out[item_id][0]):
+            out[item_id] = (at, precision)
     return out
 
 
@@ -276,18 +269,17 @@ def _matched_terms(
     if not term_ids or not ids:
         return {}
     out: dict[int, list[str]] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(Annotation.item_id, Annotation.term_id).where(
-                Annotation.item_id.in_(chunk),
-                Annotation.term_id.in_(sorted(term_ids)),
-                withdrawals.standing("tag", Annotation.id),
-            )
-        ).all()
-        for item_id, term_id in rows:
-            path = vocab.path_text(term_id)
-            if path not in out.setdefault(item_id, []):
-                out[item_id].append(path)
+    rows = session.execute(
+        select(Annotation.item_id, Annotation.term_id).where(
+            among(Annotation.item_id, ids),
+            among(Annotation.term_id, term_ids),
+            withdrawals.standing("tag", Annotation.id),
+        )
+    ).all()
+    for item_id, term_id in rows:
+        path = vocab.path_text(term_id)
+        if path not in out.setdefault(item_id, []):
+            out[item_id].append(path)
     return out
 
 
@@ -295,16 +287,15 @@ def _claimants(session: Session, ids: list[int]) -> tuple[dict[int, list[str]], 
     """For each item, who asserts something about it, and who disputes a claim about it."""
     claiming: dict[int, list[str]] = {}
     disputing: dict[int, list[str]] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(ClaimItem.item_id, Claimant.name, Claim.counters_id)
-            .join(Claim, Claim.id == ClaimItem.claim_id)
-            .join(Claimant, Claimant.id == Claim.claimant_id)
-            .where(ClaimItem.item_id.in_(chunk), _standing())
-            .order_by(Claim.id)
-        ).all()
-        for item_id, name, counters in rows:
-            names = (claiming if counters is None else disputing).setdefault(item_id, [])
-            if name not in names:
-                names.append(name)
+    rows = session.execute(
+        select(ClaimItem.item_id, Claimant.name, Claim.counters_id)
+        .join(Claim, Claim.id == ClaimItem.claim_id)
+        .join(Claimant, Claimant.id == Claim.claimant_id)
+        .where(among(ClaimItem.item_id, ids), _standing())
+        .order_by(Claim.id)
+    ).all()
+    for item_id, name, counters in rows:
+        names = (claiming if counters is None else disputing).setdefault(item_id, [])
+        if name not in names:
+            names.append(name)
     return claiming, disputing

@@ -27,14 +27,11 @@ from evidence.errors import UsageError
 
 
 def load(session: Session) -> Vocabulary:
-    terms = [
-        TermNode(id=t.id, parent_id=t.parent_id, label=t.label, free=t.free, note=t.note)
-        for t in session.scalars(select(Term))
-    ]
-    aliases = [
-        AliasEntry(term_id=a.term_id, alias=a.alias, language=a.language)
-        for a in session.scalars(select(TermAlias).order_by(TermAlias.id))
-    ]
+    # plain rows, not ORM objects: a vocabulary of thousands of terms loads on every command
+    columns = select(Term.id, Term.parent_id, Term.label, Term.free, Term.note)
+    terms = [TermNode(*row) for row in session.execute(columns)]
+    by_id = select(TermAlias.term_id, TermAlias.alias, TermAlias.language).order_by(TermAlias.id)
+    aliases = [AliasEntry(*row) for row in session.execute(by_id)]
     merged = session.scalars(select(Withdrawal.record_id).where(Withdrawal.record == "term"))
     return Vocabulary(terms, aliases, retired=merged)
 

@@ -114,10 +114,13 @@ class ChainProblem:
     message: str
 
 
-def walk_chain(records: Iterable[ChainRecord]) -> Iterator[ChainProblem]:
-    """Re-compute every hash and link; yield each place where the chain does not hold."""
-    expected_seq = 1
-    prev = GENESIS
+def walk_chain(
+    records: Iterable[ChainRecord], after: tuple[int, str] = (0, GENESIS)
+) -> Iterator[ChainProblem]:
+    """Re-compute every hash and link; yield each place where the chain does not hold. `after` is
+    (seq, hash) of the event the records follow (none: they start the chain)."""
+    expected_seq = after[0] + 1
+    prev = after[1]
     for rec in records:
         if rec.seq != expected_seq:
             kind = "gap" if rec.seq > expected_seq else "out-of-order"
@@ -130,21 +133,58 @@ def walk_chain(records: Iterable[ChainRecord]) -> Iterator[ChainProblem]:
                 "broken-link",
                 f"custody event {rec.seq} does not link to the event before it (deleted or reordered rows)",
             )
-        recomputed = event_hash(
-            seq=rec.seq,
-            at=rec.at,
-            actor=rec.actor,
-            action=rec.action,
-            subject=rec.subject,
-            details=rec.details,
-            prev=rec.prev_hash,
-            host=rec.host,
-        )
-        if recomputed != rec.hash:
-            yield ChainProblem(
-                rec.seq,
-                "edited",
-                f"custody event {rec.seq} does not match its hash (its contents were edited)",
-            )
+        yield from _edited(rec)
         prev = rec.hash
         expected_seq = rec.seq + 1
+
+
+def _edited(rec: ChainRecord) -> Iterator[ChainProblem]:
+    recomputed = event_hash(
+        seq=rec.seq,
+        at=rec.at,
+        actor=rec.actor,
+        action=rec.action,
+        subject=rec.subject,
+        details=rec.details,
+        prev=rec.prev_hash,
+        host=rec.host,
+    )
+    if recomputed != rec.hash:
+        yield ChainProblem(
+            rec.seq, "edited", f"custody event {rec.seq} does not match its hash (its contents were edited)"
+        )
+
+
+def check_in_place(
+    rec: ChainRecord, before: str | None, next_prev: str | None, is_head: bool
+) -> Iterator[ChainProblem]:
+    """One event checked where it stands, without walking the chain: its hash, its link to the event
+    before it (`before`: that event's stored hash; None when there is no event before it), and the
+    link of the event after it (`next_prev`: what that event names as its previous hash; None when
+    there is none, which holds only for the head)."""
+    yield from _edited(rec)
+    expected = GENESIS if rec.seq == 1 else before
+    if expected is None:
+        yield ChainProblem(
+            rec.seq,
+            "gap",
+            f"custody event {rec.seq - 1}, before {rec.seq}, is missing: events are missing",
+        )
+    elif rec.prev_hash != expected:
+        yield ChainProblem(
+            rec.seq,
+            "broken-link",
+            f"custody event {rec.seq} does not link to the event before it (deleted or reordered rows)",
+        )
+    if next_prev is None and not is_head:
+        yield ChainProblem(
+            rec.seq + 1,
+            "gap",
+            f"custody event {rec.seq + 1}, after {rec.seq}, is missing: events are missing",
+        )
+    elif next_prev is not None and next_prev != rec.hash:
+        yield ChainProblem(
+            rec.seq + 1,
+            "broken-link",
+            f"custody event {rec.seq + 1} does not link to the event before it (deleted or reordered rows)",
+        )

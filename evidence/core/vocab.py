@@ -129,8 +129,11 @@ class Vocabulary:
         self._children: dict[int | None, list[int]] = {}
         self._by_label: dict[str, list[int]] = {}
         self._by_alias: dict[str, list[int]] = {}
-        for term in sorted(terms, key=lambda t: (normalise(t.label), t.id)):
-            self.add_term(term)
+        # one sort by label, as `add_term` keeps siblings (which sorts them again on every term)
+        for key, term in sorted(((normalise(t.label), t.id), t) for t in terms):
+            self.terms[term.id] = term
+            self._children.setdefault(term.parent_id, []).append(term.id)
+            self._by_label.setdefault(key[0], []).append(term.id)
         for alias in aliases:
             self.add_alias(alias)
         for term_id in retired:

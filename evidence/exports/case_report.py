@@ -115,5 +115,6 @@ def case_document(
             "problems": sorted(set(problems)),
             "head": heads[-1]["head"],
             "events_checked": heads[-1]["events_checked"],
+            "scope": heads[-1].get("scope"),
         },
     }

@@ -11,7 +11,6 @@ from evidence.analysis.options import AnalysisOptions
 from evidence.analysis.pipeline import AnalysisOutcome, analyse, select_items
 from evidence.analysis.queue import JobQueue
 from evidence.analysis.worker import Worker
-from evidence.catalogue.models import Item
 from evidence.catalogue.queries import resolve_ref
 from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.matching.match import FoundMatch, match_new_item
@@ -52,10 +51,8 @@ def queued(
     match: bool,
 ) -> AnalysisOutcome:
     quick = options is not None and options.quick
-    queue.submit(ws, item_id, actor=actor, quick=quick, match=match)
-    with ws.db.read() as session:
-        item = session.get_one(Item, item_id)
-        return AnalysisOutcome(item_id, item.sha256, AnalysisStatus.pending(), MediaKind(item.kind))
+    _job, item = queue.submit(ws, item_id, actor=actor, quick=quick, match=match)
+    return AnalysisOutcome(item_id, item.sha256, AnalysisStatus.pending(), MediaKind(item.kind))
 
 
 def analyze_items(

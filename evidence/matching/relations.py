@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody
 from evidence.catalogue import relations as rel_db
+from evidence.catalogue.among import among
 from evidence.catalogue.models import Item, Relation, RelationDecision
 from evidence.catalogue.relations import RelationState, oriented
 from evidence.catalogue.reuse import PerHead
@@ -153,9 +154,7 @@ def _ordered_groups(session: Session) -> list[list[int]]:
     ids = [i for members in groups for i in members]
     when: dict[int, datetime] = {}
     if ids:
-        # the ids as literals: thousands of bound parameters cost psycopg more to send than the query
-        listed: BindParameter[int] = bindparam("ids", ids, expanding=True, literal_execute=True)
-        rows = session.execute(select(Item.id, Item.first_catalogued_at).where(Item.id.in_(listed)))
+        rows = session.execute(select(Item.id, Item.first_catalogued_at).where(among(Item.id, ids)))
         when = {item_id: at for item_id, at in rows}
     ordered = [sorted(members, key=lambda i: (when[i], i)) for members in groups]
     ordered.sort(key=lambda members: (when[members[0]], members[0]))
@@ -179,7 +178,7 @@ def clusters(
         ordered = [g for g in ordered if any(i in touching for i in g)]
     chosen = ordered[window] if window is not None else ordered
     wanted = [i for members in chosen for i in members]
-    items = {it.id: it for it in session.scalars(select(Item).where(Item.id.in_(wanted)))} if wanted else {}
+    items = {it.id: it for it in session.scalars(select(Item).where(among(Item.id, wanted)))}
     return [[items[i] for i in members] for members in chosen]
 
 

@@ -124,8 +124,7 @@ def provenance_lines(doc: dict[str, Any]) -> list[str]:
         )
     chain = doc["chain"]
     status = "intact" if chain["ok"] else "PROBLEMS: " + "; ".join(chain["problems"])
-    lines.append(
-        f"custody: {len(doc['events'])} events about these items; chain of {chain['events_checked']} "
-        f"events {status}; head {chain['head']}"
-    )
+    scope = chain.get("scope") or f"{chain['events_checked']} events"
+    about = f"custody: {len(doc['events'])} events about these items"
+    lines.append(f"{about}; chain {status} ({scope}); head {chain['head']}")
     return lines
