@@ -31,6 +31,11 @@ What it does:
   one `analyse` custody event per item and every item analysed `ok`; then stops the workers (SIGTERM to
   each process group, SIGKILL after 60 s) and says how long they took to stop.
 
+On PostgreSQL (--pg-url) each worker run also measures the catalogue's write lock (`LockSampler`):
+how many write transactions held it, their median, p95 and longest hold, the share of the run it was
+held, and how many waited for it and the longest wait. One analysis commit at a time is the design's
+serial section (docs/scaling.md): this is how long it is.
+
 Also recorded: os.cpu_count(), the load average before each run, the CPU time of the run's processes
 (`add`, or the workers with their pool and analysis processes: getrusage of the reaped children) and
 their peak (the most cores they kept busy over any 1 s, from /proc/PID/stat of their process groups
@@ -142,6 +147,70 @@ def group_cpu(groups: set[int]) -> float:
         if int(fields[2]) in groups:  # pgrp
             total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
     return total / TICK
+
+
+class LockSampler:
+    """On PostgreSQL, how long writers hold the catalogue's write lock (the transaction-scoped advisory
+    lock every write transaction takes first: `catalogue/engine.py` `Database.write`) and how long
+    others wait for it, in the catalogue's database: `pg_locks` joined to `pg_stat_activity`, sampled
+    every 10 ms from a thread of this process. A hold is one (pid, transaction start) seen granted,
+    from the first sample that saw it to the last, so holds shorter than the interval count as 0 ms
+    and every figure is low by up to 10 ms; a wait likewise, seen not granted."""
+
+    INTERVAL = 0.01
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        self.held: dict[tuple[int, str], list[float]] = {}
+        self.waited: dict[tuple[int, str], list[float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LockSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.engine.dispose()
+
+    def _run(self) -> None:
+        from sqlalchemy import text
+
+        query = text(
+            "SELECT l.pid, l.granted, a.xact_start::text FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        with self.engine.connect() as conn:
+            while not self._stop.is_set():
+                now = time.perf_counter()
+                for pid, granted, started in conn.execute(query):
+                    kept = self.held if granted else self.waited
+                    seen = kept.setdefault((pid, started or ""), [now, now])
+                    seen[1] = now
+                conn.commit()
+                time.sleep(self.INTERVAL)
+
+    def figures(self, wall: float) -> dict[str, Any]:
+        holds = sorted((b - a) * 1000 for a, b in self.held.values())
+        waits = sorted((b - a) * 1000 for a, b in self.waited.values())
+
+        def p95(values: list[float]) -> float | None:
+            return values[min(len(values) - 1, int(0.95 * len(values)))] if values else None
+
+        return {
+            "lock_holds": len(holds),
+            "lock_hold_median_ms": statistics.median(holds) if holds else None,
+            "lock_hold_p95_ms": p95(holds),
+            "lock_hold_max_ms": holds[-1] if holds else None,
+            "lock_held_share": sum(holds) / 1000 / wall if wall else None,
+            "lock_waits": len(waits),
+            "lock_wait_max_ms": waits[-1] if waits else None,
+        }
 
 
 class CpuSampler:
@@ -421,8 +490,9 @@ def queued(
     _live_workers.append(workers)
     poller = Poller(catalogue)
     cpu_before = children_cpu()
+    locks = LockSampler(pg_url) if pg_url else None
     try:
-        with CpuSampler() as sampler:
+        with CpuSampler() as sampler, locks or contextlib.nullcontext():
             started_at = datetime.now(UTC)
             started = time.perf_counter()
             for _ in range(count):
@@ -499,6 +569,7 @@ def queued(
         "killed_groups": workers.killed,
         "worker_exit_codes": [p.returncode for p in workers.procs_stopped],
         "problems": problems,
+        **(locks.figures(wall) if locks else {}),
     }
 
 
@@ -596,6 +667,14 @@ def main() -> None:
             f"{fmt(r['stop_s'])} s (exit codes {r['worker_exit_codes']}, {r['killed_groups']} killed)",
             end="",
         )
+        if "lock_holds" in r:
+            print(
+                f"; the write lock held {r['lock_holds']} times (median {fmt(r['lock_hold_median_ms'])} ms, "
+                f"p95 {fmt(r['lock_hold_p95_ms'])} ms, max {fmt(r['lock_hold_max_ms'])} ms, "
+                f"{fmt((r['lock_held_share'] or 0) * 100)} % of the run), {r['lock_waits']} waits for it "
+                f"(longest {fmt(r['lock_wait_max_ms'])} ms)",
+                end="",
+            )
     print()
     bad = [(r["mode"], r["workers"], p) for r in results for p in r["problems"]]
     for mode, workers, problem in bad:
