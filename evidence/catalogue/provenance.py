@@ -224,13 +224,13 @@ def provenance(
     claims = claims_about(session, vocab, ids)
     events = custody.events_for(session, [f"item:{items[i].sha256}" for i in ids])
     head = custody.head(session)
-    problems = []
-    checked: dict[str, Any] = {"events_checked": head.seq if head else 0}
+    problems: list[str] = []
+    events_checked, chain_check = (head.seq if head else 0), {}
     if fixity is not None:
         chain = check_chain(session, events)
         problems = [f"chain {p.kind} at event {p.seq}: {p.message}" for p in chain.problems]
         problems += [problem for member in members if (problem := fixity(member.item.sha256))]
-        checked = chain.to_json()
+        events_checked, chain_check = chain.events_checked, chain.to_json()
     tags, described = _annotations(session, vocab, subject, ids)
     return Provenance(
         subject=subject,
@@ -240,13 +240,13 @@ def provenance(
         events=events,
         chain_ok=not problems,
         chain_head=head.hash if head else None,
-        events_checked=int(checked.pop("events_checked")),
+        events_checked=events_checked,
         problems=problems,
         tags=tags,
         described=described,
         captures=_captures(session, ids, store),
         checked=fixity is not None,
-        chain_check=checked,
+        chain_check=chain_check,
     )
 
 
