@@ -46,7 +46,10 @@ def item_cards(ws: Workspace, *, page: int = 1, only: list[int] | None = None) -
     page = max(1, page)
     with ws.db.read() as session:
         if only is None:
-            query = queries.items_with_first_name().offset((page - 1) * PAGE).limit(PAGE + 1)
+            # the page's ids first, by the primary key alone: the first names are then looked up for
+            # those items only, not for every item skipped on the way to a deep page
+            window = select(Item.id).order_by(Item.id).offset((page - 1) * PAGE).limit(PAGE + 1)
+            query = queries.items_with_first_name().where(Item.id.in_(window))
             rows = [(item, name) for item, name in session.execute(query).all()]
         else:
             chosen = only[(page - 1) * PAGE : page * PAGE + 1]
