@@ -34,7 +34,6 @@ from evidence.core.timeutil import iso
 @dataclass(frozen=True)
 class ChainCheck:
     problems: list[ChainProblem]
-    head: Event | None
     walked_from: int  # the first event walked (1: the whole chain)
     walked: int  # events walked from there to the head
     in_place: int  # events before that checked where they stand
@@ -85,9 +84,9 @@ def last_clean_verify(session: Session) -> tuple[int, str, Event] | None:
     return None if reached_hash is None else (reached, reached_hash, newest)
 
 
-def check_chain(session: Session, events: Iterable[Event]) -> ChainCheck:
-    """The chain checked for these events (see the module's docstring)."""
-    head = custody.head(session)
+def check_chain(session: Session, events: Iterable[Event], head: Event | None) -> ChainCheck:
+    """The chain checked for these events (see the module's docstring); `head` is the log's head as
+    the caller read it in this transaction."""
     start = last_clean_verify(session)
     after = (0, GENESIS) if start is None else (start[0], start[1])
     counted = _Counted(custody.records(session, after=after[0]))
@@ -105,7 +104,6 @@ def check_chain(session: Session, events: Iterable[Event]) -> ChainCheck:
     unique = list({(p.seq, p.kind, p.message): p for p in problems}.values())
     return ChainCheck(
         problems=sorted(unique, key=lambda p: p.seq),
-        head=head,
         walked_from=after[0] + 1,
         walked=counted.count,
         in_place=len(earlier),

@@ -227,7 +227,7 @@ def provenance(
     problems: list[str] = []
     events_checked, chain_check = (head.seq if head else 0), {}
     if fixity is not None:
-        chain = check_chain(session, events)
+        chain = check_chain(session, events, head)
         problems = [f"chain {p.kind} at event {p.seq}: {p.message}" for p in chain.problems]
         problems += [problem for member in members if (problem := fixity(member.item.sha256))]
         events_checked, chain_check = chain.events_checked, chain.to_json()

@@ -128,11 +128,7 @@ def walk_chain(
                 rec.seq, kind, f"custody event {rec.seq} follows {expected_seq - 1}: events are missing"
             )
         if rec.prev_hash != prev:
-            yield ChainProblem(
-                rec.seq,
-                "broken-link",
-                f"custody event {rec.seq} does not link to the event before it (deleted or reordered rows)",
-            )
+            yield _broken_link(rec.seq)
         yield from _edited(rec)
         prev = rec.hash
         expected_seq = rec.seq + 1
@@ -171,11 +167,7 @@ def check_in_place(
             f"custody event {rec.seq - 1}, before {rec.seq}, is missing: events are missing",
         )
     elif rec.prev_hash != expected:
-        yield ChainProblem(
-            rec.seq,
-            "broken-link",
-            f"custody event {rec.seq} does not link to the event before it (deleted or reordered rows)",
-        )
+        yield _broken_link(rec.seq)
     if next_prev is None and not is_head:
         yield ChainProblem(
             rec.seq + 1,
@@ -183,8 +175,12 @@ def check_in_place(
             f"custody event {rec.seq + 1}, after {rec.seq}, is missing: events are missing",
         )
     elif next_prev is not None and next_prev != rec.hash:
-        yield ChainProblem(
-            rec.seq + 1,
-            "broken-link",
-            f"custody event {rec.seq + 1} does not link to the event before it (deleted or reordered rows)",
-        )
+        yield _broken_link(rec.seq + 1)
+
+
+def _broken_link(seq: int) -> ChainProblem:
+    return ChainProblem(
+        seq,
+        "broken-link",
+        f"custody event {seq} does not link to the event before it (deleted or reordered rows)",
+    )

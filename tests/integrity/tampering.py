@@ -55,9 +55,12 @@ def chain(cat: Catalogue) -> list[ChainRecord]:
         db.dispose()
 
 
-def rewrite(cat: Catalogue, seq: int, change: Callable[[ChainRecord], dict[str, Any]]) -> None:
+def rewrite(
+    cat: Catalogue, seq: int, change: Callable[[ChainRecord], dict[str, Any]], *, relink: bool = True
+) -> None:
     """Rewrite event `seq`'s details and recompute its hash and every later one, so that the chain
-    by itself walks cleanly: what a careful forger with the database would do."""
+    by itself walks cleanly: what a careful forger with the database would do. With `relink` False,
+    only event `seq`'s own hash is recomputed: the event after it still names the old one."""
     records = chain(cat)
     statements: list[Statement] = []
     prev = records[seq - 2].hash if seq > 1 else "0" * 64
@@ -81,6 +84,8 @@ def rewrite(cat: Catalogue, seq: int, change: Callable[[ChainRecord], dict[str, 
             )
         )
         prev = digest
+        if not relink:
+            break
     tamper(cat, statements)
 
 
