@@ -882,6 +882,19 @@ def measure(built: dict[str, Any], queries: int, trace: bool) -> list[dict[str, 
         with ws.db.read() as s:
             return gather_provenance(s, str(member), None, ws.store).to_json()
 
+    def _searches() -> Iterator[tuple[str, str, str, Any, int | None]]:
+        """Each search as the CLI runs it by default (its first 50 hits) and with `--all`."""
+        criteria: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+            ("--tag 'kind 3.4'", " (10 things below it)", "tags=('kind 3.4',)", {"tags": ("kind 3.4",)}),
+            ("--tag 'category 3'", " (110 terms below)", "tags=('category 3',)", {"tags": ("category 3",)}),
+            ("--claimed-by amaq", "", "claimed_by=('amaq',)", {"claimed_by": ("amaq",)}),
+            (f"--text {TEXT_WORD}", "", f"texts=('{TEXT_WORD}',)", {"texts": (TEXT_WORD,)}),
+        )
+        for flags, note, shown, given in criteria:
+            for limit in (50, None):
+                more = "" if limit is not None else " --all"
+                yield flags + more, note, shown, SearchQuery(**given, limit=limit), limit
+
     cases: list[tuple[str, str, Callable[[], Any], Callable[[Any], int]]] = [
         ("`list --limit 50`", "list_catalogue(limit=50)", lambda: list_catalogue(ws, limit=50), len),
         (
@@ -890,35 +903,14 @@ def measure(built: dict[str, Any], queries: int, trace: bool) -> list[dict[str, 
             lambda: item_cards(ws, page=deep),
             lambda r: len(r.cards),
         ),
-        (
-            "`search --tag 'kind 3.4'` (10 things below it)",
-            "search(tags=('kind 3.4',))",
-            lambda: search(ws, SearchQuery(tags=("kind 3.4",))),
-            lambda r: len(r.hits),
-        ),
-        (
-            "`search --tag 'category 3' --limit 50` (110 terms below)",
-            "search(tags=('category 3',), limit=50)",
-            lambda: search(ws, SearchQuery(tags=("category 3",), limit=50)),
-            lambda r: len(r.hits),
-        ),
-        (
-            "`search --tag 'category 3'` (all hits, capped at 10,000)",
-            "search(tags=('category 3',))",
-            lambda: search(ws, SearchQuery(tags=("category 3",))),
-            lambda r: len(r.hits),
-        ),
-        (
-            "`search --claimed-by amaq`",
-            "search(claimed_by=('amaq',))",
-            lambda: search(ws, SearchQuery(claimed_by=("amaq",))),
-            lambda r: len(r.hits),
-        ),
-        (
-            f"`search --text {TEXT_WORD}`",
-            f"search(texts=('{TEXT_WORD}',))",
-            lambda: search(ws, SearchQuery(texts=(TEXT_WORD,))),
-            lambda r: len(r.hits),
+        *(
+            (
+                f"`search {flags}`{note}",
+                f"search({criteria}, limit={limit})",
+                (lambda q=query: search(ws, q)),
+                lambda r: len(r.hits),
+            )
+            for flags, note, criteria, query, limit in _searches()
         ),
         (
             f"`provenance {member}` (cluster of 50; the {AFTER_VERIFY:,} events since the last clean verify "
@@ -933,13 +925,13 @@ def measure(built: dict[str, Any], queries: int, trace: bool) -> list[dict[str, 
             provenance_unchecked,
             lambda r: len(r["copies"]) + 1,
         ),
-        ("`dupes` (every cluster)", "cluster_views()", lambda: cluster_views(ws), len),
         (
-            "groups of copies, first page (web)",
+            "`dupes` (its first 50 clusters; the web's first page of groups too)",
             "cluster_views(window=0:51)",
             lambda: cluster_views(ws, window=slice(0, 51)),
             len,
         ),
+        ("`dupes --all` (every cluster)", "cluster_views()", lambda: cluster_views(ws), len),
         (
             "frame query: `match.lookup` of one frame (canonical + raw)",
             "matching.match.lookup",

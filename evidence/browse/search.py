@@ -25,15 +25,13 @@ from evidence.catalogue.search import (
     mentioning,
     tagged,
 )
-from evidence.core.bounds import whole
+from evidence.core.bounds import BIGINT_MAX, whole
 from evidence.core.text import parsed
 from evidence.core.timeutil import parse_instant, period_end
 from evidence.core.types import MediaKind
 from evidence.core.vocab import Vocabulary
 from evidence.errors import UsageError
 from evidence.workspace import Workspace
-
-MAX_RESULTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +45,7 @@ class SearchQuery:
     until: str | None = None
     kind: str | None = None
     case: str | None = None  # only items in this case (id or name)
-    limit: int | None = None
+    limit: int | None = None  # None: every hit
 
     @property
     def empty(self) -> bool:
@@ -68,6 +66,7 @@ class SearchQuery:
 class SearchResult:
     hits: list[SearchHit] = field(default_factory=list)
     terms: dict[str, list[str]] = field(default_factory=dict)  # each --tag → the term paths it covers
+    more: bool = False  # more items match than the limit let through
 
 
 def _required(text: str, option: str) -> str:
@@ -85,7 +84,7 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
     end = period_end(until) if until is not None else None
     if since is not None and end is not None and since.at >= end:
         raise UsageError(f"--since {query.since} is not before --until {query.until}: nothing can match")
-    limit = MAX_RESULTS if query.limit is None else whole(query.limit, "--limit", minimum=1)
+    limit = None if query.limit is None else whole(query.limit, "--limit", minimum=1)
     with ws.db.read() as session:
         m = Matcher(session)
         conditions: list[ColumnElement[bool]] = []
@@ -118,5 +117,8 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
             conditions.append(Item.kind == query.kind)
         if query.case is not None:
             conditions.append(Item.id.in_(cases.members(cases.find(session, query.case).id)))
-        hits = find_hits(session, conditions, vocab, term_ids, limit, window=window)
-    return SearchResult(hits=hits, terms=terms)
+        # one more than the limit says whether more match, without counting them all
+        most = None if limit is None else min(limit + 1, BIGINT_MAX)
+        hits = find_hits(session, conditions, vocab, term_ids, most, window=window)
+    more = limit is not None and len(hits) > limit
+    return SearchResult(hits=hits[:limit], terms=terms, more=more)

@@ -183,12 +183,12 @@ def find_hits(
     conditions: list[ColumnElement[bool]],
     vocab: Vocabulary | None,
     term_ids: set[int],
-    limit: int,
+    limit: int | None,
     *,
     window: tuple[datetime | None, datetime | None] | None = None,
 ) -> list[SearchHit]:
     """The items meeting every condition, with what matched: the searched terms they are tagged with,
-    and with a date `window` ([since, until)) the dates that fell in it."""
+    and with a date `window` ([since, until)) the dates that fell in it; at most `limit` (None: all)."""
     query = queries.items_with_first_name().where(*conditions).limit(limit)
     rows = session.execute(query).all()
     ids = [item.id for item, _ in rows]

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from evidence.cli.app import app, state
-from evidence.cli.output import emit_json, match_json, match_line, message
+from evidence.cli.output import PAGE, emit_json, match_json, match_line, message, more_hint, page_limit
 from evidence.core.matching import Segment
 from evidence.core.offset_range import LOOSE
 from evidence.core.text import printable
@@ -71,11 +71,16 @@ def match(
 def dupes(
     ctx: typer.Context,
     case: str | None = typer.Option(None, "--case", help="Only clusters with an item of this case."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, help=f"At most this many clusters (default {PAGE}; --all: every one)."
+    ),
+    every: bool = typer.Option(False, "--all", help="Every cluster."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Clusters of items that show the same footage, earliest catalogued first: each item's kind, name
     and when it is first known, the links between them (suggested or confirmed, score) and the
     earliest known copy."""
+    most = page_limit(limit, every)
     from evidence.matching.review import cluster_views
     from evidence.workspace import open_workspace
 
@@ -85,7 +90,9 @@ def dupes(
             from evidence.annotation.cases import case_items
 
             touching = set(case_items(ws, case)[1])
-        clusters = cluster_views(ws, touching=touching)
+        clusters = cluster_views(ws, touching=touching, window=None if most is None else slice(0, most + 1))
+    more = most is not None and len(clusters) > most
+    clusters = clusters[:most]
     if json_out:
         emit_json(
             {
@@ -101,7 +108,8 @@ def dupes(
                         for m in c.members
                     ]
                     for c in clusters
-                ]
+                ],
+                "more": more,
             }
         )
         return
@@ -116,7 +124,7 @@ def dupes(
         for r in c.links:
             score = f", score {r.score:.2f}" if r.score is not None else ""
             typer.echo(f"    #{r.a_id} {r.kind} #{r.b_id} ({r.status}{score})")
-    message(f"{len(clusters)} clusters")
+    message(more_hint(len(clusters), "clusters") if more else f"{len(clusters)} clusters")
 
 
 def _link_json(r: Any, item_id: int) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 from rich.table import Table
 from rich.text import Text
 
+from evidence.core.bounds import whole
 from evidence.core.names import HashVariant
 from evidence.core.text import human_size as human_size  # used by the commands that print sizes
 from evidence.core.text import printable
+from evidence.errors import UsageError
 
 
 def stdout() -> Console:
@@ -77,6 +79,22 @@ def stderr() -> Console:
 def message(text: str) -> None:
     """One line for the user on stderr, with outside text already made printable by the caller."""
     sys.stderr.write(text + "\n")
+
+
+PAGE = 50
+"""What `search` and `dupes` show unless told otherwise (`--limit N`, `--all`)."""
+
+
+def page_limit(limit: int | None, every: bool) -> int | None:
+    """The most a listing shows: `--limit N`, else every one with `--all`, else `PAGE`."""
+    if every and limit is not None:
+        raise UsageError("say --limit N or --all, not both")
+    return None if every else (PAGE if limit is None else whole(limit, "--limit", minimum=1))
+
+
+def more_hint(shown: int, noun: str) -> str:
+    """The line that says a listing stopped at its limit, and how to see the rest."""
+    return f"{shown} {noun} shown; more match (--limit N shows N, --all every one)"
 
 
 def emit_json(document: dict[str, Any]) -> None:

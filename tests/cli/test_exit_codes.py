@@ -273,6 +273,7 @@ INTEGER_CASES: list[tuple[str, Callable[[Seeded, Path], list[str]], str]] = [
     ("list limit over", lambda s, o: ["list", "--limit", JUST_OVER], BIGINT_MAX),
     ("list limit zero", lambda s, o: ["list", "--limit", "0"], "1"),
     ("search limit", lambda s, o: ["search", "--limit", JUST_OVER], BIGINT_MAX),
+    ("dupes limit", lambda s, o: ["dupes", "--limit", JUST_OVER], BIGINT_MAX),
     ("columns", lambda s, o: ["sheet", str(s.image), "-o", str(o / "s.jpg"), "--columns", BIG], "12"),
     ("threshold", lambda s, o: ["match", str(s.spare), "--threshold", BIG], "128"),
     ("box", lambda s, o: ["tag", str(s.video), "helmet", "--box", f"0,0,{BIG},1"], INT_MAX),
@@ -299,3 +300,4 @@ def test_the_largest_bindable_values_still_work(seeded: Seeded) -> None:
     cat = seeded.cat
     assert len(cat.json("list", "--limit", BIGINT_MAX)["items"]) == 2
     assert len(cat.json("search", "--kind", "image", "--limit", BIGINT_MAX)["results"]) == 1
+    assert cat.json("dupes", "--limit", BIGINT_MAX)["more"] is False

@@ -6,7 +6,7 @@ import typer
 from rich.text import Text
 
 from evidence.cli.app import app, state
-from evidence.cli.output import cell, emit_json, message, print_table
+from evidence.cli.output import PAGE, cell, emit_json, message, more_hint, page_limit, print_table
 
 
 @app.command()
@@ -37,7 +37,10 @@ def search(
     ),
     kind: str | None = typer.Option(None, "--kind", help="video, image, audio or other."),
     case: str | None = typer.Option(None, "--case", help="Only items in this case (id or name)."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many results."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, help=f"At most this many results (default {PAGE}; --all: every one)."
+    ),
+    every: bool = typer.Option(False, "--all", help="Every item that matches."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Find items; every criterion must hold. Text is matched literally, ignoring case."""
@@ -56,7 +59,7 @@ def search(
         until=until,
         kind=kind,
         case=case,
-        limit=limit,
+        limit=page_limit(limit, every),
     )
     with open_workspace(state(ctx).catalogue) as ws:
         result = run_search(ws, query)
@@ -80,6 +83,7 @@ def search(
                     for h in result.hits
                 ],
                 "terms": result.terms,
+                "more": result.more,
             }
         )
         return
@@ -105,4 +109,4 @@ def search(
     ]
     if rows:
         print_table(titles, rows, whole=titles[:4])
-    message(f"{len(result.hits)} items")
+    message(more_hint(len(result.hits), "items") if result.more else f"{len(result.hits)} items")
