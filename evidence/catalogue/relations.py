@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, func, literal, or_, select
+from sqlalchemy import ColumnElement, Subquery, case, func, literal, null, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from evidence.catalogue.among import among
@@ -19,6 +19,8 @@ from evidence.core.names import RelationKind, RelationStatus
 
 LIVE = (RelationStatus.SUGGESTED, RelationStatus.CONFIRMED)  # a rejected pair is no link
 CLUSTER_KINDS = frozenset({RelationKind.DUPLICATE, RelationKind.EXCERPT_OF, RelationKind.CONTAINS})
+PARTED_KINDS = frozenset({RelationKind.EXCERPT_OF, RelationKind.CONTAINS, RelationKind.PARTIAL})
+"""The kinds whose evidence (the two sides' shares) `core.clustering` reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,10 @@ def _with_evidence(
     items."""
     where = (STATE.c.status.in_(LIVE), kind)
     if item_ids is None:
-        query = select(STATE.c.a_id, STATE.c.b_id, STATE.c.kind, STATE.c.evidence).where(*where)
+        # a duplicate's evidence says nothing about which side is a part: not read, nor parsed
+        parted = STATE.c.kind.in_(PARTED_KINDS)
+        evidence = case((parted, STATE.c.evidence), else_=null()).label("evidence")
+        query = select(STATE.c.a_id, STATE.c.b_id, STATE.c.kind, evidence).where(*where)
         return list(session.execute(query))
     return list(touching(session, item_ids, *where))
 

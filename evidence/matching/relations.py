@@ -152,12 +152,12 @@ def _ordered_groups(session: Session) -> list[list[int]]:
     first items."""
     groups = copy_groups(rel_db.copy_links(session), rel_db.alike_pairs(session))
     ids = [i for members in groups for i in members]
-    when: dict[int, datetime] = {}
-    if ids:
-        rows = session.execute(select(Item.id, Item.first_catalogued_at).where(among(Item.id, ids)))
-        when = {item_id: at for item_id, at in rows}
-    ordered = [sorted(members, key=lambda i: (when[i], i)) for members in groups]
-    ordered.sort(key=lambda members: (when[members[0]], members[0]))
+    rank: dict[int, int] = {}
+    if ids:  # the database sorts them: their places are all that is needed, not their times
+        query = select(Item.id).where(among(Item.id, ids)).order_by(Item.first_catalogued_at, Item.id)
+        rank = {item_id: n for n, item_id in enumerate(session.scalars(query))}
+    ordered = [sorted(members, key=rank.__getitem__) for members in groups]
+    ordered.sort(key=lambda members: rank[members[0]])
     return ordered
 
 
