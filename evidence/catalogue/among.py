@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Integer, any_, bindparam
+from sqlalchemy import BigInteger, BindParameter, ColumnElement, Integer, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -52,6 +52,6 @@ def _written(element: Among, compiler: Any, **kw: Any) -> str:
 @compiles(Among, "postgresql")
 def _array(element: Among, compiler: Any, **kw: Any) -> str:
     listed = element.listed
-    as_array = bindparam(listed.key, listed.value, type_=ARRAY(Integer()), unique=False)
+    as_array = bindparam(listed.key, listed.value, type_=ARRAY(BigInteger()), unique=False)
     as_array._orig_key = listed._orig_key  # the same parameter: a cached statement binds the new ids
     return str(compiler.process(element.column == any_(as_array), **kw))

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from evidence.catalogue.base import Base, UTCDateTime
+from evidence.catalogue.base import BIG_ID, Base, UTCDateTime
 
 
 class Term(Base):
@@ -74,7 +74,7 @@ class Annotation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
     term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="RESTRICT"), index=True)
-    frame_id: Mapped[int | None] = mapped_column(ForeignKey("frame.id", ondelete="RESTRICT"))
+    frame_id: Mapped[int | None] = mapped_column(BIG_ID, ForeignKey("frame.id", ondelete="RESTRICT"))
     t_start: Mapped[float | None] = mapped_column(Float)
     t_end: Mapped[float | None] = mapped_column(Float)
     box_x: Mapped[int | None] = mapped_column(Integer)

@@ -1,4 +1,5 @@
-"""The declarative base: naming convention, an aware-UTC datetime type, a JSON text type."""
+"""The declarative base: naming convention, an aware-UTC datetime type, a JSON text type, the type of ids
+that grow with the frames."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Text
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -18,6 +19,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+"""The ids that grow with the footage (frames, fingerprints, descriptors, and the columns naming them):
+a catalogue that keeps re-analysing hundreds of thousands of videos passes 2**31 of them. PostgreSQL's
+bigint (schema 0014); on SQLite an INTEGER, 64 bits already, and the rowid only when named so."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -38,7 +38,7 @@ _PG_BANDS: Final = (
     "WITH probe(band, value) AS (SELECT * FROM unnest(CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]))) "
     + _SELECT_BANDS
 )
-_PG_HASHES: Final = "SELECT id, value FROM fingerprint WHERE id = ANY(CAST(%s AS INTEGER[]))"
+_PG_HASHES: Final = "SELECT id, value FROM fingerprint WHERE id = ANY(CAST(%s AS BIGINT[]))"
 
 
 def _band_rows(
@@ -101,7 +101,7 @@ def _fetch_packed(session: Session, sql: str, params: list[Any]) -> list[npt.NDA
 
 
 def _pg_array(numbers: list[int]) -> str:
-    """An integer array parameter in PostgreSQL's text form ('{1,2,3}'), cast to INTEGER[] by the
+    """An integer array parameter in PostgreSQL's text form ('{1,2,3}'), cast to an array type by the
     statement: psycopg's list adapter inspects every element and costs more than the search."""
     return "{" + ",".join(map(str, numbers)) + "}"
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from evidence.catalogue.base import Base, JSONText, UTCDateTime
+from evidence.catalogue.base import BIG_ID, Base, JSONText, UTCDateTime
 
 
 class Item(Base):
@@ -96,7 +96,7 @@ class Frame(Base):
 
     __tablename__ = "frame"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"))
     idx: Mapped[int] = mapped_column(Integer)
     pts: Mapped[str] = mapped_column(String(64))  # exact seconds as a fraction "num/den"
@@ -121,8 +121,8 @@ class FrameHash(Base):
 
     __tablename__ = "fingerprint"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    frame_id: Mapped[int] = mapped_column(ForeignKey("frame.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    frame_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("frame.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
     algorithm: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer)
@@ -139,8 +139,8 @@ class FrameDescriptor(Base):
 
     __tablename__ = "frame_descriptor"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    frame_id: Mapped[int] = mapped_column(ForeignKey("frame.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    frame_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("frame.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
     algorithm: Mapped[str] = mapped_column(String(24))
     version: Mapped[int] = mapped_column(Integer)
@@ -160,7 +160,7 @@ class HashBand(Base):
 
     band: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    fingerprint_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint_id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=False)
 
     __table_args__ = ({"sqlite_with_rowid": False},)
 
