@@ -2,7 +2,8 @@
 `evidence worker` processes on the job queue, against `evidence add` analysing in its own process.
 
     .venv/bin/python bench/scale_ingest.py [--clips 24] [--seconds 10] [--workers 1 2 4]
-                                           [--pg-url URL] [--no-inprocess] [--json FILE] [--keep DIR]
+                                           [--pg-url URL [--onto-scale]] [--no-inprocess] [--json FILE]
+                                           [--keep DIR]
 
 What it does:
 
@@ -30,6 +31,12 @@ What it does:
 * checks each run: every job done, none failed, every job taken once, no message left in the queue,
   one `analyse` custody event per item and every item analysed `ok`; then stops the workers (SIGTERM to
   each process group, SIGKILL after 60 s) and says how long they took to stop.
+
+With --onto-scale each run starts from a copy of bench/scale.py's kept full-size catalogue (100,000
+items, 10 M fingerprints and their frame index) instead of an empty one: its database copied into
+--pg-url's (CREATE DATABASE … TEMPLATE, by file copy; the kept one is never written), its folder into
+the run's. Each clip is then looked up in, and its frames indexed beside, a full-size frame index: the
+ingest throughput and the write lock's hold time of a team archive at that size.
 
 On PostgreSQL (--pg-url) each worker run also measures the catalogue's write lock (`LockSampler`):
 how many write transactions held it, their median, p95 and longest hold, the share of the run it was
@@ -340,16 +347,47 @@ _live_workers: list[Workers] = []
 # --- catalogues -----------------------------------------------------------------------------------
 
 
+ONTO: dict[str, Any] = {}
+"""With --onto-scale: the kept full-size catalogue of bench/scale.py that each run starts from."""
+
+
 def fresh_catalogue(root: Path, name: str, pg_url: str | None, env: dict[str, str]) -> tuple[Path, Path]:
     folder = root / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    if pg_url:
-        from scale import reset_database
+    if ONTO:
+        assert pg_url is not None
+        copy_scale_catalogue(pg_url, folder)
+    else:
+        if pg_url:
+            from scale import reset_database
 
-        reset_database(pg_url)
-    run(evidence("init", str(folder)), env, folder / "commands.log")
+            reset_database(pg_url)
+        run(evidence("init", str(folder)), env, folder / "commands.log")
     return folder, folder / ".evidence"
+
+
+def copy_scale_catalogue(pg_url: str, folder: Path) -> None:
+    """The kept full-size catalogue as this run's: its database copied (CREATE DATABASE … TEMPLATE, by
+    file copy) into --pg-url's, its folder (marker and store) into the run's folder."""
+    from scale import FOLDER
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(pg_url)
+    source = ONTO["database"]
+    if target.database in (source, "evidence_test"):
+        raise SystemExit(f"--pg-url must name a database of its own, not {target.database}")
+    started = time.monotonic()
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target.database}" TEMPLATE "{source}" STRATEGY FILE_COPY'))
+    finally:
+        admin.dispose()
+    shutil.copytree(FOLDER / ".evidence", folder / ".evidence")
+    say(f"  the full-size catalogue copied into {target.database} in {time.monotonic() - started:.0f} s")
 
 
 def job_counts(catalogue: Path) -> dict[str, int]:
@@ -380,7 +418,8 @@ class Poller:
 
 
 def check_items(catalogue: Path, expected: int) -> list[str]:
-    """What is wrong with the catalogue's items: counted, analysed `ok`, one `analyse` event each."""
+    """What is wrong with the catalogue's items: counted, analysed `ok`, one `analyse` event each (with
+    --onto-scale: the items the clips made, beside the full-size catalogue's)."""
     from sqlalchemy import func, select
 
     from evidence.catalogue.models import Event, Item
@@ -389,7 +428,10 @@ def check_items(catalogue: Path, expected: int) -> list[str]:
 
     problems = []
     with open_workspace(catalogue) as ws, ws.db.read() as session:
-        items = session.execute(select(Item.sha256, Item.analysis)).all()
+        query = select(Item.sha256, Item.analysis)
+        if ONTO:
+            query = query.where(Item.id > ONTO["last_item"])
+        items = session.execute(query).all()
         events = dict(
             session.execute(
                 select(Event.subject, func.count())
@@ -609,12 +651,29 @@ def main() -> None:
         "--pg-url", help="a PostgreSQL database, emptied before each run (never evidence_test)"
     )
     parser.add_argument("--no-inprocess", action="store_true", help="skip the in-process baseline")
+    parser.add_argument(
+        "--onto-scale",
+        action="store_true",
+        help="add into a copy of bench/scale.py's kept full-size catalogue (needs --pg-url)",
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="give a run up after this many s")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--keep", type=Path, help="make the catalogues and logs here and keep them")
     args = parser.parse_args()
     if args.clips < 1 or args.seconds < 1 or any(w < 1 for w in args.workers):
         parser.error("--clips, --seconds and --workers must be at least 1")
+    if args.onto_scale:
+        if not args.pg_url:
+            parser.error("--onto-scale needs --pg-url (the database each run copies the catalogue into)")
+        from scale import BUILT
+
+        try:
+            built = json.loads(BUILT.read_text())
+        except (OSError, ValueError):
+            parser.error("--onto-scale: no kept catalogue; build it first with bench/scale.py")
+        from sqlalchemy.engine import make_url
+
+        ONTO.update(database=make_url(built["url"]).database, last_item=built["last_item"], built=built)
 
     def terminated(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -693,6 +752,9 @@ def main() -> None:
                     "size": list(SIZE),
                     "fps": FPS,
                     "backend": "postgresql" if args.pg_url else "sqlite",
+                    "onto": None
+                    if not ONTO
+                    else {k: ONTO["built"][k] for k in ("items", "fingerprints", "last_item")},
                     "results": results,
                 },
                 indent=2,
