@@ -94,7 +94,7 @@ def page_limit(limit: int | None, every: bool) -> int | None:
 
 def more_hint(shown: int, noun: str) -> str:
     """The line that says a listing stopped at its limit, and how to see the rest."""
-    return f"{shown} {noun} shown; more match (--limit N shows N, --all every one)"
+    return f"{shown} {noun} shown; there are more (--limit N shows N, --all every one)"
 
 
 def emit_json(document: dict[str, Any]) -> None:

@@ -27,8 +27,9 @@ down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# each table with its columns that hold a frame's, a fingerprint's or a descriptor's id, the ones
-# naming another table's rows before the ids they name, so no foreign key ever compares two types
+# each table with its columns that hold a frame's, a fingerprint's or a descriptor's id, the columns
+# naming another table's rows before the ids they name (a foreign key holds meanwhile: PostgreSQL
+# compares integer with bigint)
 COLUMNS = (
     ("hash_band", ("fingerprint_id",)),
     ("annotation", ("frame_id",)),

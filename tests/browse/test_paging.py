@@ -33,7 +33,7 @@ def test_search_and_dupes_stop_at_their_limit_and_say_so(
     assert [h["id"] for h in found["results"]] == ids[:3] and found["more"] is True
     told = cat.run("search", "--kind", "image", "--limit", "3")
     assert told.exit_code == 0
-    assert "3 items shown; more match (--limit N shows N, --all every one)" in told.stderr
+    assert "3 items shown; there are more (--limit N shows N, --all every one)" in told.stderr
     found = cat.json("search", "--kind", "image", "--limit", "7")
     assert [h["id"] for h in found["results"]] == ids and found["more"] is False
     assert cat.run("search", "--kind", "image", "--limit", "7").stderr.strip() == "7 items"
@@ -41,7 +41,7 @@ def test_search_and_dupes_stop_at_their_limit_and_say_so(
     groups = cat.json("dupes", "--limit", "2")
     assert [[m["id"] for m in c] for c in groups["clusters"]] == [ids[0:2], ids[2:4]]
     assert groups["more"] is True
-    assert "2 clusters shown; more match" in cat.run("dupes", "--limit", "2").stderr
+    assert "2 clusters shown; there are more" in cat.run("dupes", "--limit", "2").stderr
     groups = cat.json("dupes", "--limit", "3")
     assert len(groups["clusters"]) == 3 and groups["more"] is False
 
