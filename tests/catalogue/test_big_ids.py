@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import Catalogue, _initialised, pg_url, reset_postgres
+from conftest import Catalogue, pg_url, reset_postgres
 from mediagen import make_video
+from pgrole import pg_catalogue as pg_catalogue
 
 from evidence.catalogue import schema
 from evidence.catalogue.among import among
@@ -32,14 +33,6 @@ NAMING = (
     ("annotation", "frame_id"),
     ("hash_band", "fingerprint_id"),
 )
-
-
-@pytest.fixture
-def pg_catalogue(tmp_path: Path) -> Catalogue:
-    url = pg_url()
-    assert url is not None
-    reset_postgres(url)
-    return _initialised(tmp_path / "case", "postgresql", url)
 
 
 def test_the_ids_that_grow_with_the_footage_are_bigint(pg_catalogue: Catalogue) -> None:
