@@ -884,13 +884,14 @@ def measure(built: dict[str, Any], queries: int, trace: bool) -> list[dict[str, 
 
     def _searches() -> Iterator[tuple[str, str, str, Any, int | None]]:
         """Each search as the CLI runs it by default (its first 50 hits) and with `--all`."""
-        criteria: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-            ("--tag 'kind 3.4'", " (10 things below it)", "tags=('kind 3.4',)", {"tags": ("kind 3.4",)}),
-            ("--tag 'category 3'", " (110 terms below)", "tags=('category 3',)", {"tags": ("category 3",)}),
-            ("--claimed-by amaq", "", "claimed_by=('amaq',)", {"claimed_by": ("amaq",)}),
-            (f"--text {TEXT_WORD}", "", f"texts=('{TEXT_WORD}',)", {"texts": (TEXT_WORD,)}),
+        criteria: tuple[tuple[str, str, dict[str, Any]], ...] = (
+            ("--tag 'kind 3.4'", " (10 things below it)", {"tags": ("kind 3.4",)}),
+            ("--tag 'category 3'", " (110 terms below)", {"tags": ("category 3",)}),
+            ("--claimed-by amaq", "", {"claimed_by": ("amaq",)}),
+            (f"--text {TEXT_WORD}", "", {"texts": (TEXT_WORD,)}),
         )
-        for flags, note, shown, given in criteria:
+        for flags, note, given in criteria:
+            shown = ", ".join(f"{name}={value!r}" for name, value in given.items())
             for limit in (50, None):
                 more = "" if limit is not None else " --all"
                 yield flags + more, note, shown, SearchQuery(**given, limit=limit), limit

@@ -348,7 +348,8 @@ _live_workers: list[Workers] = []
 
 
 ONTO: dict[str, Any] = {}
-"""With --onto-scale: the kept full-size catalogue of bench/scale.py that each run starts from."""
+"""With --onto-scale: the record of bench/scale.py's kept full-size catalogue (its built.json), which
+each run starts from."""
 
 
 def fresh_catalogue(root: Path, name: str, pg_url: str | None, env: dict[str, str]) -> tuple[Path, Path]:
@@ -375,7 +376,7 @@ def copy_scale_catalogue(pg_url: str, folder: Path) -> None:
     from sqlalchemy.engine import make_url
 
     target = make_url(pg_url)
-    source = ONTO["database"]
+    source = make_url(ONTO["url"]).database
     if target.database in (source, "evidence_test"):
         raise SystemExit(f"--pg-url must name a database of its own, not {target.database}")
     started = time.monotonic()
@@ -668,12 +669,9 @@ def main() -> None:
         from scale import BUILT
 
         try:
-            built = json.loads(BUILT.read_text())
+            ONTO.update(json.loads(BUILT.read_text()))
         except (OSError, ValueError):
             parser.error("--onto-scale: no kept catalogue; build it first with bench/scale.py")
-        from sqlalchemy.engine import make_url
-
-        ONTO.update(database=make_url(built["url"]).database, last_item=built["last_item"], built=built)
 
     def terminated(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -752,9 +750,7 @@ def main() -> None:
                     "size": list(SIZE),
                     "fps": FPS,
                     "backend": "postgresql" if args.pg_url else "sqlite",
-                    "onto": None
-                    if not ONTO
-                    else {k: ONTO["built"][k] for k in ("items", "fingerprints", "last_item")},
+                    "onto": {k: ONTO[k] for k in ("items", "fingerprints", "last_item")} if ONTO else None,
                     "results": results,
                 },
                 indent=2,

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from evidence.cli.app import app, state
-from evidence.cli.output import PAGE, emit_json, match_json, match_line, message, more_hint, page_limit
+from evidence.cli.output import PAGE, count_line, emit_json, match_json, match_line, message, page_limit
 from evidence.core.matching import Segment
 from evidence.core.offset_range import LOOSE
 from evidence.core.text import printable
@@ -81,7 +81,7 @@ def dupes(
     and when it is first known, the links between them (suggested or confirmed, score) and the
     earliest known copy."""
     most = page_limit(limit, every)
-    from evidence.matching.review import cluster_views
+    from evidence.matching.review import cluster_page
     from evidence.workspace import open_workspace
 
     with open_workspace(state(ctx).catalogue) as ws:
@@ -90,9 +90,7 @@ def dupes(
             from evidence.annotation.cases import case_items
 
             touching = set(case_items(ws, case)[1])
-        clusters = cluster_views(ws, touching=touching, window=None if most is None else slice(0, most + 1))
-    more = most is not None and len(clusters) > most
-    clusters = clusters[:most]
+        clusters, more = cluster_page(ws, touching=touching, size=most)
     if json_out:
         emit_json(
             {
@@ -124,7 +122,7 @@ def dupes(
         for r in c.links:
             score = f", score {r.score:.2f}" if r.score is not None else ""
             typer.echo(f"    #{r.a_id} {r.kind} #{r.b_id} ({r.status}{score})")
-    message(more_hint(len(clusters), "clusters") if more else f"{len(clusters)} clusters")
+    message(count_line(len(clusters), "clusters", more))
 
 
 def _link_json(r: Any, item_id: int) -> dict[str, Any]:

@@ -92,8 +92,11 @@ def page_limit(limit: int | None, every: bool) -> int | None:
     return None if every else (PAGE if limit is None else whole(limit, "--limit", minimum=1))
 
 
-def more_hint(shown: int, noun: str) -> str:
-    """The line that says a listing stopped at its limit, and how to see the rest."""
+def count_line(shown: int, noun: str, more: bool) -> str:
+    """A listing's closing line: how many it shows and, when it stopped at its limit, how to see
+    the rest."""
+    if not more:
+        return f"{shown} {noun}"
     return f"{shown} {noun} shown; there are more (--limit N shows N, --all every one)"
 
 

@@ -91,6 +91,16 @@ def cluster_views(
         return out
 
 
+def cluster_page(
+    ws: Workspace, *, touching: Collection[int] | None = None, start: int = 0, size: int | None = None
+) -> tuple[list[Cluster], bool]:
+    """At most `size` of `cluster_views`' clusters from the `start`th (None: all the rest), and
+    whether more follow (one more cluster is read to tell; none is counted)."""
+    window = slice(start, None if size is None else start + size + 1)
+    found = cluster_views(ws, touching=touching, window=window)
+    return found[:size], size is not None and len(found) > size
+
+
 @dataclass(frozen=True, slots=True)
 class Suggestion:
     relation: RelationState

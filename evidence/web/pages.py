@@ -25,7 +25,7 @@ from evidence.core.names import RelationKind
 from evidence.errors import NotFound, UsageError
 from evidence.exports.frame import download_frame, frame_out, sidecar_text
 from evidence.exports.render.html import environment
-from evidence.matching.review import cluster_views, suggestion, suggestions
+from evidence.matching.review import cluster_page, suggestion, suggestions
 from evidence.web.auth import LOGIN_COOKIE, Keys, Who, set_cookie
 from evidence.web.timeline import player_marks, story
 from evidence.workspace import Workspace
@@ -246,10 +246,8 @@ def clusters_page(ws: Workspace, query: dict[str, list[str]], who: Who) -> bytes
     """Groups of items that show the same footage, the earliest known copy marked (`evidence dupes`),
     a page at a time."""
     page = _page_number(query)
-    groups = cluster_views(ws, window=slice((page - 1) * REVIEW_PAGE, page * REVIEW_PAGE + 1))
-    shown = groups[:REVIEW_PAGE]
+    shown, more = cluster_page(ws, start=(page - 1) * REVIEW_PAGE, size=REVIEW_PAGE)
     thumbs = first_thumbnails(ws, [m.item.id for g in shown for m in g.members])
-    more = len(groups) > REVIEW_PAGE
     return _render("clusters.html", clusters=shown, thumbs=thumbs, page=page, more=more, who=who)
 
 

@@ -6,7 +6,7 @@ import typer
 from rich.text import Text
 
 from evidence.cli.app import app, state
-from evidence.cli.output import PAGE, cell, emit_json, message, more_hint, page_limit, print_table
+from evidence.cli.output import PAGE, cell, count_line, emit_json, message, page_limit, print_table
 
 
 @app.command()
@@ -109,4 +109,4 @@ def search(
     ]
     if rows:
         print_table(titles, rows, whole=titles[:4])
-    message(more_hint(len(result.hits), "items") if result.more else f"{len(result.hits)} items")
+    message(count_line(len(result.hits), "items", result.more))
