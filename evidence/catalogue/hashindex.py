@@ -5,7 +5,12 @@ Each indexed 256-bit hash is cut into 16 bands of 16 bits (band i = bytes 2i..2i
 query hashes' band values by equality (all probes of a batch in a few statements: a VALUES list of
 bound parameters joined to the primary key), fetches the candidates' full hashes from `fingerprint`
 and verifies the Hamming distance with numpy. Two hashes within distance 15 always share a band
-(pigeonhole); within 31, 99 % of them do (random bit flips, distances uniform over 0..31).
+(pigeonhole); within 31, 99 % of them do (random bit flips, distances uniform over 0..31). A stored
+hash that shares two bands with a query hash is a candidate (every one within distance 14 does, 99 %
+within 20, 62 % at 31); one that shares a single band is a candidate only when its item has a hash
+within the threshold already. At 10 M fingerprints about 150 rows share any band value by chance, so
+a clip's lookup would otherwise fetch and verify a million chance candidates; a copy has close frame
+pairs that share two bands, and the rest of its frames are verified as before.
 
 Near probing finds the rest: it also looks up the 16 one-bit neighbours of every band value, and takes
 as candidates the stored hashes that have two bands within one bit of the query's. Every hash within
@@ -61,6 +66,8 @@ from evidence.catalogue.hashindex_sql import (
     HASH_BYTES,
     _band_rows,
     _chunks,
+    _details,
+    _fingerprint_ids,
     _hashes,
 )
 from evidence.catalogue.models import FrameHash, HashBand
@@ -247,8 +254,9 @@ def search(
     variants: Collection[str] | None = None,
     near: bool | None = None,
 ) -> list[Hit]:
-    """Every indexed stored hash within `threshold` of a query hash that shares a band with it or,
-    with `near` probing, that has two bands within one bit of it; ordered by query, distance, id.
+    """Every indexed stored hash within `threshold` of a query hash that shares two bands with it, or
+    one band when its item has a hash found already, or, with `near` probing, that has two bands within
+    one bit of it; ordered by query, distance, id.
 
     `near=None` probes near for at most `NEAR_MAX_QUERIES` query hashes. `exclude_items` leaves out
     stored hashes of those items; `variants` keeps only stored hashes of those variants. The query
@@ -310,27 +318,23 @@ def _search_distinct(
     offsets = np.arange(int(per_row.sum())) - np.repeat(np.cumsum(per_row) - per_row, per_row)
     pair_query = probe_query[order[np.repeat(starts[at], per_row) + offsets]]
     pair_id = np.repeat(row_ids, per_row)
+    # a pair seen through two bands (exact, or within one bit with near probing) is a candidate
     span = int(row_ids.max(initial=0)) + 1
-    if use_near:  # a pair seen through two bands (exact or one bit away) is a candidate
-        pairs, seen = np.unique(pair_query * span + pair_id, return_counts=True)
-        pair_query, pair_id = np.divmod(pairs[seen >= 2], span)
-
-    wanted, inverse = np.unique(pair_id, return_inverse=True)
-    ids, words = _hashes(session, wanted)
-    slot = np.full(len(wanted), -1, dtype=np.int64)  # row in `ids` of each wanted id (-1: no such row)
-    slot[np.searchsorted(wanted, ids)] = np.arange(len(ids))
-    where = slot[inverse.ravel()]
-    known = where >= 0
-    pair_query, where = pair_query[known], where[known]
-    distances = hamming.distances(hamming.pack(matrix)[pair_query], words[where])
-    close = distances <= threshold
-    # the same pair may have come through several bands: keep one
-    _, first = np.unique(pair_query[close] * span + ids[where[close]], return_index=True)
-    hit_query, hit_id, hit_distance = (
-        pair_query[close][first],
-        ids[where[close]][first],
-        distances[close][first],
-    )
+    pairs, seen = np.unique(pair_query * span + pair_id, return_counts=True)
+    strong_query, strong_id = np.divmod(pairs[seen >= 2], span)
+    hit_query, hit_id, hit_distance, hit_item = _verified(session, matrix, strong_query, strong_id, threshold)
+    if not use_near:
+        # an exact pair seen through one band only (about 150 rows share a band value by chance at 10 M
+        # fingerprints) is verified when its stored hash's item has a hit already: a copy has close frame
+        # pairs that share two bands or more, a chance row belongs to an item that has none
+        weak_query, weak_id = np.divmod(pairs[seen == 1], span)
+        keep = np.isin(weak_id, _fingerprint_ids(session, np.unique(hit_item).tolist()))
+        more_query, more_id, more_distance, _ = _verified(
+            session, matrix, weak_query[keep], weak_id[keep], threshold
+        )
+        hit_query = np.concatenate([hit_query, more_query])
+        hit_id = np.concatenate([hit_id, more_id])
+        hit_distance = np.concatenate([hit_distance, more_distance])
 
     # at most MAX_HITS_PER_QUERY nearest stored hashes per distinct query
     ranked = np.lexsort((hit_id, hit_distance, hit_query))
@@ -341,11 +345,25 @@ def _search_distinct(
     return hit_query[capped], hit_id[capped], hit_distance[capped]
 
 
-def _fingerprint_ids(session: Session, item_ids: Collection[int]) -> npt.NDArray[np.int64]:
-    ids: list[int] = []
-    for chunk in _chunks(sorted(set(item_ids)), _ID_CHUNK):
-        ids.extend(session.scalars(select(FrameHash.id).where(FrameHash.item_id.in_(chunk))))
-    return np.array(sorted(ids), dtype=np.int64)
+def _verified(
+    session: Session,
+    matrix: npt.NDArray[np.uint8],
+    pair_query: npt.NDArray[np.int64],
+    pair_id: npt.NDArray[np.int64],
+    threshold: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(query row, fingerprint id, distance, item id) of the distinct candidate pairs within
+    `threshold`, by the stored hashes' full values."""
+    wanted, inverse = np.unique(pair_id, return_inverse=True)
+    ids, words, items = _hashes(session, wanted)
+    slot = np.full(len(wanted), -1, dtype=np.int64)  # row in `ids` of each wanted id (-1: no such row)
+    slot[np.searchsorted(wanted, ids)] = np.arange(len(ids))
+    where = slot[inverse.ravel()]
+    known = where >= 0
+    pair_query, where = pair_query[known], where[known]
+    distances = hamming.distances(hamming.pack(matrix)[pair_query], words[where])
+    close = distances <= threshold
+    return pair_query[close], ids[where[close]], distances[close], items[where[close]]
 
 
 def _query_matrix(queries: Sequence[bytes] | npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
@@ -376,20 +394,3 @@ def _probes(
     keys = band_values_ + (np.arange(BANDS, dtype=np.int64) * _KEY_SHIFT)[None, :, None]
     per_query = keys.shape[1] * keys.shape[2]
     return keys.reshape(-1), np.repeat(np.arange(n, dtype=np.int64), per_query)
-
-
-def _details(
-    session: Session, ids: list[int], exclude_items: Collection[int], variants: Collection[str] | None
-) -> dict[int, tuple[int, int, str]]:
-    """fingerprint id -> (item id, frame id, variant) of the hits, without excluded items and variants."""
-    out: dict[int, tuple[int, int, str]] = {}
-    excluded = sorted(set(exclude_items))
-    for chunk in _chunks(ids, _ID_CHUNK):
-        stmt = select(FrameHash.id, FrameHash.item_id, FrameHash.frame_id, FrameHash.variant)
-        stmt = stmt.where(FrameHash.id.in_(chunk))
-        if excluded:
-            stmt = stmt.where(FrameHash.item_id.not_in(excluded))
-        if variants is not None:
-            stmt = stmt.where(FrameHash.variant.in_(sorted(set(variants))))
-        out.update((i, (item, frame, variant)) for i, item, frame, variant in session.execute(stmt))
-    return out

@@ -1,16 +1,19 @@
-"""The frame index's band key layout and its bulk SQL reads (band rows, full hashes) on the DBAPI cursor."""
+"""The frame index's band key layout and its SQL reads: band rows and full hashes in bulk on the DBAPI
+cursor, and the fingerprints of items and the details of hits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import lru_cache
 from itertools import chain
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evidence.catalogue.models import FrameHash
 from evidence.core import hamming
 
 BANDS: Final = 16
@@ -38,7 +41,7 @@ _PG_BANDS: Final = (
     "WITH probe(band, value) AS (SELECT * FROM unnest(CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]))) "
     + _SELECT_BANDS
 )
-_PG_HASHES: Final = "SELECT id, value FROM fingerprint WHERE id = ANY(CAST(%s AS BIGINT[]))"
+_PG_HASHES: Final = "SELECT id, value, item_id FROM fingerprint WHERE id = ANY(CAST(%s AS BIGINT[]))"
 
 
 def _band_rows(
@@ -63,8 +66,9 @@ def _band_rows(
 
 def _hashes(
     session: Session, ids: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
-    """The full hashes of these fingerprints: sorted ids and an (n, 4) matrix of 64-bit words."""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """The full hashes of these fingerprints: sorted ids, an (n, 4) matrix of 64-bit words and the
+    fingerprints' items."""
     rows: list[Any] = []
     postgres = _dialect(session) == "postgresql"
     for chunk in _chunks(ids.tolist(), _ID_CHUNK):
@@ -74,7 +78,11 @@ def _hashes(
             size = _padded(len(chunk))
             rows.extend(_fetch(session, _sqlite_hashes(size), chunk + [-1] * (size - len(chunk))))
     rows.sort()
-    return np.array([r[0] for r in rows], dtype=np.int64), hamming.pack([r[1] for r in rows])
+    return (
+        np.array([r[0] for r in rows], dtype=np.int64),
+        hamming.pack([r[1] for r in rows]),
+        np.array([r[2] for r in rows], dtype=np.int64),
+    )
 
 
 def _fetch(session: Session, sql: str, params: list[Any]) -> list[Any]:
@@ -129,9 +137,33 @@ def _sqlite_bands(size: int) -> str:
 
 @lru_cache(maxsize=32)
 def _sqlite_hashes(size: int) -> str:
-    return f"SELECT id, value FROM fingerprint WHERE id IN ({', '.join(['?'] * size)})"
+    return f"SELECT id, value, item_id FROM fingerprint WHERE id IN ({', '.join(['?'] * size)})"
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _fingerprint_ids(session: Session, item_ids: Collection[int]) -> npt.NDArray[np.int64]:
+    ids: list[int] = []
+    for chunk in _chunks(sorted(set(item_ids)), _ID_CHUNK):
+        ids.extend(session.scalars(select(FrameHash.id).where(FrameHash.item_id.in_(chunk))))
+    return np.array(sorted(ids), dtype=np.int64)
+
+
+def _details(
+    session: Session, ids: list[int], exclude_items: Collection[int], variants: Collection[str] | None
+) -> dict[int, tuple[int, int, str]]:
+    """fingerprint id -> (item id, frame id, variant) of the hits, without excluded items and variants."""
+    out: dict[int, tuple[int, int, str]] = {}
+    excluded = sorted(set(exclude_items))
+    for chunk in _chunks(ids, _ID_CHUNK):
+        stmt = select(FrameHash.id, FrameHash.item_id, FrameHash.frame_id, FrameHash.variant)
+        stmt = stmt.where(FrameHash.id.in_(chunk))
+        if excluded:
+            stmt = stmt.where(FrameHash.item_id.not_in(excluded))
+        if variants is not None:
+            stmt = stmt.where(FrameHash.variant.in_(sorted(set(variants))))
+        out.update((i, (item, frame, variant)) for i, item, frame, variant in session.execute(stmt))
+    return out
