@@ -7,8 +7,8 @@ bound parameters joined to the primary key), fetches the candidates' full hashes
 and verifies the Hamming distance with numpy. Two hashes within distance 15 always share a band
 (pigeonhole); within 31, 99 % of them do (random bit flips, distances uniform over 0..31). A stored
 hash that shares two bands with a query hash is a candidate (every one within distance 14 does, 99 %
-within 20, 62 % at 31); one that shares a single band is a candidate only when its item has a hash
-within the threshold already. At 10 M fingerprints about 150 rows share any band value by chance, so
+within 20, 62 % at 31); one that shares a single band is a candidate only when its item has such a
+hit for a query hash of the same batch. At 10 M fingerprints about 150 rows share any band value by chance, so
 a clip's lookup would otherwise fetch and verify a million chance candidates; a copy has close frame
 pairs that share two bands, and the rest of its frames are verified as before.
 
@@ -261,7 +261,9 @@ def search(
     `near=None` probes near for at most `NEAR_MAX_QUERIES` query hashes. `exclude_items` leaves out
     stored hashes of those items; `variants` keeps only stored hashes of those variants. The query
     hashes are 32-byte strings, or the rows of an (n, 32) uint8 matrix. Distinct query hashes are
-    searched `SEARCH_BATCH` at a time (the hits of one do not depend on the others)."""
+    searched `SEARCH_BATCH` at a time; an item found by one query hash of a batch has its single-band
+    hashes verified for every query hash of that batch (with near probing the hits of one query hash
+    do not depend on the others)."""
     given = _query_matrix(queries)
     if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= 8 * HASH_BYTES:
         raise ValueError(f"threshold must be an integer 0..{8 * HASH_BYTES}, not {threshold!r}")

@@ -247,7 +247,9 @@ def test_small_search_batches_and_a_matrix_find_the_same(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A long clip's query is searched a batch of distinct hashes at a time: the hits do not change
-    (repeated hashes, a static shot's, included), and a uint8 matrix is the same query as the bytes."""
+    (repeated hashes, a static shot's, included), and a uint8 matrix is the same query as the bytes.
+    (Band equality verifies a single-band hash when its item has a hit in the same batch; none of
+    these queries' hits depends on a hit in another batch.)"""
     import numpy as np
 
     rng = random.Random(6)
