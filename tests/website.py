@@ -3,6 +3,7 @@ that stalls. Started and stopped by the tests; never the internet."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,12 +70,19 @@ def _handler(site: Site, stop: threading.Event) -> Callable[..., BaseHTTPRequest
 
 
 @contextmanager
-def serving() -> Iterator[Site]:
+def serving(tls: tuple[Path, Path] | None = None) -> Iterator[Site]:
+    """The site on a free port of 127.0.0.1; with `tls` (certificate and key files), over https."""
     stop = threading.Event()
     site = Site("", {}, [])
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site, stop))
     server.daemon_threads = True
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    site.base = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
+import socket
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -216,6 +219,37 @@ def test_unreachable_hosts_exit_4(sqlite_catalogue: Catalogue, site: Site) -> No
     result = sqlite_catalogue.run("capture", "http://host.invalid/post", env=NO_BROWSER)
     assert result.exit_code == 4, (result.output, result.exception)
     assert "does not resolve" in result.stderr
+
+
+def test_tls_failures_and_a_refused_connection_exit_4(
+    sqlite_catalogue: Catalogue, site: Site, tmp_path: Path
+) -> None:
+    """A server that cannot be reached safely is one line and exit 4, and nothing is kept of it: https
+    to a server that speaks plain HTTP, a certificate nobody vouches for, a port nobody listens on."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl here to make a throwaway certificate (apt-get install openssl)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    throwaway = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    throwaway += ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(["openssl", *throwaway], check=True, capture_output=True)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{unused.getsockname()[1]}/post"  # bound, never listening
+        with serving(tls=(cert, key)) as secure:
+            secure.file("/clip.mp4", make_video(tmp_path / "clip.mp4", seconds=1.0, seed=4), "video/mp4")
+            cases = [
+                (site.url("/clip.mp4").replace("http://", "https://"), "TLS failed"),
+                (secure.url("/clip.mp4"), "certificate verify failed"),
+                (refused, "the connection was refused"),
+            ]
+            for url, reason in cases:
+                result = sqlite_catalogue.run("capture", url, env=NO_BROWSER)
+                assert result.exit_code == 4, (url, result.output)
+                (line,) = [x for x in result.stderr.splitlines() if x.startswith("capture of")]
+                assert line.startswith(f"capture of {url} failed: ") and reason in line, line
+            assert secure.requests == []  # the handshake failed before any request was sent
+    assert sqlite_catalogue.json("list")["items"] == []  # nothing preserved from any of them
+    verify_clean(sqlite_catalogue)
 
 
 def test_a_content_type_that_lies_does_not_decide_what_is_media(
