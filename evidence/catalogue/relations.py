@@ -114,7 +114,13 @@ def copy_links(session: Session, item_ids: Collection[int] | None = None) -> lis
     """The live copy links with which side of each is only a small part of the other
     (`core.clustering`); all of them, or those touching these items."""
     rows = _with_evidence(session, item_ids, STATE.c.kind.in_(CLUSTER_KINDS))
-    return [copy_link(r.a_id, r.b_id, r.kind, r.evidence) for r in rows]
+    if item_ids is not None:
+        return [copy_link(r.a_id, r.b_id, r.kind, r.evidence) for r in rows]
+    # thousands of rows: read as plain tuples, and a duplicate (most of them) needs no evidence read
+    return [
+        CopyLink(a, b) if kind == RelationKind.DUPLICATE else copy_link(a, b, kind, evidence)
+        for a, b, kind, evidence in rows
+    ]
 
 
 def alike_pairs(session: Session, item_ids: Collection[int] | None = None) -> list[tuple[int, int]]:

@@ -73,10 +73,11 @@ class DisjointSets:
         self.parent: dict[int, int] = {}
 
     def find(self, x: int) -> int:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
+        parent = self.parent
+        up = parent.setdefault(x, x)
+        while up != x:  # path halving
+            parent[x] = up = parent[up]
+            x, up = up, parent[up]
         return x
 
     def join(self, x: int, y: int) -> None:
@@ -89,29 +90,29 @@ def copy_groups(links: Iterable[CopyLink], alike: Iterable[tuple[int, int]] = ()
     links = list(links)
     core = DisjointSets()
     for link in links:
-        core.find(link.a), core.find(link.b)
         if link.part is None:
             core.join(link.a, link.b)
-    size = Counter(core.find(x) for x in list(core.parent))
+        else:
+            core.find(link.a), core.find(link.b)
+    root = {x: core.find(x) for x in list(core.parent)}
+    size = Counter(root.values())
     parts = [(k.part, k.b if k.part == k.a else k.a) for k in links if k.part is not None]
     # a part that is one footage with an item holding it as a part: its group is the footage it is part of
-    held_within = {part for part, whole in parts if core.find(part) == core.find(whole)}
+    held_within = {part for part, whole in parts if root[part] == root[whole]}
     alike_roots = {(core.find(x), core.find(y)) for pair in alike for x, y in (pair, pair[::-1])}
     containers: dict[int, set[int]] = {}
     for part, whole in parts:
-        part_root, whole_root = core.find(part), core.find(whole)
+        part_root, whole_root = root[part], root[whole]
         if part_root == whole_root or (part in held_within and (whole_root, part_root) not in alike_roots):
             continue
         containers.setdefault(part_root, set()).add(whole_root)
     groups = DisjointSets()
-    for x in list(core.parent):
-        groups.join(x, core.find(x))
     for part_root, roots in containers.items():
         largest = max(size[r] for r in roots)
-        for root in roots:
-            if size[root] == largest:
-                groups.join(part_root, root)
+        for r in roots:
+            if size[r] == largest:
+                groups.join(part_root, r)
     members: dict[int, set[int]] = {}
-    for x in list(core.parent):
-        members.setdefault(groups.find(x), set()).add(x)
+    for x, r in root.items():  # joined through containers, or else as the copy links joined them
+        members.setdefault(groups.find(r) if r in groups.parent else r, set()).add(x)
     return [m for m in members.values() if len(m) > 1]
