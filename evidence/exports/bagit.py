@@ -21,6 +21,7 @@ from evidence import faults
 from evidence.catalogue import custody
 from evidence.catalogue.models import Item
 from evidence.catalogue.snapshot import gather
+from evidence.catalogue.timestamps import stored_stamps
 from evidence.core.custody import CustodyAction
 from evidence.core.text import printable
 from evidence.errors import EnvironmentFailure, IntegrityFailure, UsageError
@@ -48,6 +49,7 @@ def export_bag(
     destination = _destination(ws, target)
     with ws.db.read() as session:
         records = gather(session, refs)
+        stamps = stored_stamps(session)
     first_name: dict[int, str] = {}
     for acq in records.acquisitions:
         first_name.setdefault(acq.item_id, acq.original_name)
@@ -84,8 +86,9 @@ def export_bag(
             "evidence/records.json": build_document(records, exported_at),
             "evidence/custody.jsonl": custody_jsonl(records),
             "evidence/README.txt": bag.readme(
-                chain_head=records.chain_head, partial=bool(records.refs)
+                chain_head=records.chain_head, partial=bool(records.refs), timestamps=bool(stamps)
             ).encode("utf-8"),
+            **bag.timestamp_files(stamps),
         }
         for name, data in tag_files.items():
             _write(staging / name, data)

@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import x509
+
 from evidence.catalogue import custody
+from evidence.catalogue.timestamps import stamp_details, stamped_bytes
 from evidence.core.custody import ChainProblem, ChainRecord, CustodyAction, format_time, walk_chain
 from evidence.core.text import printable
 from evidence.errors import IntegrityFailure, UsageError
+from evidence.integrity.timestamps import Stamp, ask, check_tsa_url
 from evidence.workspace import Workspace
 
 ANCHOR_VERSION = "evidence-anchor v1"
@@ -134,12 +138,25 @@ class AnchorResult:
     events: int  # events walked: the first through the anchored one
     logged_seq: int  # the `anchor` event that records it
     file: Path | None
+    stamps: tuple[Stamp, ...] = ()  # the time-stamping authorities' tokens over the line
+    stamp_files: tuple[Path, ...] = ()  # each reply saved beside `file` (`FILE.1.tsr`, …)
 
 
-def take_anchor(ws: Workspace, *, actor: str, output: Path | None = None) -> AnchorResult:
-    """Walk the chain; if it is clean, name its last event, save the line to `output` (atomically,
-    never inside the catalogue) and log an `anchor` event recording it. A broken chain is refused
-    (exit 5): an anchor vouches for the history before it."""
+def take_anchor(
+    ws: Workspace,
+    *,
+    actor: str,
+    output: Path | None = None,
+    tsa: Sequence[str] = (),
+    timeout: float = 30.0,
+    roots: Sequence[x509.Certificate] = (),
+) -> AnchorResult:
+    """Walk the chain; if it is clean, name its last event, ask each time-stamping authority in `tsa`
+    for an RFC 3161 token over the line (`integrity.timestamps`: all must answer, and with `roots`
+    verify, or nothing is written), save the line to `output` and each reply beside it (atomically,
+    never inside the catalogue) and log an `anchor` event recording the line and the replies. A broken
+    chain is refused (exit 5): an anchor vouches for the history before it."""
+    urls = [check_tsa_url(url) for url in tsa]
     with ws.db.read() as session:
         chain = walk(custody.records(session))
     if chain.problems:
@@ -151,8 +168,13 @@ def take_anchor(ws: Workspace, *, actor: str, output: Path | None = None) -> Anc
     if chain.head is None:
         raise IntegrityFailure("the custody log is empty: no anchor was taken; run `evidence verify`")
     anchor = Anchor.of(chain.head)
+    stamps = tuple(ask(url, anchor.line, timeout=timeout, roots=roots) for url in urls)
+    files: list[Path] = []
     if output is not None:
-        ws.write_output((anchor.line + "\n").encode("utf-8"), output)
+        ws.write_output(stamped_bytes(anchor.line), output)
+        for n, stamp in enumerate(stamps, 1):
+            files.append(output.with_name(f"{output.name}.{n}.tsr"))
+            ws.write_output(stamp.reply, files[-1])
     with ws.db.write() as session:
         logged = custody.append(
             session,
@@ -166,7 +188,16 @@ def take_anchor(ws: Workspace, *, actor: str, output: Path | None = None) -> Anc
                 "events": chain.events,
                 "anchor": anchor.line,
                 "file": None if output is None else str(output.resolve()),
+                **(
+                    {
+                        "timestamps": [
+                            stamp_details(s.tsa, s.reply, s.gen_time, s.tsa_name, s.serial) for s in stamps
+                        ]
+                    }
+                    if stamps
+                    else {}
+                ),
             },
         )
         logged_seq = logged.seq
-    return AnchorResult(anchor, chain.events, logged_seq, output)
+    return AnchorResult(anchor, chain.events, logged_seq, output, stamps, tuple(files))

@@ -12,19 +12,23 @@ the log itself was not rewritten wholesale (every hash recomputed) or cut short 
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, record_state
-from evidence.catalogue.models import Frame, Item
-from evidence.core.custody import ChainProblem, ChainRecord, CustodyAction
+from evidence.catalogue.models import Event, Frame, Item
+from evidence.catalogue.timestamps import stored_stamps
+from evidence.core.custody import ChainProblem, ChainRecord, CustodyAction, format_time
 from evidence.core.progress import SILENT, Progress
 from evidence.core.record_digest import EMPTY_DERIVED, Ledger, compare, parse_key
-from evidence.integrity.anchor import Anchor, check_anchor, walk
+from evidence.errors import UsageError
+from evidence.integrity.anchor import Anchor, check_anchor, parse_anchor, walk
+from evidence.integrity.timestamps import StampCheck, check
 from evidence.store.base import DERIVED
 from evidence.workspace import Workspace
 
@@ -47,6 +51,7 @@ class VerifyReport:
     anchor: Anchor | None = None
     anchor_ok: bool | None = None  # None: no anchor was given
     rederived: int | None = None  # items analysed again (`--deep`); None: not asked
+    timestamps: list[StampCheck] = field(default_factory=list)  # every kept RFC 3161 token, checked
 
     @property
     def ok(self) -> bool:
@@ -60,10 +65,12 @@ def verify(
     anchor: Anchor | None = None,
     progress: Progress = SILENT,
     deep: bool = False,
+    roots: Sequence[x509.Certificate] = (),
 ) -> VerifyReport:
-    """Re-hash every object, re-walk the custody chain (and check it extends `anchor`), compare the
-    records with the custody events that created them, and log the result as a `verify` event. `deep`
-    also analyses every analysed original again and compares (`evidence.integrity.rederive`)."""
+    """Re-hash every object, re-walk the custody chain (and check it extends `anchor`), check every kept
+    trusted timestamp (its signature too, against `roots` when given), compare the records with the
+    custody events that created them, and log the result as a `verify` event. `deep` also analyses
+    every analysed original again and compares (`evidence.integrity.rederive`)."""
     report = VerifyReport(anchor=anchor)
     with ws.db.read() as session:
         items = [
@@ -86,6 +93,7 @@ def verify(
             reasons = check_anchor(anchor, chain)
             report.anchor_ok = not reasons
             report.problems.extend(Problem("anchor", f"event:{anchor.seq}", r) for r in reasons)
+        _check_timestamps(session, report, roots)
         _sort_record_problems(report, _compare_records(session, ledger), chain.problems)
         _check_thumbnails(ws, session, report)
     if deep:
@@ -107,10 +115,56 @@ def verify(
             details["rederived"] = report.rederived
         if anchor is not None:
             details["anchor"] = {"seq": anchor.seq, "hash": anchor.hash, "ok": report.anchor_ok}
+        if report.timestamps:
+            details["timestamps"] = {
+                "kept": len(report.timestamps),
+                "verified": sum(1 for c in report.timestamps if c.ok),
+                "failed": sum(1 for c in report.timestamps if c.ok is False),
+            }
         custody.append(
             session, actor=actor, action=CustodyAction.VERIFY, subject="catalogue", details=details
         )
     return report
+
+
+def _check_timestamps(session: Session, report: VerifyReport, roots: Sequence[x509.Certificate]) -> None:
+    """Every kept token against its anchor line and the chain as it stands (`integrity.timestamps`)."""
+    stamps = stored_stamps(session)
+    if not stamps:
+        if roots:
+            report.warnings.append(
+                "--tsa-ca: this catalogue keeps no trusted timestamp "
+                "(take one with `evidence anchor --tsa URL`)"
+            )
+        return
+    wanted = {s.anchor_seq for s in stamps}
+    events = {
+        seq: (digest, format_time(at))
+        for seq, digest, at in session.execute(
+            select(Event.seq, Event.hash, Event.at).where(Event.seq.in_(wanted))
+        )
+    }
+    for stamp in stamps:
+        try:
+            line = parse_anchor(stamp.anchor_line)
+            named: tuple[int, str, str] | None = (line.seq, line.hash, line.at)
+        except UsageError:
+            named = None
+        checked = check(stamp, roots, named, events.get(stamp.anchor_seq))
+        report.timestamps.append(checked)
+        for reason in checked.reasons:
+            report.problems.append(
+                Problem(
+                    "timestamp",
+                    f"event:{stamp.event_seq}",
+                    f"the timestamp from {stamp.tsa} over the anchor at event {stamp.anchor_seq}: {reason}",
+                )
+            )
+    if not roots:
+        report.warnings.append(
+            f"{len(stamps)} trusted timestamp(s) checked against their anchors but not their signatures: "
+            "give --tsa-ca FILE (the authorities' CA certificates) to check who vouches for them"
+        )
 
 
 def _noting(ledger: Ledger, records: Iterable[ChainRecord]) -> Iterator[ChainRecord]:

@@ -27,15 +27,24 @@ def verify(
         "and summary with the stored ones, and the similarity index with the fingerprints (slow: as "
         "long as analysing everything).",
     ),
+    tsa_ca: Path | None = typer.Option(
+        None,
+        "--tsa-ca",
+        help="Certificate authorities (PEM bundle) the kept trusted timestamps (`anchor --tsa`) must "
+        "verify against: each says which authority vouched for which time.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Re-hash every stored object, re-walk the custody chain (and check it extends an anchor) and
-    compare the records with the events that created them; exit 5 on any problem."""
+    """Re-hash every stored object, re-walk the custody chain (and check it extends an anchor), check the
+    kept trusted timestamps (signatures too, with --tsa-ca) and compare the records with the events
+    that created them; exit 5 on any problem."""
     from evidence.integrity.anchor import read_anchor
+    from evidence.integrity.timestamps import load_roots
     from evidence.integrity.verify import verify as run_verify
     from evidence.workspace import default_actor, open_workspace
 
     anchored = None if anchor is None else read_anchor(anchor)
+    roots = load_roots(tsa_ca) if tsa_ca is not None else []
 
     with open_workspace(state(ctx).catalogue) as ws, BarProgress("verifying") as progress:
         report = run_verify(
@@ -44,7 +53,22 @@ def verify(
             anchor=anchored,
             progress=progress,
             deep=deep,
+            roots=roots,
         )
+    stamps = [
+        {
+            "event": c.stored.event_seq,
+            "tsa": c.stored.tsa,
+            "tsa_name": c.tsa_name,
+            "anchor_seq": c.stored.anchor_seq,
+            "gen_time": c.gen_time,
+            "ok": c.ok,
+            "problems": list(c.reasons),
+            "for_anchor": anchored is not None
+            and (c.stored.anchor_seq, c.stored.anchor_hash) == (anchored.seq, anchored.hash),
+        }
+        for c in report.timestamps
+    ]
     if json_out:
         emit_json(
             {
@@ -66,9 +90,20 @@ def verify(
                     "at": anchored.at,
                     "ok": report.anchor_ok,
                 },
+                "timestamps": stamps,
             }
         )
     else:
+        for c, shown in zip(report.timestamps, stamps, strict=True):
+            if c.ok is False:
+                continue  # said among the problems
+            how = "signature verified against --tsa-ca" if c.ok else "signature not checked (no --tsa-ca)"
+            mark = " (your anchor)" if shown["for_anchor"] else ""
+            message(
+                f"timestamp: {printable(c.tsa_name or 'an unnamed signer')} at {printable(c.stored.tsa)} "
+                f"vouches that the chain up to event {c.stored.anchor_seq}{mark} existed at {c.gen_time}: "
+                f"{how}"
+            )
         for problem in report.problems:
             message(f"PROBLEM {problem.kind}: {printable(problem.message)}")
         for warning in report.warnings:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from evidence.catalogue.timestamps import StoredStamp, stamped_bytes
 
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 MAX_NAME = 120  # characters of a payload file name, extension included
@@ -90,7 +92,23 @@ def bag_info(fields: Iterable[tuple[str, str]]) -> str:
     return "".join(f"{label}: {_value(value)}\n" for label, value in fields)
 
 
-def readme(*, chain_head: str | None, partial: bool) -> str:
+def timestamp_files(stamps: Sequence[StoredStamp]) -> dict[str, bytes]:
+    """The trusted timestamps the catalogue keeps, as files `openssl ts -verify` reads: for each
+    stamped anchor its line (`anchor-<event>.txt`, the stamped bytes) and each authority's reply
+    (`anchor-<event>-<n>.tsr`, DER)."""
+    files: dict[str, bytes] = {}
+    count: dict[int, int] = {}
+    for stamp in stamps:
+        if stamp.reply is None:
+            continue
+        count[stamp.event_seq] = n = count.get(stamp.event_seq, 0) + 1
+        stem = f"evidence/timestamps/anchor-{stamp.anchor_seq}"
+        files[f"{stem}.txt"] = stamped_bytes(stamp.anchor_line)
+        files[f"{stem}-{stamp.event_seq}-{n}.tsr"] = stamp.reply
+    return files
+
+
+def readme(*, chain_head: str | None, partial: bool, timestamps: bool = False) -> str:
     scope = (
         "the items named when the bag was made, and the custody events about them (an excerpt of the "
         "log: each event's hash can be re-computed, but the links between them skip the events left out)"
@@ -103,7 +121,16 @@ def readme(*, chain_head: str | None, partial: bool) -> str:
         "    first received as (made safe; `original.<ext>` when that name was unusable)\n"
         "evidence/records.json  the catalogue records: items, acquisitions, frames, tags, claims,\n"
         "    descriptions, relations, terms, custody events (format evidence-export, version 1)\n"
-        "evidence/custody.jsonl  the custody events, one per line\n\n"
+        "evidence/custody.jsonl  the custody events, one per line\n"
+        + (
+            "evidence/timestamps/anchor-<N>.txt  an anchor line naming custody event N (as `evidence\n"
+            "    anchor` printed it), and anchor-<N>-<E>-<k>.tsr the RFC 3161 replies of the time-stamping\n"
+            "    authorities asked in `anchor` event E; check one with\n"
+            "    openssl ts -verify -data anchor-<N>.txt -in anchor-<N>-<E>-<k>.tsr -CAfile <its CA>\n"
+            if timestamps
+            else ""
+        )
+        + "\n"
         f"This bag holds {scope}.\n"
         f"The custody log ended at {chain_head or '(no events)'} when the bag was made\n"
         "(Evidence-Chain-Head in bag-info.txt).\n"

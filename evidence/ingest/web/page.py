@@ -3,12 +3,11 @@ final URL after redirects, the response headers and the body (at most `max_bytes
 
 from __future__ import annotations
 
-import socket
-import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from evidence.core.neterrors import cause, connection_reason
 from evidence.ingest.web.urls import check_url
 from evidence.ingest.web.warc import decode_body, write_warc
 
@@ -85,17 +84,17 @@ def fetch(url: str, folder: Path, *, timeout: float, max_bytes: int) -> Page:
     except requests.exceptions.InvalidSchema as exc:
         raise FetchFailed("redirected to a link that is not http or https", unreachable=False) from exc
     except requests.exceptions.SSLError as exc:
-        raise FetchFailed(f"TLS failed: {_cause(exc)}", unreachable=True) from exc
+        raise FetchFailed(f"TLS failed: {cause(exc)}", unreachable=True) from exc
     except requests.exceptions.Timeout as exc:
         raise FetchFailed(f"no answer within {timeout:g} s", unreachable=True) from exc
     except requests.exceptions.ConnectionError as exc:
-        raise FetchFailed(_connection_reason(exc), unreachable=True) from exc
+        raise FetchFailed(connection_reason(exc), unreachable=True) from exc
     except requests.exceptions.RequestException as exc:
-        raise FetchFailed(f"the request failed: {_cause(exc)}", unreachable=True) from exc
+        raise FetchFailed(f"the request failed: {cause(exc)}", unreachable=True) from exc
     except urllib3.exceptions.ReadTimeoutError as exc:  # the body, read from urllib3 directly
         raise FetchFailed(f"no answer within {timeout:g} s", unreachable=True) from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise FetchFailed(f"the connection broke off: {_cause(exc)}", unreachable=True) from exc
+        raise FetchFailed(f"the connection broke off: {cause(exc)}", unreachable=True) from exc
     redirects = [r.url for r in response.history]
     for hop in [*redirects, response.url]:
         check_url(hop)  # requests follows only http(s); a checked hop keeps the record honest
@@ -117,26 +116,3 @@ def fetch(url: str, folder: Path, *, timeout: float, max_bytes: int) -> Page:
         redirects=redirects,
         too_large=too_large,
     )
-
-
-def _cause(exc: BaseException) -> str:
-    while exc.__context__ is not None and not isinstance(exc, ssl.SSLError | socket.gaierror):
-        exc = exc.__context__
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())[:200]
-
-
-def _connection_reason(exc: BaseException) -> str:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, socket.gaierror) or "NameResolution" in type(seen).__name__:
-            return "the host name does not resolve (DNS)"
-        if isinstance(seen, ConnectionRefusedError):
-            return "the connection was refused"
-        seen = seen.__context__ or seen.__cause__
-    text = str(exc)
-    if "Failed to resolve" in text or "Name or service not known" in text:
-        return "the host name does not resolve (DNS)"
-    if "Connection refused" in text:
-        return "the connection was refused"
-    return f"the connection failed: {_cause(exc)}"
