@@ -1,6 +1,7 @@
 """A local RFC 3161 time-stamping authority for the tests: a throwaway CA and TSA certificate made here,
 and `openssl ts -reply` answering the queries POSTed to an HTTP server on 127.0.0.1. Never the
-internet. `mode` says how it answers: "good", "other" (a token over another message), "http-error",
+internet. `mode` says how it answers: "good", "other" (a token over another message), "no-nonce" (a
+token over the caller's message without the request's nonce, as a stale reply would be), "http-error",
 "garbage" (bytes that are no RFC 3161 reply)."""
 
 from __future__ import annotations
@@ -116,10 +117,32 @@ def _config(folder: Path, cert: Path, key: Path) -> Path:
     return config
 
 
+SHA256_OID = bytes.fromhex("0609608648016503040201")  # the DER of 2.16.840.1.101.3.4.2.1
+
+
 def _reply(tsa: LocalTSA, query: bytes) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         q, r = Path(tmp) / "q.tsq", Path(tmp) / "r.tsr"
-        if tsa.mode == "other":  # a token over another message (and without the caller's nonce)
+        if tsa.mode == "no-nonce":  # the caller's message, but a query of its own (no nonce): a stale reply
+            digest = query[query.index(SHA256_OID) + len(SHA256_OID) :]
+            digest = digest[digest.index(b"\x04\x20") + 2 :][:32]
+            subprocess.run(
+                [
+                    "openssl",
+                    "ts",
+                    "-query",
+                    "-digest",
+                    digest.hex(),
+                    "-sha256",
+                    "-no_nonce",
+                    "-cert",
+                    "-out",
+                    str(q),
+                ],
+                check=True,
+                capture_output=True,
+            )
+        elif tsa.mode == "other":  # a token over another message (and without the caller's nonce)
             (Path(tmp) / "other").write_bytes(b"another message\n")
             subprocess.run(
                 [

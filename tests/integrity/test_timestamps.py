@@ -120,7 +120,7 @@ def test_a_rewritten_history_fails_against_its_kept_token_without_any_anchor_fil
     ]
 
 
-@pytest.mark.parametrize("mode", ["down", "http-error", "garbage", "other"])
+@pytest.mark.parametrize("mode", ["down", "http-error", "garbage", "other", "no-nonce"])
 def test_an_authority_that_fails_writes_nothing_and_exits_4(
     sqlite_catalogue: Catalogue, pki: Authority, tmp_path: Path, mode: str
 ) -> None:
@@ -147,6 +147,7 @@ def test_an_authority_that_fails_writes_nothing_and_exits_4(
         "http-error": "it answered HTTP 500",
         "garbage": "its answer is not an RFC 3161 reply this tool can read",
         "other": "it answered with a token for another message than the anchor line",
+        "no-nonce": "its token does not carry the request's nonce",
     }[mode]
     assert expected in lines[0]
     assert _head(catalogue) == before and not anchor.exists() and not list(tmp_path.glob("*.tsr"))
