@@ -42,6 +42,11 @@ def _openssl_verifies(data: Path, reply: Path, ca: Path) -> bool:
     return done.returncode == 0 and "Verification: OK" in done.stdout
 
 
+def _one_file(catalogue: Catalogue) -> None:
+    (catalogue.home / "tip.txt").write_text("tip\n")
+    catalogue.ok("add", catalogue.home / "tip.txt")
+
+
 def _head(catalogue: Catalogue) -> int:
     return chain(catalogue)[-1].seq
 
@@ -125,8 +130,7 @@ def test_an_authority_that_fails_writes_nothing_and_exits_4(
     sqlite_catalogue: Catalogue, pki: Authority, tmp_path: Path, mode: str
 ) -> None:
     catalogue = sqlite_catalogue
-    (catalogue.home / "tip.txt").write_text("tip\n")
-    catalogue.ok("add", catalogue.home / "tip.txt")
+    _one_file(catalogue)
     cert, key = pki.tsa("Test TSA")
     before = _head(catalogue)
     anchor = tmp_path / "anchor.txt"
@@ -158,8 +162,7 @@ def test_untrusted_and_expired_certificates_do_not_verify(
     sqlite_catalogue: Catalogue, pki: Authority, tmp_path: Path
 ) -> None:
     catalogue = sqlite_catalogue
-    (catalogue.home / "tip.txt").write_text("tip\n")
-    catalogue.ok("add", catalogue.home / "tip.txt")
+    _one_file(catalogue)
     stranger = Authority(pki.folder, name="Someone Else Root")
     cert, key = pki.tsa("Test TSA")
     with serving_tsa(pki.folder, cert, key) as tsa:
@@ -193,8 +196,7 @@ def test_a_bag_carries_the_tokens_for_openssl(
     sqlite_catalogue: Catalogue, pki: Authority, tmp_path: Path
 ) -> None:
     catalogue = sqlite_catalogue
-    (catalogue.home / "tip.txt").write_text("tip\n")
-    catalogue.ok("add", catalogue.home / "tip.txt")
+    _one_file(catalogue)
     cert, key = pki.tsa("Test TSA")
     with serving_tsa(pki.folder, cert, key) as tsa:
         doc = catalogue.json("anchor", "--tsa", tsa.url, "--tsa", tsa.url)
