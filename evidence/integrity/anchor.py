@@ -11,7 +11,8 @@ print it, timestamp it.
 
 The anchor names the last event of a clean walk of the chain (the head when the command ran); the
 `anchor` event that records it is logged afterwards, so the head moves on by one and the log itself
-says when each anchor was taken.
+says when each anchor was taken. With time-stamping authorities (`--tsa`), their signed tokens over
+the line are asked for first and kept in that event (`integrity/timestamps.py`).
 """
 
 from __future__ import annotations

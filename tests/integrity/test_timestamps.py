@@ -232,3 +232,6 @@ def test_bad_authority_links_and_bundles_are_refused_before_anything_is_asked(
             assert result.exit_code == 2, result.output
             assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert _head(catalogue) == before
+    alone = catalogue.run("anchor", "--tsa-ca", not_pem)
+    assert alone.exit_code == 2 and "give the time-stamping authority too" in alone.stderr
+    assert _head(catalogue) == before

@@ -44,6 +44,10 @@ def anchor(
     from evidence.integrity.timestamps import load_roots
     from evidence.workspace import default_actor, open_workspace
 
+    if tsa_ca is not None and not tsa:
+        from evidence.errors import UsageError
+
+        raise UsageError("--tsa-ca checks the tokens of --tsa: give the time-stamping authority too")
     roots = load_roots(tsa_ca) if tsa_ca is not None else []
     with open_workspace(state(ctx).catalogue) as ws:
         result = take_anchor(ws, actor=default_actor(), output=output, tsa=tsa, timeout=timeout, roots=roots)
