@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import shutil
 import socket
 import subprocess
 import zipfile
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import Catalogue
 from mediagen import make_audio, make_hls_playlist, make_image, make_video
+from tsa import need_openssl
 from warcio.archiveiterator import ArchiveIterator
 from website import Route, Site, serving
 
@@ -226,8 +226,7 @@ def test_tls_failures_and_a_refused_connection_exit_4(
 ) -> None:
     """A server that cannot be reached safely is one line and exit 4, and nothing is kept of it: https
     to a server that speaks plain HTTP, a certificate nobody vouches for, a port nobody listens on."""
-    if shutil.which("openssl") is None:
-        pytest.skip("no openssl here to make a throwaway certificate (apt-get install openssl)")
+    need_openssl()  # a throwaway certificate
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     throwaway = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
     throwaway += ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)]
