@@ -239,7 +239,15 @@ def _failed(url: str, reason: str) -> EnvironmentFailure:
 
 
 def _said(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+    """The verifier's reason in words: its certificate-path failure (an OpenSSL error stack) as what it
+    means, anything else on one short line."""
+    text = " ".join(str(exc).split())
+    if "certificate verify error" in text or "Unable to verify pkcs7" in text:
+        return (
+            "the signing certificate does not chain to a certificate authority in the bundle, or was not "
+            "valid at the token's time"
+        )
+    return text.split(" ErrorStack")[0][:200] or type(exc).__name__
 
 
 def _time(at: datetime) -> str:

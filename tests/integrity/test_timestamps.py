@@ -176,6 +176,7 @@ def test_untrusted_and_expired_certificates_do_not_verify(
     untrusted = catalogue.json("verify", "--tsa-ca", stranger.pem, code=5)
     [seen] = untrusted["timestamps"]
     assert seen["ok"] is False and "its signature does not verify against --tsa-ca" in seen["problems"][0]
+    assert "does not chain to a certificate authority in the bundle" in seen["problems"][0]  # said in words
     assert catalogue.json("verify", "--tsa-ca", pki.pem)["timestamps"][0]["ok"] is True
 
     old_cert, old_key = pki.tsa("Lapsed TSA", expired=True)  # its certificate ended yesterday
