@@ -45,3 +45,21 @@ class CaptureMedia(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
     acquisition_id: Mapped[int] = mapped_column(ForeignKey("acquisition.id", ondelete="RESTRICT"))
     media_url: Mapped[str | None] = mapped_column(Text)
+
+
+class HashList(Base):
+    """A partner's hash list loaded as known content (`evidence hashes import`): its name here, the item
+    that preserves the list file as received, the list's format and how many hashes it holds. The
+    hashes are read from that preserved file (`matching/known.py`), so what is matched against is
+    exactly what was received, and `verify` re-hashes it like any original."""
+
+    __tablename__ = "hash_list"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    format: Mapped[str] = mapped_column(String(16))  # core.hashlists.FORMATS
+    entries: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(Text)  # a vPDQ file's video, as the importer named it
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    imported_by: Mapped[str] = mapped_column(Text)

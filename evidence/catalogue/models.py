@@ -244,7 +244,7 @@ from evidence.catalogue.annotation_models import (  # noqa: E402
     TermAlias,
     Withdrawal,
 )
-from evidence.catalogue.capture_models import Capture, CaptureMedia  # noqa: E402
+from evidence.catalogue.capture_models import Capture, CaptureMedia, HashList  # noqa: E402
 
 __all__ = [
     "Account",
@@ -263,6 +263,7 @@ __all__ = [
     "Frame",
     "FrameHash",
     "HashBand",
+    "HashList",
     "Item",
     "Place",
     "Relation",

@@ -38,6 +38,7 @@ from evidence.catalogue.models import (
     Frame,
     FrameDescriptor,
     FrameHash,
+    HashList,
     Item,
     Relation,
     RelationDecision,
@@ -64,6 +65,7 @@ TABLES: dict[str, Table] = {
     "capture": Capture.__table__,  # type: ignore[dict-item]
     "capture_media": CaptureMedia.__table__,  # type: ignore[dict-item]
     "account": Account.__table__,  # type: ignore[dict-item]
+    "hash_list": HashList.__table__,  # type: ignore[dict-item]
 }
 # what a person calls each kind, for messages
 NAMES = {
@@ -71,6 +73,7 @@ NAMES = {
     "decision": "relation decision",
     "case_item": "case membership",
     "capture_media": "captured media",
+    "hash_list": "hash list",
 }
 BATCH = 1000
 

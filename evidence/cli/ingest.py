@@ -14,7 +14,15 @@ from evidence.cli.app import app, state
 from evidence.cli.capture import capture_json, captured_items, print_captures
 from evidence.cli.capture import exit_code as capture_exit_code
 from evidence.cli.capture import problem_lines as capture_problems
-from evidence.cli.output import BarProgress, emit_json, match_json, match_line, message
+from evidence.cli.output import (
+    BarProgress,
+    emit_json,
+    known_json,
+    known_line,
+    match_json,
+    match_line,
+    message,
+)
 from evidence.core.text import one_line, printable
 from evidence.errors import ExitCode, UsageError
 
@@ -210,6 +218,7 @@ def _add(
                         "sha256": r.sha256,
                         "status": r.status,
                         "near_duplicates": [match_json(f) for f in r.near_duplicates],
+                        "known": [known_json(k) for k in r.known],
                         "analysis": r.analysis,
                         "kind": r.kind,
                         "size": r.size,
@@ -232,12 +241,16 @@ def _add(
             )
             for found in r.near_duplicates:
                 typer.echo(f"{'':<9} {'':>5}  {match_line(found)}")
+            for hit in r.known:
+                typer.echo(f"{'':<9} {'':>5}  {known_line(hit)}")
         counts = {s: sum(1 for r in results if r.status == s) for s in AddStatus}
         added, duplicate, failed = (
             counts[s] for s in (AddStatus.ADDED, AddStatus.DUPLICATE, AddStatus.FAILED)
         )
         copies = sum(1 for r in results if r.near_duplicates)
         near = f", {copies} with copies already catalogued" if copies else ""
+        listed = sum(1 for r in results if r.known)
+        near += f", {listed} on a partner's hash list" if listed else ""
         message(f"{added} added, {duplicate} duplicate, {failed} refused{near}")
         if queue is not None and added:
             message(f"{added} queued for analysis (`evidence jobs` shows them)")

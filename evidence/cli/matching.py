@@ -8,7 +8,17 @@ from typing import Any
 import typer
 
 from evidence.cli.app import app, state
-from evidence.cli.output import PAGE, count_line, emit_json, match_json, match_line, message, page_limit
+from evidence.cli.output import (
+    PAGE,
+    count_line,
+    emit_json,
+    known_json,
+    known_line,
+    match_json,
+    match_line,
+    message,
+    page_limit,
+)
 from evidence.core.matching import Segment
 from evidence.core.offset_range import LOOSE
 from evidence.core.text import printable
@@ -48,6 +58,7 @@ def match(
                 "analysis": result.analysis,
                 "query_frames": result.query_frames,
                 "matches": [match_json(f) for f in result.matches],
+                "known": [known_json(k) for k in result.known],
             }
         )
     else:
@@ -60,9 +71,12 @@ def match(
                     f"    query {s.query_start:7.2f}-{s.query_end:7.2f} s  ↔  "
                     f"#{found.match.item_id} {s.target_start:7.2f}-{s.target_end:7.2f} s{_loose(s)}"
                 )
+        for hit in result.known:
+            typer.echo(known_line(hit))
         if result.analysis != "ok":
             message(f"analysis {result.analysis}")
-        message(f"{len(result.matches)} near duplicates ({result.query_frames} query frames)")
+        listed = f"; {len(result.known)} entries of partners' hash lists" if result.known else ""
+        message(f"{len(result.matches)} near duplicates ({result.query_frames} query frames){listed}")
     if result.analysis.startswith("failed"):
         raise typer.Exit(3)
 

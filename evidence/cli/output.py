@@ -144,6 +144,27 @@ def match_line(found: Any) -> str:
     )
 
 
+def known_json(hit: Any) -> dict[str, Any]:
+    """A KnownHit (`matching.known`): an entry of a partner's hash list that frames match."""
+    return {
+        "list": hit.list_name,
+        "entry": hit.label,
+        "distance": hit.distance,
+        "time": hit.query_t,
+        "list_time": hit.list_t,
+        "frames": hit.frames,
+    }
+
+
+def known_line(hit: Any) -> str:
+    there = f" at {hit.list_t:.2f} s" if hit.list_t is not None else ""
+    frames = f", {hit.frames} frames" if hit.frames > 1 else ""
+    return (
+        f"known: on hash list {printable(hit.list_name)} as {printable(hit.label)}{there}  "
+        f"(frame at {hit.query_t:.2f} s here, distance {hit.distance}{frames})"
+    )
+
+
 class BarProgress:
     """The command line's progress display (`evidence.core.progress.Progress`): one transient bar on
     stderr, only on a terminal. It appears once there are several things, or at least `min_bytes`;

@@ -60,6 +60,7 @@ class CustodyAction(StrEnum):
     ACCOUNT_ADD = "account-add"
     ACCOUNT_CHANGE = "account-change"
     QUEUE = "queue"
+    HASH_LIST_IMPORT = "hash-list-import"
 
 
 def format_time(at: datetime) -> str:

@@ -31,14 +31,12 @@ from evidence.catalogue.models import Frame, FrameHash, Item
 from evidence.core import csvsafe
 from evidence.core.custody import CustodyAction
 from evidence.core.fingerprint import PDQ_ALGORITHM, PDQ_VERSION
+from evidence.core.hashlists import CSV_HEADER, FORMATS, ListEntry, write
 from evidence.core.names import HashVariant
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
 from evidence.errors import UsageError
 from evidence.workspace import Workspace
-
-FORMATS = ("threatexchange", "vpdq", "csv")
-CSV_HEADER = ("item", "sha256", "kind", "name", "frame", "time", "quality", "pdq")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +90,11 @@ def picture_hashes(session: Session, item_ids: Sequence[int] | None) -> dict[int
 
 
 def threatexchange_lines(hashes: Sequence[PictureHash]) -> str:
-    return "".join(f"{h.pdq},{h.quality},{h.sha256}\n" for h in hashes)
+    return write([ListEntry(h.sha256, h.pdq, h.quality) for h in hashes], "threatexchange")
 
 
 def vpdq_lines(hashes: Sequence[PictureHash]) -> str:
-    return "".join(f"{h.frame},{h.quality},{h.pdq},{h.t:.3f}\n" for h in hashes)
+    return write([ListEntry("", h.pdq, h.quality, h.frame, h.t) for h in hashes], "vpdq")
 
 
 def csv_text(hashes: Sequence[PictureHash], names: dict[int, str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import stat
@@ -26,6 +27,7 @@ from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.errors import EvidenceError, InputRefused
 from evidence.ingest.analyze import analyse_and_match
 from evidence.ingest.record import Origin, record_in
+from evidence.matching.known import KnownHit, item_frames, known_hits
 from evidence.matching.match import FoundMatch
 from evidence.store.base import OBJECTS, ObjectFile, Stored, object_name
 from evidence.store.files import ProgressFn, environment_error, walk_folder
@@ -79,6 +81,7 @@ class FileResult:
     acquisition_id: int | None = None
     error: str | None = None
     near_duplicates: tuple[FoundMatch, ...] = ()
+    known: tuple[KnownHit, ...] = ()  # entries of partners' hash lists its frames match
 
     @classmethod
     def refused(cls, path: str, error: str) -> FileResult:
@@ -240,6 +243,8 @@ def add_files(
                     queue=options.queue,
                 )
                 result = with_analysis(result, outcome.status, outcome.kind, found)
+            if options.match and options.queue is None and result.id is not None:  # partners' lists
+                result = dataclasses.replace(result, known=tuple(known_hits(ws, item_frames(ws, result.id))))
             report.results.append(result)
             progress.file_done(result)
     return report

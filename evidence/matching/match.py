@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +37,14 @@ from evidence.core.matching import (
     still_match,
 )
 from evidence.core.merge import corroborated, merge_matches, pdq_evidence, vouched
+from evidence.core.names import HashVariant
 from evidence.core.offset_range import offset_range
 from evidence.core.query import QueryTable
 from evidence.core.text import printable
 from evidence.core.types import MediaKind
 from evidence.errors import InputRefused
 from evidence.matching import relations
+from evidence.matching.known import KnownHit, known_hits
 from evidence.matching.pictures import VISUAL, PictureCheck, QueryPictures
 from evidence.matching.relations import suggest
 from evidence.media import sscd
@@ -280,6 +282,7 @@ class FileMatch:
     analysis: str  # "ok" or "failed:<reason>"
     query_frames: int
     matches: list[FoundMatch]
+    known: list[KnownHit] = field(default_factory=list)  # entries of partners' hash lists it matches
 
 
 def _sha256(path: Path) -> str:
@@ -329,7 +332,15 @@ def match_file(
         found = _merged(found, stills)
     if not query and analysis == "ok":
         raise InputRefused(f"{shown}: no frame could be fingerprinted")
-    return FileMatch(shown, digest, exact, kind, analysis, len(query), found)
+    frames = [  # informative frames: their whole-picture hashes (quality is not sent: taken as good)
+        (r.t, h.hex(), 100)
+        for r in query
+        if r.informative
+        for variant, h in r.hashes
+        if variant in (HashVariant.CANONICAL, HashVariant.RAW)
+    ]
+    known = known_hits(ws, frames)
+    return FileMatch(shown, digest, exact, kind, analysis, len(query), found, known)
 
 
 def duplicate_clusters(ws: Workspace) -> list[list[Item]]:

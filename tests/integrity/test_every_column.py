@@ -68,6 +68,7 @@ RECORD_TABLES = (
     "capture",
     "capture_media",
     "account",
+    "hash_list",
 )
 DERIVED_TABLES = ("frame", "fingerprint", "frame_descriptor")
 LOG_TABLES = ("event",)  # checked by the chain: each event's hash covers every column but its own
@@ -141,6 +142,9 @@ def _build(cat: Catalogue, tmp: Path) -> None:
             app, ["--catalogue", str(cat.root), "users", *args], env=cat.env, input=password
         )
         assert made.exit_code == 0, made.output
+    listed = tmp / "partner.vpdq"  # a partner's list of one video's frames, loaded as known content
+    listed.write_text("0,100," + "ab" * 32 + ",0.000\n25,90," + "cd" * 32 + ",1.000\n")
+    cat.ok("hashes", "import", listed, "--list", "partner", "--label", "their-clip.mp4", "--note", "sent")
     assert cat.json("verify")["ok"] is True
 
 

@@ -80,3 +80,88 @@ def hashes_export(
         message(f"wrote {printable(str(path))} ({count} item{'s' if count != 1 else ''})")
     skipped = f"; {result.skipped} other item(s) have no hash in this format" if result.skipped else ""
     message(f"{result.items} item(s) exported as {fmt.value} hashes{skipped}")
+
+
+@hashes_app.command("import")
+def hashes_import(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., metavar="FILE", help="A partner's hash list."),
+    name: str = typer.Option(..., "--list", help="The list's name here (new): what hits are reported as."),
+    fmt: HashFormat | None = typer.Option(
+        None, "--format", "-f", help="threatexchange, vpdq or csv (default: read from its first line)."
+    ),
+    label: str | None = typer.Option(
+        None, "--label", help="For a vPDQ file: the video it is of (default: the file's name)."
+    ),
+    collected_by: str | None = typer.Option(None, "--collected-by", help="Who received the list."),
+    note: str | None = typer.Option(None, "--note", help="A note kept with its acquisition."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Load a partner's hash list as known content (no media): the file is preserved as received and
+    checked line by line (a wrong line refuses it, exit 2); from then on `add` and `match` report the
+    frames that match one of its hashes, with the list's name and the matched time."""
+    from evidence.ingest.hashlist import import_list
+    from evidence.workspace import default_actor, open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws:
+        done = import_list(
+            ws,
+            path,
+            name=name,
+            actor=default_actor(),
+            fmt=None if fmt is None else fmt.value,
+            label=label,
+            collected_by=collected_by,
+            note=note,
+        )
+    if json_out:
+        emit_json(
+            {
+                "list": done.name,
+                "format": done.format,
+                "entries": done.entries,
+                "item": done.item_id,
+                "sha256": done.sha256,
+                "new_item": done.new_item,
+            }
+        )
+        return
+    kept = "preserved as" if done.new_item else "already catalogued as"
+    typer.echo(
+        f"hash list {printable(done.name)}: {done.entries} {done.format} hashes, {kept} "
+        f"#{done.item_id} {done.sha256[:12]}"
+    )
+
+
+@hashes_app.command("lists")
+def hashes_lists(
+    ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")
+) -> None:
+    """The hash lists loaded as known content: name, format, hashes, the item that preserves each."""
+    from sqlalchemy import select
+
+    from evidence.catalogue.models import HashList
+    from evidence.core.timeutil import iso
+    from evidence.workspace import open_workspace
+
+    with open_workspace(state(ctx).catalogue) as ws, ws.db.read() as session:
+        rows = [
+            {
+                "name": h.name,
+                "format": h.format,
+                "entries": h.entries,
+                "item": h.item_id,
+                "imported_at": iso(h.imported_at),
+                "imported_by": h.imported_by,
+            }
+            for h in session.scalars(select(HashList).order_by(HashList.id))
+        ]
+    if json_out:
+        emit_json({"lists": rows})
+        return
+    for r in rows:
+        typer.echo(
+            f"{printable(str(r['name']))}  {r['format']}  {r['entries']} hashes  #{r['item']}  "
+            f"{r['imported_at']} by {printable(str(r['imported_by']))}"
+        )
+    message(f"{len(rows)} hash list(s)")
