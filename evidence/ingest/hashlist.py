@@ -9,7 +9,6 @@ one of them (`matching/known.py`), reading the hashes from the preserved file it
 
 from __future__ import annotations
 
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from evidence.core.hashlists import FORMATS, ListFormatError, detect, parse
 from evidence.core.text import printable
 from evidence.errors import UsageError
 from evidence.ingest.add import AddOptions, AddStatus, add_one
+from evidence.store.files import read_small
 from evidence.workspace import Workspace
 
 MAX_LIST = 256 << 20
@@ -43,15 +43,7 @@ def read_list(path: Path, fmt: str | None, label: str | None) -> tuple[str, int,
     """The list's format and number of hashes, and its text, checked line by line (UsageError with the
     line that is wrong)."""
     shown = printable(str(path))
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise UsageError(f"{shown} is not a regular file")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_LIST + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read {shown}: {exc.strerror}") from exc
-    if len(data) > MAX_LIST:
-        raise UsageError(f"{shown} is larger than {MAX_LIST >> 20} MiB: not a hash list this tool loads")
+    data = read_small(path, MAX_LIST, shown)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -18,7 +18,6 @@ the line are asked for first and kept in that event (`integrity/timestamps.py`).
 from __future__ import annotations
 
 import re
-import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from evidence.core.custody import ChainProblem, ChainRecord, CustodyAction, form
 from evidence.core.text import printable
 from evidence.errors import IntegrityFailure, UsageError
 from evidence.integrity.timestamps import Stamp, ask, check_tsa_url
+from evidence.store.files import read_small
 from evidence.workspace import Workspace
 
 ANCHOR_VERSION = "evidence-anchor v1"
@@ -66,13 +66,7 @@ def parse_anchor(text: str) -> Anchor:
 
 
 def read_anchor(path: Path) -> Anchor:
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device would block or never end
-            raise UsageError(f"the anchor file {printable(str(path))} is not a regular file")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_ANCHOR_FILE)
-    except OSError as exc:
-        raise UsageError(f"cannot read the anchor file {printable(str(path))}: {exc.strerror}") from exc
+    data = read_small(path, MAX_ANCHOR_FILE, f"the anchor file {printable(str(path))}", first_only=True)
     try:
         return parse_anchor(data.decode("utf-8", "replace"))
     except UsageError as exc:

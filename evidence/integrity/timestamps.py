@@ -18,7 +18,6 @@ is refused as unreadable rather than kept unchecked.
 from __future__ import annotations
 
 import hashlib
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +40,7 @@ from evidence.core.neterrors import cause, connection_reason
 from evidence.core.text import printable
 from evidence.core.timeutil import iso
 from evidence.errors import EnvironmentFailure, IntegrityFailure, UsageError
+from evidence.store.files import read_small
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
@@ -92,15 +92,7 @@ def check_tsa_url(url: str) -> str:
 def load_roots(path: Path) -> list[x509.Certificate]:
     """The certificate authorities in a PEM bundle (or one DER certificate) the user trusts."""
     shown = printable(str(path))
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise UsageError(f"--tsa-ca {shown} is not a regular file")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BUNDLE + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read --tsa-ca {shown}: {exc.strerror}") from exc
-    if len(data) > MAX_BUNDLE:
-        raise UsageError(f"--tsa-ca {shown} is larger than {MAX_BUNDLE >> 20} MiB: not a certificate bundle")
+    data = read_small(path, MAX_BUNDLE, f"--tsa-ca {shown}")
     try:
         found = x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else []
         if not found:

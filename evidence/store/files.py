@@ -12,7 +12,7 @@ from pathlib import Path
 
 from evidence.config import DIRNAME
 from evidence.core.text import human_size
-from evidence.errors import EnvironmentFailure, InputRefused
+from evidence.errors import EnvironmentFailure, InputRefused, UsageError
 
 CHUNK = 1 << 20
 
@@ -106,6 +106,24 @@ def open_regular(source: Path, *, identity: tuple[int, int] | None = None) -> in
         raise InputRefused(f"{shown}: was replaced after it was listed; not preserved (add it again)")
     os.set_blocking(fd, True)
     return fd
+
+
+def read_small(source: Path, limit: int, what: str, *, first_only: bool = False) -> bytes:
+    """A small file read whole (a certificate bundle, a hash list): a regular file (a FIFO or a device
+    would block or never end) of at most `limit` bytes, else UsageError naming `what`; with
+    `first_only`, its first `limit` bytes whatever its size (an anchor line in a long mail)."""
+    try:
+        if not stat.S_ISREG(source.stat().st_mode):
+            raise UsageError(f"{what} is not a regular file")
+        with source.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {what}: {exc.strerror}") from exc
+    if len(data) > limit:
+        if first_only:
+            return data[:limit]
+        raise UsageError(f"{what} is larger than {limit >> 20} MiB")
+    return data
 
 
 def _file_type(mode: int) -> str:
