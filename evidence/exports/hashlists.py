@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.catalogue import custody, queries
+from evidence.catalogue.among import among
 from evidence.catalogue.models import Frame, FrameHash, Item
 from evidence.core import csvsafe
 from evidence.core.custody import CustodyAction
@@ -77,7 +78,7 @@ def picture_hashes(session: Session, item_ids: Sequence[int] | None) -> dict[int
         .order_by(Item.id, Frame.idx)
     )
     if item_ids is not None:
-        query = query.where(Item.id.in_(item_ids))
+        query = query.where(among(Item.id, item_ids))  # a case may name thousands
     found: dict[tuple[int, int], dict[str, PictureHash]] = {}
     for item_id, sha, kind, idx, t, variant, value, quality in session.execute(query):
         picture = PictureHash(item_id, sha, kind, idx, t, int(quality or 0), value)
