@@ -30,6 +30,7 @@ from evidence.catalogue.captures import media_captures
 from evidence.catalogue.chaincheck import check_chain
 from evidence.catalogue.claims import claim_views
 from evidence.catalogue.descriptions import described
+from evidence.catalogue.known import items_known
 from evidence.catalogue.models import Acquisition, Event, Item
 from evidence.catalogue.relations import LIVE, RelationState, kind_from
 from evidence.catalogue.tags import tag_views
@@ -89,6 +90,8 @@ class Provenance:
     captures: list[dict[str, Any]] = field(default_factory=list)
     checked: bool = True  # the chain checked and the copies re-hashed (`chain_ok` and `problems` say so)
     chain_check: dict[str, Any] = field(default_factory=dict)  # what of the chain was checked (`ChainCheck`)
+    # entries of partners' hash lists that the copies' frames match (`catalogue.known`)
+    known: list[dict[str, Any]] = field(default_factory=list)
 
     def earliest(self) -> dict[str, Any] | None:
         found = earliest_member(m for m in self.members if not m.partial)
@@ -187,6 +190,7 @@ class Provenance:
             "described": self.described,
             "tags": self.tags,
             "captures": self.captures,
+            "known": self.known,
             "events": [event_dict(e) for e in self.events],
             "chain": {
                 "ok": self.chain_ok and not self.problems,
@@ -247,7 +251,18 @@ def provenance(
         captures=_captures(session, ids, store),
         checked=fixity is not None,
         chain_check=chain_check,
+        known=[] if store is None else _known(session, store, members),
     )
+
+
+def _known(session: Session, store: ObjectStore, members: list[Member]) -> list[dict[str, Any]]:
+    """The list entries each copy matches, the subject first."""
+    found = items_known(session, store, [m.item.id for m in members])
+    return [
+        {"item": {"id": m.item.id, "sha256": m.item.sha256}, **hit.to_json()}
+        for m in members
+        for hit in found.get(m.item.id, [])
+    ]
 
 
 def _captures(session: Session, ids: list[int], store: ObjectStore | None) -> list[dict[str, Any]]:

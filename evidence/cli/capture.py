@@ -10,7 +10,7 @@ import typer
 from evidence.analysis.worker import Worker
 from evidence.cli.annotation.cases import check_case, put_in_case
 from evidence.cli.app import app, state
-from evidence.cli.output import emit_json, match_json, match_line, message
+from evidence.cli.output import emit_json, known_json, known_line, match_json, match_line, message
 from evidence.core.text import one_line, printable
 from evidence.errors import ExitCode, UsageError
 
@@ -138,6 +138,7 @@ def _file(r: FileResult | None) -> dict[str, Any] | None:
         "analysis": r.analysis,
         "acquisition_id": r.acquisition_id,
         "near_duplicates": [match_json(f) for f in r.near_duplicates],
+        "known": [known_json(k) for k in r.known],
     }
 
 
@@ -175,6 +176,8 @@ def print_captures(results: list[CaptureResult]) -> None:
             )
             for found in m.near_duplicates:
                 typer.echo(f"  {'':<10} {'':<9} {'':>5}  {match_line(found)}")
+            for hit in m.known:
+                typer.echo(f"  {'':<10} {'':<9} {'':>5}  {known_line(hit)}")
     media = sum(len(r.media) for r in results)
     failed = sum(1 for r in results if r.failed)
     message(

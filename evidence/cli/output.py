@@ -145,15 +145,8 @@ def match_line(found: Any) -> str:
 
 
 def known_json(hit: Any) -> dict[str, Any]:
-    """A KnownHit (`matching.known`): an entry of a partner's hash list that frames match."""
-    return {
-        "list": hit.list_name,
-        "entry": hit.label,
-        "distance": hit.distance,
-        "time": hit.query_t,
-        "list_time": hit.list_t,
-        "frames": hit.frames,
-    }
+    """A KnownHit (`catalogue.known`): an entry of a partner's hash list that frames match."""
+    return dict(hit.to_json())
 
 
 def known_line(hit: Any) -> str:

@@ -19,6 +19,7 @@ from evidence import faults
 from evidence.analysis.options import AnalysisOptions
 from evidence.analysis.queue import JobQueue
 from evidence.analysis.worker import Worker
+from evidence.catalogue.known import KnownHit, items_known
 from evidence.catalogue.models import Item
 from evidence.core.progress import Progress, Silent
 from evidence.core.text import is_link, printable, storable
@@ -27,7 +28,6 @@ from evidence.core.types import AnalysisStatus, MediaKind
 from evidence.errors import EvidenceError, InputRefused
 from evidence.ingest.analyze import analyse_and_match
 from evidence.ingest.record import Origin, record_in
-from evidence.matching.known import KnownHit, item_frames, known_hits
 from evidence.matching.match import FoundMatch
 from evidence.store.base import OBJECTS, ObjectFile, Stored, object_name
 from evidence.store.files import ProgressFn, environment_error, walk_folder
@@ -203,6 +203,15 @@ def add_paths(
     return add_files(ws, [(c, options) for c in candidates], options, report, progress, worker=worker)
 
 
+def with_known(ws: Workspace, result: FileResult) -> FileResult:
+    """The result with the entries of partners' hash lists its item's frames match."""
+    if result.id is None:
+        return result
+    with ws.db.read() as session:
+        hits = items_known(session, ws.store, [result.id]).get(result.id, [])
+    return dataclasses.replace(result, known=tuple(hits))
+
+
 def add_files(
     ws: Workspace,
     files: list[tuple[Candidate, AddOptions]],
@@ -243,8 +252,8 @@ def add_files(
                     queue=options.queue,
                 )
                 result = with_analysis(result, outcome.status, outcome.kind, found)
-            if options.match and options.queue is None and result.id is not None:  # partners' lists
-                result = dataclasses.replace(result, known=tuple(known_hits(ws, item_frames(ws, result.id))))
+            if options.match and options.queue is None:
+                result = with_known(ws, result)
             report.results.append(result)
             progress.file_done(result)
     return report

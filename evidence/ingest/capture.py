@@ -22,7 +22,7 @@ from evidence.core.names import CaptureOutcome
 from evidence.core.text import printable
 from evidence.core.timeutil import Instant
 from evidence.errors import EvidenceError, InputRefused
-from evidence.ingest.add import AddOptions, AddStatus, FileResult, set_aside, with_analysis
+from evidence.ingest.add import AddOptions, AddStatus, FileResult, set_aside, with_analysis, with_known
 from evidence.ingest.analyze import analyse_and_match
 from evidence.ingest.record import Origin, record_in
 from evidence.ingest.web.gather import Gathered, Limits, Taken, gather
@@ -136,8 +136,9 @@ def _analysed(
     *,
     match: bool = True,
 ) -> FileResult:
+    known = match and options.match and options.queue is None  # partners' lists, for copies too
     if result.id is None or result.status != AddStatus.ADDED:
-        return result
+        return with_known(ws, result) if known and result.id is not None else result
     stage(f"analysing {result.path}")
     outcome, found = analyse_and_match(
         ws,
@@ -149,7 +150,8 @@ def _analysed(
         matching=functools.partial(stage, f"matching {result.path}"),
         queue=options.queue,
     )
-    return with_analysis(result, outcome.status, outcome.kind, found)
+    result = with_analysis(result, outcome.status, outcome.kind, found)
+    return with_known(ws, result) if known else result
 
 
 def _record(ws: Workspace, got: Gathered, options: CaptureOptions) -> CaptureResult:

@@ -21,6 +21,7 @@ from evidence.analysis.worker import Worker, WorkerFailure
 from evidence.catalogue import custody, hashindex, queries
 from evidence.catalogue import descriptors as descriptor_index
 from evidence.catalogue.frames import durations_of, frame_times, match_targets
+from evidence.catalogue.known import KnownHit, known_hits
 from evidence.catalogue.models import Item
 from evidence.core import hamming
 from evidence.core.custody import CustodyAction
@@ -44,7 +45,6 @@ from evidence.core.text import printable
 from evidence.core.types import MediaKind
 from evidence.errors import InputRefused
 from evidence.matching import relations
-from evidence.matching.known import KnownHit, known_hits
 from evidence.matching.pictures import VISUAL, PictureCheck, QueryPictures
 from evidence.matching.relations import suggest
 from evidence.media import sscd
@@ -339,7 +339,8 @@ def match_file(
         for variant, h in r.hashes
         if variant in (HashVariant.CANONICAL, HashVariant.RAW)
     ]
-    known = known_hits(ws, frames)
+    with ws.db.read() as session:
+        known = known_hits(session, ws.store, frames)
     return FileMatch(shown, digest, exact, kind, analysis, len(query), found, known)
 
 

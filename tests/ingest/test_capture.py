@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Catalogue
+from conftest import Catalogue, _initialised
 from mediagen import make_audio, make_hls_playlist, make_image, make_video
 from tsa import need_openssl
 from warcio.archiveiterator import ArchiveIterator
@@ -495,3 +495,20 @@ def test_a_pages_own_photos_are_read_from_its_meta_tags_only() -> None:
     assert page_images("<meta " * 200_000 + '><meta property="og:image" content="/c.jpg">', "http://s/") == [
         "http://s/c.jpg"
     ]
+
+
+def test_captured_media_on_a_partners_hash_list_is_said_to_be_known(
+    sqlite_catalogue: Catalogue, site: Site, tmp_path: Path
+) -> None:
+    listed = tmp_path / "theirs.txt"  # the partner's list holds the photo (their own hash of it)
+    partner = _initialised(tmp_path / "partner", "sqlite", None)
+    partner.ok("add", tmp_path / "media" / "photo.jpg")
+    partner.ok("hashes", "export", "--format", "threatexchange", "-o", listed)
+    sqlite_catalogue.ok("hashes", "import", listed, "--list", "partner photos")
+    for _ in range(2):  # captured new, then captured again (already catalogued): known both times
+        doc = capture(sqlite_catalogue, site.url("/photo.jpg"), site.url("/clip.mp4"), env=NO_BROWSER)
+        photo, clip = (c["media"][0] for c in doc["captures"])
+        assert [(k["list"], k["distance"]) for k in photo["known"]] == [("partner photos", 0)]
+        assert clip["known"] == []
+    printed = sqlite_catalogue.run("capture", site.url("/photo.jpg"), env=NO_BROWSER)
+    assert printed.exit_code == 0 and "known: on hash list partner photos as " in printed.stdout

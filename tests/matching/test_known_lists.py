@@ -5,13 +5,17 @@ whole, naming the line, with nothing kept."""
 
 from __future__ import annotations
 
+import http.client
 import json
 from pathlib import Path
 
 import pytest
 from conftest import Catalogue, _initialised
+from library import opened
 from mediagen import make_image, make_video
 from PIL import Image
+
+from evidence.web.app import running
 
 
 def _known(result: dict[str, object]) -> set[tuple[str, str]]:
@@ -127,3 +131,45 @@ def test_an_entry_is_known_within_31_bits_and_only_with_quality(
     catalogue.ok("hashes", "import", listed, "--list", "partner")
     known = json.loads(catalogue.ok("match", photo, "--json").stdout)["known"]
     assert sorted((k["entry"], k["distance"]) for k in known) == [("at-31-bits", 31), ("just-enough", 0)]
+
+
+def test_provenance_report_and_item_page_say_which_copy_is_on_a_list(
+    catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Footage catalogued before the list arrived: `add` could not say so, its provenance does."""
+    clip = make_video(tmp_path / "clip.mp4", seconds=3.0, fps=25, scenes=3, seed=17)
+    catalogue.ok("add", clip)
+    listed = tmp_path / "theirs.vpdq"
+    catalogue.ok("hashes", "export", "1", "--format", "vpdq", "-o", listed)
+    hostile = "<script>alert(1)</script>.mp4"
+    catalogue.ok("hashes", "import", listed, "--list", "partner <b>clips</b>", "--label", hostile)
+    other = make_image(tmp_path / "other.png", (320, 240), seed=11)
+    catalogue.ok("add", other)
+
+    doc = catalogue.json("provenance", "1")
+    assert [(k["item"]["id"], k["list"], k["entry"]) for k in doc["known"]] == [
+        (1, "partner <b>clips</b>", hostile)
+    ]
+    assert (
+        doc["known"][0]["frames"] >= 3 and abs(doc["known"][0]["list_time"] - doc["known"][0]["time"]) < 0.05
+    )
+    assert catalogue.json("provenance", "3")["known"] == []
+    text = catalogue.ok("provenance", "1").stdout
+    assert f"known: copy #1 is on hash list partner <b>clips</b> as {hostile}" in text
+
+    report = tmp_path / "report.html"
+    catalogue.ok("report", "1", "-o", report)
+    html = report.read_text()
+    assert "is on the list partner &lt;b&gt;clips&lt;/b&gt; as &lt;script&gt;" in html
+    assert "<script>alert" not in html
+
+    with opened(catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
+        host, port = server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), port, timeout=30)
+        connection.request("GET", "/items/1")
+        page = connection.getresponse().read().decode()
+        connection.request("GET", "/items/3")
+        stranger = connection.getresponse().read().decode()
+        connection.close()
+    assert "On a partner's hash list" in page and "&lt;script&gt;alert(1)&lt;/script&gt;.mp4" in page
+    assert "<script>alert" not in page and "hash list" not in stranger

@@ -87,6 +87,12 @@ def provenance_lines(doc: dict[str, Any]) -> list[str]:
         )
     for warning in doc["warnings"]:
         lines.append(f"warning: {p(warning['message'])}")
+    for hit in doc["known"]:
+        there = f" at {hit['list_time']:.2f} s" if hit["list_time"] is not None else ""
+        lines.append(
+            f"known: copy #{hit['item']['id']} is on hash list {p(hit['list'])} as {p(hit['entry'])}{there} "
+            f"(frame at {hit['time']:.2f} s, distance {hit['distance']})"
+        )
     for capture in doc["captures"]:
         status = f"HTTP {capture['http_status']}" if capture["http_status"] is not None else "no answer"
         gave = ", ".join(f"#{i}" for i in capture["items"])
