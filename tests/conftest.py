@@ -21,6 +21,11 @@ from evidence.cli.main import app
 settings.register_profile("evidence", deadline=None)
 settings.load_profile("evidence")
 
+# Reading text in keyframes (Tesseract) is part of every analysis where it is installed; the suite adds
+# thousands of clips that hold no text, so it reads none unless a test asks (tests/analysis/
+# test_frame_text.py turns it on) or the environment says otherwise
+os.environ.setdefault("EVIDENCE_OCR_LANGUAGES", "none")
+
 PG_ENV = "EVIDENCE_TEST_DATABASE_URL"
 SHARED_MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 

@@ -378,3 +378,60 @@ def make_hls_playlist(path: Path, segments: Sequence[str | Path], seconds: float
         lines += [f"#EXTINF:{seconds:.3f},", str(segment)]
     Path(path).write_text("\n".join([*lines, "#EXT-X-ENDLIST", ""]), encoding="utf-8")
     return Path(path)
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core
+
+
+def text_panel(picture: np.ndarray, lines: Sequence[str], font_size: int = 32) -> np.ndarray:
+    """`picture` with a light panel of dark text burnt in (Latin, Cyrillic and Arabic: DejaVu Sans,
+    right-to-left lines shaped by Pillow's Raqm layout)."""
+    from PIL import ImageDraw, ImageFont
+
+    image = Image.fromarray(picture)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(DEJAVU), font_size)
+    width, height = image.size
+    top = height // 6
+    draw.rectangle(
+        (width // 16, top, width - width // 16, top + (len(lines) + 1) * font_size * 3 // 2),
+        fill=(235, 232, 220),
+    )
+    for n, line in enumerate(lines):
+        rtl = any("\u0600" <= ch <= "\u06ff" for ch in line)
+        where = (width // 10, top + font_size // 2 + n * font_size * 3 // 2)
+        draw.text(where, line, font=font, fill=(15, 15, 15), direction="rtl" if rtl else None)
+    return np.asarray(image)
+
+
+def make_text_video(
+    path: Path,
+    scenes: Sequence[Sequence[str]],
+    seconds_each: float = 1.0,
+    fps: int = 25,
+    size: tuple[int, int] = (640, 360),
+    seed: int = 0,
+) -> Path:
+    """A clip of one scene per entry of `scenes`, each a hard cut to `make_video`'s moving picture with
+    that scene's lines of text burnt in on a panel."""
+    import av
+
+    per = max(1, round(seconds_each * fps))
+    total = per * len(scenes)
+    with av.open(str(path), "w") as container:
+        stream: Any = container.add_stream(
+            "libx264", rate=fps, options=_FAST_CODEC_OPTIONS.get("libx264", {})
+        )
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for index in range(total):
+            picture = video_frame(index, total, size, len(scenes), seed)
+            lines = scenes[index // per]
+            if lines:
+                picture = text_panel(picture, lines)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            frame.time_base = Fraction(1, fps)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path

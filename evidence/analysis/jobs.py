@@ -70,6 +70,7 @@ class Job(StrEnum):
     PICTURES = "evidence.analysis.jobs:pictures_job"
     STILL_PICTURE = "evidence.analysis.jobs:still_picture_job"
     REMUX = "evidence.analysis.jobs:remux_job"
+    READ_TEXT = "evidence.analysis.jobs:read_text_job"
 
 
 def _call(
@@ -146,6 +147,25 @@ def still_picture(worker: Worker, path: str, border: dict[str, int] | None, *, t
     """The grey picture of a still image as matching compares it with a video's frames (upright,
     without the `border` its analysis found), or None when it cannot be decoded."""
     return _call(worker, Job.STILL_PICTURE, path, border, timeout=timeout)
+
+
+# (time or None for an image, width, height, words as `Word.to_json` rows, or a failure's reason)
+TextReading = tuple[float | None, int, int, list[list[Any]] | str]
+
+
+def read_text(
+    worker: Worker,
+    path: str,
+    kind: str,
+    moments: list[tuple[float, tuple[int, str] | None]],
+    engine: Any,
+    *,
+    timeout: float,
+) -> list[TextReading]:
+    """The words Tesseract (`media.ocr.Engine`) reads in an image, or in a video's frames shown at these
+    times (each with a stored frame at or before it to decode from, as `exact_frame` takes)."""
+    found: list[TextReading] = _call(worker, Job.READ_TEXT, path, kind, moments, engine, timeout=timeout)
+    return found
 
 
 # --- the child's side: what the worker imports and runs -----------------------------------------
@@ -239,3 +259,38 @@ def still_picture_job(path: str, border: dict[str, int] | None) -> Any:
     if border is not None:
         luma = Box.from_json(border).crop(luma)
     return reduced_to(luma, SHORT_SIDE)
+
+
+def read_text_job(
+    path: str, kind: str, moments: list[tuple[float, tuple[int, str] | None]], engine: Any
+) -> list[TextReading]:
+    """Each picture decoded upright at full size, then read by Tesseract."""
+    from PIL import Image
+
+    from evidence.media.image.analyse import ImageError, load_upright_rgb
+    from evidence.media.ocr import ReadFailure, as_png, read_png
+    from evidence.media.video.stills import exact_frame as exact
+
+    out: list[TextReading] = []
+    if kind == MediaKind.IMAGE:
+        try:
+            rgb = load_upright_rgb(Path(path))
+        except (ImageError, OSError) as exc:
+            return [(None, 0, 0, f"the picture could not be decoded: {exc}")]
+        pictures: list[tuple[float | None, bytes, int, int]] = [
+            (None, as_png(Image.fromarray(rgb)), rgb.shape[1], rgb.shape[0])
+        ]
+    else:
+        pictures = []
+        for at, anchor in moments:
+            frame = exact(Path(path), at, anchor, png=True)
+            if frame is None:
+                out.append((at, 0, 0, "no frame decodes there"))
+            else:
+                pictures.append((at, frame.png, frame.width, frame.height))
+    for when, png, width, height in pictures:
+        try:
+            out.append((when, width, height, [w.to_json() for w in read_png(png, engine)]))
+        except ReadFailure as exc:
+            out.append((when, width, height, str(exc)))
+    return out

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -211,7 +212,18 @@ def analyse(
         )
         kind = MediaKind(item.kind)
         faults.checkpoint("analysis-commit")
+    if media is not None and not media.error and not options.lookup:
+        _read_text(ws, worker, item_id, actor)
     return AnalysisOutcome(item_id, sha256, status, kind, derivation.query, derivation.descriptors)
+
+
+def _read_text(ws: Workspace, worker: Worker, item_id: int, actor: str) -> None:
+    """The text in the keyframes (`analysis.text`); a failure to read leaves the analysis as it is
+    (`evidence ocr` reads again and says why)."""
+    from evidence.analysis.text import read_item_text
+
+    with contextlib.suppress(WorkerFailure):
+        read_item_text(ws, worker, item_id, actor=actor, timeout=base_timeout())
 
 
 def _judge(probed: ProbeResult, declared_ext: str) -> AnalysisStatus:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence.catalogue.base import Base, JSONText, UTCDateTime
@@ -63,3 +63,24 @@ class HashList(Base):
     label: Mapped[str | None] = mapped_column(Text)  # a vPDQ file's video, as the importer named it
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     imported_by: Mapped[str] = mapped_column(Text)
+
+
+class FrameText(Base):
+    """The text Tesseract read in one picture of an item (a video's frame at `t`, or an image): its
+    words with their boxes and confidences (`media.ocr.Word.to_json` rows, in the upright picture's
+    pixels) and the same words as lines of text, which `search --text` looks in. Append-only: reading
+    a frame again adds a reading."""
+
+    __tablename__ = "frame_text"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    t: Mapped[float | None] = mapped_column(Float)  # seconds; None for an image
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    words: Mapped[list[Any]] = mapped_column(JSONText)
+    engine: Mapped[str] = mapped_column(String(64))  # "tesseract 5.3.0"
+    languages: Mapped[str] = mapped_column(String(64))  # "eng+rus+ukr+ara"
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_by: Mapped[str] = mapped_column(Text)

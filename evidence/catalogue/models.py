@@ -244,7 +244,7 @@ from evidence.catalogue.annotation_models import (  # noqa: E402
     TermAlias,
     Withdrawal,
 )
-from evidence.catalogue.capture_models import Capture, CaptureMedia, HashList  # noqa: E402
+from evidence.catalogue.capture_models import Capture, CaptureMedia, FrameText, HashList  # noqa: E402
 
 __all__ = [
     "Account",
@@ -262,6 +262,7 @@ __all__ = [
     "Event",
     "Frame",
     "FrameHash",
+    "FrameText",
     "HashBand",
     "HashList",
     "Item",

@@ -24,7 +24,7 @@ from evidence.catalogue.annotation_models import (
     Description,
     Place,
 )
-from evidence.catalogue.models import Acquisition, Item
+from evidence.catalogue.models import Acquisition, FrameText, Item
 from evidence.core.text import strings_in
 from evidence.core.timeutil import as_given, iso
 from evidence.core.vocab import Vocabulary
@@ -118,8 +118,8 @@ def at_place(m: Matcher, name: str) -> IdQuery:
 
 
 def mentioning(session: Session, m: Matcher, text: str) -> IdQuery:
-    """Items whose tags' notes, claims, acquisitions (names, notes, URLs, claimed-by), descriptions or
-    probed metadata (titles, comments, EXIF) contain `text`."""
+    """Items whose tags' notes, claims, acquisitions (names, notes, URLs, claimed-by), descriptions,
+    probed metadata (titles, comments, EXIF) or the text read in their frames contain `text`."""
     parts: list[Select[Any]] = [
         select(Annotation.item_id).where(m.contains(Annotation.note, text)),
         select(ClaimItem.item_id)
@@ -137,6 +137,7 @@ def mentioning(session: Session, m: Matcher, text: str) -> IdQuery:
             or_(m.contains(Description.source, text), m.contains(Description.note, text)),
             withdrawals.standing("description", Description.id),
         ),
+        select(FrameText.item_id).where(m.contains(FrameText.text, text)),
     ]
     in_metadata = _metadata_mentioning(session, m, text)
     if in_metadata:

@@ -12,7 +12,7 @@ from typing import NoReturn
 from evidence.cli import capture, ingest, matching, serve, setup, users, worker  # noqa: F401
 from evidence.cli.annotation import cases, claims, tags, terms  # noqa: F401
 from evidence.cli.app import app
-from evidence.cli.browse import frames, items, provenance, search  # noqa: F401
+from evidence.cli.browse import frames, items, provenance, search, text  # noqa: F401
 from evidence.cli.exports import hashes, records, report  # noqa: F401
 from evidence.cli.integrity import anchor, fsck, verify  # noqa: F401
 

@@ -61,6 +61,7 @@ class CustodyAction(StrEnum):
     ACCOUNT_CHANGE = "account-change"
     QUEUE = "queue"
     HASH_LIST_IMPORT = "hash-list-import"
+    READ_TEXT = "read-text"
 
 
 def format_time(at: datetime) -> str:

@@ -38,6 +38,9 @@ def tag(
     ),
     time_range: str | None = typer.Option(None, "--range", help="A time range T1-T2 (10-12.5, 0:10-0:12.5)."),
     box: str | None = typer.Option(None, "--box", help="X,Y,W,H in pixels of the displayed frame."),
+    word: str | None = typer.Option(
+        None, "--word", help="A word read in a frame (R.N, as `evidence ocr` prints): its frame and box."
+    ),
     note: str | None = typer.Option(None, "--note", help="A note kept with the tag."),
     confidence: float | None = typer.Option(None, "--confidence", help="From 0 to 1."),
     by: str | None = typer.Option(None, "--by", help=BY_HELP),
@@ -45,19 +48,31 @@ def tag(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Tag an item, one of its frames, a time range and/or a box with a term."""
+    from fractions import Fraction
+
     from evidence.annotation.tags import tag as tag_item
+    from evidence.browse.text import word_box
     from evidence.core.fragment import parse_box, parse_range, parse_time
+    from evidence.errors import UsageError
     from evidence.workspace import default_actor, open_workspace
 
+    moment, where = parsed("--at", parse_time, at), parsed("--box", parse_box, box)
     with open_workspace(state(ctx).catalogue) as ws:
+        if word is not None:
+            if at is not None or box is not None or frame is not None:
+                raise UsageError("--word gives the frame and the box: not with --at, --frame or --box")
+            read_at, where, said = word_box(ws, ref, word)
+            moment = None if read_at is None else Fraction(str(read_at))
+            message(f"--word {printable(word)} is '{printable(said)}'")
+            note = note if note is not None else f"read in the frame: {said} (word {word.strip()})"
         result = tag_item(
             ws,
             ref,
             term,
             frame=frame,
-            at=parsed("--at", parse_time, at),
+            at=moment,
             time_range=parsed("--range", parse_range, time_range),
-            box=parsed("--box", parse_box, box),
+            box=where,
             note=note,
             confidence=confidence,
             strict=strict,

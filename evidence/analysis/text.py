@@ -1,0 +1,133 @@
+"""Text in frames: an item's keyframes (or an image, or the frames shown at given times) decoded in the
+worker at full size and read by Tesseract (`media.ocr`), each picture with words kept as a
+`frame_text` record, all of one reading under one `read-text` custody event.
+
+Analysis reads the keyframes of every video and every image it analyses (`pipeline.analyse`), when
+Tesseract and one of the languages asked for are installed; where they are not, the analysis is the
+same and `evidence ocr` says why nothing is read. `evidence ocr REF --at T` reads any frame on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.analysis import jobs
+from evidence.analysis.worker import Worker
+from evidence.catalogue import custody
+from evidence.catalogue.models import Frame, FrameText, Item
+from evidence.core.custody import CustodyAction
+from evidence.core.types import MediaKind
+from evidence.media import ocr
+from evidence.workspace import Workspace
+
+MAX_KEYFRAMES = 200  # a long video's keyframes beyond these are read on demand (`evidence ocr --at`)
+
+
+@dataclass
+class TextOutcome:
+    read: int = 0  # pictures read
+    kept: list[int] = field(default_factory=list)  # frame_text ids: the pictures with words
+    failed: list[str] = field(default_factory=list)  # "at 3.00 s: reason"
+    skipped: str | None = None  # why nothing was read (no Tesseract, not a picture)
+
+
+def _moments(
+    session: Session, item_id: int, times: list[float] | None
+) -> list[tuple[float, tuple[int, str] | None]]:
+    """Each time with the stored frame at or before it (to decode from); the keyframes' own times when
+    none are given."""
+    stored = session.execute(
+        select(Frame.t, Frame.idx, Frame.pts, Frame.keyframe)
+        .where(Frame.item_id == item_id)
+        .order_by(Frame.t)
+    ).all()
+    out: list[tuple[float, tuple[int, str] | None]] = []
+    if times is None:
+        out += [(float(t), (int(idx), str(pts))) for t, idx, pts, key in stored if key]
+        return out[:MAX_KEYFRAMES]
+    for at in times:
+        before = [(int(idx), str(pts)) for t, idx, pts, _ in stored if float(t) <= at]
+        out.append((at, before[-1] if before else None))
+    return out
+
+
+def read_item_text(
+    ws: Workspace,
+    worker: Worker,
+    item_id: int,
+    *,
+    actor: str,
+    timeout: float,
+    times: list[float] | None = None,
+    via: str = "analysis",
+) -> TextOutcome:
+    """Read the text in an item's keyframes (or image), or in its frames at `times`, and keep it."""
+    engine = ocr.engine()
+    if engine is None:
+        return TextOutcome(skipped=ocr.absent_reason())
+    with ws.db.read() as session:
+        item = session.get_one(Item, item_id)
+        sha256, kind = item.sha256, item.kind
+        moments = _moments(session, item_id, times) if kind == MediaKind.VIDEO else []
+    if kind not in (MediaKind.VIDEO, MediaKind.IMAGE):
+        return TextOutcome(skipped=f"item {item_id} is {kind or 'not media'}: no pictures to read")
+    if kind == MediaKind.VIDEO and not moments:
+        return TextOutcome()
+    readings = jobs.read_text(
+        worker,
+        str(ws.store.local_file(sha256)),
+        kind,
+        moments,
+        engine,
+        timeout=timeout * max(1, len(moments)),
+    )
+    outcome = TextOutcome(read=len(readings))
+    with ws.db.write() as session:
+        rows: list[FrameText] = []
+        for t, width, height, words in readings:
+            where = "the image" if t is None else f"{t:.2f} s"
+            if isinstance(words, str):
+                outcome.failed.append(f"at {where}: {words}")
+                continue
+            if not words and times is None:  # keyframes without text: nothing to keep
+                continue
+            parsed = [ocr.Word.from_json(w) for w in words]
+            rows.append(
+                FrameText(
+                    item_id=item_id,
+                    t=t,
+                    width=width,
+                    height=height,
+                    text=ocr.text_of(parsed),
+                    words=words,
+                    engine=engine.version,
+                    languages=engine.languages,
+                    read_at=custody.now(),
+                    read_by=actor,
+                )
+            )
+        if not rows:
+            return outcome
+        session.add_all(rows)
+        session.flush()
+        outcome.kept = [row.id for row in rows]
+        custody.append(
+            session,
+            actor=actor,
+            action=CustodyAction.READ_TEXT,
+            subject=f"item:{sha256}",
+            details={
+                "via": via,
+                "engine": engine.version,
+                "languages": engine.languages,
+                "pictures": len(readings),
+                "with_text": sum(1 for r in rows if r.words),
+                "words": sum(len(r.words) for r in rows),
+                "failed": outcome.failed,
+            },
+            records=[("frame_text", row.id) for row in rows],
+        )
+    return outcome
