@@ -18,6 +18,7 @@ describes (two a second). Where the floor is above 1.0x, only less work reaches 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -105,12 +106,15 @@ def frame_size(path: Path) -> tuple[int, int]:
         return context.width, context.height
 
 
-def evidence_add(path: Path, *extra: str) -> tuple[float, int, float]:
+def evidence_add(
+    path: Path, *extra: str, ocr: str = "none", read: list[int] | None = None
+) -> tuple[float, int, float]:
     """Wall time of `evidence init` excluded; returns (seconds, peak RSS of children in KiB, CPU
-    seconds of the command and its worker)."""
+    seconds of the command and its worker). `ocr`: `EVIDENCE_OCR_LANGUAGES` (the main rows read no
+    text; `ocr_cost` measures reading); `read` gets the keyframes and the words kept."""
     work = Path(tempfile.mkdtemp(prefix="evidence-bench-"))
     exe = [sys.executable, "-m", "evidence"]
-    env = {**os.environ, "EVIDENCE_ACTOR": "bench"}
+    env = {**os.environ, "EVIDENCE_ACTOR": "bench", "EVIDENCE_OCR_LANGUAGES": ocr}
     env.pop("EVIDENCE_DATABASE_URL", None)
     try:
         subprocess.run([*exe, "init", str(work)], check=True, capture_output=True, env=env)
@@ -127,9 +131,36 @@ def evidence_add(path: Path, *extra: str) -> tuple[float, int, float]:
         if done.returncode != 0:
             raise SystemExit(f"evidence add failed ({done.returncode}): {done.stderr.strip()}")
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if read is not None:
+            frames = subprocess.run([*exe, "--catalogue", str(work), "frames", "1", "--keyframes", "--json"],
+                                    capture_output=True, check=True, env=env)  # fmt: skip
+            text = subprocess.run([*exe, "--catalogue", str(work), "ocr", "1", "--json"],
+                                  capture_output=True, check=True, env=env)  # fmt: skip
+            readings = json.loads(text.stdout)["readings"]
+            read[:] = [len(json.loads(frames.stdout)["frames"]), sum(len(r["words"]) for r in readings)]
         return elapsed, peak, cpu
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def ocr_cost(clip: Path, runs: int) -> None:
+    """The cost of reading text in the keyframes: the same full add without and with Tesseract (all
+    four languages), and per keyframe read."""
+    import shutil as which
+
+    if which.which("tesseract") is None:
+        print("text in frames: Tesseract is not installed, not measured")
+        return
+    read: list[int] = []
+    plain = statistics.median(evidence_add(clip)[0] for _ in range(runs))
+    reading = statistics.median(evidence_add(clip, ocr="eng+rus+ukr+ara", read=read)[0] for _ in range(runs))
+    keyframes, words = read
+    each = (reading - plain) / max(1, keyframes)
+    print(
+        f"text in frames: full add {plain:.2f} s without reading, {reading:.2f} s reading its {keyframes} "
+        f"keyframes ({words} words kept): +{reading - plain:.2f} s, {each:.2f} s a keyframe, "
+        f"{reading / plain:.2f}x"
+    )
 
 
 def remuxed_copies(clip: Path, count: int, folder: Path) -> list[Path]:
@@ -167,10 +198,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--folder", type=int, default=10, help="clips in the --quick folder run")
+    parser.add_argument("--ocr-only", action="store_true", help="only the cost of reading text in frames")
     args = parser.parse_args()
     clip = args.clip or clip_720p(args.seconds)
     seconds = duration_of(clip)
     print(f"clip: {clip.name}, {seconds:.1f} s, {clip.stat().st_size / 1e6:.1f} MB; {os.cpu_count()} cores")
+    if args.ocr_only:
+        ocr_cost(clip, args.runs)
+        return
     rows: dict[str, list[float]] = {"decode_rgb": [], "decode_only": [], "add": [], "add_quick": []}
     peak = 0
     cpus: list[float] = []
@@ -217,6 +252,7 @@ def main() -> None:
     )
     print(f"full add of the same folder: {full:.2f} s, {total / full:.1f}x realtime")
     print(f"peak RSS of a child process (evidence or its analysis worker): {peak / 1024:.0f} MiB")
+    ocr_cost(clip, args.runs)
 
 
 if __name__ == "__main__":

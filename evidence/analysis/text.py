@@ -54,6 +54,21 @@ def _moments(
     return out
 
 
+def _read_before(session: Session, item_id: int, engine: ocr.Engine) -> bool:
+    """Whether a reading of this item by the same Tesseract and languages is kept (analysing it again
+    does not read its keyframes again; `evidence ocr --keyframes` does)."""
+    found = session.scalar(
+        select(FrameText.id)
+        .where(
+            FrameText.item_id == item_id,
+            FrameText.engine == engine.version,
+            FrameText.languages == engine.languages,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def read_item_text(
     ws: Workspace,
     worker: Worker,
@@ -71,6 +86,8 @@ def read_item_text(
     with ws.db.read() as session:
         item = session.get_one(Item, item_id)
         sha256, kind = item.sha256, item.kind
+        if times is None and via == "analysis" and _read_before(session, item_id, engine):
+            return TextOutcome(skipped=f"item {item_id}'s keyframes were read with {engine.version} before")
         moments = _moments(session, item_id, times) if kind == MediaKind.VIDEO else []
     if kind not in (MediaKind.VIDEO, MediaKind.IMAGE):
         return TextOutcome(skipped=f"item {item_id} is {kind or 'not media'}: no pictures to read")

@@ -15,7 +15,8 @@ from evidence.catalogue.captures import CaptureView, captures_of
 from evidence.catalogue.claims import ClaimView, claims_of
 from evidence.catalogue.descriptions import Described, described
 from evidence.catalogue.frames import frames_of
-from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, Item
+from evidence.catalogue.frametext import readings
+from evidence.catalogue.models import Acquisition, Event, Frame, FrameHash, FrameText, Item
 from evidence.catalogue.provenance import Provenance
 from evidence.catalogue.provenance import provenance as gather_provenance
 from evidence.catalogue.relations import RelationState, relations_of
@@ -70,6 +71,7 @@ class ItemView:
     tags: list[TagView]
     claims: list[ClaimView]
     story: Provenance
+    texts: list[FrameText] = field(default_factory=list)  # the text read in its frames (`evidence ocr`)
 
 
 def item_view(ws: Workspace, ref: str) -> ItemView:
@@ -86,6 +88,7 @@ def item_view(ws: Workspace, ref: str) -> ItemView:
             tags_of(session, vocab, item_id),
             claims_of(session, vocab, item_id),
             gather_provenance(session, ref, None, ws.store, vocab),
+            [t for t in readings(session, item_id) if t.words],
         )
 
 

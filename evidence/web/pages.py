@@ -155,6 +155,7 @@ def item_page(ws: Workspace, item_id: int, who: Who) -> bytes:
         tags=view.tags,
         claims=view.claims,
         story=view.story,
+        texts=view.texts,
         earliest=view.story.earliest(),
         warnings=view.story.warnings(),
         reverse_search=REVERSE_SEARCH,

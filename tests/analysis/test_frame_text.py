@@ -5,6 +5,7 @@ can be made from a word's box; without Tesseract, analysis goes on and `ocr` say
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 from pathlib import Path
@@ -12,9 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import Catalogue
+from library import opened
 from mediagen import make_text_video, sample_image, text_panel
 from PIL import Image
 from textread import need_tesseract
+
+from evidence.web.app import running
 
 LANGUAGES = ("eng", "rus", "ukr", "ara")
 ON = "+".join(LANGUAGES)
@@ -31,7 +35,7 @@ def _ids(cat: Catalogue, *args: str) -> list[int]:
 
 
 def test_words_burnt_into_a_clip_are_found_in_any_script(
-    catalogue: Catalogue, tmp_path: Path, reading: None
+    catalogue: Catalogue, tmp_path: Path, reading: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clip = make_text_video(tmp_path / "palmyra.mp4", SCENES, seconds_each=1.0)
     plain = make_text_video(tmp_path / "plain.mp4", [[], [], []], seconds_each=1.0, seed=4)
@@ -53,6 +57,19 @@ def test_words_burnt_into_a_clip_are_found_in_any_script(
     assert json.loads(catalogue.ok("ocr", "2", "--json").stdout)["readings"] == []
     events = [e for e in catalogue.json("show", "1")["events"] if e["action"] == "read-text"]
     assert len(events) == 1 and events[0]["details"]["words"] >= 6
+    catalogue.ok("analyze", "1")  # analysed again: its keyframes are not read again
+    again = [e for e in catalogue.json("show", "1")["events"] if e["action"] == "read-text"]
+    assert again == events
+    with opened(catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
+        host, port = server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), port, timeout=30)
+        connection.request("GET", "/items/1")
+        page = connection.getresponse().read().decode()
+        connection.request("GET", "/items/2")
+        plain_page = connection.getresponse().read().decode()
+        connection.close()
+    assert "<h2>Text in frames</h2>" in page and "Бинт стерильный" in page and "ضماد" in page
+    assert "Text in frames" not in plain_page
     assert catalogue.json("verify")["ok"] is True
 
 
