@@ -157,14 +157,14 @@ def read_text(
     worker: Worker,
     path: str,
     kind: str,
-    moments: list[tuple[float, tuple[int, str] | None]],
+    times: list[float],
     engine: Any,
     *,
     timeout: float,
 ) -> list[TextReading]:
     """The words Tesseract (`media.ocr.Engine`) reads in an image, or in a video's frames shown at these
-    times (each with a stored frame at or before it to decode from, as `exact_frame` takes)."""
-    found: list[TextReading] = _call(worker, Job.READ_TEXT, path, kind, moments, engine, timeout=timeout)
+    times."""
+    found: list[TextReading] = _call(worker, Job.READ_TEXT, path, kind, times, engine, timeout=timeout)
     return found
 
 
@@ -261,36 +261,26 @@ def still_picture_job(path: str, border: dict[str, int] | None) -> Any:
     return reduced_to(luma, SHORT_SIDE)
 
 
-def read_text_job(
-    path: str, kind: str, moments: list[tuple[float, tuple[int, str] | None]], engine: Any
-) -> list[TextReading]:
-    """Each picture decoded upright at full size, then read by Tesseract."""
-    from PIL import Image
-
+def read_text_job(path: str, kind: str, times: list[float], engine: Any) -> list[TextReading]:
+    """Each picture decoded upright at full size (a video's in one pass), then read by Tesseract."""
     from evidence.media.image.analyse import ImageError, load_upright_rgb
-    from evidence.media.ocr import ReadFailure, as_png, read_png
-    from evidence.media.video.stills import exact_frame as exact
+    from evidence.media.ocr import ReadFailure, read_rgb
+    from evidence.media.video.stills import upright_rgb_at
 
-    out: list[TextReading] = []
     if kind == MediaKind.IMAGE:
         try:
-            rgb = load_upright_rgb(Path(path))
+            pictures: Any = [(None, load_upright_rgb(Path(path)))]
         except (ImageError, OSError) as exc:
             return [(None, 0, 0, f"the picture could not be decoded: {exc}")]
-        pictures: list[tuple[float | None, bytes, int, int]] = [
-            (None, as_png(Image.fromarray(rgb)), rgb.shape[1], rgb.shape[0])
-        ]
     else:
-        pictures = []
-        for at, anchor in moments:
-            frame = exact(Path(path), at, anchor, png=True)
-            if frame is None:
-                out.append((at, 0, 0, "no frame decodes there"))
-            else:
-                pictures.append((at, frame.png, frame.width, frame.height))
-    for when, png, width, height in pictures:
+        pictures = upright_rgb_at(Path(path), times)
+    out: list[TextReading] = []
+    for when, rgb in pictures:
+        height, width = rgb.shape[:2]
         try:
-            out.append((when, width, height, [w.to_json() for w in read_png(png, engine)]))
+            out.append((when, width, height, [w.to_json() for w in read_rgb(rgb, engine)]))
         except ReadFailure as exc:
             out.append((when, width, height, str(exc)))
+    seen = {t for t, *_ in out}
+    out += [(t, 0, 0, "no frame decodes there") for t in times if kind != MediaKind.IMAGE and t not in seen]
     return out

@@ -34,24 +34,14 @@ class TextOutcome:
     skipped: str | None = None  # why nothing was read (no Tesseract, not a picture)
 
 
-def _moments(
-    session: Session, item_id: int, times: list[float] | None
-) -> list[tuple[float, tuple[int, str] | None]]:
-    """Each time with the stored frame at or before it (to decode from); the keyframes' own times when
-    none are given."""
-    stored = session.execute(
-        select(Frame.t, Frame.idx, Frame.pts, Frame.keyframe)
-        .where(Frame.item_id == item_id)
-        .order_by(Frame.t)
-    ).all()
-    out: list[tuple[float, tuple[int, str] | None]] = []
-    if times is None:
-        out += [(float(t), (int(idx), str(pts))) for t, idx, pts, key in stored if key]
-        return out[:MAX_KEYFRAMES]
-    for at in times:
-        before = [(int(idx), str(pts)) for t, idx, pts, _ in stored if float(t) <= at]
-        out.append((at, before[-1] if before else None))
-    return out
+def _times(session: Session, item_id: int, times: list[float] | None) -> list[float]:
+    """The times to read: those given, else the keyframes'."""
+    if times is not None:
+        return sorted(set(times))
+    keyframes = session.scalars(
+        select(Frame.t).where(Frame.item_id == item_id, Frame.keyframe.is_not(None)).order_by(Frame.t)
+    )
+    return [float(t) for t in keyframes][:MAX_KEYFRAMES]
 
 
 def _read_before(session: Session, item_id: int, engine: ocr.Engine) -> bool:
@@ -88,7 +78,7 @@ def read_item_text(
         sha256, kind = item.sha256, item.kind
         if times is None and via == "analysis" and _read_before(session, item_id, engine):
             return TextOutcome(skipped=f"item {item_id}'s keyframes were read with {engine.version} before")
-        moments = _moments(session, item_id, times) if kind == MediaKind.VIDEO else []
+        moments = _times(session, item_id, times) if kind == MediaKind.VIDEO else []
     if kind not in (MediaKind.VIDEO, MediaKind.IMAGE):
         return TextOutcome(skipped=f"item {item_id} is {kind or 'not media'}: no pictures to read")
     if kind == MediaKind.VIDEO and not moments:

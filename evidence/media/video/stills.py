@@ -83,6 +83,15 @@ def stills_at(path: Path, times: list[float]) -> list[tuple[float, bytes]]:
     return [(t, found[t]) for t in times if t in found]
 
 
+def upright_rgb_at(path: Path, times: list[float]) -> Iterator[tuple[float, U8]]:
+    """(time asked, the upright RGB picture shown then, at full size) for each distinct time, in time
+    order, one at a time (a long video's keyframes are never held together): one pass, as `stills_at`."""
+    for t, frame in _frames_at(path, times):
+        with CONVERTING:
+            rgb = frame.to_ndarray(format="rgb24")
+        yield t, np.ascontiguousarray(np.rot90(rgb, _turns(frame)))
+
+
 FULL_RANGE = 2  # AVCOL_RANGE_JPEG
 
 
