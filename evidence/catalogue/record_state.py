@@ -35,6 +35,7 @@ from evidence.catalogue.models import (
     Acquisition,
     Capture,
     CaptureMedia,
+    ContentCredential,
     Frame,
     FrameDescriptor,
     FrameHash,
@@ -66,6 +67,7 @@ TABLES: dict[str, Table] = {
     "capture_media": CaptureMedia.__table__,  # type: ignore[dict-item]
     "account": Account.__table__,  # type: ignore[dict-item]
     "hash_list": HashList.__table__,  # type: ignore[dict-item]
+    "content_credential": ContentCredential.__table__,  # type: ignore[dict-item]
 }
 # what a person calls each kind, for messages
 NAMES = {
@@ -74,6 +76,7 @@ NAMES = {
     "case_item": "case membership",
     "capture_media": "captured media",
     "hash_list": "hash list",
+    "content_credential": "content credentials",
 }
 BATCH = 1000
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, inspect, text
 from evidence.errors import EnvironmentFailure, EvidenceError, SchemaOutdated
 
 # The newest migration in migrations/versions; a test asserts it is Alembic's single head.
-SCHEMA_HEAD = "0015"
+SCHEMA_HEAD = "0016"
 VERSION_TABLE = "alembic_version"
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from c2pasign import garbled, sign
 from conftest import PG_ENV, Catalogue, _initialised, pg_url, reset_postgres
 from mediagen import make_image, make_video
 from pgrole import as_role, throwaway_role
@@ -69,6 +70,7 @@ RECORD_TABLES = (
     "capture_media",
     "account",
     "hash_list",
+    "content_credential",
 )
 DERIVED_TABLES = ("frame", "fingerprint", "frame_descriptor")
 LOG_TABLES = ("event",)  # checked by the chain: each event's hash covers every column but its own
@@ -145,6 +147,8 @@ def _build(cat: Catalogue, tmp: Path) -> None:
     listed = tmp / "partner.vpdq"  # a partner's list of one video's frames, loaded as known content
     listed.write_text("0,100," + "ab" * 32 + ",0.000\n25,90," + "cd" * 32 + ",1.000\n")
     cat.ok("hashes", "import", listed, "--list", "partner", "--label", "their-clip.mp4", "--note", "sent")
+    signed = sign(make_image(tmp / "c2pa.jpg", size=(96, 64), seed=5), tmp / "signed.jpg", ingredient=photo)
+    cat.ok("add", signed, garbled(signed, tmp / "garbled.jpg"))  # content credentials, and a problem
     assert cat.json("verify")["ok"] is True
 
 
