@@ -6,15 +6,18 @@ nothing; a garbled manifest gives one warning and the file is still preserved; `
 from __future__ import annotations
 
 import hashlib
+import http.client
 import time
 from pathlib import Path
 
 import pytest
 from c2pasign import altered, garbled, sign
 from conftest import Catalogue
-from mediagen import make_image
+from library import opened
+from mediagen import make_image, make_video
 
 from evidence.media.credentials import read_credentials
+from evidence.web.app import running
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +79,7 @@ def test_show_provenance_and_report_say_who_signed_and_that_the_binding_holds(
 ) -> None:
     added = catalogue.json("add", media["signed"])
     assert added["results"][0]["status"] == "added"
-    shown = catalogue.ok("show", "1").stdout
+    shown = " ".join(catalogue.ok("show", "1").stdout.split())
     assert "content credentials" in shown and "signed by Jane Reporter (issuer Example News)" in shown
     assert "made with TestCam Editor 2.1" in shown
     assert "created (AI-generated) (ImageGen 3)" in shown and "edited (PhotoFix, cropped)" in shown
@@ -105,7 +108,7 @@ def test_show_provenance_and_report_say_who_signed_and_that_the_binding_holds(
 
 def test_bytes_changed_after_signing_are_said_plainly(catalogue: Catalogue, media: dict[str, Path]) -> None:
     catalogue.ok("add", media["altered"])
-    shown = catalogue.ok("show", "1").stdout
+    shown = " ".join(catalogue.ok("show", "1").stdout.split())
     assert "binding INVALID: the bytes were changed after signing" in shown
     assert "signature valid" in shown
     document = catalogue.json("show", "1")["content_credentials"]
@@ -156,3 +159,66 @@ def test_analyze_again_reads_the_same_credentials_without_a_new_record(
     events = sqlite_catalogue.json("show", "1")["events"]
     recorded = [e for e in events if e["action"] == "analyse" and "content_credentials" in e["details"]]
     assert len(recorded) == 1
+
+
+def test_a_signed_mp4_is_read_and_its_changed_bytes_said_plainly(
+    sqlite_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    clip = make_video(tmp_path / "clip.mp4", seconds=2.0, fps=10, size=(160, 96))
+    signed = sign(clip, tmp_path / "signed.mp4", mime="video/mp4", signer="Field Camera 7")
+    data = bytearray(signed.read_bytes())
+    data[data.find(b"mdat") + 200] ^= 0xFF  # a byte of the video data, after signing
+    (tmp_path / "changed.mp4").write_bytes(bytes(data))
+    sqlite_catalogue.ok("add", signed, tmp_path / "changed.mp4")
+    first = sqlite_catalogue.json("show", "1")["content_credentials"]
+    assert first["signer"] == "Field Camera 7" and first["binding_valid"] is True
+    changed = " ".join(sqlite_catalogue.ok("show", "2").stdout.split())  # as wrapped to the terminal
+    assert (
+        "signed by Field Camera 7" in changed
+        and "binding INVALID: the bytes were changed after signing" in changed
+    )
+    assert [r["id"] for r in sqlite_catalogue.json("search", "--signed-by", "field camera")["results"]] == [
+        1,
+        2,
+    ]
+
+
+def test_manifest_text_is_escaped_on_terminals_and_in_html(
+    sqlite_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    source = make_image(tmp_path / "source.jpg", seed=4)
+    signed = sign(
+        source, tmp_path / "signed.jpg", signer="<b>Evil</b>\x1b[31m", generator="<script>x</script>"
+    )
+    sqlite_catalogue.ok("add", signed)
+    shown = sqlite_catalogue.ok("show", "1").stdout
+    assert "\x1b" not in shown and "\\x1b[31m" in shown
+    out = tmp_path / "report.html"
+    sqlite_catalogue.ok("report", "1", "-o", out)
+    page = out.read_text()
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "&lt;b&gt;Evil&lt;/b&gt;" in page
+
+
+def test_the_web_item_page_says_the_credentials_escaped(
+    sqlite_catalogue: Catalogue, media: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile = sign(
+        make_image(tmp_path / "source.jpg", seed=6), tmp_path / "hostile.jpg", signer="<i>Mallory</i>"
+    )
+    sqlite_catalogue.ok("add", media["altered"], hostile)
+    with opened(sqlite_catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
+        host, port = server.server_address[:2]
+        pages = []
+        for item in (1, 2):
+            connection = http.client.HTTPConnection(str(host), port, timeout=30)
+            try:
+                connection.request("GET", f"/items/{item}")
+                response = connection.getresponse()
+                assert response.status == 200
+                pages.append(response.read().decode())
+            finally:
+                connection.close()
+    assert "Content credentials (C2PA)" in pages[0]
+    assert "binding INVALID: the bytes were changed after signing" in pages[0]
+    assert "&lt;i&gt;Mallory&lt;/i&gt;" in pages[1] and "<i>Mallory</i>" not in pages[1]
