@@ -14,6 +14,8 @@ cover), else a plain JSON-able summary (`problem` set when a manifest is there b
 from __future__ import annotations
 
 import json
+import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,15 @@ def _supported(mime: str) -> bool:
         return False
 
 
+@cache
+def _context(pid: int) -> object:
+    """c2pa's settings for reading here: never fetch a remote manifest or a certificate's status (one
+    per process: a native handle is not carried over a fork)."""
+    import c2pa
+
+    return c2pa.Context.from_dict({"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}})
+
+
 def read_credentials(path: Path, mime: str | None) -> dict[str, Any] | None:
     """The content credentials in the file at `path` (of type `mime`), or None when it has none."""
     if not mime or not _supported(mime):
@@ -58,7 +69,7 @@ def read_credentials(path: Path, mime: str | None) -> dict[str, Any] | None:
 
     try:
         with open(path, "rb") as stream:
-            reader = c2pa.Reader.try_create(mime, stream)
+            reader = c2pa.Reader.try_create(mime, stream, context=_context(os.getpid()))
             if reader is None:
                 return None
             with reader:
