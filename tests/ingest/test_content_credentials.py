@@ -222,3 +222,18 @@ def test_the_web_item_page_says_the_credentials_escaped(
     assert "Content credentials (C2PA)" in pages[0]
     assert "binding INVALID: the bytes were changed after signing" in pages[0]
     assert "&lt;i&gt;Mallory&lt;/i&gt;" in pages[1] and "<i>Mallory</i>" not in pages[1]
+
+
+def test_the_web_item_list_filters_by_signer(
+    sqlite_catalogue: Catalogue, media: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_catalogue.ok("add", media["plain"], media["signed"])
+    with opened(sqlite_catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
+        host, port = server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), port, timeout=30)
+        try:
+            connection.request("GET", "/?signed_by=jane")
+            page = connection.getresponse().read().decode()
+        finally:
+            connection.close()
+    assert 'href="/items/2"' in page and 'href="/items/1"' not in page
