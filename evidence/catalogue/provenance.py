@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.catalogue import custody, queries, withdrawals
+from evidence.catalogue import credentials, custody, queries, withdrawals
 from evidence.catalogue import relations as rel_db
 from evidence.catalogue import vocab as vocab_db
 from evidence.catalogue.among import among
@@ -92,6 +92,8 @@ class Provenance:
     chain_check: dict[str, Any] = field(default_factory=dict)  # what of the chain was checked (`ChainCheck`)
     # entries of partners' hash lists that the copies' frames match (`catalogue.known`)
     known: list[dict[str, Any]] = field(default_factory=list)
+    # each copy's content credentials (C2PA), the subject first (`catalogue.credentials`)
+    credentials: list[dict[str, Any]] = field(default_factory=list)
 
     def earliest(self) -> dict[str, Any] | None:
         found = earliest_member(m for m in self.members if not m.partial)
@@ -191,6 +193,7 @@ class Provenance:
             "tags": self.tags,
             "captures": self.captures,
             "known": self.known,
+            "content_credentials": self.credentials,
             "events": [event_dict(e) for e in self.events],
             "chain": {
                 "ok": self.chain_ok and not self.problems,
@@ -252,7 +255,18 @@ def provenance(
         checked=fixity is not None,
         chain_check=chain_check,
         known=[] if store is None else _known(session, store, members),
+        credentials=_credentials(session, members),
     )
+
+
+def _credentials(session: Session, members: list[Member]) -> list[dict[str, Any]]:
+    """Each copy's newest reading of its content credentials, the subject first."""
+    found = credentials.latest(session, [m.item.id for m in members])
+    return [
+        {"item": {"id": m.item.id, "sha256": m.item.sha256}, **credentials.as_json(found[m.item.id])}
+        for m in members
+        if m.item.id in found
+    ]
 
 
 def _known(session: Session, store: ObjectStore, members: list[Member]) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from evidence.catalogue.models import (
     Acquisition,
     Capture,
     CaptureMedia,
+    ContentCredential,
     Frame,
     FrameDescriptor,
     FrameHash,
@@ -68,6 +69,7 @@ TABLES: dict[str, Table] = {
     "account": Account.__table__,  # type: ignore[dict-item]
     "hash_list": HashList.__table__,  # type: ignore[dict-item]
     "frame_text": FrameText.__table__,  # type: ignore[dict-item]
+    "content_credential": ContentCredential.__table__,  # type: ignore[dict-item]
 }
 # what a person calls each kind, for messages
 NAMES = {
@@ -77,6 +79,7 @@ NAMES = {
     "capture_media": "captured media",
     "hash_list": "hash list",
     "frame_text": "text read in a frame",
+    "content_credential": "content credentials",
 }
 BATCH = 1000
 

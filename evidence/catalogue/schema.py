@@ -9,7 +9,7 @@ from sqlalchemy import Engine, inspect, text
 from evidence.errors import EnvironmentFailure, EvidenceError, SchemaOutdated
 
 # The newest migration in migrations/versions; a test asserts it is Alembic's single head.
-SCHEMA_HEAD = "0016"
+SCHEMA_HEAD = "0017"
 VERSION_TABLE = "alembic_version"
 
 

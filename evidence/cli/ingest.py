@@ -60,6 +60,8 @@ def problem_lines(results: list[FileResult]) -> list[str]:
                 f"analysis incomplete for {r.path}: {reason} "
                 f"(preserved as #{r.id}; `evidence analyze {r.id}` retries)"
             )
+        if r.credentials_problem:
+            lines.append(f"warning: {r.path}: {one_line(r.credentials_problem)} (preserved as #{r.id})")
     return lines
 
 

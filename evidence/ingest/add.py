@@ -82,6 +82,7 @@ class FileResult:
     error: str | None = None
     near_duplicates: tuple[FoundMatch, ...] = ()
     known: tuple[KnownHit, ...] = ()  # entries of partners' hash lists its frames match
+    credentials_problem: str | None = None  # its C2PA manifest is present but could not be read
 
     @classmethod
     def refused(cls, path: str, error: str) -> FileResult:
@@ -252,6 +253,7 @@ def add_files(
                     queue=options.queue,
                 )
                 result = with_analysis(result, outcome.status, outcome.kind, found)
+                result = dataclasses.replace(result, credentials_problem=outcome.credentials_problem)
             if options.match and options.queue is None:
                 result = with_known(ws, result)
             report.results.append(result)

@@ -31,7 +31,7 @@ from evidence.web.timeline import player_marks, story
 from evidence.workspace import Workspace
 
 ENV = environment(PackageLoader("evidence.web", "templates"))
-FILTERS = ("tag", "claimed_by", "place", "text", "since", "until", "kind", "case")
+FILTERS = ("tag", "claimed_by", "signed_by", "place", "text", "since", "until", "kind", "case")
 """The item list's filters: the criteria of `evidence search`, by the names of its options."""
 
 
@@ -129,6 +129,7 @@ def items_page(ws: Workspace, query: dict[str, list[str]], who: Who) -> bytes:
         criteria = SearchQuery(
             tags=tuple(filter(None, [chosen.get("tag")])),
             claimed_by=tuple(filter(None, [chosen.get("claimed_by")])),
+            signed_by=tuple(filter(None, [chosen.get("signed_by")])),
             places=tuple(filter(None, [chosen.get("place")])),
             texts=tuple(filter(None, [chosen.get("text")])),
             since=chosen.get("since"),

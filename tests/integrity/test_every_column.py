@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from c2pasign import garbled, sign
 from conftest import PG_ENV, Catalogue, _initialised, pg_url, reset_postgres
 from mediagen import make_image, make_video
 from pgrole import as_role, throwaway_role
@@ -71,6 +72,7 @@ RECORD_TABLES = (
     "account",
     "hash_list",
     "frame_text",
+    "content_credential",
 )
 DERIVED_TABLES = ("frame", "fingerprint", "frame_descriptor")
 LOG_TABLES = ("event",)  # checked by the chain: each event's hash covers every column but its own
@@ -150,6 +152,8 @@ def _build(cat: Catalogue, tmp: Path) -> None:
     if tesseract_reads("eng"):  # text read in a frame, asked for (kept even where it holds none)
         read = cat.run("ocr", "1", "--at", "0.5", env={"EVIDENCE_OCR_LANGUAGES": "eng"})
         assert read.exit_code == 0, read.output
+    signed = sign(make_image(tmp / "c2pa.jpg", size=(96, 64), seed=5), tmp / "signed.jpg", ingredient=photo)
+    cat.ok("add", signed, garbled(signed, tmp / "garbled.jpg"))  # content credentials, and a problem
     assert cat.json("verify")["ok"] is True
 
 

@@ -60,6 +60,7 @@ def show(
 ) -> None:
     """Everything known about one item: identity, media metadata, acquisitions, custody events."""
     from evidence.browse.items import show_item
+    from evidence.catalogue import credentials
     from evidence.catalogue.views import acquisition_dict, event_dict, item_dict, relation_dict
     from evidence.core.timeutil import as_given, iso
     from evidence.workspace import open_workspace
@@ -88,6 +89,8 @@ def show(
         document["claim_count"] = detail.claims
         document["described"] = [d.to_json() for d in detail.described]
         document["captures"] = [c.to_json() for c in detail.captures]
+        found = detail.credentials
+        document["content_credentials"] = credentials.as_json(found) if found is not None else None
         emit_json(document)
         return
     console = stdout()
@@ -104,6 +107,8 @@ def show(
     withdrawn = f" ({detail.withdrawn_tags} withdrawn)" if detail.withdrawn_tags else ""
     grid.add_row("tags", f"{detail.tags}{withdrawn}")
     grid.add_row("claims", str(detail.claims))
+    if detail.credentials is not None:
+        grid.add_row("content credentials", cell(credentials.sentence(detail.credentials)))
     console.print(grid)
     _print_analysis(console, item.summary or {})
     _print_media(console, item.probe or {})

@@ -93,6 +93,8 @@ def provenance_lines(doc: dict[str, Any]) -> list[str]:
             f"known: copy #{hit['item']['id']} is on hash list {p(hit['list'])} as {p(hit['entry'])}{there} "
             f"(frame at {hit['time']:.2f} s, distance {hit['distance']})"
         )
+    for found in doc["content_credentials"]:
+        lines.append(f"content credentials of #{found['item']['id']}: {p(found['summary'])}")
     for capture in doc["captures"]:
         status = f"HTTP {capture['http_status']}" if capture["http_status"] is not None else "no answer"
         gave = ", ".join(f"#{i}" for i in capture["items"])

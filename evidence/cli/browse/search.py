@@ -21,6 +21,11 @@ def search(
     disputed_by: list[str] = typer.Option(
         [], "--disputed-by", help="A counter-claim by a claimant whose name contains this."
     ),
+    signed_by: list[str] = typer.Option(
+        [],
+        "--signed-by",
+        help="Content credentials (C2PA) signed by someone whose name or organisation contains this.",
+    ),
     place: list[str] = typer.Option([], "--place", help="Claimed to be at a place whose name contains this."),
     text: list[str] = typer.Option(
         [],
@@ -53,6 +58,7 @@ def search(
         tags=tuple(tag),
         claimed_by=tuple(claimed_by),
         disputed_by=tuple(disputed_by),
+        signed_by=tuple(signed_by),
         places=tuple(place),
         texts=tuple(text),
         since=since,

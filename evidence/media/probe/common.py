@@ -47,6 +47,7 @@ class ProbeResult:
     mime: str | None
     metadata: dict[str, Any]
     error: str | None = None
+    credentials: dict[str, Any] | None = None  # C2PA content credentials (media/credentials.py)
 
 
 def clean_text(value: object, limit: int = MAX_VALUE_CHARS) -> str:
