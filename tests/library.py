@@ -30,6 +30,25 @@ def opened(cat: Catalogue, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspac
         yield ws
 
 
+def served_pages(cat: Catalogue, monkeypatch: pytest.MonkeyPatch, *paths: str) -> list[str]:
+    """The pages `evidence serve` gives for these paths (its server on 127.0.0.1, started and stopped)."""
+    import http.client
+
+    from evidence.web.app import running
+
+    pages = []
+    with opened(cat, monkeypatch) as ws, running(ws, actor="tester") as server:
+        host, port = server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), port, timeout=30)
+        try:
+            for path in paths:
+                connection.request("GET", path)
+                pages.append(connection.getresponse().read().decode())
+        finally:
+            connection.close()
+    return pages
+
+
 def events(ws: Workspace, *, after: int = 0) -> list[ChainRecord]:
     """The custody events with a seq above `after`, in order."""
     with ws.db.read() as session:

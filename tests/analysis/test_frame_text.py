@@ -5,7 +5,6 @@ can be made from a word's box; without Tesseract, analysis goes on and `ocr` say
 
 from __future__ import annotations
 
-import http.client
 import json
 import shutil
 from pathlib import Path
@@ -13,12 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import Catalogue
-from library import opened
+from library import served_pages
 from mediagen import make_text_video, sample_image, text_panel
 from PIL import Image
 from textread import need_tesseract
-
-from evidence.web.app import running
 
 LANGUAGES = ("eng", "rus", "ukr", "ara")
 ON = "+".join(LANGUAGES)
@@ -60,14 +57,7 @@ def test_words_burnt_into_a_clip_are_found_in_any_script(
     catalogue.ok("analyze", "1")  # analysed again: its keyframes are not read again
     again = [e for e in catalogue.json("show", "1")["events"] if e["action"] == "read-text"]
     assert again == events
-    with opened(catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
-        host, port = server.server_address[:2]
-        connection = http.client.HTTPConnection(str(host), port, timeout=30)
-        connection.request("GET", "/items/1")
-        page = connection.getresponse().read().decode()
-        connection.request("GET", "/items/2")
-        plain_page = connection.getresponse().read().decode()
-        connection.close()
+    page, plain_page = served_pages(catalogue, monkeypatch, "/items/1", "/items/2")
     assert "<h2>Text in frames</h2>" in page and "Бинт стерильный" in page and "ضماد" in page
     assert "Text in frames" not in plain_page
     assert catalogue.json("verify")["ok"] is True

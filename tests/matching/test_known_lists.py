@@ -5,17 +5,14 @@ whole, naming the line, with nothing kept."""
 
 from __future__ import annotations
 
-import http.client
 import json
 from pathlib import Path
 
 import pytest
 from conftest import Catalogue, _initialised
-from library import opened
+from library import served_pages
 from mediagen import make_image, make_video
 from PIL import Image
-
-from evidence.web.app import running
 
 
 def _known(result: dict[str, object]) -> set[tuple[str, str]]:
@@ -163,13 +160,6 @@ def test_provenance_report_and_item_page_say_which_copy_is_on_a_list(
     assert "is on the list partner &lt;b&gt;clips&lt;/b&gt; as &lt;script&gt;" in html
     assert "<script>alert" not in html
 
-    with opened(catalogue, monkeypatch) as ws, running(ws, actor="tester") as server:
-        host, port = server.server_address[:2]
-        connection = http.client.HTTPConnection(str(host), port, timeout=30)
-        connection.request("GET", "/items/1")
-        page = connection.getresponse().read().decode()
-        connection.request("GET", "/items/3")
-        stranger = connection.getresponse().read().decode()
-        connection.close()
+    page, stranger = served_pages(catalogue, monkeypatch, "/items/1", "/items/3")
     assert "On a partner's hash list" in page and "&lt;script&gt;alert(1)&lt;/script&gt;.mp4" in page
     assert "<script>alert" not in page and "hash list" not in stranger
