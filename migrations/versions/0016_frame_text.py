@@ -45,6 +45,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_frame_text")),
     )
     op.create_index(op.f("ix_frame_text_item_id"), "frame_text", ["item_id"], unique=False)
+    if op.get_bind().dialect.name == "postgresql" and _trigrams_installed():
+        for column in ("text",):  # `search --text`, as 0013's
+            op.execute(
+                f"CREATE INDEX IF NOT EXISTS ix_frame_text_{column}_trgm ON frame_text "
+                f"USING gin (lower({column}) gin_trgm_ops)"
+            )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE TRIGGER frame_text_append_only BEFORE UPDATE OR DELETE ON frame_text "
@@ -60,6 +66,12 @@ def upgrade() -> None:
                 f"CREATE TRIGGER frame_text_append_only_{verb.lower()} BEFORE {verb} ON frame_text "
                 f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
             )
+
+
+def _trigrams_installed() -> bool:
+    """Whether revision 0013 could install pg_trgm here (where it could not, searches read every row)."""
+    found = op.get_bind().execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"))
+    return found.first() is not None
 
 
 def downgrade() -> None:

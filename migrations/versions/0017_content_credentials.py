@@ -49,6 +49,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_content_credential")),
     )
     op.create_index(op.f("ix_content_credential_item_id"), "content_credential", ["item_id"], unique=False)
+    if op.get_bind().dialect.name == "postgresql" and _trigrams_installed():
+        for column in (
+            "signer",
+            "issuer",
+        ):  # `search --signed-by`, as 0013's
+            op.execute(
+                f"CREATE INDEX IF NOT EXISTS ix_content_credential_{column}_trgm ON content_credential "
+                f"USING gin (lower({column}) gin_trgm_ops)"
+            )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE TRIGGER content_credential_append_only BEFORE UPDATE OR DELETE ON content_credential "
@@ -64,6 +73,12 @@ def upgrade() -> None:
                 f"CREATE TRIGGER content_credential_append_only_{verb.lower()} BEFORE {verb} "
                 f"ON content_credential BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
             )
+
+
+def _trigrams_installed() -> bool:
+    """Whether revision 0013 could install pg_trgm here (where it could not, searches read every row)."""
+    found = op.get_bind().execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"))
+    return found.first() is not None
 
 
 def downgrade() -> None:

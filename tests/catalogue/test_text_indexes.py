@@ -1,8 +1,8 @@
-"""On PostgreSQL the substring searches (`search --text`, `--claimed-by`) are served by trigram
-indexes (revision 0013), so that they read the rows holding the text instead of every row: every
-column the searches read (found in the SQL they write) has one, and each indexed expression is the
-one the search writes (checked on the plan, with sequential scans off, as a large catalogue would plan
-it)."""
+"""On PostgreSQL the substring searches (`search --text`, `--claimed-by`, `--signed-by`) are served
+by trigram indexes (revisions 0013, 0016, 0017), so that they read the rows holding the text instead
+of every row: every column the searches read (found in the SQL they write) has one, and each indexed
+expression is the one the search writes (checked on the plan, with sequential scans off, as a large
+catalogue would plan it)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from conftest import _initialised, pg_url, reset_postgres
 from sqlalchemy.orm import Session
 
-from evidence.catalogue import search
+from evidence.catalogue import credentials, search
 from evidence.catalogue.engine import Database
 
 pytestmark = pytest.mark.skipif(
@@ -49,6 +49,7 @@ def _searched(session: Session) -> set[tuple[str, str]]:
         search.mentioning(session, m, "tadmurak"),
         search.claimed_by(m, "amaq"),
         search.disputed_by(m, "amaq"),
+        credentials.signed_by(m.contains, "amaq"),  # `search --signed-by`
         sa.select(search.Item.id).where(m.contains(search.Item.probe, "tadmurak")),  # the probe's pre-filter
     ]
     dialect = session.get_bind().dialect
