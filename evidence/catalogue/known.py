@@ -85,23 +85,30 @@ def _loaded(store: ObjectStore, sha256: str, fmt: str, label: str | None) -> _Lo
     return loaded
 
 
-def any_lists(session: Session) -> bool:
-    return session.scalar(select(HashList.id).limit(1)) is not None
+def _lists(session: Session) -> list[Any]:
+    """Every loaded list: its name, format, vPDQ label and the SHA-256 of the file that holds it."""
+    return list(
+        session.execute(
+            select(HashList.name, HashList.format, HashList.label, Item.sha256)
+            .join(Item, Item.id == HashList.item_id)
+            .order_by(HashList.id)
+        ).all()
+    )
 
 
 def known_hits(
-    session: Session, store: ObjectStore, frames: Sequence[tuple[float, str, int]]
+    session: Session,
+    store: ObjectStore,
+    frames: Sequence[tuple[float, str, int]],
+    lists: Sequence[Any] | None = None,
 ) -> list[KnownHit]:
     """The list entries these frames match: `frames` are (time, PDQ hex, quality) of a picture or of a
-    video's frames (several hashes of one time are fine: its variants)."""
+    video's frames (several hashes of one time are fine: its variants); `lists` as `_lists` reads them
+    (read here when not given)."""
     usable = [(t, pdq) for t, pdq, quality in frames if quality >= MIN_QUALITY]
     if not usable:
         return []
-    lists = session.execute(
-        select(HashList.name, HashList.format, HashList.label, Item.sha256)
-        .join(Item, Item.id == HashList.item_id)
-        .order_by(HashList.id)
-    ).all()
+    lists = _lists(session) if lists is None else lists
     if not lists:
         return []
     query = pack([pdq for _, pdq in usable])
@@ -146,8 +153,9 @@ def item_frames(session: Session, item_ids: Sequence[int]) -> dict[int, list[tup
 
 def items_known(session: Session, store: ObjectStore, item_ids: Sequence[int]) -> dict[int, list[KnownHit]]:
     """The list entries each of these catalogued items matches (nothing read when no list is loaded)."""
-    if not item_ids or not any_lists(session):
+    lists = _lists(session) if item_ids else []
+    if not lists:
         return {}
     frames = item_frames(session, item_ids)
-    found = {i: known_hits(session, store, frames[i]) for i in item_ids if i in frames}
+    found = {i: known_hits(session, store, frames[i], lists) for i in item_ids if i in frames}
     return {i: hits for i, hits in found.items() if hits}
